@@ -1,0 +1,103 @@
+/* Error values shared by every core module.
+ *
+ * Commands return al_err (AL_OK == 0); predicates return bool. Each failure names
+ * exactly what was wrong, so that a bad peer, host, storage server or user gets a
+ * precise answer and tests can check the reason a specification gives. */
+#ifndef ALIGHT_UTIL_ERR_H
+#define ALIGHT_UTIL_ERR_H
+
+#define AL_ERR_LIST(X)                                                                             \
+	X(AL_OK, "ok")                                                                             \
+	/* generic */                                                                              \
+	X(AL_E_ARG, "invalid argument")                                                            \
+	X(AL_E_NOMEM, "arena exhausted")                                                           \
+	X(AL_E_TRUNCATED, "input truncated")                                                       \
+	X(AL_E_TRAILING, "trailing bytes after input")                                             \
+	X(AL_E_BUFSIZE, "output buffer too small")                                                 \
+	X(AL_E_HEX, "invalid hex")                                                                 \
+	X(AL_E_RANGE, "value out of range")                                                        \
+	X(AL_E_OVERFLOW, "arithmetic overflow")                                                    \
+	X(AL_E_TOO_LARGE, "input too large")                                                       \
+	/* crypto */                                                                               \
+	X(AL_E_CRYPTO, "crypto library failure")                                                   \
+	X(AL_E_PRIVKEY, "invalid private key")                                                     \
+	X(AL_E_PUBKEY, "invalid public key")                                                       \
+	X(AL_E_SIG_ENCODING, "invalid signature encoding")                                         \
+	X(AL_E_SIG_INVALID, "signature verification failed")                                       \
+	X(AL_E_SIG_HIGH_S, "signature is not low-S")                                               \
+	X(AL_E_AEAD_AUTH, "authentication tag mismatch")                                           \
+	X(AL_E_TWEAK, "tweak out of range or result is infinity")                                  \
+	/* bitcoin transactions and scripts */                                                     \
+	X(AL_E_TX_SEGWIT_FLAG, "transaction: invalid segwit flag")                                 \
+	X(AL_E_TX_EMPTY_WITNESS, "transaction: segwit marker with no witness data")                \
+	X(AL_E_TX_COUNT, "transaction: element count too large")                                   \
+	X(AL_E_TX_NONCANONICAL, "transaction: non-canonical compact size")                         \
+	X(AL_E_TX_AMOUNT, "transaction: output amount out of range")                               \
+	X(AL_E_SIGHASH_TYPE, "unsupported sighash type")                                           \
+	X(AL_E_SIGHASH_INPUT, "sighash: input index out of range")                                 \
+	X(AL_E_SCRIPT_SIZE, "script too large")                                                    \
+	/* bech32 / addresses / base58 */                                                          \
+	X(AL_E_B32_CHAR, "bech32: invalid character")                                              \
+	X(AL_E_B32_CASE, "bech32: mixed case")                                                     \
+	X(AL_E_B32_NO_SEP, "bech32: missing separator")                                            \
+	X(AL_E_B32_HRP, "bech32: invalid human-readable part")                                     \
+	X(AL_E_B32_LENGTH, "bech32: invalid length")                                               \
+	X(AL_E_B32_CHECKSUM, "bech32: invalid checksum")                                           \
+	X(AL_E_B32_PADDING, "bech32: invalid padding")                                             \
+	X(AL_E_ADDR_HRP, "address: wrong network prefix")                                          \
+	X(AL_E_ADDR_WITVER, "address: invalid witness version")                                    \
+	X(AL_E_ADDR_PROGLEN, "address: invalid witness program length")                           \
+	X(AL_E_ADDR_VARIANT, "address: wrong checksum variant for witness version")                \
+	X(AL_E_B58_CHAR, "base58: invalid character")                                              \
+	X(AL_E_B58_CHECKSUM, "base58: invalid checksum")                                           \
+	/* BIP32 / BIP39 */                                                                        \
+	X(AL_E_BIP32_LENGTH, "bip32: invalid extended key length")                                 \
+	X(AL_E_BIP32_VERSION, "bip32: unknown version")                                            \
+	X(AL_E_BIP32_KEY, "bip32: invalid key data")                                               \
+	X(AL_E_BIP32_DEPTH, "bip32: inconsistent depth, fingerprint or index")                     \
+	X(AL_E_BIP32_HARDENED, "bip32: hardened derivation from a public key")                     \
+	X(AL_E_BIP32_PATH, "bip32: invalid derivation path")                                       \
+	X(AL_E_BIP39_WORDS, "bip39: invalid word count")                                           \
+	X(AL_E_BIP39_WORD, "bip39: unknown word")                                                  \
+	X(AL_E_BIP39_CHECKSUM, "bip39: invalid checksum")                                          \
+	X(AL_E_BIP39_ENTROPY, "bip39: invalid entropy length")                                     \
+	/* BOLT 1 */                                                                               \
+	X(AL_E_BIGSIZE_NONCANONICAL, "bigsize: not canonical")                                     \
+	X(AL_E_TLV_ORDER, "tlv: types not strictly increasing")                                    \
+	X(AL_E_TLV_UNKNOWN_EVEN, "tlv: unknown even type")                                         \
+	X(AL_E_TLV_LENGTH, "tlv: length exceeds stream or value")                                  \
+	X(AL_E_TLV_VALUE, "tlv: invalid value")                                                    \
+	X(AL_E_TLV_NONMINIMAL, "tlv: non-minimal truncated integer")                               \
+	/* BOLT 3 */                                                                               \
+	X(AL_E_SHACHAIN_INDEX, "shachain: index out of order")                                     \
+	X(AL_E_SHACHAIN_MISMATCH, "shachain: secret does not derive earlier secrets")              \
+	X(AL_E_FEE, "fee exceeds funder's balance")                                                \
+	X(AL_E_CHANNEL_BALANCE, "channel balances do not add up")
+
+typedef enum al_err {
+#define AL_ERR_ENUM(name, text) name,
+	AL_ERR_LIST(AL_ERR_ENUM)
+#undef AL_ERR_ENUM
+		AL_E_COUNT_
+} al_err;
+
+/* A static, human-readable description; never NULL. */
+const char *al_err_str(al_err e);
+/* The symbolic name ("AL_E_TRUNCATED"); never NULL. */
+const char *al_err_name(al_err e);
+
+#if defined(__GNUC__)
+#define AL_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define AL_WARN_UNUSED
+#endif
+
+/* Propagate an error from a call that returns al_err. */
+#define AL_TRY(expr)                                                                               \
+	do {                                                                                       \
+		al_err al_try_e_ = (expr);                                                         \
+		if (al_try_e_ != AL_OK)                                                            \
+			return al_try_e_;                                                          \
+	} while (0)
+
+#endif
