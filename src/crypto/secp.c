@@ -13,6 +13,13 @@ struct al_secp {
 	unsigned long illegal;
 };
 
+/* libsecp256k1 results (valid key or not) are public by design; see al_declassify. */
+static int pub(int ret)
+{
+	al_declassify(&ret, sizeof(ret));
+	return ret;
+}
+
 #define CTX_OFFSET ((sizeof(struct al_secp) + 15) & ~(size_t)15)
 
 /* libsecp256k1 calls this on API misuse instead of returning an error code; the
@@ -71,12 +78,12 @@ void al_privkey_clear(al_privkey *k)
 
 bool al_privkey_valid(const al_secp *s, const al_privkey *k)
 {
-	return secp256k1_ec_seckey_verify(s->ctx, k->k) == 1;
+	return pub(secp256k1_ec_seckey_verify(s->ctx, k->k)) == 1;
 }
 
 al_err al_pubkey_from_privkey(const al_secp *s, al_pubkey *out, const al_privkey *k)
 {
-	if (!secp256k1_ec_pubkey_create(s->ctx, &out->pk, k->k)) {
+	if (!pub(secp256k1_ec_pubkey_create(s->ctx, &out->pk, k->k))) {
 		memset(out, 0, sizeof(*out));
 		return AL_E_PRIVKEY;
 	}
@@ -113,7 +120,7 @@ bool al_pubkey_eq(const al_secp *s, const al_pubkey *a, const al_pubkey *b)
 al_err al_ecdsa_sign(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32],
 		     const al_privkey *k)
 {
-	if (!secp256k1_ecdsa_sign(s->ctx, &sig->s, msg32, k->k, NULL, NULL)) {
+	if (!pub(secp256k1_ecdsa_sign(s->ctx, &sig->s, msg32, k->k, NULL, NULL))) {
 		memset(sig, 0, sizeof(*sig));
 		return AL_E_PRIVKEY;
 	}
@@ -172,7 +179,7 @@ al_err al_ecdh(const al_secp *s, uint8_t out[32], const al_pubkey *pk, const al_
 {
 	/* libsecp256k1's default ECDH hash is SHA-256 over the compressed point, which
 	 * is exactly BOLT #8's ECDH. */
-	if (!secp256k1_ecdh(s->ctx, out, &pk->pk, k->k, NULL, NULL)) {
+	if (!pub(secp256k1_ecdh(s->ctx, out, &pk->pk, k->k, NULL, NULL))) {
 		memset(out, 0, 32);
 		return AL_E_PRIVKEY;
 	}
@@ -184,8 +191,8 @@ al_err al_xonly_from_privkey(const al_secp *s, al_xonly *out, const al_privkey *
 	secp256k1_keypair kp;
 	al_err err = AL_OK;
 
-	if (!secp256k1_keypair_create(s->ctx, &kp, k->k) ||
-	    !secp256k1_keypair_xonly_pub(s->ctx, &out->pk, NULL, &kp)) {
+	if (!pub(secp256k1_keypair_create(s->ctx, &kp, k->k)) ||
+	    !pub(secp256k1_keypair_xonly_pub(s->ctx, &out->pk, NULL, &kp))) {
 		memset(out, 0, sizeof(*out));
 		err = AL_E_PRIVKEY;
 	}
@@ -216,9 +223,9 @@ al_err al_schnorr_sign(const al_secp *s, uint8_t sig[64], const uint8_t *msg, si
 	al_err err = AL_OK;
 
 	extra.ndata = (void *)aux32;
-	if (!secp256k1_keypair_create(s->ctx, &kp, k->k)) {
+	if (!pub(secp256k1_keypair_create(s->ctx, &kp, k->k))) {
 		err = AL_E_PRIVKEY;
-	} else if (!secp256k1_schnorrsig_sign_custom(s->ctx, sig, msg, msglen, &kp, &extra)) {
+	} else if (!pub(secp256k1_schnorrsig_sign_custom(s->ctx, sig, msg, msglen, &kp, &extra))) {
 		err = AL_E_CRYPTO;
 	}
 	if (err != AL_OK)
@@ -236,12 +243,12 @@ al_err al_schnorr_verify(const al_secp *s, const uint8_t sig[64], const uint8_t 
 
 al_err al_privkey_tweak_add(const al_secp *s, al_privkey *k, const uint8_t tweak[32])
 {
-	return secp256k1_ec_seckey_tweak_add(s->ctx, k->k, tweak) ? AL_OK : AL_E_TWEAK;
+	return pub(secp256k1_ec_seckey_tweak_add(s->ctx, k->k, tweak)) ? AL_OK : AL_E_TWEAK;
 }
 
 al_err al_privkey_tweak_mul(const al_secp *s, al_privkey *k, const uint8_t tweak[32])
 {
-	return secp256k1_ec_seckey_tweak_mul(s->ctx, k->k, tweak) ? AL_OK : AL_E_TWEAK;
+	return pub(secp256k1_ec_seckey_tweak_mul(s->ctx, k->k, tweak)) ? AL_OK : AL_E_TWEAK;
 }
 
 al_err al_pubkey_tweak_add(const al_secp *s, al_pubkey *pk, const uint8_t tweak[32])

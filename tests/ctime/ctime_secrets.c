@@ -1,0 +1,90 @@
+/* Constant-time check, after libsecp256k1's ctime_tests: secret inputs are marked
+ * undefined for valgrind's memcheck, which then reports every branch or memory
+ * index that depends on them. Run under `valgrind --error-exitcode=1`
+ * (CTest label `ctime`). Results that are public by design (a signature, a public
+ * key, a success flag) are declassified explicitly before they are branched on. */
+#include <stdio.h>
+#include <string.h>
+
+#include <valgrind/memcheck.h>
+
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/secp.h"
+
+#define SECRET(p, n)   VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define DECLASSIFY(x)  VALGRIND_MAKE_MEM_DEFINED(&(x), sizeof(x))
+#define DECLASSIFYP(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+
+
+static int failures;
+
+static void expect(al_err e, const char *what)
+{
+	DECLASSIFY(e);
+	if (e != AL_OK) {
+		fprintf(stderr, "ctime: %s failed: %s\n", what, al_err_str(e));
+		failures++;
+	}
+}
+
+int main(void)
+{
+	static _Alignas(16) uint8_t mem[1 << 12];
+	static const uint8_t seed[32] = {3};
+	al_secp *secp;
+	al_privkey k, k2;
+	al_pubkey pub, pub2;
+	al_ecdsa_sig sig;
+	uint8_t msg[32] = {9}, out[64], schnorr[64], aux[32] = {5};
+	uint8_t key[32], nonce[AL_AEAD_NONCE_LEN], pt[100], ct[116];
+	al_xonly xo;
+
+	if (al_secp_size() > sizeof(mem) || al_secp_create(&secp, mem, sizeof(mem), seed) != AL_OK)
+		return 2;
+	memset(k.k, 0x21, 32);
+	memset(k2.k, 0x43, 32);
+	expect(al_pubkey_from_privkey(secp, &pub2, &k2), "pubkey");
+
+	/* ECDSA signing and public key derivation. */
+	SECRET(&k, sizeof(k));
+	expect(al_ecdsa_sign(secp, &sig, msg, &k), "ecdsa_sign");
+	DECLASSIFY(sig);
+	expect(al_pubkey_from_privkey(secp, &pub, &k), "pubkey_from_privkey");
+	DECLASSIFY(pub);
+	expect(al_ecdsa_verify(secp, &sig, msg, &pub), "ecdsa_verify");
+
+	/* ECDH (BOLT 8). */
+	expect(al_ecdh(secp, out, &pub2, &k), "ecdh");
+	DECLASSIFYP(out, 32);
+
+	/* BIP 340. */
+	expect(al_schnorr_sign(secp, schnorr, msg, sizeof(msg), &k, aux), "schnorr_sign");
+	DECLASSIFYP(schnorr, 64);
+	expect(al_xonly_from_privkey(secp, &xo, &k), "xonly");
+	DECLASSIFY(xo);
+
+	/* Tweaks (BOLT 3 key derivation). */
+	SECRET(out, 32);
+	expect(al_privkey_tweak_add(secp, &k, out), "privkey_tweak_add");
+	expect(al_privkey_tweak_mul(secp, &k, out), "privkey_tweak_mul");
+
+	/* Hashes, HMAC and AEAD with secret keys and data. */
+	memset(key, 0x77, sizeof(key));
+	memset(pt, 0x33, sizeof(pt));
+	SECRET(key, sizeof(key));
+	SECRET(pt, sizeof(pt));
+	al_sha256(out, pt, sizeof(pt));
+	expect(al_hmac_sha256(out, key, sizeof(key), pt, sizeof(pt)), "hmac_sha256");
+	expect(al_hmac_sha512(out, key, sizeof(key), pt, sizeof(pt)), "hmac_sha512");
+	expect(al_hkdf_sha256(out, 64, key, sizeof(key), pt, 32, NULL, 0), "hkdf");
+	al_aead_bolt8_nonce(nonce, 7);
+	expect(al_aead_seal(ct, key, nonce, NULL, 0, pt, sizeof(pt)), "aead_seal");
+	DECLASSIFYP(ct, sizeof(ct));
+	expect(al_aead_open(pt, key, nonce, NULL, 0, ct, sizeof(ct)), "aead_open");
+
+	al_privkey_clear(&k);
+	al_secp_destroy(secp);
+	printf("ctime: %s\n", failures ? "FAILED" : "no secret-dependent branches reported");
+	return failures ? 1 : 0;
+}
