@@ -48,7 +48,8 @@ enum al_opcode {
 
 /* Append an opcode. */
 void al_script_op(al_wb *w, uint8_t op);
-/* Append a minimal push of `len` bytes (OP_0 for empty, direct push, PUSHDATA1/2/4). */
+/* Append a minimal push of `len` bytes (BIP 62: OP_0 for empty, OP_1..OP_16 and
+ * OP_1NEGATE for the single bytes 0x01..0x10 and 0x81, else direct push, PUSHDATA1/2/4). */
 void al_script_push(al_wb *w, const void *data, size_t len);
 /* Append a minimal push of a script number (BIP 62 minimal encoding; OP_0, OP_1..16,
  * OP_1NEGATE for the small values). */

@@ -45,8 +45,11 @@ const uint8_t *al_cur_ptr(al_cur *c, size_t n)
 		return NULL;
 	}
 	p = c->p;
-	c->p += n;
-	c->len -= n;
+	/* Never offset a NULL pointer, even by zero (undefined behaviour in C). */
+	if (n) {
+		c->p += n;
+		c->len -= n;
+	}
 	return p;
 }
 

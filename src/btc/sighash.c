@@ -1,0 +1,194 @@
+/* BIP 143 signature hashes for version 0 witness programs. */
+#include "btc/sighash.h"
+
+#include <string.h>
+
+#include "crypto/hash.h"
+
+/* The preimage goes either into a hash (the digest) or into an al_wb (to show it). */
+typedef struct sh_sink {
+	al_wb *w;
+	al_sha256_ctx *h;
+} sh_sink;
+
+static void put(sh_sink *s, const void *p, size_t n)
+{
+	if (s->w)
+		al_wb_bytes(s->w, p, n);
+	else if (n)
+		al_sha256_update(s->h, p, n);
+}
+
+static void put_le32(sh_sink *s, uint32_t v)
+{
+	uint8_t b[4];
+
+	al_write_le32(b, v);
+	put(s, b, sizeof(b));
+}
+
+static void put_le64(sh_sink *s, uint64_t v)
+{
+	uint8_t b[8];
+
+	al_write_le64(b, v);
+	put(s, b, sizeof(b));
+}
+
+/* A script "serialized as scripts inside CTxOuts": CompactSize length, then bytes. */
+static void put_script(sh_sink *s, const uint8_t *p, size_t n)
+{
+	uint8_t b[9];
+	al_wb w;
+
+	al_wb_init(&w, b, sizeof(b));
+	al_wb_compactsize(&w, n);
+	put(s, b, w.len);
+	put(s, p, n);
+}
+
+static void put_outpoint(sh_sink *s, const al_tx_in *in)
+{
+	put(s, in->txid, sizeof(in->txid));
+	put_le32(s, in->vout);
+}
+
+static void put_output(sh_sink *s, const al_tx_out *out)
+{
+	put_le64(s, out->amount.sat);
+	put_script(s, out->script.p, out->script.len);
+}
+
+/* Finish a double SHA-256 whose first pass is in `h`. */
+static void final_sha256d(al_sha256_ctx *h, uint8_t out[32])
+{
+	uint8_t first[32];
+
+	al_sha256_final(h, first);
+	al_sha256(out, first, sizeof(first));
+}
+
+static void hash_prevouts(const al_tx *tx, uint8_t out[32])
+{
+	al_sha256_ctx h;
+	sh_sink s = {.w = NULL, .h = &h};
+	size_t i;
+
+	al_sha256_init(&h);
+	for (i = 0; i < tx->n_in; i++)
+		put_outpoint(&s, &tx->in[i]);
+	final_sha256d(&h, out);
+}
+
+static void hash_sequences(const al_tx *tx, uint8_t out[32])
+{
+	al_sha256_ctx h;
+	sh_sink s = {.w = NULL, .h = &h};
+	size_t i;
+
+	al_sha256_init(&h);
+	for (i = 0; i < tx->n_in; i++)
+		put_le32(&s, tx->in[i].sequence);
+	final_sha256d(&h, out);
+}
+
+/* Outputs [first, first + n). */
+static void hash_outputs(const al_tx *tx, size_t first, size_t n, uint8_t out[32])
+{
+	al_sha256_ctx h;
+	sh_sink s = {.w = NULL, .h = &h};
+	size_t i;
+
+	al_sha256_init(&h);
+	for (i = first; i < first + n; i++)
+		put_output(&s, &tx->out[i]);
+	final_sha256d(&h, out);
+}
+
+static al_err check_args(const al_tx *tx, size_t index, uint32_t sighash_type)
+{
+	uint32_t base = sighash_type & ~(uint32_t)AL_SIGHASH_ANYONECANPAY;
+
+	/* As Bitcoin Core's IsDefinedHashtypeSignature: the type without ANYONECANPAY
+	 * must be exactly ALL, NONE or SINGLE. */
+	if (base != AL_SIGHASH_ALL && base != AL_SIGHASH_NONE && base != AL_SIGHASH_SINGLE)
+		return AL_E_SIGHASH_TYPE;
+	if (index >= tx->n_in)
+		return AL_E_SIGHASH_INPUT;
+	return AL_OK;
+}
+
+static void emit_preimage(sh_sink *s, const al_tx *tx, size_t index, const uint8_t *script_code,
+                          size_t script_code_len, al_sat amount, uint32_t type)
+{
+	static const uint8_t zero[32];
+	bool acp = (type & AL_SIGHASH_ANYONECANPAY) != 0;
+	uint32_t base = type & 0x1f;
+	uint8_t prevouts[32], sequences[32], outputs[32];
+	const al_tx_in *in = &tx->in[index];
+
+	/* BIP 143 hashPrevouts: "If the ANYONECANPAY flag is not set, hashPrevouts is the
+	 * double SHA256 of the serialization of all input outpoints; Otherwise,
+	 * hashPrevouts is a uint256 of 0x0000......0000." */
+	memcpy(prevouts, zero, 32);
+	if (!acp)
+		hash_prevouts(tx, prevouts);
+	/* hashSequence: "If none of the ANYONECANPAY, SINGLE, NONE sighash type is set,
+	 * hashSequence is the double SHA256 of the serialization of nSequence of all
+	 * inputs; Otherwise, hashSequence is a uint256 of 0x0000......0000." */
+	memcpy(sequences, zero, 32);
+	if (!acp && base != AL_SIGHASH_SINGLE && base != AL_SIGHASH_NONE)
+		hash_sequences(tx, sequences);
+	/* hashOutputs: "If the sighash type is neither SINGLE nor NONE, hashOutputs is
+	 * the double SHA256 of the serialization of all output amount ... with
+	 * scriptPubKey; If sighash type is SINGLE and the input index is smaller than the
+	 * number of outputs, hashOutputs is the double SHA256 of the output amount with
+	 * scriptPubKey of the same index as the input; Otherwise, hashOutputs is a
+	 * uint256 of 0x0000......0000." */
+	memcpy(outputs, zero, 32);
+	if (base != AL_SIGHASH_SINGLE && base != AL_SIGHASH_NONE)
+		hash_outputs(tx, 0, tx->n_out, outputs);
+	else if (base == AL_SIGHASH_SINGLE && index < tx->n_out)
+		hash_outputs(tx, index, 1, outputs);
+
+	/* "1. nVersion ... 2. hashPrevouts 3. hashSequence 4. outpoint 5. scriptCode of
+	 * the input 6. value of the output spent by this input 7. nSequence of the input
+	 * 8. hashOutputs 9. nLocktime of the transaction 10. sighash type of the
+	 * signature" */
+	put_le32(s, tx->version);
+	put(s, prevouts, 32);
+	put(s, sequences, 32);
+	put_outpoint(s, in);
+	put_script(s, script_code, script_code_len);
+	put_le64(s, amount.sat);
+	put_le32(s, in->sequence);
+	put(s, outputs, 32);
+	put_le32(s, tx->locktime);
+	put_le32(s, type);
+}
+
+al_err al_sighash_segwit_v0(uint8_t out[32], const al_tx *tx, size_t index,
+                            const uint8_t *script_code, size_t script_code_len, al_sat amount,
+                            uint32_t sighash_type)
+{
+	al_sha256_ctx h;
+	sh_sink s = {.w = NULL, .h = &h};
+
+	AL_TRY(check_args(tx, index, sighash_type));
+	al_sha256_init(&h);
+	emit_preimage(&s, tx, index, script_code, script_code_len, amount, sighash_type);
+	/* "Double SHA256 of the serialization of: ..." */
+	final_sha256d(&h, out);
+	return AL_OK;
+}
+
+al_err al_sighash_segwit_v0_preimage(al_wb *w, const al_tx *tx, size_t index,
+                                     const uint8_t *script_code, size_t script_code_len,
+                                     al_sat amount, uint32_t sighash_type)
+{
+	sh_sink s = {.w = w, .h = NULL};
+
+	AL_TRY(check_args(tx, index, sighash_type));
+	emit_preimage(&s, tx, index, script_code, script_code_len, amount, sighash_type);
+	return AL_OK;
+}
