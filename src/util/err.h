@@ -48,12 +48,14 @@
 	X(AL_E_ADDR_WITVER, "address: invalid witness version")                                    \
 	X(AL_E_ADDR_PROGLEN, "address: invalid witness program length")                           \
 	X(AL_E_ADDR_VARIANT, "address: wrong checksum variant for witness version")                \
+	X(AL_E_ADDR_EMPTY, "address: empty data section (no witness version)")                     \
 	X(AL_E_B58_CHAR, "base58: invalid character")                                              \
 	X(AL_E_B58_CHECKSUM, "base58: invalid checksum")                                           \
 	/* BIP32 / BIP39 */                                                                        \
 	X(AL_E_BIP32_LENGTH, "bip32: invalid extended key length")                                 \
 	X(AL_E_BIP32_VERSION, "bip32: unknown version")                                            \
 	X(AL_E_BIP32_KEY, "bip32: invalid key data")                                               \
+	X(AL_E_BIP32_MISMATCH, "bip32: version does not match key type")                           \
 	X(AL_E_BIP32_DEPTH, "bip32: inconsistent depth, fingerprint or index")                     \
 	X(AL_E_BIP32_HARDENED, "bip32: hardened derivation from a public key")                     \
 	X(AL_E_BIP32_PATH, "bip32: invalid derivation path")                                       \
@@ -61,16 +63,19 @@
 	X(AL_E_BIP39_WORD, "bip39: unknown word")                                                  \
 	X(AL_E_BIP39_CHECKSUM, "bip39: invalid checksum")                                          \
 	X(AL_E_BIP39_ENTROPY, "bip39: invalid entropy length")                                     \
+	X(AL_E_BIP39_ASCII, "bip39: non-ASCII input (NFKD not supported)")                         \
 	/* BOLT 1 */                                                                               \
 	X(AL_E_BIGSIZE_NONCANONICAL, "bigsize: not canonical")                                     \
 	X(AL_E_TLV_ORDER, "tlv: types not strictly increasing")                                    \
 	X(AL_E_TLV_UNKNOWN_EVEN, "tlv: unknown even type")                                         \
-	X(AL_E_TLV_LENGTH, "tlv: length exceeds stream or value")                                  \
+	X(AL_E_TLV_LENGTH, "tlv: length exceeds the remaining stream")                             \
+	X(AL_E_TLV_VALUE_LENGTH, "tlv: length does not match the type's encoding")                 \
 	X(AL_E_TLV_VALUE, "tlv: invalid value")                                                    \
 	X(AL_E_TLV_NONMINIMAL, "tlv: non-minimal truncated integer")                               \
 	/* BOLT 3 */                                                                               \
 	X(AL_E_SHACHAIN_INDEX, "shachain: index out of order")                                     \
 	X(AL_E_SHACHAIN_MISMATCH, "shachain: secret does not derive earlier secrets")              \
+	X(AL_E_SHACHAIN_UNKNOWN, "shachain: secret not received yet")                              \
 	X(AL_E_FEE, "fee exceeds funder's balance")                                                \
 	X(AL_E_CHANNEL_BALANCE, "channel balances do not add up")
 
