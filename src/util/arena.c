@@ -21,6 +21,11 @@ al_err al_arena_alloc(al_arena *a, size_t size, size_t align, void **out)
 	*out = NULL;
 	if (align == 0 || align > 4096 || (align & (align - 1)) != 0)
 		return AL_E_ARG;
+	/* An arena without memory has nothing to give, not even a zero-size block. */
+	if (!a->base) {
+		a->failed++;
+		return AL_E_NOMEM;
+	}
 	start = (uintptr_t)a->base + a->used;
 	aligned = (start + (align - 1)) & ~(uintptr_t)(align - 1);
 	pad = (size_t)(aligned - start);
@@ -33,7 +38,8 @@ al_err al_arena_alloc(al_arena *a, size_t size, size_t align, void **out)
 	if (a->used > a->high)
 		a->high = a->used;
 	*out = (void *)aligned;
-	memset(*out, 0, size);
+	if (size)
+		memset(*out, 0, size);
 	return AL_OK;
 }
 
@@ -44,7 +50,7 @@ size_t al_arena_mark(const al_arena *a)
 
 void al_arena_release(al_arena *a, size_t mark)
 {
-	if (mark > a->used)
+	if (mark >= a->used)
 		return;
 	al_memzero(a->base + mark, a->used - mark);
 	a->used = mark;
