@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_commit.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/secp.h"
@@ -119,7 +120,11 @@ int main(void)
 		return 1;
 	sign = rate(op_sign, &s, 256);
 	verify = rate(op_verify, &s, 256);
-	commit = 0;
+	commit = bench_commitment_rate(secp, rate);
+	if (commit < 0) {
+		fprintf(stderr, "alight-bench: commitment build failed\n");
+		return 1;
+	}
 
 	printf("{\"benchmark\":\"alight-core\",\"unit_note\":\"MB = 10^6 bytes; rates per second, "
 	       "best of %d rounds of >= %.1f s\",\n",

@@ -11,6 +11,10 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/secp.h"
+#include "btc/bip32.h"
+#include "btc/bip39.h"
+#include "ln/keys.h"
+#include "ln/shachain.h"
 
 #define SECRET(p, n)   VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define DECLASSIFY(x)  VALGRIND_MAKE_MEM_DEFINED(&(x), sizeof(x))
@@ -82,6 +86,62 @@ int main(void)
 	expect(al_aead_seal(ct, key, nonce, NULL, 0, pt, sizeof(pt)), "aead_seal");
 	DECLASSIFYP(ct, sizeof(ct));
 	expect(al_aead_open(pt, key, nonce, NULL, 0, ct, sizeof(ct)), "aead_open");
+
+	/* BIP 32: master key from a secret seed, hardened and normal derivation. */
+	{
+		uint8_t seed64[64];
+		al_xkey master, child;
+		const uint32_t path[] = {1017 | AL_BIP32_HARDENED, 1 | AL_BIP32_HARDENED, 0, 7};
+
+		memset(seed64, 0x61, sizeof(seed64));
+		SECRET(seed64, sizeof(seed64));
+		expect(al_bip32_master(secp, &master, seed64, sizeof(seed64)), "bip32_master");
+		DECLASSIFY(master.pub);
+		expect(al_bip32_derive(secp, &child, &master, path, 4), "bip32_derive");
+		DECLASSIFY(child.pub);
+		al_xkey_clear(&master);
+		al_xkey_clear(&child);
+	}
+
+	/* BIP 39: entropy to mnemonic, mnemonic back to entropy, mnemonic to seed. The
+	 * word lookups must not index or branch on secret word values. */
+	{
+		uint8_t entropy[32], back[32], seed64[64];
+		char words[AL_BIP39_MNEMONIC_BUFLEN];
+		size_t n, len;
+
+		memset(entropy, 0x5c, sizeof(entropy));
+		SECRET(entropy, sizeof(entropy));
+		expect(al_bip39_from_entropy(words, sizeof(words), entropy, sizeof(entropy)),
+		       "bip39_from_entropy");
+		/* The mnemonic's length is public (it is the size of what is stored);
+		 * its letters are not. */
+		DECLASSIFYP(words, sizeof(words));
+		n = strlen(words);
+		SECRET(words, n);
+		expect(al_bip39_to_entropy(back, sizeof(back), &len, words, n),
+		       "bip39_to_entropy");
+		expect(al_bip39_to_seed(seed64, words, n, "", 0), "bip39_to_seed");
+	}
+
+	/* BOLT 3: per-commitment secrets and the keys derived from them. */
+	{
+		uint8_t shaseed[32], secret[32];
+		al_pubkey point;
+		al_privkey base, derived;
+
+		memset(shaseed, 0x19, sizeof(shaseed));
+		memset(base.k, 0x29, sizeof(base.k));
+		SECRET(shaseed, sizeof(shaseed));
+		SECRET(&base, sizeof(base));
+		expect(al_shachain_from_seed(secret, shaseed, 281474976710655ULL - 42),
+		       "shachain_from_seed");
+		expect(al_ln_per_commitment_point(secp, &point, secret), "per_commitment_point");
+		DECLASSIFY(point);
+		expect(al_ln_derive_privkey(secp, &derived, &base, &point), "derive_privkey");
+		expect(al_ln_revocation_privkey(secp, &derived, &base, secret), "revocation_privkey");
+		al_privkey_clear(&derived);
+	}
 
 	al_privkey_clear(&k);
 	al_secp_destroy(secp);
