@@ -28,8 +28,15 @@
 #include "util/hex.h"
 
 /* LND's key families (keychain/derivation.go), coin type 1 for test networks. */
-enum { FAM_MULTISIG = 0, FAM_REVOCATION_BASE = 1, FAM_HTLC_BASE = 2, FAM_PAYMENT_BASE = 3,
-       FAM_DELAY_BASE = 4, FAM_REVOCATION_ROOT = 5, FAM_NODE_KEY = 6 };
+enum {
+	FAM_MULTISIG = 0,
+	FAM_REVOCATION_BASE = 1,
+	FAM_HTLC_BASE = 2,
+	FAM_PAYMENT_BASE = 3,
+	FAM_DELAY_BASE = 4,
+	FAM_REVOCATION_ROOT = 5,
+	FAM_NODE_KEY = 6
+};
 #define COIN_TYPE_TEST 1
 
 struct node {
@@ -61,7 +68,7 @@ static void print_hex(const char *label, const uint8_t *p, size_t len)
 static al_err family_key(struct node *n, uint32_t family, al_xkey *out)
 {
 	const uint32_t path[] = {1017 | AL_BIP32_HARDENED, COIN_TYPE_TEST | AL_BIP32_HARDENED,
-				 family | AL_BIP32_HARDENED, 0, 0};
+	                         family | AL_BIP32_HARDENED, 0, 0};
 
 	return al_bip32_derive(secp, out, &n->master, path, 5);
 }
@@ -256,7 +263,7 @@ static int run(al_arena *a, const al_rng *rng)
 		    (e = al_ln_htlc_tx_verify(secp, &bob_sig, h, &p.keys.remote_htlc, bob_type)) ||
 		    (e = al_ln_htlc_tx_sign(secp, &alice_sig, h, &alice_htlc, AL_SIGHASH_ALL)) ||
 		    (e = al_ln_htlc_tx_finalize(secp, h, a, &bob_sig, &alice_sig,
-						h->success ? preimage : NULL)))
+		                                h->success ? preimage : NULL)))
 			return fail("HTLC signatures", e);
 		al_privkey_clear(&bob_htlc);
 		al_privkey_clear(&alice_htlc);
@@ -284,8 +291,7 @@ int main(void)
 	int rc;
 
 	al_os_rng(&rng);
-	if (al_rng_fill(&rng, seed, sizeof(seed)) != AL_OK ||
-	    al_secp_size() > sizeof(secp_mem) ||
+	if (al_rng_fill(&rng, seed, sizeof(seed)) != AL_OK || al_secp_size() > sizeof(secp_mem) ||
 	    al_secp_create(&ctx, secp_mem, sizeof(secp_mem), seed) != AL_OK)
 		return fail("secp256k1 context", AL_E_CRYPTO);
 	al_memzero(seed, sizeof(seed));

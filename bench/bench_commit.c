@@ -35,7 +35,7 @@ static int op_commit(void *arg)
 
 	c->p.commitment_number = c->n++ % 1000;
 	if (al_shachain_from_seed(secret, c->shachain_seed,
-				  al_shachain_index_of(c->p.commitment_number)) == AL_OK &&
+	                          al_shachain_index_of(c->p.commitment_number)) == AL_OK &&
 	    al_ln_per_commitment_point(c->secp, &point, secret) == AL_OK &&
 	    al_ln_keyset_derive(c->secp, &c->p.keys, &c->local, &c->remote, &point) == AL_OK &&
 	    al_ln_commit_build(c->secp, &commit, &c->arena, &c->p) == AL_OK &&

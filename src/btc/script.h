@@ -76,7 +76,7 @@ bool al_script_is_p2pkh(const uint8_t *s, size_t len, uint8_t out[20]);
 bool al_script_is_p2sh(const uint8_t *s, size_t len, uint8_t out[20]);
 bool al_script_is_p2tr(const uint8_t *s, size_t len, uint8_t out[32]);
 /* Any segwit output: OP_n followed by one push of 2..40 bytes (BIP 141). */
-bool al_script_is_witness_program(const uint8_t *s, size_t len, int *version,
-				  const uint8_t **prog, size_t *prog_len);
+bool al_script_is_witness_program(const uint8_t *s, size_t len, int *version, const uint8_t **prog,
+                                  size_t *prog_len);
 
 #endif

@@ -22,14 +22,14 @@
  * AL_E_SIGHASH_INPUT. SINGLE with no matching output hashes zero for hashOutputs, as
  * BIP 143 specifies. */
 AL_WARN_UNUSED al_err al_sighash_segwit_v0(uint8_t out[32], const al_tx *tx, size_t index,
-					   const uint8_t *script_code, size_t script_code_len,
-					   al_sat amount, uint32_t sighash_type);
+                                           const uint8_t *script_code, size_t script_code_len,
+                                           al_sat amount, uint32_t sighash_type);
 
 /* The BIP 143 preimage itself (whose double SHA-256 is the digest above), for
  * inspection and tests; same arguments and errors. Nothing is written on error. */
 AL_WARN_UNUSED al_err al_sighash_segwit_v0_preimage(al_wb *w, const al_tx *tx, size_t index,
-						    const uint8_t *script_code,
-						    size_t script_code_len, al_sat amount,
-						    uint32_t sighash_type);
+                                                    const uint8_t *script_code,
+                                                    size_t script_code_len, al_sat amount,
+                                                    uint32_t sighash_type);
 
 #endif

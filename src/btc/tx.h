@@ -61,17 +61,17 @@ AL_WARN_UNUSED al_err al_tx_parse(al_tx *tx, al_arena *a, const uint8_t *raw, si
 
 /* Start an empty transaction with room for max_in inputs and max_out outputs. */
 AL_WARN_UNUSED al_err al_tx_init(al_tx *tx, al_arena *a, uint32_t version, uint32_t locktime,
-				 size_t max_in, size_t max_out);
+                                 size_t max_in, size_t max_out);
 /* Append an input with empty scriptSig and no witness, or an output; AL_E_RANGE
  * when the capacity given to al_tx_init is used up. */
 AL_WARN_UNUSED al_err al_tx_add_input(al_tx *tx, const uint8_t txid[32], uint32_t vout,
-				      uint32_t sequence);
+                                      uint32_t sequence);
 AL_WARN_UNUSED al_err al_tx_add_output(al_tx *tx, al_sat amount, const uint8_t *script,
-				       size_t script_len);
+                                       size_t script_len);
 /* Give input `i` a witness of n items copied (as al_bytes, still borrowing the item
  * bytes) into the arena. */
 AL_WARN_UNUSED al_err al_tx_set_witness(al_tx *tx, al_arena *a, size_t i, const al_bytes *items,
-					size_t n);
+                                        size_t n);
 
 bool al_tx_has_witness(const al_tx *tx);
 /* Serialize; with_witness=false gives the legacy form used for the txid. */

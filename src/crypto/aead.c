@@ -30,7 +30,7 @@ static int update(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t len
 }
 
 static EVP_CIPHER_CTX *begin(int enc, const uint8_t *key, const uint8_t *nonce, const void *ad,
-			     size_t adlen)
+                             size_t adlen)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 
@@ -47,8 +47,8 @@ static EVP_CIPHER_CTX *begin(int enc, const uint8_t *key, const uint8_t *nonce, 
 }
 
 al_err al_aead_seal(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
-		    const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad, size_t adlen,
-		    const void *pt, size_t ptlen)
+                    const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad, size_t adlen,
+                    const void *pt, size_t ptlen)
 {
 	EVP_CIPHER_CTX *c = begin(1, key, nonce, ad, adlen);
 	int got;
@@ -64,8 +64,8 @@ al_err al_aead_seal(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
 }
 
 al_err al_aead_open(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
-		    const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad, size_t adlen,
-		    const void *ct, size_t ctlen)
+                    const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad, size_t adlen,
+                    const void *ct, size_t ctlen)
 {
 	EVP_CIPHER_CTX *c;
 	uint8_t tag[AL_AEAD_TAG_LEN];

@@ -18,14 +18,14 @@ void al_aead_bolt8_nonce(uint8_t nonce[AL_AEAD_NONCE_LEN], uint64_t n);
 /* Encrypt `ptlen` bytes into `out`, which receives ptlen + 16 bytes (ciphertext then
  * tag). `out` may equal `pt`. */
 AL_WARN_UNUSED al_err al_aead_seal(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
-				   const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad,
-				   size_t adlen, const void *pt, size_t ptlen);
+                                   const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad,
+                                   size_t adlen, const void *pt, size_t ptlen);
 
 /* Decrypt and authenticate `ctlen` bytes (ciphertext then tag) into `out`, which
  * receives ctlen - 16 bytes. AL_E_AEAD_AUTH on a bad tag, in which case `out` is
  * wiped; AL_E_TRUNCATED if ctlen < 16. `out` may equal `ct`. */
 AL_WARN_UNUSED al_err al_aead_open(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
-				   const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad,
-				   size_t adlen, const void *ct, size_t ctlen);
+                                   const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad,
+                                   size_t adlen, const void *ct, size_t ctlen);
 
 #endif

@@ -75,7 +75,7 @@ void al_hash160(uint8_t out[20], const void *data, size_t len)
 }
 
 static al_err hmac(const EVP_MD *md, uint8_t *out, unsigned int outlen, const void *key,
-		   size_t keylen, const void *data, size_t len)
+                   size_t keylen, const void *data, size_t len)
 {
 	unsigned int got = 0;
 	static const uint8_t empty;
@@ -92,20 +92,18 @@ static al_err hmac(const EVP_MD *md, uint8_t *out, unsigned int outlen, const vo
 	return AL_OK;
 }
 
-al_err al_hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data,
-		      size_t len)
+al_err al_hmac_sha256(uint8_t out[32], const void *key, size_t keylen, const void *data, size_t len)
 {
 	return hmac(EVP_sha256(), out, 32, key, keylen, data, len);
 }
 
-al_err al_hmac_sha512(uint8_t out[64], const void *key, size_t keylen, const void *data,
-		      size_t len)
+al_err al_hmac_sha512(uint8_t out[64], const void *key, size_t keylen, const void *data, size_t len)
 {
 	return hmac(EVP_sha512(), out, 64, key, keylen, data, len);
 }
 
 al_err al_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
-		      const void *ikm, size_t ikmlen, const void *info, size_t infolen)
+                      const void *ikm, size_t ikmlen, const void *info, size_t infolen)
 {
 	EVP_KDF *kdf;
 	EVP_KDF_CTX *kctx;
@@ -121,12 +119,12 @@ al_err al_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t salt
 	if (!kctx)
 		return AL_E_CRYPTO;
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						 (void *)(ikm ? ikm : &empty), ikmlen);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm ? ikm : &empty),
+	                                         ikmlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-						 (void *)(salt ? salt : &empty), saltlen);
+	                                         (void *)(salt ? salt : &empty), saltlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-						 (void *)(info ? info : &empty), infolen);
+	                                         (void *)(info ? info : &empty), infolen);
 	*p = OSSL_PARAM_construct_end();
 	ok = EVP_KDF_derive(kctx, out, outlen, params);
 	EVP_KDF_CTX_free(kctx);
@@ -134,16 +132,16 @@ al_err al_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t salt
 }
 
 al_err al_pbkdf2_sha512(uint8_t *out, size_t outlen, const void *pass, size_t passlen,
-			const void *salt, size_t saltlen, uint32_t iterations)
+                        const void *salt, size_t saltlen, uint32_t iterations)
 {
 	static const uint8_t empty;
 
-	if (passlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX ||
-	    iterations == 0 || iterations > INT32_MAX)
+	if (passlen > INT32_MAX || saltlen > INT32_MAX || outlen > INT32_MAX || iterations == 0 ||
+	    iterations > INT32_MAX)
 		return AL_E_ARG;
 	if (PKCS5_PBKDF2_HMAC(pass ? pass : (const void *)&empty, (int)passlen,
-			      salt ? salt : &empty, (int)saltlen, (int)iterations, EVP_sha512(),
-			      (int)outlen, out) != 1)
+	                      salt ? salt : &empty, (int)saltlen, (int)iterations, EVP_sha512(),
+	                      (int)outlen, out) != 1)
 		return AL_E_CRYPTO;
 	return AL_OK;
 }

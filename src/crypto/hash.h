@@ -34,19 +34,19 @@ void al_ripemd160(uint8_t out[20], const void *data, size_t len);
 void al_hash160(uint8_t out[20], const void *data, size_t len);
 
 AL_WARN_UNUSED al_err al_hmac_sha256(uint8_t out[32], const void *key, size_t keylen,
-				     const void *data, size_t len);
+                                     const void *data, size_t len);
 AL_WARN_UNUSED al_err al_hmac_sha512(uint8_t out[64], const void *key, size_t keylen,
-				     const void *data, size_t len);
+                                     const void *data, size_t len);
 
 /* RFC 5869 HKDF-SHA256 (extract then expand) into `outlen` bytes. BOLT 8 calls it
  * as HKDF(salt=ck, ikm) with empty info and a 64-byte output. */
-AL_WARN_UNUSED al_err al_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt,
-				     size_t saltlen, const void *ikm, size_t ikmlen,
-				     const void *info, size_t infolen);
+AL_WARN_UNUSED al_err al_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
+                                     const void *ikm, size_t ikmlen, const void *info,
+                                     size_t infolen);
 
 /* PBKDF2-HMAC-SHA512, as BIP39 uses it for the seed. */
 AL_WARN_UNUSED al_err al_pbkdf2_sha512(uint8_t *out, size_t outlen, const void *pass,
-				       size_t passlen, const void *salt, size_t saltlen,
-				       uint32_t iterations);
+                                       size_t passlen, const void *salt, size_t saltlen,
+                                       uint32_t iterations);
 
 #endif

@@ -44,7 +44,7 @@ al_err al_secp_create(al_secp **out, void *mem, size_t len, const uint8_t *seed)
 		return AL_E_ARG;
 	s->illegal = 0;
 	s->ctx = secp256k1_context_preallocated_create((uint8_t *)mem + CTX_OFFSET,
-						       SECP256K1_CONTEXT_NONE);
+	                                               SECP256K1_CONTEXT_NONE);
 	if (!s->ctx)
 		return AL_E_CRYPTO;
 	secp256k1_context_set_illegal_callback(s->ctx, on_illegal, s);
@@ -62,7 +62,7 @@ void al_secp_destroy(al_secp *s)
 		return;
 	secp256k1_context_preallocated_destroy(s->ctx);
 	al_memzero((uint8_t *)s + CTX_OFFSET,
-		   secp256k1_context_preallocated_size(SECP256K1_CONTEXT_NONE));
+	           secp256k1_context_preallocated_size(SECP256K1_CONTEXT_NONE));
 	s->ctx = NULL;
 }
 
@@ -118,7 +118,7 @@ bool al_pubkey_eq(const al_secp *s, const al_pubkey *a, const al_pubkey *b)
 }
 
 al_err al_ecdsa_sign(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32],
-		     const al_privkey *k)
+                     const al_privkey *k)
 {
 	if (!pub(secp256k1_ecdsa_sign(s->ctx, &sig->s, msg32, k->k, NULL, NULL))) {
 		memset(sig, 0, sizeof(*sig));
@@ -128,7 +128,7 @@ al_err al_ecdsa_sign(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32
 }
 
 al_err al_ecdsa_verify(const al_secp *s, const al_ecdsa_sig *sig, const uint8_t msg32[32],
-		       const al_pubkey *pk)
+                       const al_pubkey *pk)
 {
 	if (secp256k1_ecdsa_verify(s->ctx, &sig->s, msg32, &pk->pk))
 		return AL_OK;
@@ -148,7 +148,7 @@ al_err al_ecdsa_sig_parse_der(const al_secp *s, al_ecdsa_sig *sig, const uint8_t
 }
 
 al_err al_ecdsa_sig_serialize_der(const al_secp *s, uint8_t *out, size_t *outlen,
-				  const al_ecdsa_sig *sig)
+                                  const al_ecdsa_sig *sig)
 {
 	if (!secp256k1_ecdsa_signature_serialize_der(s->ctx, out, outlen, &sig->s))
 		return AL_E_BUFSIZE;
@@ -216,7 +216,7 @@ void al_xonly_serialize(const al_secp *s, uint8_t out[32], const al_xonly *pk)
 }
 
 al_err al_schnorr_sign(const al_secp *s, uint8_t sig[64], const uint8_t *msg, size_t msglen,
-		       const al_privkey *k, const uint8_t *aux32)
+                       const al_privkey *k, const uint8_t *aux32)
 {
 	secp256k1_keypair kp;
 	secp256k1_schnorrsig_extraparams extra = SECP256K1_SCHNORRSIG_EXTRAPARAMS_INIT;
@@ -234,11 +234,11 @@ al_err al_schnorr_sign(const al_secp *s, uint8_t sig[64], const uint8_t *msg, si
 	return err;
 }
 
-al_err al_schnorr_verify(const al_secp *s, const uint8_t sig[64], const uint8_t *msg,
-			 size_t msglen, const al_xonly *pk)
+al_err al_schnorr_verify(const al_secp *s, const uint8_t sig[64], const uint8_t *msg, size_t msglen,
+                         const al_xonly *pk)
 {
 	return secp256k1_schnorrsig_verify(s->ctx, sig, msg, msglen, &pk->pk) ? AL_OK
-									       : AL_E_SIG_INVALID;
+	                                                                      : AL_E_SIG_INVALID;
 }
 
 al_err al_privkey_tweak_add(const al_secp *s, al_privkey *k, const uint8_t tweak[32])

@@ -53,37 +53,37 @@ unsigned long al_secp_illegal_count(const al_secp *ctx);
 void al_privkey_clear(al_privkey *k);
 bool al_privkey_valid(const al_secp *ctx, const al_privkey *k);
 AL_WARN_UNUSED al_err al_pubkey_from_privkey(const al_secp *ctx, al_pubkey *out,
-					     const al_privkey *k);
+                                             const al_privkey *k);
 /* 33-byte compressed or 65-byte uncompressed SEC1 encoding. */
 AL_WARN_UNUSED al_err al_pubkey_parse(const al_secp *ctx, al_pubkey *out, const uint8_t *in,
-				      size_t len);
+                                      size_t len);
 void al_pubkey_serialize(const al_secp *ctx, uint8_t out[AL_PUBKEY_LEN], const al_pubkey *pk);
 /* Compare the compressed encodings lexicographically (<0, 0, >0). */
 int al_pubkey_cmp(const al_secp *ctx, const al_pubkey *a, const al_pubkey *b);
 bool al_pubkey_eq(const al_secp *ctx, const al_pubkey *a, const al_pubkey *b);
 
 AL_WARN_UNUSED al_err al_ecdsa_sign(const al_secp *ctx, al_ecdsa_sig *sig, const uint8_t msg32[32],
-				    const al_privkey *k);
+                                    const al_privkey *k);
 /* AL_E_SIG_HIGH_S for a high-S signature (BIP 62/146: never valid here),
  * AL_E_SIG_INVALID for a wrong one. */
 AL_WARN_UNUSED al_err al_ecdsa_verify(const al_secp *ctx, const al_ecdsa_sig *sig,
-				      const uint8_t msg32[32], const al_pubkey *pk);
+                                      const uint8_t msg32[32], const al_pubkey *pk);
 /* Strict DER (BIP 66). */
 AL_WARN_UNUSED al_err al_ecdsa_sig_parse_der(const al_secp *ctx, al_ecdsa_sig *sig,
-					     const uint8_t *der, size_t len);
+                                             const uint8_t *der, size_t len);
 /* *outlen: capacity in, length out (at most AL_DER_SIG_MAXLEN). */
 AL_WARN_UNUSED al_err al_ecdsa_sig_serialize_der(const al_secp *ctx, uint8_t *out, size_t *outlen,
-						 const al_ecdsa_sig *sig);
+                                                 const al_ecdsa_sig *sig);
 /* 64-byte r || s, as BOLT messages carry signatures. */
 AL_WARN_UNUSED al_err al_ecdsa_sig_parse_compact(const al_secp *ctx, al_ecdsa_sig *sig,
-						 const uint8_t in[64]);
+                                                 const uint8_t in[64]);
 void al_ecdsa_sig_serialize_compact(const al_secp *ctx, uint8_t out[64], const al_ecdsa_sig *sig);
 /* Lower S if needed; returns true if the input was high-S. */
 bool al_ecdsa_sig_normalize(const al_secp *ctx, al_ecdsa_sig *out, const al_ecdsa_sig *in);
 
 /* BOLT #8 ECDH: SHA-256 of the compressed shared point. */
 AL_WARN_UNUSED al_err al_ecdh(const al_secp *ctx, uint8_t out[32], const al_pubkey *pk,
-			      const al_privkey *k);
+                              const al_privkey *k);
 
 /* BIP 340. */
 AL_WARN_UNUSED al_err al_xonly_from_privkey(const al_secp *ctx, al_xonly *out, const al_privkey *k);
@@ -92,22 +92,22 @@ void al_xonly_serialize(const al_secp *ctx, uint8_t out[32], const al_xonly *pk)
 /* Sign a message of any length; `aux32` is 32 bytes of auxiliary randomness (NULL
  * for none, as BIP 340 permits). */
 AL_WARN_UNUSED al_err al_schnorr_sign(const al_secp *ctx, uint8_t sig[64], const uint8_t *msg,
-				      size_t msglen, const al_privkey *k, const uint8_t *aux32);
+                                      size_t msglen, const al_privkey *k, const uint8_t *aux32);
 AL_WARN_UNUSED al_err al_schnorr_verify(const al_secp *ctx, const uint8_t sig[64],
-					const uint8_t *msg, size_t msglen, const al_xonly *pk);
+                                        const uint8_t *msg, size_t msglen, const al_xonly *pk);
 
 /* Tweaks (scalars as 32-byte big-endian). k := k + t, k := k * t, P := P + t*G,
  * P := t*P. AL_E_TWEAK if the tweak is out of range or the result is invalid. */
 AL_WARN_UNUSED al_err al_privkey_tweak_add(const al_secp *ctx, al_privkey *k,
-					   const uint8_t tweak[32]);
+                                           const uint8_t tweak[32]);
 AL_WARN_UNUSED al_err al_privkey_tweak_mul(const al_secp *ctx, al_privkey *k,
-					   const uint8_t tweak[32]);
+                                           const uint8_t tweak[32]);
 AL_WARN_UNUSED al_err al_pubkey_tweak_add(const al_secp *ctx, al_pubkey *pk,
-					  const uint8_t tweak[32]);
+                                          const uint8_t tweak[32]);
 AL_WARN_UNUSED al_err al_pubkey_tweak_mul(const al_secp *ctx, al_pubkey *pk,
-					  const uint8_t tweak[32]);
+                                          const uint8_t tweak[32]);
 /* out := a + b. */
 AL_WARN_UNUSED al_err al_pubkey_combine(const al_secp *ctx, al_pubkey *out, const al_pubkey *a,
-					const al_pubkey *b);
+                                        const al_pubkey *b);
 
 #endif

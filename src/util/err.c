@@ -2,13 +2,13 @@
 
 static const char *const err_text[] = {
 #define AL_ERR_TEXT(name, text) [name] = text,
-	AL_ERR_LIST(AL_ERR_TEXT)
+    AL_ERR_LIST(AL_ERR_TEXT)
 #undef AL_ERR_TEXT
 };
 
 static const char *const err_name[] = {
 #define AL_ERR_NAME(name, text) [name] = #name,
-	AL_ERR_LIST(AL_ERR_NAME)
+    AL_ERR_LIST(AL_ERR_NAME)
 #undef AL_ERR_NAME
 };
 

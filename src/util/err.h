@@ -46,7 +46,7 @@
 	X(AL_E_B32_PADDING, "bech32: invalid padding")                                             \
 	X(AL_E_ADDR_HRP, "address: wrong network prefix")                                          \
 	X(AL_E_ADDR_WITVER, "address: invalid witness version")                                    \
-	X(AL_E_ADDR_PROGLEN, "address: invalid witness program length")                           \
+	X(AL_E_ADDR_PROGLEN, "address: invalid witness program length")                            \
 	X(AL_E_ADDR_VARIANT, "address: wrong checksum variant for witness version")                \
 	X(AL_E_ADDR_EMPTY, "address: empty data section (no witness version)")                     \
 	X(AL_E_B58_CHAR, "base58: invalid character")                                              \
@@ -83,7 +83,7 @@ typedef enum al_err {
 #define AL_ERR_ENUM(name, text) name,
 	AL_ERR_LIST(AL_ERR_ENUM)
 #undef AL_ERR_ENUM
-		AL_E_COUNT_
+	    AL_E_COUNT_
 } al_err;
 
 /* A static, human-readable description; never NULL. */

@@ -11,7 +11,7 @@
  * (`outcap` bytes available). *outlen gets the decoded length. Odd length or a
  * non-hex character: AL_E_HEX. */
 AL_WARN_UNUSED al_err al_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *hex,
-				    size_t hexlen);
+                                    size_t hexlen);
 /* Decode a NUL-terminated string that must yield exactly `len` bytes. */
 AL_WARN_UNUSED al_err al_hex_decode_exact(uint8_t *out, size_t len, const char *hex);
 /* Encode `len` bytes as lower-case hex plus NUL; `outcap` must be >= 2*len+1. */

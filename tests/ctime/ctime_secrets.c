@@ -16,10 +16,9 @@
 #include "ln/keys.h"
 #include "ln/shachain.h"
 
-#define SECRET(p, n)   VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
-#define DECLASSIFY(x)  VALGRIND_MAKE_MEM_DEFINED(&(x), sizeof(x))
+#define SECRET(p, n)      VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#define DECLASSIFY(x)     VALGRIND_MAKE_MEM_DEFINED(&(x), sizeof(x))
 #define DECLASSIFYP(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
-
 
 static int failures;
 
@@ -119,8 +118,7 @@ int main(void)
 		DECLASSIFYP(words, sizeof(words));
 		n = strlen(words);
 		SECRET(words, n);
-		expect(al_bip39_to_entropy(back, sizeof(back), &len, words, n),
-		       "bip39_to_entropy");
+		expect(al_bip39_to_entropy(back, sizeof(back), &len, words, n), "bip39_to_entropy");
 		expect(al_bip39_to_seed(seed64, words, n, "", 0), "bip39_to_seed");
 	}
 
@@ -139,7 +137,8 @@ int main(void)
 		expect(al_ln_per_commitment_point(secp, &point, secret), "per_commitment_point");
 		DECLASSIFY(point);
 		expect(al_ln_derive_privkey(secp, &derived, &base, &point), "derive_privkey");
-		expect(al_ln_revocation_privkey(secp, &derived, &base, secret), "revocation_privkey");
+		expect(al_ln_revocation_privkey(secp, &derived, &base, secret),
+		       "revocation_privkey");
 		al_privkey_clear(&derived);
 	}
 

@@ -62,8 +62,8 @@ static void mutate_and_run(const uint8_t *seed, size_t len, int rounds)
 			break;
 		case 3: /* overwrite a byte with an interesting value */
 			if (n) {
-				static const uint8_t vals[] = {0, 1, 0x7f, 0x80, 0xfc, 0xfd,
-							       0xfe, 0xff};
+				static const uint8_t vals[] = {0,    1,    0x7f, 0x80,
+				                               0xfc, 0xfd, 0xfe, 0xff};
 				buf[next() % n] = vals[next() % sizeof(vals)];
 			}
 			break;

@@ -27,7 +27,7 @@ static void *owned_alloc(size_t len)
 }
 
 bool al_t_check_mem(const char *file, int line, const char *what, const void *a, const void *b,
-		    size_t len)
+                    size_t len)
 {
 	al_t_checks++;
 	if (memcmp(a, b, len) == 0)
@@ -76,7 +76,8 @@ const al_secp *al_t_secp(void)
 	if (!secp_ctx) {
 		static const uint8_t seed[32] = {1};
 		secp_mem = aligned_alloc(16, (al_secp_size() + 15) & ~(size_t)15);
-		if (!secp_mem || al_secp_create(&secp_ctx, secp_mem, al_secp_size(), seed) != AL_OK) {
+		if (!secp_mem ||
+		    al_secp_create(&secp_ctx, secp_mem, al_secp_size(), seed) != AL_OK) {
 			fprintf(stderr, "test harness: cannot create secp256k1 context\n");
 			exit(2);
 		}
@@ -89,7 +90,7 @@ int al_t_finish(void)
 	if (secp_ctx) {
 		if (al_secp_illegal_count(secp_ctx)) {
 			fprintf(stderr, "libsecp256k1 reported %lu illegal-argument calls\n",
-				al_secp_illegal_count(secp_ctx));
+			        al_secp_illegal_count(secp_ctx));
 			al_t_failures++;
 		}
 		al_secp_destroy(secp_ctx);

@@ -31,7 +31,7 @@ extern int al_t_checks;
 		if (got_ != want_) {                                                               \
 			al_t_failures++;                                                           \
 			fprintf(stderr, "%s:%d: %s: got %s, want %s\n", __FILE__, __LINE__, #expr, \
-				al_err_name(got_), al_err_name(want_));                            \
+			        al_err_name(got_), al_err_name(want_));                            \
 		}                                                                                  \
 	} while (0)
 
@@ -40,7 +40,7 @@ extern int al_t_checks;
 /* Compare two byte buffers, printing both in hex on mismatch. */
 #define CHECK_MEM(a, b, len) al_t_check_mem(__FILE__, __LINE__, #a, (a), (b), (len))
 bool al_t_check_mem(const char *file, int line, const char *what, const void *a, const void *b,
-		    size_t len);
+                    size_t len);
 
 /* Decode a hex string into a fresh static-lifetime buffer owned by the harness
  * (freed at exit); aborts the test on bad hex, which is a bug in the test itself. */

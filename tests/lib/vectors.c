@@ -24,9 +24,10 @@ static const char *vectors_dir(void)
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return path;
 	if (ci && strcmp(ci, "true") == 0) {
-		fprintf(stderr, "FAIL: vector directory %s is missing (CI=true: a missing oracle "
-				"is a failure)\n",
-			path);
+		fprintf(stderr,
+		        "FAIL: vector directory %s is missing (CI=true: a missing oracle "
+		        "is a failure)\n",
+		        path);
 		exit(1);
 	}
 	fprintf(stderr, "SKIP: vector directory %s is missing (set ALIGHT_VECTORS)\n", path);
@@ -73,7 +74,7 @@ json_t *al_v_load_json(const char *relpath)
 	free(text);
 	if (!root) {
 		fprintf(stderr, "FAIL: %s: invalid JSON at line %d: %s\n", relpath, jerr.line,
-			jerr.text);
+		        jerr.text);
 		exit(1);
 	}
 	return root;

@@ -29,7 +29,7 @@ typedef struct al_v_suite {
 void al_v_begin(al_v_suite *s, const char *name);
 /* Record one vector's outcome; on failure the printf-style description goes to stderr. */
 void al_v_result(al_v_suite *s, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Print the VECTORS line; returns true when every vector passed and total > 0. */
 bool al_v_end(al_v_suite *s);
 
