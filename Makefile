@@ -21,6 +21,8 @@ build: deps $(BUILD)/CMakeCache.txt
 # Every test: unit, vectors, fuzz replays, the core lint.
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@echo "Vector suites (passed/total, total = every vector in the file):"
+	@cd $(BUILD) && ctest -L vectors -V 2>/dev/null | sed -n 's/^[0-9]*: \(VECTORS .*\)/  \1/p'
 
 # alight's current end-to-end story on embedded defaults.
 demo: build
