@@ -3,60 +3,22 @@
 
 #include <string.h>
 
+#include "btc/sink.h"
 #include "crypto/hash.h"
 
-/* The preimage goes either into a hash (the digest) or into an al_wb (to show it). */
-typedef struct sh_sink {
-	al_wb *w;
-	al_sha256_ctx *h;
-} sh_sink;
+/* The preimage goes through an al_sink: into a hash for the digest, or into an al_wb
+ * so that tests can compare it byte for byte. */
 
-static void put(sh_sink *s, const void *p, size_t n)
+static void put_outpoint(al_sink *s, const al_tx_in *in)
 {
-	if (s->w)
-		al_wb_bytes(s->w, p, n);
-	else if (n)
-		al_sha256_update(s->h, p, n);
+	al_sink_bytes(s, in->txid, sizeof(in->txid));
+	al_sink_le32(s, in->vout);
 }
 
-static void put_le32(sh_sink *s, uint32_t v)
+static void put_output(al_sink *s, const al_tx_out *out)
 {
-	uint8_t b[4];
-
-	al_write_le32(b, v);
-	put(s, b, sizeof(b));
-}
-
-static void put_le64(sh_sink *s, uint64_t v)
-{
-	uint8_t b[8];
-
-	al_write_le64(b, v);
-	put(s, b, sizeof(b));
-}
-
-/* A script "serialized as scripts inside CTxOuts": CompactSize length, then bytes. */
-static void put_script(sh_sink *s, const uint8_t *p, size_t n)
-{
-	uint8_t b[9];
-	al_wb w;
-
-	al_wb_init(&w, b, sizeof(b));
-	al_wb_compactsize(&w, n);
-	put(s, b, w.len);
-	put(s, p, n);
-}
-
-static void put_outpoint(sh_sink *s, const al_tx_in *in)
-{
-	put(s, in->txid, sizeof(in->txid));
-	put_le32(s, in->vout);
-}
-
-static void put_output(sh_sink *s, const al_tx_out *out)
-{
-	put_le64(s, out->amount.sat);
-	put_script(s, out->script.p, out->script.len);
+	al_sink_le64(s, out->amount.sat);
+	al_sink_varbytes(s, out->script.p, out->script.len);
 }
 
 /* Finish a double SHA-256 whose first pass is in `h`. */
@@ -71,7 +33,7 @@ static void final_sha256d(al_sha256_ctx *h, uint8_t out[32])
 static void hash_prevouts(const al_tx *tx, uint8_t out[32])
 {
 	al_sha256_ctx h;
-	sh_sink s = {.w = NULL, .h = &h};
+	al_sink s = {.w = NULL, .h = &h};
 	size_t i;
 
 	al_sha256_init(&h);
@@ -83,12 +45,12 @@ static void hash_prevouts(const al_tx *tx, uint8_t out[32])
 static void hash_sequences(const al_tx *tx, uint8_t out[32])
 {
 	al_sha256_ctx h;
-	sh_sink s = {.w = NULL, .h = &h};
+	al_sink s = {.w = NULL, .h = &h};
 	size_t i;
 
 	al_sha256_init(&h);
 	for (i = 0; i < tx->n_in; i++)
-		put_le32(&s, tx->in[i].sequence);
+		al_sink_le32(&s, tx->in[i].sequence);
 	final_sha256d(&h, out);
 }
 
@@ -96,7 +58,7 @@ static void hash_sequences(const al_tx *tx, uint8_t out[32])
 static void hash_outputs(const al_tx *tx, size_t first, size_t n, uint8_t out[32])
 {
 	al_sha256_ctx h;
-	sh_sink s = {.w = NULL, .h = &h};
+	al_sink s = {.w = NULL, .h = &h};
 	size_t i;
 
 	al_sha256_init(&h);
@@ -118,7 +80,7 @@ static al_err check_args(const al_tx *tx, size_t index, uint32_t sighash_type)
 	return AL_OK;
 }
 
-static void emit_preimage(sh_sink *s, const al_tx *tx, size_t index, const uint8_t *script_code,
+static void emit_preimage(al_sink *s, const al_tx *tx, size_t index, const uint8_t *script_code,
                           size_t script_code_len, al_sat amount, uint32_t type)
 {
 	static const uint8_t zero[32];
@@ -155,16 +117,16 @@ static void emit_preimage(sh_sink *s, const al_tx *tx, size_t index, const uint8
 	 * the input 6. value of the output spent by this input 7. nSequence of the input
 	 * 8. hashOutputs 9. nLocktime of the transaction 10. sighash type of the
 	 * signature" */
-	put_le32(s, tx->version);
-	put(s, prevouts, 32);
-	put(s, sequences, 32);
+	al_sink_le32(s, tx->version);
+	al_sink_bytes(s, prevouts, 32);
+	al_sink_bytes(s, sequences, 32);
 	put_outpoint(s, in);
-	put_script(s, script_code, script_code_len);
-	put_le64(s, amount.sat);
-	put_le32(s, in->sequence);
-	put(s, outputs, 32);
-	put_le32(s, tx->locktime);
-	put_le32(s, type);
+	al_sink_varbytes(s, script_code, script_code_len);
+	al_sink_le64(s, amount.sat);
+	al_sink_le32(s, in->sequence);
+	al_sink_bytes(s, outputs, 32);
+	al_sink_le32(s, tx->locktime);
+	al_sink_le32(s, type);
 }
 
 al_err al_sighash_segwit_v0(uint8_t out[32], const al_tx *tx, size_t index,
@@ -172,7 +134,7 @@ al_err al_sighash_segwit_v0(uint8_t out[32], const al_tx *tx, size_t index,
                             uint32_t sighash_type)
 {
 	al_sha256_ctx h;
-	sh_sink s = {.w = NULL, .h = &h};
+	al_sink s = {.w = NULL, .h = &h};
 
 	AL_TRY(check_args(tx, index, sighash_type));
 	al_sha256_init(&h);
@@ -186,7 +148,7 @@ al_err al_sighash_segwit_v0_preimage(al_wb *w, const al_tx *tx, size_t index,
                                      const uint8_t *script_code, size_t script_code_len,
                                      al_sat amount, uint32_t sighash_type)
 {
-	sh_sink s = {.w = w, .h = NULL};
+	al_sink s = {.w = w, .h = NULL};
 
 	AL_TRY(check_args(tx, index, sighash_type));
 	emit_preimage(&s, tx, index, script_code, script_code_len, amount, sighash_type);

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "btc/sink.h"
 #include "crypto/hash.h"
 #include "util/hex.h"
 
@@ -19,51 +20,16 @@
 #define TXOUT_MIN_LEN        9
 #define WITNESS_ITEM_MIN_LEN 1
 
-/* Serialization goes either into an al_wb or straight into a hash, so that txid and
- * wtxid need no buffer the size of the transaction. */
-typedef struct tx_sink {
-	al_wb *w;
-	al_sha256_ctx *h;
-} tx_sink;
-
-static void sink_bytes(tx_sink *s, const void *p, size_t n)
+al_err al_bytes_dup(al_bytes *out, al_arena *a, const uint8_t *src, size_t len)
 {
-	if (s->w)
-		al_wb_bytes(s->w, p, n);
-	else if (n)
-		al_sha256_update(s->h, p, n);
-}
+	uint8_t *p;
 
-static void sink_le32(tx_sink *s, uint32_t v)
-{
-	uint8_t b[4];
-
-	al_write_le32(b, v);
-	sink_bytes(s, b, sizeof(b));
-}
-
-static void sink_le64(tx_sink *s, uint64_t v)
-{
-	uint8_t b[8];
-
-	al_write_le64(b, v);
-	sink_bytes(s, b, sizeof(b));
-}
-
-static void sink_compactsize(tx_sink *s, uint64_t v)
-{
-	uint8_t b[9];
-	al_wb w;
-
-	al_wb_init(&w, b, sizeof(b));
-	al_wb_compactsize(&w, v);
-	sink_bytes(s, b, w.len);
-}
-
-static void sink_varbytes(tx_sink *s, const al_bytes *b)
-{
-	sink_compactsize(s, b->len);
-	sink_bytes(s, b->p, b->len);
+	AL_TRY(al_arena_alloc(a, len ? len : 1, 1, (void **)&p));
+	if (len)
+		memcpy(p, src, len);
+	out->p = p;
+	out->len = len;
+	return AL_OK;
 }
 
 /* ---- parsing ---- */
@@ -307,7 +273,7 @@ bool al_tx_has_witness(const al_tx *tx)
 	return false;
 }
 
-static void emit_tx(tx_sink *s, const al_tx *tx, bool with_witness)
+static void emit_tx(al_sink *s, const al_tx *tx, bool with_witness)
 {
 	/* BIP 144: "If the witness is empty, the old serialization format should be
 	 * used." */
@@ -315,32 +281,32 @@ static void emit_tx(tx_sink *s, const al_tx *tx, bool with_witness)
 	static const uint8_t marker_flag[2] = {0x00, 0x01};
 	size_t i, j;
 
-	sink_le32(s, tx->version);
+	al_sink_le32(s, tx->version);
 	if (segwit)
-		sink_bytes(s, marker_flag, sizeof(marker_flag));
-	sink_compactsize(s, tx->n_in);
+		al_sink_bytes(s, marker_flag, sizeof(marker_flag));
+	al_sink_compactsize(s, tx->n_in);
 	for (i = 0; i < tx->n_in; i++) {
-		sink_bytes(s, tx->in[i].txid, sizeof(tx->in[i].txid));
-		sink_le32(s, tx->in[i].vout);
-		sink_varbytes(s, &tx->in[i].script_sig);
-		sink_le32(s, tx->in[i].sequence);
+		al_sink_bytes(s, tx->in[i].txid, sizeof(tx->in[i].txid));
+		al_sink_le32(s, tx->in[i].vout);
+		al_sink_varbytes(s, tx->in[i].script_sig.p, tx->in[i].script_sig.len);
+		al_sink_le32(s, tx->in[i].sequence);
 	}
-	sink_compactsize(s, tx->n_out);
+	al_sink_compactsize(s, tx->n_out);
 	for (i = 0; i < tx->n_out; i++) {
-		sink_le64(s, tx->out[i].amount.sat);
-		sink_varbytes(s, &tx->out[i].script);
+		al_sink_le64(s, tx->out[i].amount.sat);
+		al_sink_varbytes(s, tx->out[i].script.p, tx->out[i].script.len);
 	}
 	for (i = 0; segwit && i < tx->n_in; i++) {
-		sink_compactsize(s, tx->in[i].n_witness);
+		al_sink_compactsize(s, tx->in[i].n_witness);
 		for (j = 0; j < tx->in[i].n_witness; j++)
-			sink_varbytes(s, &tx->in[i].witness[j]);
+			al_sink_varbytes(s, tx->in[i].witness[j].p, tx->in[i].witness[j].len);
 	}
-	sink_le32(s, tx->locktime);
+	al_sink_le32(s, tx->locktime);
 }
 
 void al_tx_write(al_wb *w, const al_tx *tx, bool with_witness)
 {
-	tx_sink s = {.w = w, .h = NULL};
+	al_sink s = {.w = w, .h = NULL};
 
 	emit_tx(&s, tx, with_witness);
 }
@@ -372,7 +338,7 @@ size_t al_tx_vsize(const al_tx *tx)
 static void tx_hash(const al_tx *tx, bool with_witness, uint8_t out[32])
 {
 	al_sha256_ctx h;
-	tx_sink s = {.w = NULL, .h = &h};
+	al_sink s = {.w = NULL, .h = &h};
 	uint8_t first[32];
 
 	al_sha256_init(&h);

@@ -22,6 +22,9 @@ typedef struct al_bytes {
 	size_t len;
 } al_bytes;
 
+/* Copy `len` bytes into the arena and point `out` at the copy. */
+AL_WARN_UNUSED al_err al_bytes_dup(al_bytes *out, al_arena *a, const uint8_t *src, size_t len);
+
 /* Hard bounds on what the parser accepts: a standard transaction is at most
  * 400,000 weight units, so no real transaction comes near these. */
 #define AL_TX_MAX_SIZE      4000000

@@ -20,18 +20,12 @@
 uint64_t al_ln_commitment_obscurer(const al_secp *ctx, const al_pubkey *opener_payment_basepoint,
                                    const al_pubkey *accepter_payment_basepoint)
 {
-	uint8_t ser[AL_PUBKEY_LEN], h[32];
-	al_sha256_ctx sc;
+	uint8_t h[32];
 
 	/* BOLT #3: "The 48-bit commitment number is obscured by `XOR` with the lower 48
 	 * bits of: SHA256(payment_basepoint from open_channel || payment_basepoint from
 	 * accept_channel)" */
-	al_sha256_init(&sc);
-	al_pubkey_serialize(ctx, ser, opener_payment_basepoint);
-	al_sha256_update(&sc, ser, sizeof(ser));
-	al_pubkey_serialize(ctx, ser, accepter_payment_basepoint);
-	al_sha256_update(&sc, ser, sizeof(ser));
-	al_sha256_final(&sc, h);
+	al_ln_sha256_points(ctx, h, opener_payment_basepoint, accepter_payment_basepoint);
 	return al_read_be64(h + 24) & 0xFFFFFFFFFFFFULL;
 }
 
@@ -167,17 +161,6 @@ typedef struct builder {
 	size_t n;
 } builder;
 
-static al_err dup(al_arena *a, al_bytes *out, const uint8_t *src, size_t len)
-{
-	uint8_t *p;
-
-	AL_TRY(al_arena_alloc(a, len ? len : 1, 1, (void **)&p));
-	memcpy(p, src, len);
-	out->p = p;
-	out->len = len;
-	return AL_OK;
-}
-
 /* Add a P2WSH output for the witness script in `w` (written by the caller). */
 static al_err add_p2wsh(builder *b, const al_wb *w, al_sat amount, al_ln_out_kind kind, size_t htlc,
                         uint32_t cltv)
@@ -192,8 +175,8 @@ static al_err add_p2wsh(builder *b, const al_wb *w, al_sat amount, al_ln_out_kin
 	al_script_p2wsh(&sw, w->p, w->len);
 	if (!al_wb_ok(&sw))
 		return sw.err;
-	AL_TRY(dup(b->a, &c->out.wscript, w->p, w->len));
-	AL_TRY(dup(b->a, &c->script, spk, sw.len));
+	AL_TRY(al_bytes_dup(&c->out.wscript, b->a, w->p, w->len));
+	AL_TRY(al_bytes_dup(&c->script, b->a, spk, sw.len));
 	c->amount = amount;
 	c->cltv = cltv;
 	c->out.kind = kind;
@@ -259,7 +242,7 @@ static al_err add_to_remote(builder *b, al_sat amount)
 	al_script_p2wpkh_pubkey(&w, b->ctx, &b->p->keys.remote);
 	if (!al_wb_ok(&w))
 		return w.err;
-	AL_TRY(dup(b->a, &c->script, spk, w.len));
+	AL_TRY(al_bytes_dup(&c->script, b->a, spk, w.len));
 	c->amount = amount;
 	c->cltv = 0;
 	c->out.kind = AL_LN_OUT_TO_REMOTE;
@@ -365,7 +348,7 @@ static al_err make_funding_wscript(builder *b, al_ln_commit *c)
 	al_ln_funding_script(&w, b->ctx, &b->p->local_funding, &b->p->remote_funding);
 	if (!al_wb_ok(&w))
 		return w.err;
-	return dup(b->a, &c->funding_wscript, ws, w.len);
+	return al_bytes_dup(&c->funding_wscript, b->a, ws, w.len);
 }
 
 /* BOLT #3 Commitment Transaction: "locktime: upper 8 bits are 0x20, lower 24 bits are
@@ -466,7 +449,7 @@ al_err al_ln_witness_sig(const al_secp *ctx, al_bytes *out, al_arena *a, const a
 
 	AL_TRY(al_ecdsa_sig_serialize_der(ctx, der, &len, sig));
 	der[len++] = sighash_type;
-	return dup(a, out, der, len);
+	return al_bytes_dup(out, a, der, len);
 }
 
 al_err al_ln_commit_finalize(const al_secp *ctx, al_ln_commit *c, al_arena *a,

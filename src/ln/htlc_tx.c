@@ -10,17 +10,6 @@
 
 #define P2WSH_LEN 34
 
-static al_err dup(al_arena *a, al_bytes *out, const uint8_t *src, size_t len)
-{
-	uint8_t *p;
-
-	AL_TRY(al_arena_alloc(a, len ? len : 1, 1, (void **)&p));
-	memcpy(p, src, len);
-	out->p = p;
-	out->len = len;
-	return AL_OK;
-}
-
 /* BOLT #3: "The witness script for the output is: OP_IF # Penalty transaction
  * <revocationpubkey> OP_ELSE `to_self_delay` OP_CHECKSEQUENCEVERIFY OP_DROP
  * <local_delayedpubkey> OP_ENDIF OP_CHECKSIG" (the to_local form: the owner's funds
@@ -41,8 +30,8 @@ static al_err add_output(const al_secp *ctx, al_ln_htlc_tx *h, al_arena *a, cons
 	al_script_p2wsh(&sw, ws, w.len);
 	if (!al_wb_ok(&sw))
 		return sw.err;
-	AL_TRY(dup(a, &h->out_wscript, ws, w.len));
-	AL_TRY(dup(a, &script, spk, sw.len));
+	AL_TRY(al_bytes_dup(&h->out_wscript, a, ws, w.len));
+	AL_TRY(al_bytes_dup(&script, a, spk, sw.len));
 	return al_tx_add_output(&h->tx, amount, script.p, script.len);
 }
 
@@ -164,7 +153,7 @@ static al_err set_witness(const al_secp *ctx, al_ln_htlc_tx *h, al_arena *a,
 	items[3].p = NULL;
 	items[3].len = 0;
 	if (h->success)
-		AL_TRY(dup(a, &items[3], preimage, 32));
+		AL_TRY(al_bytes_dup(&items[3], a, preimage, 32));
 	items[4] = h->wscript;
 	return al_tx_set_witness(&h->tx, a, 0, items, 5);
 }

@@ -6,7 +6,8 @@
 #include "crypto/mem.h"
 
 /* SHA256(a || b) over the compressed encodings of two points. */
-static void hash_points(const al_secp *ctx, uint8_t out[32], const al_pubkey *a, const al_pubkey *b)
+void al_ln_sha256_points(const al_secp *ctx, uint8_t out[32], const al_pubkey *a,
+                         const al_pubkey *b)
 {
 	uint8_t ser[AL_PUBKEY_LEN];
 	al_sha256_ctx h;
@@ -38,7 +39,7 @@ al_err al_ln_derive_pubkey(const al_secp *ctx, al_pubkey *out, const al_pubkey *
 	al_err e;
 
 	/* BOLT #3: pubkey = basepoint + SHA256(per_commitment_point || basepoint) * G */
-	hash_points(ctx, tweak, per_commitment_point, basepoint);
+	al_ln_sha256_points(ctx, tweak, per_commitment_point, basepoint);
 	*out = *basepoint;
 	e = al_pubkey_tweak_add(ctx, out, tweak);
 	if (e != AL_OK)
@@ -57,7 +58,7 @@ al_err al_ln_derive_privkey(const al_secp *ctx, al_privkey *out, const al_privke
 	if (e != AL_OK)
 		goto fail;
 	/* BOLT #3: privkey = basepoint_secret + SHA256(per_commitment_point || basepoint) */
-	hash_points(ctx, tweak, per_commitment_point, &basepoint);
+	al_ln_sha256_points(ctx, tweak, per_commitment_point, &basepoint);
 	*out = *basepoint_secret;
 	e = al_privkey_tweak_add(ctx, out, tweak);
 	al_memzero(tweak, sizeof(tweak));
@@ -79,8 +80,8 @@ al_err al_ln_revocation_pubkey(const al_secp *ctx, al_pubkey *out,
 	/* BOLT #3: revocationpubkey = revocation_basepoint * SHA256(revocation_basepoint ||
 	 * per_commitment_point) + per_commitment_point * SHA256(per_commitment_point ||
 	 * revocation_basepoint) */
-	hash_points(ctx, h1, revocation_basepoint, per_commitment_point);
-	hash_points(ctx, h2, per_commitment_point, revocation_basepoint);
+	al_ln_sha256_points(ctx, h1, revocation_basepoint, per_commitment_point);
+	al_ln_sha256_points(ctx, h2, per_commitment_point, revocation_basepoint);
 	e = al_pubkey_tweak_mul(ctx, &a, h1);
 	if (e == AL_OK)
 		e = al_pubkey_tweak_mul(ctx, &b, h2);
@@ -109,8 +110,8 @@ al_err al_ln_revocation_privkey(const al_secp *ctx, al_privkey *out,
 	/* BOLT #3: revocationprivkey = revocation_basepoint_secret *
 	 * SHA256(revocation_basepoint || per_commitment_point) + per_commitment_secret *
 	 * SHA256(per_commitment_point || revocation_basepoint) */
-	hash_points(ctx, h1, &rb, &pcp);
-	hash_points(ctx, h2, &pcp, &rb);
+	al_ln_sha256_points(ctx, h1, &rb, &pcp);
+	al_ln_sha256_points(ctx, h2, &pcp, &rb);
 	*out = *revocation_basepoint_secret;
 	e = al_privkey_tweak_mul(ctx, out, h1);
 	if (e == AL_OK)

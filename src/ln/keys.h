@@ -10,6 +10,11 @@
 #include "crypto/secp.h"
 #include "util/err.h"
 
+/* SHA256(a || b) over the compressed encodings of two points: the tweak of every
+ * BOLT #3 key derivation and the commitment number obscurer. */
+void al_ln_sha256_points(const al_secp *ctx, uint8_t out[32], const al_pubkey *a,
+                         const al_pubkey *b);
+
 /* BOLT #3: per_commitment_point = per_commitment_secret * G */
 AL_WARN_UNUSED al_err al_ln_per_commitment_point(const al_secp *ctx, al_pubkey *out,
                                                  const uint8_t per_commitment_secret[32]);
