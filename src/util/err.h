@@ -36,6 +36,48 @@
 	X(AL_E_SIGHASH_TYPE, "unsupported sighash type")                                           \
 	X(AL_E_SIGHASH_INPUT, "sighash: input index out of range")                                 \
 	X(AL_E_SCRIPT_SIZE, "script too large")                                                    \
+	/* script interpreter (texts as Bitcoin Core's ScriptErrorString words them) */            \
+	X(AL_E_SCRIPT_EVAL_FALSE,                                                                  \
+	  "Script evaluated without error but finished with a false/empty top stack element")      \
+	X(AL_E_SCRIPT_OP_RETURN, "OP_RETURN was encountered")                                      \
+	X(AL_E_SCRIPT_PUSH_SIZE, "Push value size limit exceeded")                                 \
+	X(AL_E_SCRIPT_OP_COUNT, "Operation limit exceeded")                                        \
+	X(AL_E_SCRIPT_STACK_SIZE, "Stack size limit exceeded")                                     \
+	X(AL_E_SCRIPT_SIG_COUNT, "Signature count negative or greater than pubkey count")          \
+	X(AL_E_SCRIPT_PUBKEY_COUNT, "Pubkey count negative or limit exceeded")                     \
+	X(AL_E_SCRIPT_VERIFY, "Script failed an OP_VERIFY operation")                              \
+	X(AL_E_SCRIPT_EQUALVERIFY, "Script failed an OP_EQUALVERIFY operation")                    \
+	X(AL_E_SCRIPT_CHECKMULTISIGVERIFY, "Script failed an OP_CHECKMULTISIGVERIFY operation")    \
+	X(AL_E_SCRIPT_CHECKSIGVERIFY, "Script failed an OP_CHECKSIGVERIFY operation")              \
+	X(AL_E_SCRIPT_NUMEQUALVERIFY, "Script failed an OP_NUMEQUALVERIFY operation")              \
+	X(AL_E_SCRIPT_BAD_OPCODE, "Opcode missing or not understood")                              \
+	X(AL_E_SCRIPT_DISABLED, "Attempted to use a disabled opcode")                              \
+	X(AL_E_SCRIPT_STACK, "Operation not valid with the current stack size")                    \
+	X(AL_E_SCRIPT_ALTSTACK, "Operation not valid with the current altstack size")              \
+	X(AL_E_SCRIPT_UNBALANCED_IF, "Invalid OP_IF construction")                                 \
+	X(AL_E_SCRIPT_NUM, "Script number overflow or not minimally encoded")                      \
+	X(AL_E_SCRIPT_NEGATIVE_LOCKTIME, "Negative locktime")                                      \
+	X(AL_E_SCRIPT_LOCKTIME, "Locktime requirement not satisfied")                              \
+	X(AL_E_SCRIPT_SEQUENCE, "Relative locktime requirement not satisfied")                     \
+	X(AL_E_SCRIPT_SIG_HASHTYPE, "Signature hash type missing or not understood")               \
+	X(AL_E_SCRIPT_SIG_DER, "Non-canonical DER signature")                                      \
+	X(AL_E_SCRIPT_SIG_HIGH_S, "Non-canonical signature: S value is unnecessarily high")        \
+	X(AL_E_SCRIPT_SIG_NULLDUMMY, "Dummy CHECKMULTISIG argument must be zero")                  \
+	X(AL_E_SCRIPT_SIG_PUSHONLY, "Only push operators allowed in signatures")                   \
+	X(AL_E_SCRIPT_MINIMALDATA, "Data push larger than necessary")                              \
+	X(AL_E_SCRIPT_MINIMALIF, "OP_IF/NOTIF argument must be minimal")                           \
+	X(AL_E_SCRIPT_NULLFAIL, "Signature must be zero for failed CHECK(MULTI)SIG operation")     \
+	X(AL_E_SCRIPT_UPGRADABLE_NOP, "NOPx reserved for soft-fork upgrades")                      \
+	X(AL_E_SCRIPT_PUBKEYTYPE, "Public key is neither compressed or uncompressed")              \
+	X(AL_E_SCRIPT_WITNESS_PUBKEYTYPE, "Using non-compressed keys in segwit")                   \
+	X(AL_E_SCRIPT_CLEANSTACK, "Stack size must be exactly one after execution")                \
+	X(AL_E_SCRIPT_WITNESS_LENGTH, "Witness program has incorrect length")                      \
+	X(AL_E_SCRIPT_WITNESS_EMPTY, "Witness program was passed an empty witness")                \
+	X(AL_E_SCRIPT_WITNESS_MISMATCH, "Witness program hash mismatch")                           \
+	X(AL_E_SCRIPT_WITNESS_MALLEATED, "Witness requires empty scriptSig")                       \
+	X(AL_E_SCRIPT_WITNESS_MALLEATED_P2SH, "Witness requires only-redeemscript scriptSig")      \
+	X(AL_E_SCRIPT_WITNESS_UPGRADABLE, "Witness version reserved for soft-fork upgrades")       \
+	X(AL_E_SCRIPT_UNSUPPORTED, "Spent output type not supported (legacy script or taproot)")   \
 	/* bech32 / addresses / base58 */                                                          \
 	X(AL_E_B32_CHAR, "bech32: invalid character")                                              \
 	X(AL_E_B32_CASE, "bech32: mixed case")                                                     \
@@ -72,12 +114,34 @@
 	X(AL_E_TLV_VALUE_LENGTH, "tlv: length does not match the type's encoding")                 \
 	X(AL_E_TLV_VALUE, "tlv: invalid value")                                                    \
 	X(AL_E_TLV_NONMINIMAL, "tlv: non-minimal truncated integer")                               \
+	/* BOLT 1/9 wire */                                                                        \
+	X(AL_E_WIRE_TOO_SHORT, "wire: message shorter than its type field")                        \
+	X(AL_E_WIRE_TYPE, "wire: message type does not match the decoder")                         \
+	X(AL_E_WIRE_UNKNOWN_EVEN, "wire: unknown even message type")                               \
+	X(AL_E_WIRE_CHAIN, "wire: init networks share no chain with ours")                         \
+	X(AL_E_WIRE_FEATURES, "features: peer requires an unknown (even) feature bit")             \
+	X(AL_E_WIRE_FEATURE_DEPS, "features: a set feature lacks a feature it depends on")         \
 	/* BOLT 3 */                                                                               \
 	X(AL_E_SHACHAIN_INDEX, "shachain: index out of order")                                     \
 	X(AL_E_SHACHAIN_MISMATCH, "shachain: secret does not derive earlier secrets")              \
 	X(AL_E_SHACHAIN_UNKNOWN, "shachain: secret not received yet")                              \
 	X(AL_E_FEE, "fee exceeds funder's balance")                                                \
-	X(AL_E_CHANNEL_BALANCE, "channel balances do not add up")
+	X(AL_E_CHANNEL_BALANCE, "channel balances do not add up")                                  \
+	/* encrypted key-value store */                                                            \
+	X(AL_E_STORE_TAMPERED, "store: record failed authentication (modified or forged)")         \
+	X(AL_E_STORE_SWAPPED, "store: record belongs to another key")                              \
+	X(AL_E_STORE_TRUNCATED, "store: record truncated")                                         \
+	X(AL_E_STORE_FORMAT, "store: unknown record format")                                       \
+	X(AL_E_STORE_VERSION, "store: version conflict")                                           \
+	X(AL_E_STORE_ROLLBACK, "store: older than a version already seen (rollback)")              \
+	X(AL_E_STORE_NOT_FOUND, "store: no such key")                                              \
+	X(AL_E_STORE_BACKEND, "store: backend failure")                                            \
+	/* BOLT 8 */                                                                               \
+	X(AL_E_NOISE_VERSION, "bolt8: unknown handshake version")                                  \
+	X(AL_E_NOISE_PUBKEY, "bolt8: invalid public key in a handshake act")                       \
+	X(AL_E_NOISE_MAC, "bolt8: MAC check failed")                                               \
+	X(AL_E_NOISE_STATE, "bolt8: call not valid in the engine's state")                         \
+	X(AL_E_NOISE_LENGTH, "bolt8: message longer than 65535 bytes")
 
 typedef enum al_err {
 #define AL_ERR_ENUM(name, text) name,
