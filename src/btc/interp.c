@@ -1113,9 +1113,19 @@ static void report(al_interp_fail *why, const vm *v, al_err err)
 	why->offset = err == AL_OK ? 0 : v->pc;
 }
 
-al_err al_interp_verify_input(const al_secp *ctx, const al_tx *tx, size_t index,
-                              const uint8_t *spent_script, size_t spent_len, al_sat amount,
-                              uint32_t flags, al_arena *scratch, al_interp_fail *why)
+/* What an entry point runs once its machine is set up. */
+typedef struct job {
+	const uint8_t *script; /* the spent scriptPubKey, or the witness script */
+	size_t len;
+	const al_bytes *items; /* the initial stack for a witness script, else NULL */
+	size_t n_items;
+	bool witness_script;
+} job;
+
+/* Check the arguments, set up a machine in scratch memory, run the job, give the
+ * memory back and report where it failed. */
+static al_err run_job(const al_secp *ctx, const al_tx *tx, size_t index, al_sat amount,
+                      uint32_t flags, al_arena *scratch, al_interp_fail *why, const job *j)
 {
 	size_t mark;
 	al_err err;
@@ -1123,7 +1133,7 @@ al_err al_interp_verify_input(const al_secp *ctx, const al_tx *tx, size_t index,
 
 	memset(&v, 0, sizeof(v));
 	v.op = -1;
-	if (!ctx || !tx || !scratch || (!spent_script && spent_len)) {
+	if (!ctx || !tx || !scratch || (!j->script && j->len) || (!j->items && j->n_items)) {
 		err = AL_E_ARG;
 		goto out;
 	}
@@ -1133,12 +1143,24 @@ al_err al_interp_verify_input(const al_secp *ctx, const al_tx *tx, size_t index,
 	}
 	mark = al_arena_mark(scratch);
 	err = vm_init(&v, scratch, ctx, tx, index, amount, flags);
-	if (err == AL_OK)
-		err = verify_spent(&v, spent_script ? spent_script : k_empty, spent_len);
+	if (err == AL_OK) {
+		const uint8_t *script = j->script ? j->script : k_empty;
+		err = j->witness_script ? exec_witness(&v, script, j->len, j->items, j->n_items)
+		                        : verify_spent(&v, script, j->len);
+	}
 	al_arena_release(scratch, mark);
 out:
 	report(why, &v, err);
 	return err;
+}
+
+al_err al_interp_verify_input(const al_secp *ctx, const al_tx *tx, size_t index,
+                              const uint8_t *spent_script, size_t spent_len, al_sat amount,
+                              uint32_t flags, al_arena *scratch, al_interp_fail *why)
+{
+	const job j = {spent_script, spent_len, NULL, 0, false};
+
+	return run_job(ctx, tx, index, amount, flags, scratch, why, &j);
 }
 
 al_err al_interp_exec_witness_script(const al_secp *ctx, const al_tx *tx, size_t index,
@@ -1146,26 +1168,7 @@ al_err al_interp_exec_witness_script(const al_secp *ctx, const al_tx *tx, size_t
                                      size_t n_items, al_sat amount, uint32_t flags,
                                      al_arena *scratch, al_interp_fail *why)
 {
-	size_t mark;
-	al_err err;
-	vm v;
+	const job j = {script, len, items, n_items, true};
 
-	memset(&v, 0, sizeof(v));
-	v.op = -1;
-	if (!ctx || !tx || !scratch || (!script && len) || (!items && n_items)) {
-		err = AL_E_ARG;
-		goto out;
-	}
-	if (index >= tx->n_in) {
-		err = AL_E_RANGE;
-		goto out;
-	}
-	mark = al_arena_mark(scratch);
-	err = vm_init(&v, scratch, ctx, tx, index, amount, flags);
-	if (err == AL_OK)
-		err = exec_witness(&v, script ? script : k_empty, len, items, n_items);
-	al_arena_release(scratch, mark);
-out:
-	report(why, &v, err);
-	return err;
+	return run_job(ctx, tx, index, amount, flags, scratch, why, &j);
 }
