@@ -26,7 +26,7 @@ check: build
 
 # alight's current end-to-end story on embedded defaults.
 demo: build
-	$(BUILD)/apps/alight-demo
+	$(BUILD)/bin/alight-demo
 
 bench: build
 	$(BUILD)/bench/alight-bench
