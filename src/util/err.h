@@ -136,6 +136,7 @@
 	X(AL_E_STORE_ROLLBACK, "store: older than a version already seen (rollback)")              \
 	X(AL_E_STORE_NOT_FOUND, "store: no such key")                                              \
 	X(AL_E_STORE_BACKEND, "store: backend failure")                                            \
+	X(AL_E_STORE_REPLICAS, "store: too few replicas in agreement")                             \
 	/* BOLT 8 */                                                                               \
 	X(AL_E_NOISE_VERSION, "bolt8: unknown handshake version")                                  \
 	X(AL_E_NOISE_PUBKEY, "bolt8: invalid public key in a handshake act")                       \
