@@ -1,9 +1,7 @@
 #ifndef ALIGHT_BENCH_COMMIT_H
 #define ALIGHT_BENCH_COMMIT_H
 
-#include "crypto/secp.h"
-
-typedef double (*bench_rate_fn)(int (*op)(void *arg), void *arg, long batch);
+#include "bench.h"
 
 /* BOLT #3 commitment transactions built and signed per second (option_anchors, five
  * HTLCs), or a negative value if an operation failed. */
