@@ -18,6 +18,9 @@
 	X(AL_E_RANGE, "value out of range")                                                        \
 	X(AL_E_OVERFLOW, "arithmetic overflow")                                                    \
 	X(AL_E_TOO_LARGE, "input too large")                                                       \
+	/* host side (files, sockets, processes) */                                                \
+	X(AL_E_HOST_IO, "host: system call failed")                                                \
+	X(AL_E_HOST_FULL, "host: connection table full")                                           \
 	/* crypto */                                                                               \
 	X(AL_E_CRYPTO, "crypto library failure")                                                   \
 	X(AL_E_PRIVKEY, "invalid private key")                                                     \
@@ -77,7 +80,21 @@
 	X(AL_E_SCRIPT_WITNESS_MALLEATED, "Witness requires empty scriptSig")                       \
 	X(AL_E_SCRIPT_WITNESS_MALLEATED_P2SH, "Witness requires only-redeemscript scriptSig")      \
 	X(AL_E_SCRIPT_WITNESS_UPGRADABLE, "Witness version reserved for soft-fork upgrades")       \
-	X(AL_E_SCRIPT_UNSUPPORTED, "Spent output type not supported (legacy script or taproot)")   \
+	X(AL_E_SCRIPT_UNSUPPORTED, "Taproot spend needs every spent output")                       \
+	X(AL_E_SCRIPT_WITNESS_UNEXPECTED, "Witness provided for non-witness script")               \
+	X(AL_E_SCRIPT_SIG_FINDANDDELETE, "Signature is found in scriptCode")                       \
+	X(AL_E_SCRIPT_OP_CODESEPARATOR, "Using OP_CODESEPARATOR in non-witness script")            \
+	X(AL_E_SCRIPT_SCHNORR_SIG_SIZE, "Invalid Schnorr signature size")                          \
+	X(AL_E_SCRIPT_SCHNORR_SIG_HASHTYPE, "Invalid Schnorr signature hash type")                 \
+	X(AL_E_SCRIPT_SCHNORR_SIG, "Invalid Schnorr signature")                                    \
+	X(AL_E_SCRIPT_TAPROOT_CONTROL_SIZE, "Invalid Taproot control block size")                  \
+	X(AL_E_SCRIPT_TAP_WEIGHT, "Too much signature validation relative to witness weight")      \
+	X(AL_E_SCRIPT_TAP_MULTISIG, "OP_CHECKMULTISIG(VERIFY) is not available in tapscript")      \
+	X(AL_E_SCRIPT_TAP_MINIMALIF, "OP_IF/NOTIF argument must be minimal in tapscript")          \
+	X(AL_E_SCRIPT_TAP_EMPTY_PUBKEY, "Empty public key in tapscript")                           \
+	X(AL_E_SCRIPT_UPGRADABLE_TAPVER, "Taproot version reserved for soft-fork upgrades")        \
+	X(AL_E_SCRIPT_UPGRADABLE_OP_SUCCESS, "OP_SUCCESSx reserved for soft-fork upgrades")        \
+	X(AL_E_SCRIPT_UPGRADABLE_KEYTYPE, "Public key version reserved for soft-fork upgrades")    \
 	/* bech32 / addresses / base58 */                                                          \
 	X(AL_E_B32_CHAR, "bech32: invalid character")                                              \
 	X(AL_E_B32_CASE, "bech32: mixed case")                                                     \
@@ -137,12 +154,165 @@
 	X(AL_E_STORE_NOT_FOUND, "store: no such key")                                              \
 	X(AL_E_STORE_BACKEND, "store: backend failure")                                            \
 	X(AL_E_STORE_REPLICAS, "store: too few replicas in agreement")                             \
+	/* VSS storage service protocol (store/vss.h) */                                           \
+	X(AL_E_VSS_CONFLICT, "vss: version conflict (CONFLICT_EXCEPTION)")                         \
+	X(AL_E_VSS_NO_SUCH_KEY, "vss: no such key (NO_SUCH_KEY_EXCEPTION)")                        \
+	X(AL_E_VSS_AUTH, "vss: authentication failed (AUTH_EXCEPTION)")                            \
+	X(AL_E_VSS_INVALID, "vss: invalid request (INVALID_REQUEST_EXCEPTION)")                    \
+	X(AL_E_VSS_SERVER, "vss: internal server error (INTERNAL_SERVER_EXCEPTION)")               \
+	X(AL_E_VSS_TOO_LARGE, "vss: request body too large")                                       \
+	X(AL_E_VSS_HTTP, "vss: unexpected HTTP status without an error response")                  \
+	X(AL_E_VSS_DECODE, "vss: malformed protobuf message")                                      \
+	X(AL_E_VSS_RESPONSE, "vss: response violates the protocol")                                \
+	X(AL_E_VSS_STRING, "vss: string not valid UTF-8 or contains NUL")                          \
+	X(AL_E_VSS_KEY, "vss: key empty, too long or reserved")                                    \
+	X(AL_E_VSS_VERSION, "vss: version below -1")                                               \
+	X(AL_E_VSS_ITEMS, "vss: more than 1000 items in one putObjects")                           \
+	X(AL_E_VSS_DUPLICATE, "vss: putObjects items must have distinct keys")                     \
+	X(AL_E_VSS_PAGE, "vss: invalid page size or page token")                                   \
+	X(AL_E_VSS_AUTH_MISSING, "vss auth: Authorization header missing")                         \
+	X(AL_E_VSS_AUTH_FORMAT, "vss auth: malformed Authorization header")                        \
+	X(AL_E_VSS_AUTH_KEY, "vss auth: invalid public key")                                       \
+	X(AL_E_VSS_AUTH_SIG, "vss auth: signature does not verify")                                \
+	X(AL_E_VSS_AUTH_TIME, "vss auth: timestamp more than 24 h from now")                       \
 	/* BOLT 8 */                                                                               \
 	X(AL_E_NOISE_VERSION, "bolt8: unknown handshake version")                                  \
 	X(AL_E_NOISE_PUBKEY, "bolt8: invalid public key in a handshake act")                       \
 	X(AL_E_NOISE_MAC, "bolt8: MAC check failed")                                               \
 	X(AL_E_NOISE_STATE, "bolt8: call not valid in the engine's state")                         \
-	X(AL_E_NOISE_LENGTH, "bolt8: message longer than 65535 bytes")
+	X(AL_E_NOISE_LENGTH, "bolt8: message longer than 65535 bytes")                             \
+	/* BOLT 1 peer manager (ln/peer.h) */                                                      \
+	X(AL_E_PEER_HANDSHAKES_FULL, "peer: too many handshakes in progress")                      \
+	X(AL_E_PEER_TOO_MANY, "peer: connection limit reached")                                    \
+	X(AL_E_PEER_CONN_EXISTS, "peer: connection id already in use")                             \
+	X(AL_E_PEER_UNKNOWN_CONN, "peer: no such connection")                                      \
+	X(AL_E_PEER_NOT_CONNECTED, "peer: no connected peer with that node id")                    \
+	X(AL_E_PEER_ALREADY_CONNECTED, "peer: already connected to that node")                     \
+	X(AL_E_PEER_NOT_READY, "peer: init not exchanged yet")                                     \
+	X(AL_E_PEER_CLOSING, "peer: connection is closing")                                        \
+	X(AL_E_PEER_QUEUE_FULL, "peer: send queue full")                                           \
+	X(AL_E_PEER_RESERVED_TYPE, "peer: message type reserved to the peer manager")              \
+	X(AL_E_PEER_HANDSHAKE_TIMEOUT, "peer: handshake timed out")                                \
+	X(AL_E_PEER_INIT_TIMEOUT, "peer: init not received in time")                               \
+	X(AL_E_PEER_PONG_TIMEOUT, "peer: ping not answered in time")                               \
+	X(AL_E_PEER_IDLE_TIMEOUT, "peer: nothing received in time")                                \
+	X(AL_E_PEER_FIRST_NOT_INIT, "peer: first message is not init")                             \
+	X(AL_E_PEER_DUP_INIT, "peer: init received twice")                                         \
+	X(AL_E_PEER_PONG_UNEXPECTED, "peer: pong matches no ping sent")                            \
+	X(AL_E_PEER_PING_FLOOD, "peer: too many pings")                                            \
+	X(AL_E_PEER_MISSING_FEATURE, "peer: lacks a feature we require")                           \
+	X(AL_E_PEER_REMOTE_CLOSED, "peer: connection closed by the peer")                          \
+	X(AL_E_PEER_LOCAL_CLOSE, "peer: connection closed by us")                                  \
+	/* attestation evidence (attest/) */                                                       \
+	X(AL_E_ATT_FORMAT, "attest: malformed evidence")                                           \
+	X(AL_E_ATT_UNSUPPORTED, "attest: unsupported evidence type, version or algorithm")         \
+	X(AL_E_ATT_PEM, "attest: malformed or non-canonical PEM")                                  \
+	X(AL_E_ATT_DER, "attest: malformed DER")                                                   \
+	X(AL_E_ATT_CBOR, "attest: malformed CBOR")                                                 \
+	X(AL_E_ATT_JSON, "attest: malformed collateral or policy JSON")                            \
+	X(AL_E_ATT_CERT, "attest: certificate cannot be parsed")                                   \
+	X(AL_E_ATT_CHAIN, "attest: certificate chain does not verify")                             \
+	X(AL_E_ATT_ROOT, "attest: chain does not end at the pinned root")                          \
+	X(AL_E_ATT_SIMULATED, "attest: simulated evidence (alight simulation root CA)")            \
+	X(AL_E_ATT_WINDOW, "attest: outside the validity window at the given time")                \
+	X(AL_E_ATT_BINDING, "attest: report data does not bind the expected value")                \
+	X(AL_E_ATT_MISMATCH, "attest: evidence does not match its collateral or certificate")      \
+	X(AL_E_ATT_TCB, "attest: TCB level not supported or revoked")                              \
+	X(AL_E_ATT_EXTENSION, "attest: required certificate extension missing or invalid")         \
+	X(AL_E_ATT_MISSING, "attest: required input missing")                                      \
+	X(AL_E_ATT_POLICY, "attest: rejected by the appraisal policy")                             \
+	X(AL_E_ATT_DEBUG, "attest: debug mode enabled")                                            \
+	/* HTTP/1.1 (RFC 9112) and URLs */                                                         \
+	X(AL_E_HTTP_INCOMPLETE, "http: message incomplete (need more bytes)")                      \
+	X(AL_E_HTTP_REQUEST_LINE, "http: malformed request line")                                  \
+	X(AL_E_HTTP_METHOD, "http: invalid method token")                                          \
+	X(AL_E_HTTP_TARGET, "http: invalid request target")                                        \
+	X(AL_E_HTTP_VERSION, "http: unsupported or malformed HTTP version")                        \
+	X(AL_E_HTTP_STATUS_LINE, "http: malformed status line")                                    \
+	X(AL_E_HTTP_LINE_ENDING, "http: bare CR or LF (lines must end in CRLF)")                   \
+	X(AL_E_HTTP_OBS_FOLD, "http: field line starts with whitespace (obs-fold)")                \
+	X(AL_E_HTTP_HEADER_NAME, "http: invalid or empty field name")                              \
+	X(AL_E_HTTP_SPACE_BEFORE_COLON, "http: whitespace between field name and colon")           \
+	X(AL_E_HTTP_HEADER_VALUE, "http: invalid character in a field value")                      \
+	X(AL_E_HTTP_HEAD_TOO_LARGE, "http: header section too large")                              \
+	X(AL_E_HTTP_TOO_MANY_HEADERS, "http: too many header fields")                              \
+	X(AL_E_HTTP_BODY_TOO_LARGE, "http: body too large")                                        \
+	X(AL_E_HTTP_CONTENT_LENGTH, "http: invalid or repeated Content-Length")                    \
+	X(AL_E_HTTP_CL_AND_TE, "http: both Content-Length and Transfer-Encoding (smuggling)")      \
+	X(AL_E_HTTP_TRANSFER_ENCODING, "http: transfer coding other than a single chunked")        \
+	X(AL_E_HTTP_CHUNK, "http: malformed chunked body")                                         \
+	X(AL_E_HTTP_HOST, "http: HTTP/1.1 request without exactly one valid Host")                 \
+	X(AL_E_HTTP_URL, "http: malformed URL")                                                    \
+	X(AL_E_HTTP_URL_SCHEME, "http: URL scheme is not http or https")                           \
+	/* TLS (crypto/tls.h) */                                                                   \
+	X(AL_E_TLS_WANT, "tls: engine needs more bytes from the peer")                             \
+	X(AL_E_TLS_PEM, "tls: invalid PEM certificate or key")                                     \
+	X(AL_E_TLS_CONFIG, "tls: invalid configuration")                                           \
+	X(AL_E_TLS_STATE, "tls: call not valid in the engine's state")                             \
+	X(AL_E_TLS_HANDSHAKE, "tls: handshake failed")                                             \
+	X(AL_E_TLS_ALERT, "tls: peer sent a fatal alert")                                          \
+	X(AL_E_TLS_PROTOCOL, "tls: malformed record or protocol violation")                        \
+	X(AL_E_TLS_VERIFY, "tls: peer certificate chain not trusted")                              \
+	X(AL_E_TLS_HOSTNAME, "tls: certificate does not match the host name")                      \
+	X(AL_E_TLS_PIN, "tls: peer public key does not match the pin")                             \
+	X(AL_E_TLS_PEER_REJECTED, "tls: peer certificate rejected by the verify hook")             \
+	X(AL_E_TLS_NO_PEER_CERT, "tls: peer sent no certificate")                                  \
+	X(AL_E_TLS_CLOSED, "tls: connection closed by the peer (close_notify)")                    \
+	X(AL_E_TLS_TRUNCATED, "tls: connection ended without close_notify")                        \
+	/* host networking (host/httpd.h, host/httpc.h) */                                         \
+	X(AL_E_NET_RESOLVE, "net: cannot resolve host name")                                       \
+	X(AL_E_NET_CONNECT, "net: connection refused or unreachable")                              \
+	X(AL_E_NET_LISTEN, "net: cannot listen on the address")                                    \
+	X(AL_E_NET_IO, "net: socket error")                                                        \
+	X(AL_E_NET_TIMEOUT, "net: timed out")                                                      \
+	X(AL_E_NET_CLOSED, "net: connection closed by the peer")                                   \
+	X(AL_E_NET_FILE, "net: cannot read a certificate, key or CA file")                         \
+	/* chain: headers, proof of work, merkle trees, blocks */                                  \
+	X(AL_E_CHAIN_BITS, "chain: invalid compact target (nBits)")                                \
+	X(AL_E_CHAIN_POW, "chain: proof of work failed (high-hash)")                               \
+	X(AL_E_CHAIN_MERKLE, "chain: merkle root mismatch (bad-txnmrklroot)")                      \
+	X(AL_E_CHAIN_MUTATED,                                                                      \
+	  "chain: duplicate transactions in the merkle tree (bad-txns-duplicate)")                 \
+	X(AL_E_CHAIN_MERKLEBLOCK, "chain: malformed partial merkle tree")                          \
+	X(AL_E_CHAIN_NO_TX, "chain: block has no transactions (bad-blk-length)")                   \
+	X(AL_E_CHAIN_COINBASE, "chain: first transaction not the only coinbase (bad-cb-missing)")  \
+	X(AL_E_CHAIN_CB_HEIGHT, "chain: coinbase does not start with the height (bad-cb-height)")  \
+	X(AL_E_CHAIN_WITNESS_COMMIT,                                                               \
+	  "chain: witness commitment mismatch (bad-witness-merkle-match)")                         \
+	X(AL_E_CHAIN_WITNESS_UNEXPECTED,                                                           \
+	  "chain: witness data without a commitment (unexpected-witness)")                         \
+	X(AL_E_CHAIN_WEIGHT, "chain: block weight over the limit (bad-blk-weight)")                \
+	/* chain: transaction validation; texts are Bitcoin Core's reject reasons */               \
+	X(AL_E_TXV_VIN_EMPTY, "bad-txns-vin-empty")                                                \
+	X(AL_E_TXV_VOUT_EMPTY, "bad-txns-vout-empty")                                              \
+	X(AL_E_TXV_OVERSIZE, "bad-txns-oversize")                                                  \
+	X(AL_E_TXV_VOUT_NEGATIVE, "bad-txns-vout-negative")                                        \
+	X(AL_E_TXV_VOUT_TOOLARGE, "bad-txns-vout-toolarge")                                        \
+	X(AL_E_TXV_TXOUTTOTAL_TOOLARGE, "bad-txns-txouttotal-toolarge")                            \
+	X(AL_E_TXV_INPUTS_DUPLICATE, "bad-txns-inputs-duplicate")                                  \
+	X(AL_E_TXV_CB_LENGTH, "bad-cb-length")                                                     \
+	X(AL_E_TXV_PREVOUT_NULL, "bad-txns-prevout-null")                                          \
+	X(AL_E_TXV_COINBASE, "coinbase")                                                           \
+	X(AL_E_TXV_VERSION, "version")                                                             \
+	X(AL_E_TXV_SIZE_SMALL, "tx-size-small")                                                    \
+	X(AL_E_TXV_SIZE, "tx-size")                                                                \
+	X(AL_E_TXV_SCRIPTSIG_SIZE, "scriptsig-size")                                               \
+	X(AL_E_TXV_SCRIPTSIG_PUSHONLY, "scriptsig-not-pushonly")                                   \
+	X(AL_E_TXV_SCRIPTPUBKEY, "scriptpubkey")                                                   \
+	X(AL_E_TXV_DUST, "dust")                                                                   \
+	X(AL_E_TXV_MULTI_OP_RETURN, "multi-op-return")                                             \
+	X(AL_E_TXV_NON_FINAL, "non-final")                                                         \
+	X(AL_E_TXV_NON_BIP68_FINAL, "non-BIP68-final")                                             \
+	X(AL_E_TXV_MISSING_INPUTS, "bad-txns-inputs-missingorspent")                               \
+	X(AL_E_TXV_PREMATURE_COINBASE, "bad-txns-premature-spend-of-coinbase")                     \
+	X(AL_E_TXV_INPUTVALUES, "bad-txns-inputvalues-outofrange")                                 \
+	X(AL_E_TXV_IN_BELOWOUT, "bad-txns-in-belowout")                                            \
+	X(AL_E_TXV_MIN_RELAY_FEE, "min relay fee not met")                                         \
+	X(AL_E_TXV_SCRIPT_POLICY, "non-mandatory-script-verify-flag")                              \
+	X(AL_E_TXV_SCRIPT_CONSENSUS, "mandatory-script-verify-flag-failed")                        \
+	X(AL_E_TXV_MEMPOOL_CONFLICT, "txn-mempool-conflict")                                       \
+	X(AL_E_TXV_IN_MEMPOOL, "txn-already-in-mempool")                                           \
+	X(AL_E_TXV_ALREADY_KNOWN, "txn-already-known")
 
 typedef enum al_err {
 #define AL_ERR_ENUM(name, text) name,

@@ -1,6 +1,7 @@
 /* Fuzz target: the script interpreter on arbitrary witness scripts and stacks.
  *
- * Input: flags (2 bytes, little-endian, masked to the defined flags), tx version,
+ * Input: flags (2 bytes, little-endian, masked to the first 12 flags, plus
+ * AL_INTERP_WITNESS), tx version,
  * locktime and input sequence (4 bytes each), an item count, then each stack item as
  * a 2-byte length (mod 601) and its bytes; the rest is the witness script. It runs
  * twice: directly as a witness script and as a full P2WSH spend of that script,
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static al_bytes items[MAX_ITEMS];
-	static _Alignas(16) uint8_t scratch[1 << 16], txmem[1 << 15], tiny[512];
+	static _Alignas(16) uint8_t scratch[1 << 17], txmem[1 << 15], tiny[512];
 	static const uint8_t prev[32] = {1};
 	uint8_t spk[34];
 	al_interp_fail why1, why2;
@@ -78,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 14)
 		return 0;
-	flags = ((uint32_t)data[0] | (uint32_t)data[1] << 8) & ALL_FLAGS;
+	/* Witness programs are always validated here, so both runs are segwit v0. */
+	flags = (((uint32_t)data[0] | (uint32_t)data[1] << 8) & ALL_FLAGS) | AL_INTERP_WITNESS;
 	al_arena_init(&ta, txmem, sizeof(txmem));
 	if (al_tx_init(&tx, &ta, le32(data + 2), le32(data + 6), 1, 1) != AL_OK ||
 	    al_tx_add_input(&tx, prev, 0, le32(data + 10)) != AL_OK ||

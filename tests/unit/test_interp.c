@@ -15,7 +15,7 @@
 #define STD  AL_INTERP_STANDARD
 #define CONS AL_INTERP_CONSENSUS
 
-static uint8_t g_scratch[1 << 16];
+static uint8_t g_scratch[1 << 17];
 static uint8_t g_txmem[1 << 14];
 static al_tx g_tx;
 static const uint8_t g_prev[32] = {0x42};
@@ -695,7 +695,9 @@ static void test_p2wpkh(void)
 	al_script_push(&w, spk, sizeof(spk));
 	g_tx.in[0].script_sig = (al_bytes){redeem_push, sizeof(redeem_push)};
 	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD), AL_OK);
-	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD & ~AL_INTERP_P2SH), AL_E_SCRIPT_UNSUPPORTED);
+	/* Without BIP 16 the witness belongs to no witness program. */
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD & ~AL_INTERP_P2SH),
+	          AL_E_SCRIPT_WITNESS_UNEXPECTED);
 	g_tx.in[0].script_sig = (al_bytes){NULL, 0};
 	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD), AL_E_SCRIPT_STACK);
 	g_tx.in[0].script_sig = (al_bytes){(const uint8_t *)"\x51", 1};
@@ -754,8 +756,15 @@ static void test_p2wsh_and_programs(void)
 	al_wb_init(&w, p2sh, sizeof(p2sh));
 	al_script_p2sh(&w, h);
 	g_tx.in[0].script_sig = (al_bytes){(const uint8_t *)"\x01\x51", 2};
-	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), CONS), AL_E_SCRIPT_UNSUPPORTED);
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), CONS), AL_E_SCRIPT_WITNESS_UNEXPECTED);
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), CONS & ~AL_INTERP_WITNESS), AL_OK);
+	set_witness(NULL, 0);
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD), AL_OK);
+	g_tx.in[0].script_sig = (al_bytes){(const uint8_t *)"\x51\x01\x51", 3};
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), CONS), AL_OK);
+	CHECK_ERR(verify_in(p2sh, sizeof(p2sh), STD), AL_E_SCRIPT_CLEANSTACK);
 	g_tx.in[0].script_sig = (al_bytes){NULL, 0};
+	set_witness(items, 2);
 
 	/* Program lengths and versions. */
 	memset(prog, 0x77, sizeof(prog));
@@ -772,8 +781,10 @@ static void test_p2wsh_and_programs(void)
 	prog[1] = 20;
 	CHECK_ERR(verify_in(prog, 22, STD), AL_E_SCRIPT_WITNESS_UPGRADABLE);
 	/* Legacy outputs. */
-	CHECK_ERR(verify_in((const uint8_t *)"\x51", 1, STD), AL_E_SCRIPT_UNSUPPORTED);
-	CHECK_ERR(verify_in(NULL, 0, STD), AL_E_SCRIPT_UNSUPPORTED);
+	CHECK_ERR(verify_in((const uint8_t *)"\x51", 1, STD), AL_E_SCRIPT_WITNESS_UNEXPECTED);
+	CHECK_ERR(verify_in(NULL, 0, STD), AL_E_SCRIPT_EVAL_FALSE);
+	set_witness(NULL, 0);
+	CHECK_ERR(verify_in((const uint8_t *)"\x51", 1, STD), AL_OK);
 	CHECK_ERR(verify_in(big, sizeof(big), STD), AL_E_SCRIPT_SIZE);
 }
 

@@ -29,7 +29,7 @@ typedef struct funding {
 	al_sat amount;
 } funding;
 
-static uint8_t g_scratch[1 << 16];
+static uint8_t g_scratch[1 << 17];
 
 static al_err verify(const al_tx *tx, size_t index, const uint8_t *spk, size_t spk_len,
                      al_sat amount, uint32_t flags)
