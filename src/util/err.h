@@ -282,6 +282,31 @@
 	X(AL_E_CHAIN_WITNESS_UNEXPECTED,                                                           \
 	  "chain: witness data without a commitment (unexpected-witness)")                         \
 	X(AL_E_CHAIN_WEIGHT, "chain: block weight over the limit (bad-blk-weight)")                \
+	/* chain sync: Esplora responses (chain/esplora.h, chain/sync.h) */                        \
+	X(AL_E_ESPLORA_STATUS, "esplora: unexpected HTTP status")                                  \
+	X(AL_E_ESPLORA_JSON, "esplora: malformed JSON")                                            \
+	X(AL_E_ESPLORA_FIELD, "esplora: missing, mistyped or out-of-range field")                  \
+	X(AL_E_ESPLORA_TEXT, "esplora: malformed height or hash")                                  \
+	X(AL_E_SYNC_TXID, "chain sync: transaction does not hash to its txid")                     \
+	X(AL_E_SYNC_HEADER_HASH, "chain sync: header does not hash to the block hash asked for")   \
+	X(AL_E_SYNC_NOT_CONNECTED, "chain sync: header does not connect to the header chain")      \
+	X(AL_E_SYNC_TARGET, "chain sync: header target is not the network's")                      \
+	X(AL_E_SYNC_LESS_WORK, "chain sync: branch has no more work than the current chain")       \
+	X(AL_E_SYNC_TOO_DEEP, "chain sync: reorganisation deeper than the kept headers")           \
+	X(AL_E_SYNC_HEIGHT, "chain sync: inconsistent heights")                                    \
+	X(AL_E_SYNC_UNKNOWN_BLOCK, "chain sync: confirmation in a block outside the header chain") \
+	X(AL_E_SYNC_TX_MISSING, "chain sync: a confirmed transaction is missing")                  \
+	X(AL_E_SYNC_SPEND, "chain sync: reported spender does not spend the output")               \
+	X(AL_E_SYNC_FULL, "chain sync: watch list or header store full")                           \
+	X(AL_E_SYNC_STATE, "chain sync: no request is pending")                                    \
+	/* on-chain wallet (wallet/wallet.h) */                                                    \
+	X(AL_E_WALLET_FUNDS, "wallet: insufficient funds")                                         \
+	X(AL_E_WALLET_DUST, "wallet: amount below the dust threshold")                             \
+	X(AL_E_WALLET_FULL, "wallet: too many transactions or outputs")                            \
+	X(AL_E_WALLET_UNKNOWN_TX, "wallet: no such wallet transaction")                            \
+	X(AL_E_WALLET_CONFIRMED, "wallet: transaction already confirmed")                          \
+	X(AL_E_WALLET_NOT_RBF, "wallet: transaction does not signal replaceability (BIP 125)")     \
+	X(AL_E_WALLET_FEERATE, "wallet: replacement fee too low (BIP 125 rules 3 and 4)")          \
 	/* chain: transaction validation; texts are Bitcoin Core's reject reasons */               \
 	X(AL_E_TXV_VIN_EMPTY, "bad-txns-vin-empty")                                                \
 	X(AL_E_TXV_VOUT_EMPTY, "bad-txns-vout-empty")                                              \
