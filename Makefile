@@ -28,8 +28,9 @@ check: build
 demo: build
 	$(BUILD)/bin/alight-demo
 
+# alight-bench with the services it measures started around it (scripts/bench).
 bench: build
-	$(BUILD)/bench/alight-bench
+	scripts/bench $(BUILD)
 
 # The same tests built with clang and -fsanitize=address,undefined.
 sanitize: deps

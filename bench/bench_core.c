@@ -12,8 +12,11 @@
 #include <jansson.h>
 
 #include "bench.h"
+#include "bench_attest.h"
 #include "bench_commit.h"
+#include "bench_devchain.h"
 #include "bench_noise.h"
+#include "bench_store.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 
@@ -198,12 +201,23 @@ static void group_ln(void)
 	bench_put("bolt8_65535b_percent_of_raw", 100.0 * large / raw_large);
 }
 
+/* ---- group "chain": alight-devchain's transaction validation ---- */
+
+static void group_chain(void)
+{
+	double r = bench_devchain_validation_rate(bench_secp(), bench_rate);
+
+	if (r < 0)
+		bench_fail("devchain validation failed", NULL);
+	bench_put("devchain_p2wpkh_validate_tx_per_s", r);
+}
+
 static const struct group {
 	const char *name;
 	void (*run)(void);
 } groups[] = {
-    {"crypto", group_crypto},
-    {"ln", group_ln},
+    {"crypto", group_crypto}, {"ln", group_ln},         {"store", bench_store},
+    {"chain", group_chain},   {"attest", bench_attest},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))

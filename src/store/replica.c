@@ -113,8 +113,8 @@ al_err al_kvr_get(al_kvr *r, uint8_t *out, size_t cap, size_t *len, int64_t *ver
 {
 	struct answer a[AL_KVR_MAX];
 	size_t i, best = AL_KVR_MAX, blen = 0, mark;
+	al_err err, first_drop = AL_OK;
 	uint8_t *tmp = NULL;
-	al_err err;
 
 	if (!r || !len || !version || (!out && cap))
 		return AL_E_ARG;
@@ -134,6 +134,8 @@ al_err al_kvr_get(al_kvr *r, uint8_t *out, size_t cap, size_t *len, int64_t *ver
 		}
 		if (a[i].err != AL_OK && a[i].err != AL_E_STORE_NOT_FOUND &&
 		    a[i].err != AL_E_BUFSIZE) {
+			if (first_drop == AL_OK)
+				first_drop = a[i].err;
 			drop(r, i, a[i].err);
 			continue;
 		}
@@ -152,7 +154,10 @@ al_err al_kvr_get(al_kvr *r, uint8_t *out, size_t cap, size_t *len, int64_t *ver
 		    (a[i].err == AL_E_STORE_NOT_FOUND || a[i].version < a[best].version))
 			drop(r, i, AL_E_STORE_ROLLBACK);
 	err = usable(r);
-	if (err == AL_OK && best == AL_KVR_MAX)
+	/* With no answer left, the reason a replica gave is more precise than "too few". */
+	if (best == AL_KVR_MAX && first_drop != AL_OK)
+		err = first_drop;
+	else if (err == AL_OK && best == AL_KVR_MAX)
 		err = AL_E_STORE_NOT_FOUND;
 	if (err == AL_OK) {
 		*version = a[best].version;
@@ -171,8 +176,8 @@ out:
 static al_err write_all(al_kvr *r, const al_kv_write *items, size_t n, const char *ns,
                         const char *key, int64_t del_version)
 {
+	al_err err, first_drop = AL_OK;
 	size_t i, acks = 0;
-	al_err err;
 
 	AL_TRY(usable(r));
 	for (i = 0; i < r->n; i++) {
@@ -187,9 +192,14 @@ static al_err write_all(al_kvr *r, const al_kv_write *items, size_t n, const cha
 		}
 		if (acks == 0 && (caller_err(err) || err == AL_E_STORE_VERSION))
 			return err;
-		drop(r, i, err == AL_E_STORE_VERSION ? AL_E_STORE_ROLLBACK : err);
+		err = err == AL_E_STORE_VERSION ? AL_E_STORE_ROLLBACK : err;
+		if (first_drop == AL_OK)
+			first_drop = err;
+		drop(r, i, err);
 	}
 	drop_behind(r);
+	if (acks == 0 && first_drop != AL_OK)
+		return first_drop;
 	return acks >= r->quorum ? AL_OK : AL_E_STORE_REPLICAS;
 }
 

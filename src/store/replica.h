@@ -19,7 +19,9 @@
  * replicas means no write is acknowledged that any store could lose alone; with a
  * smaller quorum the node keeps working on the newest state while the rolled-back
  * store is reported. Below quorum every call fails with AL_E_STORE_REPLICAS: the node
- * refuses to act rather than act on state that may be stale.
+ * refuses to act rather than act on state that may be stale. When no replica at all
+ * answered a call, its error is the reason the first one gave (so that over a single
+ * replica an al_kvr answers exactly as an al_kv).
  *
  * All replicas start together (the same writes from the first one on): a store added
  * later has a lower global version and is, rightly, indistinguishable from one that

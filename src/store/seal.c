@@ -157,7 +157,7 @@ static al_err check_header(const uint8_t *rec, size_t len, const uint8_t *name, 
 	if (len > al_read_be32(rec + OFF_LENGTH))
 		return AL_E_STORE_TAMPERED;
 	if (memcmp(rec + OFF_NAME, name, AL_SEAL_NAME_LEN) != 0)
-		return AL_E_STORE_SWAPPED;
+		return AL_E_STORE_SWAPPED; /* until proven, see classify_swap */
 	sealed = (int64_t)al_read_be64(rec + OFF_VERSION);
 	if (sealed != version)
 		return sealed < version ? AL_E_STORE_ROLLBACK : AL_E_STORE_TAMPERED;
@@ -193,6 +193,26 @@ static al_err check_plaintext(const al_seal_keys *k, al_seal_view *view, const u
 	return AL_OK;
 }
 
+/* A record naming another object is a swap only if it is an authentic record of that
+ * object (of the same namespace, the only one whose associated data we can rebuild);
+ * a damaged name field is tampering. */
+static al_err classify_swap(const al_seal_keys *k, uint8_t *rec, size_t len, const char *ns,
+                            const uint8_t *name)
+{
+	uint8_t ad[AD_FIXED + 1 + AL_SEAL_NAME_MAX];
+	size_t adlen, ctlen = len - AL_SEAL_HEADER_LEN;
+	al_err err;
+
+	if (memcmp(rec + OFF_NAME, name, AL_SEAL_NS_TAG_LEN) != 0)
+		return AL_E_STORE_TAMPERED;
+	adlen = make_ad(ad, rec, ns);
+	err = al_aead_open(rec + AL_SEAL_HEADER_LEN, k->enc, rec + OFF_NONCE, ad, adlen,
+	                   rec + AL_SEAL_HEADER_LEN, ctlen);
+	/* Another object's plaintext: not for this caller. */
+	al_memzero(rec + AL_SEAL_HEADER_LEN, ctlen);
+	return err == AL_OK ? AL_E_STORE_SWAPPED : AL_E_STORE_TAMPERED;
+}
+
 al_err al_seal_open(const al_seal_keys *k, al_seal_view *view, uint8_t *rec, size_t len,
                     const char *ns, const uint8_t name[AL_SEAL_NAME_LEN], int64_t version)
 {
@@ -204,7 +224,11 @@ al_err al_seal_open(const al_seal_keys *k, al_seal_view *view, uint8_t *rec, siz
 	if (!k || !view || (!rec && len) || !name || !name_ok(ns, true))
 		return AL_E_ARG;
 	memset(view, 0, sizeof(*view));
-	AL_TRY(check_header(rec, len, name, version));
+	err = check_header(rec, len, name, version);
+	if (err == AL_E_STORE_SWAPPED)
+		return classify_swap(k, rec, len, ns, name);
+	if (err != AL_OK)
+		return err;
 	ctlen = len - AL_SEAL_HEADER_LEN;
 	adlen = make_ad(ad, rec, ns);
 	err = al_aead_open(pt, k->enc, rec + OFF_NONCE, ad, adlen, pt, ctlen);

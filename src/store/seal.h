@@ -29,8 +29,9 @@
  * fails to open. The plaintext key lets a namespace be listed without a name index.
  *
  * Opening checks, in order: format byte (AL_E_STORE_FORMAT), length (shorter than
- * stated: AL_E_STORE_TRUNCATED; longer: AL_E_STORE_TAMPERED), name
- * (AL_E_STORE_SWAPPED), the version the backend reports
+ * stated: AL_E_STORE_TRUNCATED; longer: AL_E_STORE_TAMPERED), name (another name:
+ * AL_E_STORE_SWAPPED if the record is authentic for that name in the same namespace,
+ * else AL_E_STORE_TAMPERED), the version the backend reports
  * against the version in the record (older record: AL_E_STORE_ROLLBACK, otherwise
  * AL_E_STORE_TAMPERED), then the tag (AL_E_STORE_TAMPERED). The header checks only
  * classify a failure; only an authentic record ever succeeds. */
