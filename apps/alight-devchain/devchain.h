@@ -1,0 +1,138 @@
+/* alight-devchain: a regtest chain with the Esplora REST API, for development and
+ * tests. Real consensus data (regtest proof of work, merkle roots, BIP 34 heights,
+ * witness commitments) and real validation (src/chain/txcheck.h) of every submitted
+ * transaction; state in SQLite (the blocks; everything else is rebuilt on start).
+ *
+ * Host program: it may allocate. All calls into the chain run under one lock (the
+ * HTTP server serializes handler calls). */
+#ifndef ALIGHT_DEVCHAIN_H
+#define ALIGHT_DEVCHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "btc/tx.h"
+#include "chain/block.h"
+#include "chain/txcheck.h"
+#include "crypto/secp.h"
+#include "util/arena.h"
+
+/* Regtest consensus: halving every 150 blocks (Core's regtest
+ * nSubsidyHalvingInterval), coinbase maturity 100. */
+#define DC_HALVING_INTERVAL 150
+#define DC_REGTEST_BITS     0x207fffff
+
+typedef struct dc_block dc_block;
+
+/* A transaction known to the chain: confirmed (block != NULL) or in the mempool. */
+typedef struct dc_tx {
+	uint8_t txid[32];
+	uint8_t *raw;
+	size_t len;
+	al_tx tx;        /* parsed; borrows raw, arrays in `mem` */
+	uint8_t *mem;    /* the arena memory behind tx */
+	dc_block *block; /* NULL in the mempool */
+	uint32_t pos;    /* index in the block */
+	uint64_t fee;    /* 0 for a coinbase */
+	uint64_t seq;    /* mempool arrival order */
+	bool coinbase;
+	struct dc_tx *next; /* mempool list / hash chain helpers */
+} dc_tx;
+
+struct dc_block {
+	uint8_t hash[32];
+	al_block_header hdr;
+	uint32_t height;
+	uint32_t mtp; /* median time past of this block (BIP 113) */
+	uint8_t *raw;
+	size_t len;
+	size_t weight;
+	size_t n_tx;
+	dc_tx **txs;
+	bool active;
+};
+
+/* Hash table from a 36-byte key (txid, or outpoint txid||vout) to a pointer. */
+typedef struct dc_map_node {
+	uint8_t key[36];
+	void *val;
+	struct dc_map_node *next;
+} dc_map_node;
+
+typedef struct dc_map {
+	dc_map_node **b;
+	size_t nb;
+	size_t count;
+} dc_map;
+
+/* What spends an output. */
+typedef struct dc_spend {
+	dc_tx *tx;
+	uint32_t vin;
+} dc_spend;
+
+typedef struct dc_chain {
+	sqlite3 *db;
+	al_secp *secp;
+	dc_block **blocks; /* active chain, by height */
+	size_t n_blocks, cap_blocks;
+	dc_block **stale; /* blocks reorganised away */
+	size_t n_stale, cap_stale;
+	dc_map txs;    /* txid -> dc_tx (confirmed and mempool) */
+	dc_map spends; /* outpoint -> dc_spend */
+	dc_map bhash;  /* block hash -> dc_block (active and stale) */
+	dc_tx **mempool;
+	size_t n_mempool, cap_mempool;
+	uint64_t next_seq;
+	uint32_t extranonce;
+	al_privkey faucet_key;
+	uint8_t faucet_script[22];
+	char faucet_addr[80];
+	uint8_t *scratch_mem;
+	al_arena scratch;
+} dc_chain;
+
+/* Why a submission failed: Core's reason and message, and the RPC error code
+ * bitcoind's sendrawtransaction would give (-22 decode, -25 missing inputs,
+ * -26 rejected, -27 already in chain). */
+typedef struct dc_reject {
+	int code;
+	char msg[256];
+} dc_reject;
+
+/* chain.c */
+int dc_open(dc_chain *c, const char *datadir);
+void dc_close(dc_chain *c);
+dc_block *dc_tip(const dc_chain *c);
+dc_block *dc_block_by_hash(const dc_chain *c, const uint8_t hash[32]);
+dc_tx *dc_tx_by_id(const dc_chain *c, const uint8_t txid[32]);
+dc_spend *dc_spender(const dc_chain *c, const uint8_t txid[32], uint32_t vout);
+/* Validate and add to the mempool; on success writes the txid. */
+bool dc_submit(dc_chain *c, const uint8_t *raw, size_t len, uint8_t txid[32], dc_reject *rej);
+/* Mine n blocks paying `script`; hashes of the new blocks into out (room for n). */
+bool dc_mine(dc_chain *c, unsigned n, const uint8_t *script, size_t script_len, uint8_t (*out)[32]);
+/* Replace the last `depth` blocks with an empty branch one block longer. */
+bool dc_reorg(dc_chain *c, unsigned depth);
+/* Pay `amount` sat to `script` from the devchain's own coins. */
+bool dc_faucet(dc_chain *c, const uint8_t *script, size_t script_len, uint64_t amount,
+               uint8_t txid[32], dc_reject *rej);
+uint64_t dc_subsidy(uint32_t height);
+
+/* map.c */
+void dc_map_init(dc_map *m, size_t nb);
+void dc_map_free(dc_map *m);
+void *dc_map_get(const dc_map *m, const uint8_t key[36]);
+void dc_map_put(dc_map *m, const uint8_t key[36], void *val);
+void dc_map_del(dc_map *m, const uint8_t key[36]);
+void dc_key_txid(uint8_t key[36], const uint8_t txid[32]);
+void dc_key_outpoint(uint8_t key[36], const uint8_t txid[32], uint32_t vout);
+
+/* esplora.c: the HTTP handler (arg is the dc_chain). */
+struct al_httpd_req;
+struct al_httpd_res;
+void dc_http_handler(void *arg, const struct al_httpd_req *req, struct al_httpd_res *res);
+
+#endif

@@ -1,0 +1,281 @@
+"""Fixtures and helpers for alight-devchain tests.
+
+Transactions are built here in Python and signed with Electrum's own BIP 143 preimage
+code and its libsecp256k1 binding, so that signatures come from an implementation
+independent of alight's. Block checks (proof of work, merkle roots, merkle proofs,
+witness commitments) are recomputed with hashlib.
+"""
+import hashlib
+import json
+import os
+import signal
+import ssl
+import struct
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from electrum import bitcoin, constants, ecc
+from electrum import transaction as etx
+
+constants.set_regtest()
+
+REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+
+
+def sha256d(b):
+    return hashlib.sha256(hashlib.sha256(b).digest()).digest()
+
+
+def bin_dir():
+    d = os.environ.get("ALIGHT_BIN")
+    if not d:
+        pytest.fail("ALIGHT_BIN not set")
+    return d
+
+
+class Devchain:
+    def __init__(self, datadir, tls=None):
+        self.datadir = datadir
+        self.tls = tls
+        self.proc = None
+        self.url = None
+        self.first_line = None
+
+    def start(self):
+        cmd = [os.path.join(bin_dir(), "alight-devchain"), "--datadir", str(self.datadir),
+               "--listen", "127.0.0.1:0"]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None)
+        line = self.proc.stdout.readline().decode()
+        if not line:
+            self.proc.wait(5)
+            pytest.fail("alight-devchain exited with %s" % self.proc.returncode)
+        self.first_line = line
+        self.url = json.loads(line)["esplora"]
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    # --- HTTP ---
+    def _ctx(self):
+        if not self.tls:
+            return None
+        return ssl.create_default_context(cafile=self.tls[0])
+
+    def request(self, method, path, body=None):
+        data = body if body is None or isinstance(body, bytes) else body.encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=60, context=self._ctx()) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def get(self, path):
+        st, body = self.request("GET", path)
+        assert st == 200, (path, st, body)
+        return body
+
+    def get_text(self, path):
+        return self.get(path).decode()
+
+    def get_json(self, path):
+        return json.loads(self.get(path))
+
+    def post_json(self, path, obj):
+        st, body = self.request("POST", path, json.dumps(obj))
+        assert st == 200, (path, st, body)
+        return json.loads(body) if body[:1] in (b"[", b"{") else body.decode()
+
+    def mine(self, n, address):
+        return self.post_json("/mine", {"blocks": n, "address": address})
+
+    def faucet(self, address, amount):
+        return self.post_json("/faucet", {"address": address, "amount_sat": amount})
+
+    def broadcast(self, raw):
+        """POST /tx; returns (ok, text)."""
+        st, body = self.request("POST", "/tx", raw.hex())
+        return st == 200, body.decode()
+
+    def height(self):
+        return int(self.get_text("/blocks/tip/height"))
+
+
+@pytest.fixture
+def devchain(tmp_path):
+    d = Devchain(tmp_path / "chain").start()
+    yield d
+    d.stop()
+
+
+# --- keys and scripts -------------------------------------------------------------------
+
+class Key:
+    def __init__(self, seed):
+        self.priv = hashlib.sha256(seed.encode()).digest()
+        self.pub = ecc.ECPrivkey(self.priv).get_public_key_bytes(compressed=True)
+        self.h160 = bitcoin.hash_160(self.pub)
+        self.script = b"\x00\x14" + self.h160
+        self.address = bitcoin.pubkey_to_address("p2wpkh", self.pub.hex())
+
+
+def push(b):
+    assert len(b) < 76
+    return bytes([len(b)]) + b
+
+
+def script_num(n):
+    if n == 0:
+        return b"\x00"
+    if 1 <= n <= 16:
+        return bytes([0x50 + n])
+    out = bytearray()
+    while n:
+        out.append(n & 0xff)
+        n >>= 8
+    if out[-1] & 0x80:
+        out.append(0)
+    return push(bytes(out))
+
+
+def p2wsh_script(witness_script):
+    return b"\x00\x20" + hashlib.sha256(witness_script).digest()
+
+
+def p2wsh_address(witness_script):
+    return bitcoin.script_to_address(p2wsh_script(witness_script).hex())
+
+
+# --- transactions -----------------------------------------------------------------------
+
+def varint(n):
+    if n < 0xfd:
+        return bytes([n])
+    if n <= 0xffff:
+        return b"\xfd" + struct.pack("<H", n)
+    return b"\xfe" + struct.pack("<I", n)
+
+
+def ser_tx(version, ins, outs, locktime, witness=True):
+    """ins: dicts with txid (display hex), vout, seq, scriptsig, witness (list of bytes);
+    outs: (value, script) with value a signed 64-bit integer."""
+    has_wit = witness and any(i.get("witness") for i in ins)
+    b = struct.pack("<I", version)
+    if has_wit:
+        b += b"\x00\x01"
+    b += varint(len(ins))
+    for i in ins:
+        ss = i.get("scriptsig", b"")
+        b += bytes.fromhex(i["txid"])[::-1] + struct.pack("<I", i["vout"]) + varint(len(ss)) + ss
+        b += struct.pack("<I", i["seq"])
+    b += varint(len(outs))
+    for v, s in outs:
+        b += struct.pack("<q", v) + varint(len(s)) + s
+    if has_wit:
+        for i in ins:
+            w = i.get("witness", [])
+            b += varint(len(w)) + b"".join(varint(len(x)) + x for x in w)
+    b += struct.pack("<I", locktime)
+    return b
+
+
+def txid_of(raw_no_witness):
+    return sha256d(raw_no_witness)[::-1].hex()
+
+
+def sign_tx(version, ins, outs, locktime):
+    """Sign every input with Electrum. An input names its key and either 'p2wpkh' or a
+    witness script plus a function building the witness from the signature."""
+    e_ins = []
+    for i in ins:
+        t = etx.PartialTxInput(prevout=etx.TxOutpoint(txid=bytes.fromhex(i["txid"]),
+                                                      out_idx=i["vout"]), nsequence=i["seq"])
+        t._trusted_value_sats = i["value"]
+        if "witness_script" in i:
+            t.script_type = "p2wsh"
+            t.witness_script = i["witness_script"]
+        else:
+            t.script_type = "p2wpkh"
+            t.pubkeys = [i["key"].pub]
+            t.num_sig = 1
+        e_ins.append(t)
+    e_outs = [etx.PartialTxOutput(scriptpubkey=s, value=v) for v, s in outs]
+    tx = etx.PartialTransaction.from_io(e_ins, e_outs, locktime=locktime, version=version)
+    for n, i in enumerate(ins):
+        sig = bytes.fromhex(tx.sign_txin(n, i["key"].priv))
+        if "witness_script" in i:
+            i["witness"] = i.get("make_witness", lambda s: [s, i["witness_script"]])(sig)
+        else:
+            i["witness"] = [sig, i["key"].pub]
+    raw = ser_tx(version, ins, outs, locktime)
+    # Electrum parses what we built to the same txid.
+    assert etx.Transaction(raw.hex()).txid() == txid_of(ser_tx(version, ins, outs, locktime,
+                                                               witness=False))
+    return raw
+
+
+def vsize(raw):
+    tx = etx.Transaction(raw.hex())
+    return tx.estimated_size()
+
+
+def find_output(dc, txid, script):
+    tx = dc.get_json("/tx/" + txid)
+    for n, o in enumerate(tx["vout"]):
+        if bytes.fromhex(o["scriptpubkey"]) == script:
+            return n, o["value"]
+    raise AssertionError("output not found")
+
+
+def fund(dc, script_address, script, amount, miner_address, confirm=True):
+    """Faucet `amount` to an address and mine a block; returns (txid, vout, value)."""
+    txid = dc.faucet(script_address, amount)
+    if confirm:
+        dc.mine(1, miner_address)
+    vout, value = find_output(dc, txid, script)
+    return txid, vout, value
+
+
+# --- block checks -----------------------------------------------------------------------
+
+def bits_to_target(bits):
+    size, word = bits >> 24, bits & 0x7fffff
+    return word >> (8 * (3 - size)) if size <= 3 else word << (8 * (size - 3))
+
+
+def merkle_root(leaves):
+    level = list(leaves)
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(level[-1])
+        level = [sha256d(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def check_header(header, expect_hash=None):
+    """Header bytes: hash, regtest proof of work; returns the parsed fields."""
+    assert len(header) == 80
+    version, = struct.unpack_from("<I", header, 0)
+    prev = header[4:36][::-1].hex()
+    root = header[36:68]
+    t, bits, nonce = struct.unpack_from("<III", header, 68)
+    h = sha256d(header)
+    assert bits == 0x207fffff
+    assert int.from_bytes(h, "little") <= bits_to_target(bits), "proof of work"
+    if expect_hash:
+        assert h[::-1].hex() == expect_hash
+    return {"version": version, "prev": prev, "root": root, "time": t, "bits": bits,
+            "hash": h[::-1].hex()}
