@@ -17,6 +17,7 @@
 #include "ln/noise.h"
 #include "ln/shachain.h"
 #include "store/seal.h"
+#include "store/vss.h"
 #include "crypto/rng.h"
 
 #define SECRET(p, n)      VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
@@ -238,6 +239,19 @@ int main(void)
 		DECLASSIFYP(rec, reclen);
 		expect(al_seal_open(&sk, &view, rec, reclen, "channels", name, 3), "seal_open");
 		al_seal_keys_clear(&sk);
+	}
+
+	/* VSS: the storage identity key signs the Authorization header. */
+	{
+		al_privkey vk;
+		char hdr[AL_VSS_AUTH_MAX + 1];
+		size_t hlen;
+
+		memset(vk.k, 0x5b, sizeof(vk.k));
+		SECRET(vk.k, sizeof(vk.k));
+		expect(al_vss_auth_sign(secp, hdr, sizeof(hdr), &hlen, &vk, 1763700000),
+		       "vss_auth_sign");
+		al_privkey_clear(&vk);
 	}
 
 	al_privkey_clear(&k);
