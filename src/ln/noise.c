@@ -288,6 +288,9 @@ static al_err recv_frame_part(al_noise *c)
 	if (c->in_body) {
 		AL_TRY(transport_open(c, c->ibuf, c->ibuf, c->ineed));
 		c->app_len = c->ineed - AL_NOISE_MAC_LEN;
+		/* An authenticated message is public to us: the peer wrote it, and the
+		 * layers above parse it like any other input. */
+		al_declassify(c->ibuf, c->app_len);
 		c->app_ready = true;
 		return AL_OK;
 	}
