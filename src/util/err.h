@@ -299,6 +299,17 @@
 	X(AL_E_SYNC_SPEND, "chain sync: reported spender does not spend the output")               \
 	X(AL_E_SYNC_FULL, "chain sync: watch list or header store full")                           \
 	X(AL_E_SYNC_STATE, "chain sync: no request is pending")                                    \
+	/* enclave boundary, fixed heap, simulated sealing (src/enclave) */                        \
+	X(AL_E_ENC_LOAD, "enclave: image cannot be loaded or lacks its entry point")               \
+	X(AL_E_ENC_ABI, "enclave: ecall/ocall table version or size mismatch")                     \
+	X(AL_E_ENC_STATE, "enclave: not initialised, already initialised or shut down")            \
+	X(AL_E_ENC_FULL, "enclave: node or connection table full")                                 \
+	X(AL_E_ENC_UNKNOWN, "enclave: no such node, connection or request")                        \
+	X(AL_E_ENC_NOT_READY, "enclave: node key not persisted yet")                               \
+	X(AL_E_ENC_REQUEST, "enclave: malformed or unknown API request")                           \
+	X(AL_E_SEAL_FORMAT, "seal: not a sealed blob or truncated")                                \
+	X(AL_E_SEAL_MEASUREMENT, "seal: blob sealed by another enclave measurement")               \
+	X(AL_E_SEAL_AUTH, "seal: blob failed authentication (modified or other platform)")         \
 	/* on-chain wallet (wallet/wallet.h) */                                                    \
 	X(AL_E_WALLET_FUNDS, "wallet: insufficient funds")                                         \
 	X(AL_E_WALLET_DUST, "wallet: amount below the dust threshold")                             \
@@ -337,7 +348,13 @@
 	X(AL_E_TXV_SCRIPT_CONSENSUS, "mandatory-script-verify-flag-failed")                        \
 	X(AL_E_TXV_MEMPOOL_CONFLICT, "txn-mempool-conflict")                                       \
 	X(AL_E_TXV_IN_MEMPOOL, "txn-already-in-mempool")                                           \
-	X(AL_E_TXV_ALREADY_KNOWN, "txn-already-known")
+	X(AL_E_TXV_ALREADY_KNOWN, "txn-already-known")                                             \
+	X(AL_E_TXV_SPENDS_CONFLICTING, "bad-txns-spends-conflicting-tx")                           \
+	X(AL_E_TXV_RBF_FEERATE, "insufficient fee")                                                \
+	X(AL_E_TXV_RBF_TOO_MANY, "too many potential replacements")                                \
+	X(AL_E_TXV_RBF_UNCONFIRMED, "replacement-adds-unconfirmed")                                \
+	X(AL_E_TXV_RBF_LESS_FEES, "insufficient fee")                                              \
+	X(AL_E_TXV_RBF_RELAY_FEE, "insufficient fee")
 
 typedef enum al_err {
 #define AL_ERR_ENUM(name, text) name,

@@ -1,0 +1,443 @@
+/* alightd: the alight node daemon (host side).
+ *
+ *   alightd --network regtest --datadir DIR --listen HOST:PORT [--seed-file FILE]
+ *           [--esplora URL]   (the on-chain wallet, synced from that Esplora server)
+ *           [--max-peers N] [--max-pending-handshakes N]
+ *
+ * Its first stdout line is JSON: {"node_id":...,"listen":...} once it serves (or
+ * {"error":{"message":...}} and a non-zero exit). It then serves peers on the listen
+ * address and the control API on DIR/rpc.sock until SIGTERM or SIGINT (exit 0).
+ * Logs go to stderr, one line per event; secrets never do. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alightd.h"
+#include "crypto/mem.h"
+#include "host/os_rng.h"
+#include "host/seed.h"
+#include "jsonw.h"
+
+#define DEFAULT_MAX_PEERS 256
+/* Counts above this would make the arena absurd; the operator can still choose. */
+#define MAX_MAX_PEERS 100000
+
+typedef struct options {
+	const char *network;
+	const char *datadir;
+	const char *listen;
+	const char *seed_file;
+	const char *esplora; /* the wallet's chain server; no wallet without it */
+	sock_addr listen_addr;
+	unsigned long max_peers;
+	unsigned long max_pending;
+	/* Peer manager timers in ms; -1 keeps the manager's default, 0 disables. */
+	long long handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
+} options;
+
+void logf_(const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	va_list ap;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof(line), "%lld.%03ld alightd: ", (long long)ts.tv_sec,
+	             ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+/* The first stdout line when start-up fails; the same text goes to the log. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int
+fail(int code, const char *fmt, ...);
+
+static int fail(int code, const char *fmt, ...)
+{
+	char msg[512], out[1024];
+	va_list ap;
+	al_wb w;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	al_wb_init(&w, out, sizeof(out) - 1);
+	jw_raw(&w, "{\"error\":{\"message\":");
+	jw_str(&w, msg);
+	jw_raw(&w, "}}");
+	out[w.len < sizeof(out) ? w.len : sizeof(out) - 1] = '\0';
+	printf("%s\n", out);
+	fflush(stdout);
+	logf_("error: %s", msg);
+	return code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: alightd --datadir DIR [--network mainnet|testnet|signet|regtest]\n"
+	           "               [--listen HOST:PORT] [--seed-file FILE] [--esplora URL]\n"
+	           "               [--max-peers N] [--max-pending-handshakes N]\n"
+	           "               [--handshake-timeout-ms MS] [--ping-interval-ms MS]\n"
+	           "               [--pong-timeout-ms MS] [--idle-timeout-ms MS]\n"
+	           "HOST is an IPv4 literal, [IPv6] or localhost; PORT 0 picks a free port.\n"
+	           "The default network is regtest, --max-peers 256; timers default to the\n"
+	           "peer manager's (0 disables one).\n");
+}
+
+static bool parse_count(const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno == 0 && *s >= '0' && *s <= '9' && *end == '\0' && *out >= 1 &&
+	       *out <= MAX_MAX_PEERS;
+}
+
+static bool parse_ms(const char *s, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	/* At most a day: a timer is a liveness bound, not a calendar. */
+	return errno == 0 && *s >= '0' && *s <= '9' && *end == '\0' && *out <= 86400000;
+}
+
+/* 0 on success, else the exit code (after printing the error line). */
+static int parse_args(options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"network", required_argument, NULL, 'n'},
+	    {"datadir", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"seed-file", required_argument, NULL, 's'},
+	    {"esplora", required_argument, NULL, 'e'},
+	    {"max-peers", required_argument, NULL, 'p'},
+	    {"max-pending-handshakes", required_argument, NULL, 'q'},
+	    {"handshake-timeout-ms", required_argument, NULL, 'H'},
+	    {"ping-interval-ms", required_argument, NULL, 'P'},
+	    {"pong-timeout-ms", required_argument, NULL, 'O'},
+	    {"idle-timeout-ms", required_argument, NULL, 'I'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	*o = (options){.network = "regtest",
+	               .max_peers = DEFAULT_MAX_PEERS,
+	               .handshake_timeout_ms = -1,
+	               .ping_interval_ms = -1,
+	               .pong_timeout_ms = -1,
+	               .idle_timeout_ms = -1};
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			o->network = optarg;
+			break;
+		case 'd':
+			o->datadir = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 's':
+			o->seed_file = optarg;
+			break;
+		case 'e':
+			o->esplora = optarg;
+			break;
+		case 'p':
+			if (!parse_count(optarg, &o->max_peers))
+				return fail(2, "--max-peers wants a number from 1 to %d",
+				            MAX_MAX_PEERS);
+			break;
+		case 'q':
+			if (!parse_count(optarg, &o->max_pending))
+				return fail(2,
+				            "--max-pending-handshakes wants a number from 1 to %d",
+				            MAX_MAX_PEERS);
+			break;
+		case 'H':
+		case 'P':
+		case 'O':
+		case 'I':
+			if (!parse_ms(optarg, ch == 'H'   ? &o->handshake_timeout_ms
+			                      : ch == 'P' ? &o->ping_interval_ms
+			                      : ch == 'O' ? &o->pong_timeout_ms
+			                                  : &o->idle_timeout_ms))
+				return fail(2,
+				            "timers want 0 to 86400000 ms (0 disables), not \"%s\"",
+				            optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return fail(2, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(2, "unexpected argument \"%s\"", argv[optind]);
+	if (o->datadir == NULL)
+		return fail(2, "--datadir is required");
+	/* Checked before anything touches the data directory. */
+	if (o->listen != NULL && !sock_parse(&o->listen_addr, o->listen))
+		return fail(2, "--listen \"%s\": want IPv4:PORT, [IPv6]:PORT or localhost:PORT",
+		            o->listen);
+	return 0;
+}
+
+/* The data directory (created 0700 if missing) and its lock: one daemon per
+ * directory, or two would fight over the seed and the control socket. */
+static int open_datadir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return fail(1, "cannot create data directory %s: %s", dir, strerror(errno));
+	if (snprintf(path, sizeof(path), "%s/alightd.lock", dir) >= (int)sizeof(path))
+		return fail(1, "data directory path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(1, "cannot open %s: %s", path, strerror(errno));
+	if (fcntl(fd, F_SETLK, &fl) != 0)
+		return fail(1, "data directory %s is in use by another alightd", dir);
+	return 0; /* the descriptor stays open: the lock lasts as long as the process */
+}
+
+static int load_key(alightd *d, const options *o, al_privkey *key)
+{
+	char words[AL_BIP39_MNEMONIC_BUFLEN], path[PATH_MAX];
+	al_pubkey pub;
+	bool created = false;
+	al_err e;
+
+	if (o->seed_file != NULL) {
+		snprintf(path, sizeof(path), "%s", o->seed_file);
+		e = al_seed_read(words, path);
+	} else {
+		if (snprintf(path, sizeof(path), "%s/seed", o->datadir) >= (int)sizeof(path))
+			return fail(1, "data directory path too long");
+		e = al_seed_load_or_create(words, &created, path, &d->rng);
+	}
+	if (e == AL_OK)
+		e = al_seed_node_key(d->secp, key, &pub, words, d->np->coin);
+	if (e == AL_OK && o->esplora != NULL && wallet_open(d, o->esplora, words) != AL_OK) {
+		al_memzero(words, sizeof(words));
+		return fail(1, "cannot open the wallet (esplora %s)", o->esplora);
+	}
+	al_memzero(words, sizeof(words));
+	if (e == AL_E_HOST_IO)
+		return fail(1, "seed file %s: %s", path, strerror(errno));
+	if (e != AL_OK)
+		return fail(1, "seed file %s: %s", path, al_err_str(e));
+	al_pubkey_serialize(d->secp, d->node_id, &pub);
+	logf_("seed %s path=%s (24-word BIP39, not shown)", created ? "created" : "loaded", path);
+	return 0;
+}
+
+static size_t loop_slots(const alightd *d)
+{
+	/* connections, control clients, listener, control listener, signal pipe */
+	return d->n_conns + RPC_CLIENTS + 3;
+}
+
+/* Everything the daemon will ever allocate, in one figure. */
+static size_t arena_bytes(const alightd *d, const al_peer_config *cfg)
+{
+	size_t peer = al_peer_arena_size(cfg);
+
+	if (peer == 0)
+		return 0;
+	return peer + al_secp_size() + 64 + peers_table_size(d->n_conns) + 64 +
+	       al_loop_size(loop_slots(d)) + 64 + rpc_table_size(d->rpc_out_cap) + d->rpc_out_cap +
+	       RPC_SCRATCH + 4096;
+}
+
+static int make_secp(alightd *d)
+{
+	uint8_t seed[32];
+	al_secp *secp = NULL;
+	void *mem;
+	al_err e = al_arena_alloc(&d->arena, al_secp_size(), 16, &mem);
+
+	if (e == AL_OK)
+		e = al_rng_fill(&d->rng, seed, sizeof(seed));
+	if (e == AL_OK)
+		e = al_secp_create(&secp, mem, al_secp_size(), seed);
+	al_memzero(seed, sizeof(seed));
+	if (e != AL_OK)
+		return fail(1, "cannot create the secp256k1 context: %s", al_err_str(e));
+	d->secp = secp;
+	return 0;
+}
+
+static int setup_core(alightd *d, const options *o)
+{
+	al_peer_config cfg;
+	void *mem;
+	al_err e;
+	int rc;
+
+	al_peer_config_default(&cfg);
+	memcpy(cfg.chains[0], d->np->chain_hash, 32);
+	cfg.n_chains = 1;
+	cfg.max_peers = (uint32_t)o->max_peers;
+	if (o->max_pending != 0)
+		cfg.max_pending_handshakes = (uint32_t)o->max_pending;
+	if (o->handshake_timeout_ms >= 0)
+		cfg.handshake_timeout_ms = (uint64_t)o->handshake_timeout_ms;
+	if (o->ping_interval_ms >= 0)
+		cfg.ping_interval_ms = (uint64_t)o->ping_interval_ms;
+	if (o->pong_timeout_ms >= 0)
+		cfg.pong_timeout_ms = (uint64_t)o->pong_timeout_ms;
+	if (o->idle_timeout_ms >= 0)
+		cfg.idle_timeout_ms = (uint64_t)o->idle_timeout_ms;
+	d->max_peers = cfg.max_peers;
+	d->max_pending = cfg.max_pending_handshakes;
+	d->n_conns = (size_t)d->max_peers + d->max_pending;
+	d->features = cfg.features;
+	d->rpc_out_cap = RPC_OUT_BASE + (size_t)d->max_peers * RPC_OUT_PER_PEER + RPC_OUT_WALLET;
+
+	/* ONE allocation for the daemon's lifetime: every table and the manager. */
+	d->arena_len = arena_bytes(d, &cfg);
+	d->arena_mem = d->arena_len ? malloc(d->arena_len) : NULL;
+	if (d->arena_mem == NULL)
+		return fail(1, "cannot allocate the %zu-byte arena", d->arena_len);
+	al_arena_init(&d->arena, d->arena_mem, d->arena_len);
+
+	rc = make_secp(d);
+	if (rc == 0)
+		rc = load_key(d, o, &cfg.node_key);
+	if (rc != 0)
+		return rc;
+	e = al_arena_alloc(&d->arena, al_loop_size(loop_slots(d)), 16, &mem);
+	if (e == AL_OK)
+		e = al_loop_init(&d->loop, mem, al_loop_size(loop_slots(d)), loop_slots(d));
+	if (e == AL_OK)
+		e = al_peer_mgr_init(&d->mgr, &d->arena, d->secp, &cfg, al_loop_now_ms());
+	al_privkey_clear(&cfg.node_key);
+	if (e == AL_OK)
+		e = peers_init(d);
+	if (e != AL_OK)
+		return fail(1, "cannot set up the peer manager: %s", al_err_str(e));
+	return 0;
+}
+
+static int setup_io(alightd *d, const options *o)
+{
+	static const int sigs[] = {SIGTERM, SIGINT};
+
+	if (al_loop_stop_on_signals(d->loop, sigs, 2) != AL_OK)
+		return fail(1, "cannot install signal handlers");
+	if (o->listen != NULL && peers_listen(d, &o->listen_addr) != AL_OK)
+		return fail(1, "cannot listen on %s: %s", o->listen, strerror(errno));
+	if (snprintf(d->rpc_path, sizeof(d->rpc_path), "%s/rpc.sock", o->datadir) >=
+	    (int)sizeof(d->rpc_path))
+		return fail(1, "data directory path too long for the control socket");
+	if (rpc_init(d) != AL_OK)
+		return fail(1, "cannot serve the control socket %s: %s", d->rpc_path,
+		            strerror(errno));
+	return 0;
+}
+
+/* The first stdout line: what a supervisor or a test needs to reach the node. */
+static void announce(const alightd *d)
+{
+	char out[512];
+	al_wb w;
+
+	al_wb_init(&w, out, sizeof(out) - 1);
+	jw_raw(&w, "{\"node_id\":");
+	jw_hex(&w, d->node_id, 33);
+	jw_raw(&w, ",\"listen\":");
+	if (d->listen_addr[0])
+		jw_str(&w, d->listen_addr);
+	else
+		jw_raw(&w, "null");
+	jw_raw(&w, ",\"network\":");
+	jw_str(&w, d->np->name);
+	jw_raw(&w, ",\"rpc\":");
+	jw_str(&w, d->rpc_path);
+	jw_raw(&w, "}");
+	out[w.len < sizeof(out) ? w.len : sizeof(out) - 1] = '\0';
+	printf("%s\n", out);
+	fflush(stdout);
+}
+
+static void teardown(alightd *d)
+{
+	peers_shutdown(d);
+	rpc_shutdown(d);
+	wallet_close(d);
+	if (d->mgr != NULL)
+		al_peer_mgr_clear(d->mgr);
+	if (d->secp != NULL)
+		al_secp_destroy((al_secp *)d->secp);
+	if (d->arena_mem != NULL) {
+		al_memzero(d->arena_mem, d->arena_len);
+		free(d->arena_mem);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static alightd d;
+	uint64_t nofile = 0;
+	options o;
+	int rc;
+
+	d.listen_fd = d.rpc_fd = d.reserve_fd = -1;
+	d.started_ms = al_loop_now_ms();
+	al_os_rng(&d.rng);
+	rc = parse_args(&o, argc, argv);
+	if (rc != 0)
+		return rc;
+	d.datadir = o.datadir;
+	d.np = netparams_find(o.network);
+	if (d.np == NULL)
+		return fail(2, "unknown network \"%s\" (want %s)", o.network, netparams_names());
+	if (al_loop_raise_nofile(&nofile) != AL_OK)
+		logf_("cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+	rc = open_datadir(o.datadir);
+	if (rc == 0)
+		rc = setup_core(&d, &o);
+	if (rc == 0)
+		rc = setup_io(&d, &o);
+	if (rc != 0) {
+		teardown(&d);
+		return rc;
+	}
+	/* Logged before the first stdout line, so whoever read that line finds it. */
+	logf_("started network=%s listen=%s rpc=%s max_peers=%u max_pending_handshakes=%u "
+	      "arena=%zu nofile=%llu",
+	      d.np->name, d.listen_addr[0] ? d.listen_addr : "-", d.rpc_path, d.max_peers,
+	      d.max_pending, d.arena_len, (unsigned long long)nofile);
+	announce(&d);
+	if (al_loop_run(d.loop) != AL_OK)
+		rc = fail(1, "poll failed: %s", strerror(errno));
+	logf_("stopping (signal %d)", al_loop_stop_signal(d.loop));
+	teardown(&d);
+	return rc;
+}
