@@ -369,7 +369,8 @@ static al_err fee_from(uint64_t *out, unsigned target, const json_t *j)
 
 	if (!json_is_object(j))
 		return AL_E_ESPLORA_FIELD;
-	json_object_foreach ((json_t *)j, key, v) {
+	json_object_foreach((json_t *)j, key, v)
+	{
 		uint32_t t;
 		double r;
 
@@ -398,8 +399,7 @@ static al_err fee_from(uint64_t *out, unsigned target, const json_t *j)
 	return AL_OK;
 }
 
-al_err al_esplora_parse_fee(uint64_t *sat_per_kvb, unsigned target, const uint8_t *body,
-                            size_t len)
+al_err al_esplora_parse_fee(uint64_t *sat_per_kvb, unsigned target, const uint8_t *body, size_t len)
 {
 	json_t *j = load(body, len);
 	al_err e;

@@ -41,9 +41,9 @@ typedef enum al_esplora_method {
 
 /* ---- paths (out: AL_ESPLORA_PATH_MAX bytes, NUL-terminated) ---------------------- */
 
-void al_esplora_path_tip_hash(char *out);   /* /blocks/tip/hash */
-void al_esplora_path_tip_height(char *out); /* /blocks/tip/height */
-void al_esplora_path_block_height(char *out, uint32_t height); /* /block-height/:h */
+void al_esplora_path_tip_hash(char *out);                       /* /blocks/tip/hash */
+void al_esplora_path_tip_height(char *out);                     /* /blocks/tip/height */
+void al_esplora_path_block_height(char *out, uint32_t height);  /* /block-height/:h */
 void al_esplora_path_header(char *out, const uint8_t hash[32]); /* /block/:hash/header */
 /* /tx/:txid followed by `suffix` ("/status", "/merkle-proof", "/hex", "/raw",
  * "/outspends"); suffix must be shorter than 16 bytes. */
@@ -98,8 +98,7 @@ typedef struct al_esplora_proof {
 	uint8_t branch[AL_ESPLORA_MAX_BRANCH][32];
 } al_esplora_proof;
 
-AL_WARN_UNUSED al_err al_esplora_parse_proof(al_esplora_proof *p, const uint8_t *body,
-                                             size_t len);
+AL_WARN_UNUSED al_err al_esplora_parse_proof(al_esplora_proof *p, const uint8_t *body, size_t len);
 
 /* /tx/:txid/outspend/:vout: {"spent":false} or {"spent":true,"txid":"..","vin":N,
  * "status":{...}}. */
@@ -119,8 +118,7 @@ AL_WARN_UNUSED al_err al_esplora_parse_outspend(al_esplora_outspend *o, const ui
  * *n_confirmed counts the entries whose status says confirmed (a full page of
  * AL_ESPLORA_CHAIN_PAGE of them means another page may follow). */
 AL_WARN_UNUSED al_err al_esplora_parse_txids(uint8_t (*txids)[32], size_t cap, size_t *n,
-                                             size_t *n_confirmed, const uint8_t *body,
-                                             size_t len);
+                                             size_t *n_confirmed, const uint8_t *body, size_t len);
 
 /* /fee-estimates: {"<target blocks>": <sat/vB>, ...}. The rate for the largest target
  * not above `target` (the smallest target present when none is), in sat per 1000

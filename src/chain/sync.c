@@ -619,8 +619,7 @@ static al_err connect_at(al_sync *s, uint32_t k)
 		s->nh[i].work = work;
 		parent = &s->nh[i].h;
 	}
-	if (k < al_sync_tip_height(s) &&
-	    al_u256_cmp(&work, &s->hdrs[s->n_hdrs - 1].work) <= 0)
+	if (k < al_sync_tip_height(s) && al_u256_cmp(&work, &s->hdrs[s->n_hdrs - 1].work) <= 0)
 		return AL_E_SYNC_LESS_WORK;
 	s->fork_height = k;
 	s->phase = PH_SCRIPTS;
@@ -691,8 +690,8 @@ static al_err check_spend(al_sync *s, const uint8_t *raw, size_t len, const al_s
 	al_tx tx;
 	al_err e = al_tx_parse(&tx, &s->scratch, raw, len);
 
-	if (e == AL_OK && (vin >= tx.n_in || tx.in[vin].vout != o->vout ||
-	                   memcmp(tx.in[vin].txid, o->txid, 32)))
+	if (e == AL_OK &&
+	    (vin >= tx.n_in || tx.in[vin].vout != o->vout || memcmp(tx.in[vin].txid, o->txid, 32)))
 		e = AL_E_SYNC_SPEND;
 	al_arena_release(&s->scratch, mark);
 	return e;
@@ -758,8 +757,7 @@ static al_err on_tx_hex(al_sync *s, al_sync_tx *t, int status, const uint8_t *bo
 	return AL_OK;
 }
 
-static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t *body,
-                           size_t len)
+static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
 	const al_sync_hdr *h;
 	uint32_t k;
@@ -796,8 +794,7 @@ static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t 
 	return AL_OK;
 }
 
-static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *body,
-                          size_t len)
+static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
 	const al_sync_hdr *h = view_at(s, s->pst.height);
 	al_esplora_proof p;
@@ -809,8 +806,8 @@ static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *
 	AL_TRY(al_esplora_parse_proof(&p, body, len));
 	if (p.height != s->pst.height || !h)
 		return AL_E_SYNC_HEIGHT;
-	AL_TRY(al_merkle_branch_verify(h->h.merkle_root, t->txid,
-	                               (const uint8_t(*)[32])p.branch, p.n_branch, p.pos, 0));
+	AL_TRY(al_merkle_branch_verify(h->h.merkle_root, t->txid, (const uint8_t(*)[32])p.branch,
+	                               p.n_branch, p.pos, 0));
 	memset(&t->next, 0, sizeof(t->next));
 	t->next.confirmed = true;
 	t->next.height = p.height;

@@ -97,7 +97,7 @@ typedef struct al_sync_txstate {
 
 typedef struct al_sync_tx {
 	uint8_t txid[32];
-	al_sync_txstate st; /* committed */
+	al_sync_txstate st;      /* committed */
 	size_t raw_off, raw_len; /* committed bytes (raw_len 0: none) */
 	bool want_raw;
 	bool fresh; /* not checked by a committed step yet */
@@ -144,12 +144,12 @@ typedef struct al_sync_stats {
 /* What the last committed step changed. */
 typedef struct al_sync_result {
 	bool tip_changed;
-	uint32_t fork_height;   /* last common block when the tip changed */
-	size_t disconnected;    /* blocks disconnected (0 when the tip only grew) */
-	size_t connected;       /* blocks connected */
-	size_t new_txs;         /* transactions discovered */
-	size_t confirmed;       /* transactions newly confirmed */
-	size_t unconfirmed;     /* transactions unconfirmed (reorganised out or dropped) */
+	uint32_t fork_height; /* last common block when the tip changed */
+	size_t disconnected;  /* blocks disconnected (0 when the tip only grew) */
+	size_t connected;     /* blocks connected */
+	size_t new_txs;       /* transactions discovered */
+	size_t confirmed;     /* transactions newly confirmed */
+	size_t unconfirmed;   /* transactions unconfirmed (reorganised out or dropped) */
 } al_sync_result;
 
 /* Private state; fields are documented in sync.c. */
@@ -206,8 +206,7 @@ AL_WARN_UNUSED al_err al_sync_watch_script(al_sync *s, const uint8_t *script, si
  * it); HTTP statuses other than those expected are AL_E_ESPLORA_STATUS. */
 void al_sync_begin(al_sync *s);
 AL_WARN_UNUSED al_err al_sync_next(al_sync *s, const al_sync_request **req);
-AL_WARN_UNUSED al_err al_sync_on_response(al_sync *s, int status, const uint8_t *body,
-                                          size_t len);
+AL_WARN_UNUSED al_err al_sync_on_response(al_sync *s, int status, const uint8_t *body, size_t len);
 void al_sync_abort(al_sync *s);
 bool al_sync_active(const al_sync *s);
 al_err al_sync_last_error(const al_sync *s);

@@ -1,0 +1,157 @@
+"""Helpers for the on-chain wallet tests: run the wallet's commands and an Esplora proxy
+that can lie.
+
+The wallet is alightd's (started with --esplora URL; host/wallet_svc.c behind
+POST /v1/wallet/<command>), driven through alight-cli exactly as a user would.
+"""
+import hashlib
+import http.server
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import Daemon
+from devchain_util import bin_dir
+
+
+def sha256d(b):
+    return hashlib.sha256(hashlib.sha256(b).digest()).digest()
+
+
+class Wallet:
+    """An alightd with a wallet on `url`; restarted when the test points it elsewhere
+    (w.url = ...). Every Wallet's daemon is stopped when the test ends (stop_all)."""
+
+    live = []
+
+    def __init__(self, datadir, url):
+        self.datadir = str(datadir)
+        self.url = url
+        self.daemon = None
+        self.daemon_url = None
+
+    def _ensure_daemon(self):
+        if self.daemon is not None and self.daemon.running() and self.daemon_url == self.url:
+            return
+        self.stop()
+        self.daemon = Daemon(self.datadir, extra=("--esplora", self.url))
+        self.daemon.await_ready()
+        self.daemon_url = self.url
+        Wallet.live.append(self)
+
+    def stop(self):
+        if self.daemon is not None:
+            rc = self.daemon.stop()
+            assert rc == 0, "alightd exit %s\n%s" % (rc, self.daemon.describe())
+            self.daemon = None
+
+    @classmethod
+    def stop_all(cls):
+        while cls.live:
+            cls.live.pop().stop()
+
+    def run(self, *args, check=True):
+        self._ensure_daemon()
+        cmd = [os.path.join(bin_dir(), "alight-cli"), "--datadir", self.datadir] + \
+            [str(a) for a in args]
+        p = subprocess.run(cmd, capture_output=True, timeout=300)
+        out = json.loads(p.stdout.decode())
+        if check:
+            assert p.returncode == 0 and "error" not in out, (
+                args, out, p.stderr.decode(), self.daemon.describe())
+        return out
+
+    def balance(self):
+        return self.run("walletbalance")
+
+    def new_address(self):
+        return self.run("newaddress")["address"]
+
+
+@pytest.fixture(autouse=True)
+def _stop_wallets():
+    yield
+    Wallet.stop_all()
+
+
+class LyingProxy:
+    """An HTTP proxy in front of devchain. `lie(path, status, body)` may rewrite each
+    answer (return (status, body)); the default passes everything through."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.lie = None
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                # Head and body go out in two writes: without this, Nagle's algorithm
+                # and the client's delayed ACK add ~40 ms to every answer.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def log_message(self, *a):
+                pass
+
+            def _forward(self, method):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                status, data = proxy.fetch(method, self.path, body)
+                if proxy.lie:
+                    status, data = proxy.lie(self.path, status, data)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._forward("GET")
+
+            def do_POST(self):
+                self._forward("POST")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def fetch(self, method, path, body=None):
+        req = urllib.request.Request(self.upstream + path, data=body, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- forging headers --------------------------------------------------------------------
+
+REGTEST_BITS = 0x207fffff
+REGTEST_TARGET = 0x7fffff << (8 * (0x20 - 3))
+
+
+def header_hash_hex(h):
+    return sha256d(h)[::-1].hex()
+
+
+def grind(version, prev, root, t, bits, good=True):
+    """An 80-byte header whose hash meets (good) or misses (not good) the regtest target."""
+    for nonce in range(1 << 20):
+        h = struct.pack("<I", version) + prev + root + struct.pack("<III", t, bits, nonce)
+        ok = int.from_bytes(sha256d(h), "little") <= REGTEST_TARGET
+        if ok == good:
+            return h
+    raise AssertionError("grinding failed")
