@@ -140,8 +140,10 @@ void rpc_shutdown(alightd *d);
 
 /* --- api.c: the REST handler ------------------------------------------------- */
 /* --- wallet.c ---------------------------------------------------------------- */
-/* Open the on-chain wallet of the seed `words` against `esplora` (NULL: no wallet). */
-al_err wallet_open(alightd *d, const char *esplora, const char *words);
+/* Open the on-chain wallet of the seed `words` against `esplora` (NULL: no wallet),
+ * trusting a CA file or a pinned public key (both optional) for https. */
+al_err wallet_open(alightd *d, const char *esplora, const char *ca_file, const char *pin_hex,
+                   const char *words);
 void wallet_close(alightd *d);
 /* Answer POST /v1/wallet/<command>; false if target is not a wallet path. */
 bool wallet_route(alightd *d, const char *method, const char *target, const uint8_t *body,

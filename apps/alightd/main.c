@@ -1,7 +1,9 @@
 /* alightd: the alight node daemon (host side).
  *
  *   alightd --network regtest --datadir DIR --listen HOST:PORT [--seed-file FILE]
- *           [--esplora URL]   (the on-chain wallet, synced from that Esplora server)
+ *           [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256_HEX]]
+ *           (the on-chain wallet, synced from that Esplora server; https trusts the
+ *           system roots unless a CA file or a public-key pin is given)
  *           [--max-peers N] [--max-pending-handshakes N]
  *
  * Its first stdout line is JSON: {"node_id":...,"listen":...} once it serves (or
@@ -36,7 +38,9 @@ typedef struct options {
 	const char *datadir;
 	const char *listen;
 	const char *seed_file;
-	const char *esplora; /* the wallet's chain server; no wallet without it */
+	const char *esplora;     /* the wallet's chain server; no wallet without it */
+	const char *esplora_ca;  /* trust for an https Esplora: a CA file ... */
+	const char *esplora_pin; /* ... or the SHA-256 of its public key (hex) */
 	sock_addr listen_addr;
 	unsigned long max_peers;
 	unsigned long max_pending;
@@ -91,7 +95,8 @@ static int fail(int code, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: alightd --datadir DIR [--network mainnet|testnet|signet|regtest]\n"
-	           "               [--listen HOST:PORT] [--seed-file FILE] [--esplora URL]\n"
+	           "               [--listen HOST:PORT] [--seed-file FILE]\n"
+	           "               [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256]]\n"
 	           "               [--max-peers N] [--max-pending-handshakes N]\n"
 	           "               [--handshake-timeout-ms MS] [--ping-interval-ms MS]\n"
 	           "               [--pong-timeout-ms MS] [--idle-timeout-ms MS]\n"
@@ -129,6 +134,8 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"seed-file", required_argument, NULL, 's'},
 	    {"esplora", required_argument, NULL, 'e'},
+	    {"esplora-ca", required_argument, NULL, 'C'},
+	    {"esplora-pin", required_argument, NULL, 'K'},
 	    {"max-peers", required_argument, NULL, 'p'},
 	    {"max-pending-handshakes", required_argument, NULL, 'q'},
 	    {"handshake-timeout-ms", required_argument, NULL, 'H'},
@@ -163,6 +170,12 @@ static int parse_args(options *o, int argc, char **argv)
 			break;
 		case 'e':
 			o->esplora = optarg;
+			break;
+		case 'C':
+			o->esplora_ca = optarg;
+			break;
+		case 'K':
+			o->esplora_pin = optarg;
 			break;
 		case 'p':
 			if (!parse_count(optarg, &o->max_peers))
@@ -243,7 +256,8 @@ static int load_key(alightd *d, const options *o, al_privkey *key)
 	}
 	if (e == AL_OK)
 		e = al_seed_node_key(d->secp, key, &pub, words, d->np->coin);
-	if (e == AL_OK && o->esplora != NULL && wallet_open(d, o->esplora, words) != AL_OK) {
+	if (e == AL_OK && o->esplora != NULL &&
+	    wallet_open(d, o->esplora, o->esplora_ca, o->esplora_pin, words) != AL_OK) {
 		al_memzero(words, sizeof(words));
 		return fail(1, "cannot open the wallet (esplora %s)", o->esplora);
 	}

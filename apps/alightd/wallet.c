@@ -18,18 +18,31 @@
 #include "alightd.h"
 #include "host/wallet_svc.h"
 #include "jsonw.h"
+#include "util/hex.h"
 
 #define WALLET_PREFIX   "/v1/wallet/"
 #define WALLET_MAX_ARGS 4
 
-al_err wallet_open(alightd *d, const char *esplora, const char *words)
+al_err wallet_open(alightd *d, const char *esplora, const char *ca_file, const char *pin_hex,
+                   const char *words)
 {
+	static uint8_t pin[1][AL_TLS_PIN_LEN];
 	char dir[PATH_MAX];
 	al_httpc_config cfg = {0};
 	al_err e;
 
 	if (esplora == NULL)
 		return AL_OK;
+	cfg.ca_file = ca_file;
+	if (pin_hex != NULL) {
+		if (strlen(pin_hex) != 2 * AL_TLS_PIN_LEN ||
+		    al_hex_decode_exact(pin[0], AL_TLS_PIN_LEN, pin_hex) != AL_OK) {
+			logf_("wallet: --esplora-pin wants 64 hex digits (SHA-256 of the SPKI)");
+			return AL_E_ARG;
+		}
+		cfg.pins = (const uint8_t(*)[AL_TLS_PIN_LEN])pin;
+		cfg.n_pins = 1;
+	}
 	if (snprintf(dir, sizeof(dir), "%s/wallet", d->datadir) >= (int)sizeof(dir))
 		return AL_E_ARG;
 	e = al_wallet_svc_open(&d->wallet, d->secp, d->np->net, dir, words, esplora, &cfg);

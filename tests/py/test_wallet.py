@@ -2,6 +2,10 @@
 the balance; send to an address (checked in devchain's own /address/:addr/utxo); a
 reorganisation removes a confirmation and the wallet shows it; a restarted devchain
 keeps its chain and the wallet its state; a fee bump of an unconfirmed send."""
+import base64
+import hashlib
+import subprocess
+
 from devchain_util import Devchain, devchain  # noqa: F401  (fixture)
 from wallet_util import Wallet, _stop_wallets  # noqa: F401  (fixture)
 
@@ -82,3 +86,39 @@ def test_bumpfee(tmp_path, devchain):  # noqa: F811
     b = w.balance()
     assert b["confirmed_balance"] == 500_000 - 100_000 - bumped["fee_sat"]
     assert b["unconfirmed_balance"] == 0
+
+
+def test_https_esplora_ca_and_pin(tmp_path):
+    """The wallet syncs over TLS (terminating in the core's engine) from a devchain that
+    trusts only its own certificate: by CA file, by public-key pin; a wrong pin is refused
+    with a precise error and the wallet keeps its state."""
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    spki = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                          check=True, capture_output=True, text=True).stdout
+    der = base64.b64decode("".join(l for l in spki.splitlines() if "-----" not in l))
+    pin = hashlib.sha256(der).hexdigest()
+    d = Devchain(tmp_path / "chain", tls=(cert, key)).start()
+    try:
+        d.mine(101, MINER)
+        w = Wallet(tmp_path / "w", d.url, trust=("--esplora-ca", cert))
+        addr = w.new_address()
+        d.faucet(addr, 40_000)
+        d.mine(1, MINER)
+        assert w.balance()["confirmed_balance"] == 40_000
+        w.stop()
+        w.trust = ("--esplora-pin", pin)
+        d.mine(1, MINER)
+        b = w.balance()
+        assert b["confirmed_balance"] == 40_000 and b["tip_height"] == d.height(), b
+        w.stop()
+        w.trust = ("--esplora-pin", "00" * 32)
+        d.mine(1, MINER)
+        b = w.balance()
+        assert b["sync_error"]["code"] == "AL_E_TLS_PIN", b
+        assert b["confirmed_balance"] == 40_000
+    finally:
+        d.stop()

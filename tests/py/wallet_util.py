@@ -31,9 +31,10 @@ class Wallet:
 
     live = []
 
-    def __init__(self, datadir, url):
+    def __init__(self, datadir, url, trust=()):
         self.datadir = str(datadir)
         self.url = url
+        self.trust = tuple(trust)  # e.g. ("--esplora-ca", PEM) for an https devchain
         self.daemon = None
         self.daemon_url = None
 
@@ -41,7 +42,7 @@ class Wallet:
         if self.daemon is not None and self.daemon.running() and self.daemon_url == self.url:
             return
         self.stop()
-        self.daemon = Daemon(self.datadir, extra=("--esplora", self.url))
+        self.daemon = Daemon(self.datadir, extra=("--esplora", self.url) + self.trust)
         self.daemon.await_ready()
         self.daemon_url = self.url
         Wallet.live.append(self)
