@@ -27,6 +27,7 @@ check: build
 # alight's current end-to-end story on embedded defaults.
 demo: build
 	$(BUILD)/bin/alight-demo
+	scripts/demo $(BUILD)
 
 # alight-bench with the services it measures started around it (scripts/bench).
 bench: build
