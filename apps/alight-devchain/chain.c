@@ -335,7 +335,11 @@ static bool view_coin(void *arg, const uint8_t txid[32], uint32_t vout, al_coin 
 	dc_chain *c = arg;
 	dc_tx *t = dc_tx_by_id(c, txid);
 
-	if (!t || vout >= t->tx.n_out || dc_spender(c, txid, vout))
+	dc_spend *s = dc_spender(c, txid, vout);
+
+	/* Like Core's CCoinsViewMemPool, spends by mempool transactions are not seen here:
+	 * the conflict checks before (pre_checks, BIP 125) have dealt with them. */
+	if (!t || vout >= t->tx.n_out || (s && s->tx->block))
 		return false;
 	/* Core never adds the genesis coinbase to the UTXO set. */
 	if (t->block && t->block->height == 0)
@@ -353,9 +357,8 @@ static uint32_t view_mtp(void *arg, uint32_t height)
 	return height < c->n_blocks ? c->blocks[height]->mtp : dc_tip(c)->mtp;
 }
 
-static void fmt_btc(char *out, size_t cap, uint64_t sat)
+void dc_fmt_btc(char *out, size_t cap, uint64_t sat)
 {
-	/* Core's FormatMoney: at least two decimals, trailing zeros trimmed. */
 	size_t n;
 
 	snprintf(out, cap, "%llu.%08llu", (unsigned long long)(sat / 100000000),
@@ -383,8 +386,8 @@ static void word_reject(dc_reject *rej, al_err e, const al_txcheck_result *r)
 		         (unsigned long long)r->fee.sat, (unsigned long long)r->min_fee);
 		break;
 	case AL_E_TXV_IN_BELOWOUT:
-		fmt_btc(a, sizeof(a), r->in_total.sat);
-		fmt_btc(b, sizeof(b), r->out_total.sat);
+		dc_fmt_btc(a, sizeof(a), r->in_total.sat);
+		dc_fmt_btc(b, sizeof(b), r->out_total.sat);
 		snprintf(rej->msg, sizeof(rej->msg), "%s, value in (%s) < value out (%s)", reason,
 		         a, b);
 		break;
@@ -414,7 +417,7 @@ static void db_mempool_put(dc_chain *c, const dc_tx *t)
 }
 
 /* The checks before the inputs, in PreChecks' order. */
-static al_err pre_checks(dc_chain *c, const dc_tx *t, dc_reject *rej)
+static bool pre_checks(dc_chain *c, const dc_tx *t, dc_replace *rp, dc_reject *rej)
 {
 	al_err e = al_tx_check_sanity(&t->tx);
 
@@ -424,20 +427,23 @@ static al_err pre_checks(dc_chain *c, const dc_tx *t, dc_reject *rej)
 		e = al_tx_check_standard(&t->tx);
 	if (e == AL_OK && !al_tx_is_final(&t->tx, dc_tip(c)->height + 1, dc_tip(c)->mtp))
 		e = AL_E_TXV_NON_FINAL;
-	if (e == AL_OK) {
-		/* No replacement (BIP 125) here: any conflict is refused. */
-		for (size_t i = 0; i < t->tx.n_in; i++) {
-			dc_spend *s = dc_spender(c, t->tx.in[i].txid, t->tx.in[i].vout);
-
-			if (s && !s->tx->block)
-				e = AL_E_TXV_MEMPOOL_CONFLICT;
-		}
-	}
 	if (e != AL_OK) {
 		rej->code = -26;
 		snprintf(rej->msg, sizeof(rej->msg), "%s", al_err_str(e));
+		return false;
 	}
-	return e;
+	return dc_rbf_conflicts(c, t, rp, rej);
+}
+
+/* Take a replaced transaction out of the mempool and forget it (Core's Finalize: "Remove
+ * conflicting transactions from the mempool"). */
+static void evict(dc_chain *c, dc_tx *t, bool persist)
+{
+	mempool_remove(c, t);
+	unindex_tx(c, t);
+	if (persist)
+		db_mempool_del(c, t);
+	tx_free(t);
 }
 
 static bool reject_decode(const uint8_t *raw, size_t len, al_err e, dc_reject *rej)
@@ -454,15 +460,17 @@ static bool reject_decode(const uint8_t *raw, size_t len, al_err e, dc_reject *r
 	return false;
 }
 
-static bool accept(dc_chain *c, dc_tx *t, dc_reject *rej, bool persist)
+/* Core's MemPoolAccept for one transaction: PreChecks, ReplacementChecks, the scripts,
+ * then Finalize (evictions first). */
+static bool validate(dc_chain *c, dc_tx *t, dc_replace *rp, dc_reject *rej)
 {
 	al_txcheck_view v = {view_coin, view_mtp, c, dc_tip(c)->height};
 	al_txcheck_result r;
 	al_err e;
 
-	if (pre_checks(c, t, rej) != AL_OK)
+	if (!pre_checks(c, t, rp, rej))
 		return false;
-	e = al_tx_check_inputs(c->secp, &t->tx, &v, &c->scratch, &r);
+	e = al_tx_check_prevouts(&t->tx, &v, &c->scratch, &r);
 	if (e == AL_E_TXV_MISSING_INPUTS) {
 		/* Core: outputs of this very transaction already exist. */
 		dc_tx *have = dc_tx_by_id(c, t->txid);
@@ -473,11 +481,28 @@ static bool accept(dc_chain *c, dc_tx *t, dc_reject *rej, bool persist)
 			return false;
 		}
 	}
+	if (e == AL_OK && !dc_rbf_check(c, t, r.fee.sat, r.vsize, rp, rej))
+		return false;
+	if (e == AL_OK)
+		e = al_tx_check_scripts(c->secp, &t->tx, &v, &c->scratch, &r);
 	if (e != AL_OK) {
 		word_reject(rej, e, &r);
 		return false;
 	}
 	t->fee = r.fee.sat;
+	return true;
+}
+
+static bool accept(dc_chain *c, dc_tx *t, dc_reject *rej, bool persist)
+{
+	dc_replace rp = {0};
+	bool ok = validate(c, t, &rp, rej);
+
+	for (size_t i = 0; ok && i < rp.n_all; i++)
+		evict(c, rp.all[i], persist);
+	dc_replace_free(&rp);
+	if (!ok)
+		return false;
 	t->seq = c->next_seq++;
 	index_tx(c, t);
 	push_ptr((void ***)&c->mempool, &c->n_mempool, &c->cap_mempool, t);

@@ -1,7 +1,8 @@
 /* alight-devchain: a regtest chain with the Esplora REST API, for development and
  * tests. Real consensus data (regtest proof of work, merkle roots, BIP 34 heights,
  * witness commitments) and real validation (src/chain/txcheck.h) of every submitted
- * transaction; state in SQLite (the blocks; everything else is rebuilt on start).
+ * transaction, with BIP 125 replacement as Bitcoin Core v25 does it (src/chain/rbf.h);
+ * state in SQLite (the blocks and the mempool; indexes are rebuilt on start).
  *
  * Host program: it may allocate. All calls into the chain run under one lock (the
  * HTTP server serializes handler calls). */
@@ -120,6 +121,28 @@ bool dc_reorg(dc_chain *c, unsigned depth);
 bool dc_faucet(dc_chain *c, const uint8_t *script, size_t script_len, uint64_t amount,
                uint8_t txid[32], dc_reject *rej);
 uint64_t dc_subsidy(uint32_t height);
+
+/* Core's FormatMoney: BTC with at least two decimals, trailing zeros trimmed. */
+void dc_fmt_btc(char *out, size_t cap, uint64_t sat);
+
+/* rbf.c: BIP 125 replacement (see src/chain/rbf.h). What a new transaction replaces:
+ * its direct conflicts (ordered by txid, as Core's sets) and, once dc_rbf_check
+ * passed, everything evicted (the direct conflicts and all their descendants). */
+typedef struct dc_replace {
+	dc_tx **direct;
+	size_t n_direct, cap_direct;
+	dc_tx **all;
+	size_t n_all, cap_all;
+} dc_replace;
+
+/* The conflict loop of Core's PreChecks: collect t's direct mempool conflicts; false
+ * with "txn-mempool-conflict" when one of them does not signal replaceability. */
+bool dc_rbf_conflicts(dc_chain *c, const dc_tx *t, dc_replace *rp, dc_reject *rej);
+/* With t's fee and vsize known: bad-txns-spends-conflicting-tx, then Core's
+ * ReplacementChecks (rules 6, 5, 2, 3, 4); on success rp->all lists what to evict. */
+bool dc_rbf_check(dc_chain *c, const dc_tx *t, uint64_t fee, size_t vsize, dc_replace *rp,
+                  dc_reject *rej);
+void dc_replace_free(dc_replace *rp);
 
 /* map.c */
 void dc_map_init(dc_map *m, size_t nb);

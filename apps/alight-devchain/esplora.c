@@ -570,6 +570,35 @@ bad:
 	al_httpd_res_text(res, 400, "Invalid hex string");
 }
 
+/* GET /blocks[/:start_height]: the 10 newest blocks from the tip or from start_height,
+ * each as GET /block/:hash gives it. */
+static void route_blocks(dc_chain *c, const char *sub, al_httpd_res *res)
+{
+	unsigned long h = dc_tip(c)->height;
+	json_t *a;
+
+	if (*sub) {
+		char *end;
+
+		if (sub[0] != '/' || sub[1] < '0' || sub[1] > '9') {
+			al_httpd_res_text(res, 404, "not found");
+			return;
+		}
+		h = strtoul(sub + 1, &end, 10);
+		if (*end || h >= c->n_blocks) {
+			al_httpd_res_text(res, 404, "Block not found");
+			return;
+		}
+	}
+	a = json_array();
+	for (unsigned long i = 0; i < 10; i++) {
+		json_array_append_new(a, block_json(c->blocks[h - i]));
+		if (h == i)
+			break;
+	}
+	reply_json(res, a);
+}
+
 /* ---- addresses and script hashes ---------------------------------------------------- */
 
 typedef struct script_q {
@@ -657,11 +686,11 @@ static int cmp_newest(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
-static void address_txs(const dc_chain *c, const script_q *q, al_httpd_res *res)
+/* Transactions touching the script, newest first (mempool, then by height and position). */
+static size_t touching(const dc_chain *c, const script_q *q, dc_tx ***out)
 {
 	dc_tx **list = NULL;
-	size_t n = 0, cap = 0, confirmed = 0, mem = 0;
-	json_t *a = json_array();
+	size_t n = 0, cap = 0;
 
 	for (size_t bi = 0; bi < c->txs.nb; bi++) {
 		for (dc_map_node *nd = c->txs.b[bi]; nd; nd = nd->next) {
@@ -674,12 +703,68 @@ static void address_txs(const dc_chain *c, const script_q *q, al_httpd_res *res)
 			list[n++] = nd->val;
 		}
 	}
-	qsort(list, n, sizeof(*list), cmp_newest);
+	if (n)
+		qsort(list, n, sizeof(*list), cmp_newest);
+	*out = list;
+	return n;
+}
+
+/* Esplora's page sizes: 50 mempool transactions, 25 confirmed ones per page. */
+#define MEMPOOL_TXS_MAX 50
+#define CHAIN_TXS_PAGE  25
+
+static void address_txs(const dc_chain *c, const script_q *q, al_httpd_res *res)
+{
+	dc_tx **list;
+	size_t n = touching(c, q, &list), confirmed = 0, mem = 0;
+	json_t *a = json_array();
+
 	/* Up to 50 mempool transactions, then the 25 newest confirmed ones. */
 	for (size_t i = 0; i < n; i++) {
-		if (list[i]->block ? confirmed++ >= 25 : mem++ >= 50)
+		if (list[i]->block ? confirmed++ >= CHAIN_TXS_PAGE : mem++ >= MEMPOOL_TXS_MAX)
 			continue;
 		json_array_append_new(a, tx_json(c, list[i], true));
+	}
+	free(list);
+	reply_json(res, a);
+}
+
+/* GET .../txs/chain[/:last_seen_txid]: confirmed history, 25 per page after the last
+ * txid seen (as electrs: an unknown last_seen_txid gives an empty page). */
+static void address_txs_chain(const dc_chain *c, const script_q *q, const uint8_t *last_seen,
+                              al_httpd_res *res)
+{
+	dc_tx **list;
+	size_t n = touching(c, q, &list), taken = 0;
+	bool skipping = last_seen != NULL;
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n && taken < CHAIN_TXS_PAGE; i++) {
+		if (!list[i]->block)
+			continue;
+		if (skipping) {
+			skipping = memcmp(list[i]->txid, last_seen, 32) != 0;
+			continue;
+		}
+		json_array_append_new(a, tx_json(c, list[i], true));
+		taken++;
+	}
+	free(list);
+	reply_json(res, a);
+}
+
+/* GET .../txs/mempool: unconfirmed history, up to 50, no paging. */
+static void address_txs_mempool(const dc_chain *c, const script_q *q, al_httpd_res *res)
+{
+	dc_tx **list;
+	size_t n = touching(c, q, &list), taken = 0;
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n && taken < MEMPOOL_TXS_MAX; i++) {
+		if (list[i]->block)
+			continue;
+		json_array_append_new(a, tx_json(c, list[i], true));
+		taken++;
 	}
 	free(list);
 	reply_json(res, a);
@@ -767,6 +852,18 @@ static void route_script(dc_chain *c, const char *rest, bool by_hash, al_httpd_r
 		reply_json(res, j);
 	} else if (!strcmp(sub, "/txs")) {
 		address_txs(c, &q, res);
+	} else if (!strcmp(sub, "/txs/mempool")) {
+		address_txs_mempool(c, &q, res);
+	} else if (!strcmp(sub, "/txs/chain")) {
+		address_txs_chain(c, &q, NULL, res);
+	} else if (!strncmp(sub, "/txs/chain/", 11)) {
+		uint8_t last[32];
+
+		if (strlen(sub + 11) != 64 || al_txid_from_hex(last, sub + 11) != AL_OK) {
+			al_httpd_res_text(res, 400, "Invalid hex string");
+			return;
+		}
+		address_txs_chain(c, &q, last, res);
 	} else if (!strcmp(sub, "/utxo")) {
 		address_utxo(c, &q, res);
 	} else {
@@ -992,6 +1089,8 @@ static void route_get(dc_chain *c, const char *p, al_httpd_res *res)
 	} else if (!strcmp(p, "/blocks/tip/hash")) {
 		al_txid_to_hex(s, dc_tip(c)->hash);
 		reply_text(res, s);
+	} else if (!strcmp(p, "/blocks") || !strncmp(p, "/blocks/", 8)) {
+		route_blocks(c, p + 7, res);
 	} else if (!strncmp(p, "/block-height/", 14)) {
 		char *end;
 		unsigned long h = strtoul(p + 14, &end, 10);

@@ -295,9 +295,8 @@ static al_err check_scripts(const al_secp *ctx, const al_tx *tx, const al_tx_out
 	return AL_OK;
 }
 
-static al_err check_inputs(const al_secp *ctx, const al_tx *tx, const al_txcheck_view *v,
-                           al_coin *coins, al_tx_out *spent, al_arena *scratch,
-                           al_txcheck_result *res)
+static al_err check_prevouts(const al_tx *tx, const al_txcheck_view *v, al_coin *coins,
+                             al_txcheck_result *res)
 {
 	AL_TRY(load_coins(tx, v, coins, res));
 	if (!sequence_locks_ok(tx, coins, v))
@@ -307,20 +306,33 @@ static al_err check_inputs(const al_secp *ctx, const al_tx *tx, const al_txcheck
 	res->min_fee = (uint64_t)res->vsize * AL_MIN_RELAY_FEERATE / 1000;
 	if (res->fee.sat < res->min_fee)
 		return AL_E_TXV_MIN_RELAY_FEE;
-	for (size_t i = 0; i < tx->n_in; i++)
-		spent[i] = coins[i].out;
-	return check_scripts(ctx, tx, spent, scratch, res);
+	return AL_OK;
 }
 
-al_err al_tx_check_inputs(const al_secp *ctx, const al_tx *tx, const al_txcheck_view *view,
-                          al_arena *scratch, al_txcheck_result *res)
+static bool view_ok(const al_tx *tx, const al_txcheck_view *view, const al_arena *scratch,
+                    const al_txcheck_result *res)
+{
+	return tx && view && view->coin && view->mtp && scratch && res;
+}
+
+/* The view's coins for every input, in scratch; NULL with *e set on failure. */
+static al_coin *alloc_coins(const al_tx *tx, al_arena *scratch, al_err *e)
+{
+	al_coin *coins = NULL;
+
+	*e =
+	    al_arena_alloc(scratch, tx->n_in * sizeof(al_coin), _Alignof(al_coin), (void **)&coins);
+	return *e == AL_OK ? coins : NULL;
+}
+
+al_err al_tx_check_prevouts(const al_tx *tx, const al_txcheck_view *view, al_arena *scratch,
+                            al_txcheck_result *res)
 {
 	size_t mark;
 	al_coin *coins;
-	al_tx_out *spent;
 	al_err e;
 
-	if (!ctx || !tx || !view || !view->coin || !view->mtp || !scratch || !res)
+	if (!view_ok(tx, view, scratch, res))
 		return AL_E_ARG;
 	memset(res, 0, sizeof(*res));
 	res->vsize = al_tx_vsize(tx);
@@ -329,14 +341,46 @@ al_err al_tx_check_inputs(const al_secp *ctx, const al_tx *tx, const al_txcheck_
 	if (!al_tx_is_final(tx, view->tip_height + 1, view->mtp(view->arg, view->tip_height)))
 		return AL_E_TXV_NON_FINAL;
 	mark = al_arena_mark(scratch);
-	e = al_arena_alloc(scratch, tx->n_in * sizeof(al_coin), _Alignof(al_coin), (void **)&coins);
-	if (e == AL_OK)
+	coins = alloc_coins(tx, scratch, &e);
+	if (coins)
+		e = check_prevouts(tx, view, coins, res);
+	al_arena_release(scratch, mark);
+	return e;
+}
+
+al_err al_tx_check_scripts(const al_secp *ctx, const al_tx *tx, const al_txcheck_view *view,
+                           al_arena *scratch, al_txcheck_result *res)
+{
+	size_t mark;
+	al_coin *coins;
+	al_tx_out *spent = NULL;
+	al_err e;
+
+	if (!ctx || !view_ok(tx, view, scratch, res))
+		return AL_E_ARG;
+	mark = al_arena_mark(scratch);
+	coins = alloc_coins(tx, scratch, &e);
+	if (coins)
 		e = al_arena_alloc(scratch, tx->n_in * sizeof(al_tx_out), _Alignof(al_tx_out),
 		                   (void **)&spent);
 	if (e == AL_OK)
-		e = check_inputs(ctx, tx, view, coins, spent, scratch, res);
+		e = load_coins(tx, view, coins, res);
+	if (e == AL_OK) {
+		for (size_t i = 0; i < tx->n_in; i++)
+			spent[i] = coins[i].out;
+		e = check_scripts(ctx, tx, spent, scratch, res);
+	}
 	al_arena_release(scratch, mark);
 	return e;
+}
+
+al_err al_tx_check_inputs(const al_secp *ctx, const al_tx *tx, const al_txcheck_view *view,
+                          al_arena *scratch, al_txcheck_result *res)
+{
+	if (!ctx)
+		return AL_E_ARG;
+	AL_TRY(al_tx_check_prevouts(tx, view, scratch, res));
+	return al_tx_check_scripts(ctx, tx, view, scratch, res);
 }
 
 al_err al_tx_check_mempool(const al_secp *ctx, const al_tx *tx, const al_txcheck_view *view,

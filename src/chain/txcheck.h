@@ -104,6 +104,16 @@ AL_WARN_UNUSED al_err al_tx_check_inputs(const al_secp *ctx, const al_tx *tx,
                                          const al_txcheck_view *view, al_arena *scratch,
                                          al_txcheck_result *res);
 
+/* al_tx_check_inputs in two steps, as Core's mempool runs them with its replacement
+ * checks in between: everything up to and including the minimum relay fee (res->fee and
+ * res->vsize are set on success), then the input scripts (with the coins the view gives
+ * again; res->input and res->script_err on failure). */
+AL_WARN_UNUSED al_err al_tx_check_prevouts(const al_tx *tx, const al_txcheck_view *view,
+                                           al_arena *scratch, al_txcheck_result *res);
+AL_WARN_UNUSED al_err al_tx_check_scripts(const al_secp *ctx, const al_tx *tx,
+                                          const al_txcheck_view *view, al_arena *scratch,
+                                          al_txcheck_result *res);
+
 /* What a mempool checks before its own conflicts: sanity, no coinbase
  * (AL_E_TXV_COINBASE), standardness, then al_tx_check_inputs. */
 AL_WARN_UNUSED al_err al_tx_check_mempool(const al_secp *ctx, const al_tx *tx,

@@ -213,7 +213,9 @@ def sign_tx(version, ins, outs, locktime):
             t.num_sig = 1
         e_ins.append(t)
     e_outs = [etx.PartialTxOutput(scriptpubkey=s, value=v) for v, s in outs]
-    tx = etx.PartialTransaction.from_io(e_ins, e_outs, locktime=locktime, version=version)
+    # Keep our input and output order (Electrum sorts by BIP 69 unless told not to).
+    tx = etx.PartialTransaction.from_io(e_ins, e_outs, locktime=locktime, version=version,
+                                        BIP69_sort=False)
     for n, i in enumerate(ins):
         sig = bytes.fromhex(tx.sign_txin(n, i["key"].priv))
         if "witness_script" in i:

@@ -134,8 +134,9 @@ def test_spend_and_reject(devchain):
     dc = devchain
     txid, vout, value = fund(dc, ALICE.address, ALICE.script, 1000000, MINER.address)
 
-    # A valid P2WPKH spend is accepted and mined; outspend then points at it.
-    good = spend_p2wpkh(ALICE, txid, vout, value, [(value - 1000, BOB.script)])
+    # A valid P2WPKH spend is accepted and mined; outspend then points at it. It does not
+    # signal BIP 125, so a conflicting spend is refused (test_devchain_rbf.py replaces).
+    good = spend_p2wpkh(ALICE, txid, vout, value, [(value - 1000, BOB.script)], seq=0xfffffffe)
     # Bad signature: signed by another key, presented with Alice's public key.
     ins = [{"txid": txid, "vout": vout, "seq": 0xfffffffd, "value": value, "key": BOB}]
     sign_tx(2, ins, [(value - 1000, BOB.script)], 0)
@@ -166,7 +167,7 @@ def test_spend_and_reject(devchain):
     assert e == {"code": -25, "message": "bad-txns-inputs-missingorspent"}
 
     ok, got = dc.broadcast(good)
-    assert ok and got == txid_of(ser_tx(2, [{"txid": txid, "vout": vout, "seq": 0xfffffffd}],
+    assert ok and got == txid_of(ser_tx(2, [{"txid": txid, "vout": vout, "seq": 0xfffffffe}],
                                         [(value - 1000, BOB.script)], 0, witness=False))
     # Double spend against the mempool, then against the chain.
     other = spend_p2wpkh(ALICE, txid, vout, value, [(value - 5000, ALICE.script)])
