@@ -17,6 +17,7 @@
 #include "bench_devchain.h"
 #include "bench_noise.h"
 #include "bench_store.h"
+#include "bench_sync.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 
@@ -217,7 +218,7 @@ static const struct group {
 	void (*run)(void);
 } groups[] = {
     {"crypto", group_crypto}, {"ln", group_ln},         {"store", bench_store},
-    {"chain", group_chain},   {"attest", bench_attest},
+    {"chain", group_chain},   {"attest", bench_attest}, {"sync", bench_sync},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
