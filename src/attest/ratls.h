@@ -41,7 +41,8 @@ AL_WARN_UNUSED al_err al_dice_pubkey_hash(int64_t *alg, al_att_blob *hash, const
                                           size_t len);
 /* The Open Enclave header: the quote after it. */
 AL_WARN_UNUSED al_err al_oe_evidence_parse(al_att_blob *quote, const uint8_t *value, size_t len);
-/* Verify a certificate in in->evidence (PEM or DER). */
+/* Verify a certificate in in->evidence (PEM or DER), adding to `res`, which the caller
+ * has zeroed (al_att_verify does) so that failures accumulate from an empty list. */
 AL_WARN_UNUSED al_err al_ratls_verify(al_arena *a, al_att_result *res, const al_att_input *in);
 
 #endif

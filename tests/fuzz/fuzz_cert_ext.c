@@ -17,7 +17,7 @@ static void cert(const uint8_t *p, size_t n)
 {
 	static uint8_t mem[AL_ATT_SCRATCH_SIZE];
 	al_snp_vcek_ext ext;
-	al_att_result res;
+	al_att_result res = {0};
 	al_att_input in = {0};
 	al_arena a;
 	al_err e;
