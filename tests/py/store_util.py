@@ -245,7 +245,8 @@ def free_port():
 class Postgres:
     """A throwaway PostgreSQL cluster on 127.0.0.1, trust authentication, user postgres."""
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        """durable: fsync on (benchmarks); tests run without it, for speed."""
         if not (PG_BIN / "initdb").exists():
             missing("PostgreSQL server (initdb in %s)" % PG_BIN)
         self.dir = Path(tempfile.mkdtemp(prefix="alight-pg-"))
@@ -257,8 +258,8 @@ class Postgres:
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t", "60",
-                  "-o", "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off" %
-                  (self.port, self.dir), "start")
+                  "-o", "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s" %
+                  (self.port, self.dir, "on" if durable else "off"), "start")
         self.started = True
         self.dbs = 0
 
