@@ -1,0 +1,402 @@
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE */
+#include "host/enclave_host.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/hash.h"
+#include "crypto/mem.h"
+#include "crypto/rng.h"
+#include "host/os_rng.h"
+#include "host/store_dir.h"
+
+/* A storage completion waiting for its store_done ecall. */
+struct al_enc_done {
+	struct al_enc_done *next;
+	uint64_t req;
+	int32_t status;
+	size_t len;
+	uint8_t blob[];
+};
+
+#define SECRET_FILE "sim-platform-secret"
+#define MAX_BLOB    (1u << 20)
+
+/* --- ocalls ------------------------------------------------------------------------ */
+
+static int32_t oc_net_send(void *host, al_enc_conn conn, const uint8_t *buf, size_t len,
+                           size_t *taken)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	*taken = 0;
+	return h->net.send ? h->net.send(h->net.arg, conn, buf, len, taken) : AL_E_HOST_IO;
+}
+
+static int32_t oc_net_close(void *host, al_enc_conn conn)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	return h->net.close ? h->net.close(h->net.arg, conn) : AL_E_HOST_IO;
+}
+
+static void oc_net_read_ctl(void *host, al_enc_conn conn, int32_t want)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	if (h->net.read_ctl)
+		h->net.read_ctl(h->net.arg, conn, want);
+}
+
+/* Queue a completion; AL_E_HOST_IO without memory (the ocall then fails at once). */
+static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const uint8_t *blob,
+                         size_t len)
+{
+	struct al_enc_done *d = malloc(sizeof(*d) + len);
+	if (!d)
+		return AL_E_HOST_IO;
+	d->next = NULL;
+	d->req = req;
+	d->status = status;
+	d->len = len;
+	if (len)
+		memcpy(d->blob, blob, len);
+	if (h->done_tail)
+		h->done_tail->next = d;
+	else
+		h->done_head = d;
+	h->done_tail = d;
+	return AL_OK;
+}
+
+static int32_t oc_store_get(void *host, uint64_t req, const uint8_t name[32])
+{
+	al_enclave_host *h = host;
+	size_t len = 0;
+	int64_t ver = 0;
+	al_err e = AL_E_STORE_BACKEND;
+	uint8_t *buf = malloc(MAX_BLOB);
+	h->ocalls++;
+	if (!buf)
+		return AL_E_HOST_IO;
+	if (h->store)
+		e = al_store_dir_backend.get(h->store, name, buf, MAX_BLOB, &len, &ver);
+	e = queue_done(h, req, e, buf, e == AL_OK ? len : 0);
+	free(buf);
+	return e;
+}
+
+static int32_t oc_store_put(void *host, uint64_t req, const uint8_t name[32], const uint8_t *blob,
+                            size_t len)
+{
+	al_enclave_host *h = host;
+	int64_t g = 0;
+	al_err e = AL_E_STORE_BACKEND;
+	h->ocalls++;
+	if (h->store) {
+		al_kv_bitem it = {.value = blob, .len = len, .version = AL_KV_ANY};
+		memcpy(it.name, name, sizeof(it.name));
+		e = al_store_dir_backend.global_version(h->store, &g);
+		if (e == AL_OK)
+			e = al_store_dir_backend.put_batch(h->store, &it, 1, g);
+	}
+	return queue_done(h, req, e, NULL, 0);
+}
+
+static uint64_t clock_ms(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void oc_time_now(void *host, uint64_t *mono_ms, uint64_t *wall_s)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	*mono_ms = clock_ms(CLOCK_MONOTONIC);
+	*wall_s = clock_ms(CLOCK_REALTIME) / 1000;
+}
+
+static void oc_timer_arm(void *host, uint64_t deadline_ms)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	if (h->net.timer_arm)
+		h->net.timer_arm(h->net.arg, deadline_ms);
+}
+
+static int32_t oc_random(void *host, uint8_t *out, size_t len)
+{
+	al_enclave_host *h = host;
+	al_rng rng;
+	h->ocalls++;
+	al_os_rng(&rng);
+	return al_rng_fill(&rng, out, len);
+}
+
+static void oc_log(void *host, int32_t level, const char *line, size_t len)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	al_enclave_host *h = host;
+	h->ocalls++;
+	if (h->quiet && level >= AL_ENC_LOG_INFO)
+		return;
+	if (len > 1024)
+		len = 1024;
+	fprintf(stderr, "[enclave %s] %.*s\n", level >= 0 && level <= 3 ? names[level] : "?",
+	        (int)len, line);
+}
+
+/* --- loading ------------------------------------------------------------------------- */
+
+al_err al_enclave_default_image(char *out, size_t cap)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return AL_E_HOST_IO;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return AL_E_HOST_IO;
+	*slash = 0;
+	int w = snprintf(out, cap, "%s/../lib/libalight_enclave.so", exe);
+	return w > 0 && (size_t)w < cap ? AL_OK : AL_E_BUFSIZE;
+}
+
+static al_err measure_fd(uint8_t out[32], int fd)
+{
+	al_sha256_ctx c;
+	uint8_t buf[65536];
+	ssize_t n;
+	al_sha256_init(&c);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return AL_E_HOST_IO;
+		al_sha256_update(&c, buf, (size_t)n);
+	}
+	al_sha256_final(&c, out);
+	return AL_OK;
+}
+
+al_err al_enclave_measure_file(uint8_t out[32], const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return AL_E_HOST_IO;
+	al_err e = measure_fd(out, fd);
+	close(fd);
+	return e;
+}
+
+/* The simulation's platform secret: <state>/sim-platform-secret, made once. */
+static al_err platform_secret(uint8_t out[32], const char *state)
+{
+	char path[PATH_MAX];
+	al_rng rng;
+	if (!state ||
+	    snprintf(path, sizeof(path), "%s/%s", state, SECRET_FILE) >= (int)sizeof(path))
+		return AL_E_HOST_IO;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, out, 32);
+		close(fd);
+		return n == 32 ? AL_OK : AL_E_HOST_IO;
+	}
+	al_os_rng(&rng);
+	AL_TRY(al_rng_fill(&rng, out, 32));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return AL_E_HOST_IO;
+	bool ok = write(fd, out, 32) == 32 && fsync(fd) == 0;
+	close(fd);
+	return ok ? AL_OK : AL_E_HOST_IO;
+}
+
+/* Measure the bytes of the image from one descriptor and load that same file. */
+static al_err load_image(al_enclave_host *h, const char *path)
+{
+	char fdpath[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return AL_E_ENC_LOAD;
+	al_err e = measure_fd(h->measurement, fd);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if (e == AL_OK)
+		h->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	close(fd);
+	if (e != AL_OK || !h->dl) {
+		fprintf(stderr, "enclave: cannot load %s: %s\n", path,
+		        e ? al_err_str(e) : dlerror());
+		return AL_E_ENC_LOAD;
+	}
+	return AL_OK;
+}
+
+static void ocall_table(al_enclave_host *h)
+{
+	h->oc = (al_ocalls){
+	    .abi = AL_ENCLAVE_ABI_VERSION,
+	    .size = sizeof(al_ocalls),
+	    .host = h,
+	    .net_send = oc_net_send,
+	    .net_close = oc_net_close,
+	    .net_read_ctl = oc_net_read_ctl,
+	    .store_get = oc_store_get,
+	    .store_put = oc_store_put,
+	    .time_now = oc_time_now,
+	    .timer_arm = oc_timer_arm,
+	    .random = oc_random,
+	    .log = oc_log,
+	};
+}
+
+static al_err enter(al_enclave_host *h, const al_enclave_host_config *cfg)
+{
+	char image[PATH_MAX];
+	if (!cfg->image)
+		AL_TRY(al_enclave_default_image(image, sizeof(image)));
+	AL_TRY(load_image(h, cfg->image ? cfg->image : image));
+	al_enclave_entry_fn *entry;
+	*(void **)&entry = dlsym(h->dl, AL_ENCLAVE_ENTRY_SYMBOL);
+	if (!entry)
+		return AL_E_ENC_LOAD;
+	ocall_table(h);
+	h->ec = entry(&h->oc);
+	if (!h->ec || h->ec->abi != AL_ENCLAVE_ABI_VERSION || h->ec->size != sizeof(al_ecalls))
+		return AL_E_ENC_ABI;
+	return AL_OK;
+}
+
+static al_err init_enclave(al_enclave_host *h, const al_enclave_host_config *cfg)
+{
+	al_enclave_config ec = {.size = sizeof(ec)};
+	h->heap_size = cfg->heap_size ? cfg->heap_size : AL_ENCLAVE_HEAP_DEFAULT;
+	/* Reserve, do not commit: pages cost memory only once the enclave touches them. */
+	h->heap = mmap(NULL, h->heap_size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (h->heap == MAP_FAILED) {
+		h->heap = NULL;
+		return AL_E_HOST_IO;
+	}
+	ec.heap = h->heap;
+	ec.heap_len = h->heap_size;
+	memcpy(ec.measurement, h->measurement, 32);
+	if (cfg->platform_secret)
+		memcpy(ec.platform_secret, cfg->platform_secret, 32);
+	else
+		AL_TRY(platform_secret(ec.platform_secret, cfg->state));
+	memcpy(ec.chain_hash, cfg->chain_hash, 32);
+	ec.max_nodes = cfg->max_nodes ? cfg->max_nodes : 16;
+	ec.max_conns = cfg->max_conns ? cfg->max_conns : 1024;
+	ec.node_max_peers = cfg->node_max_peers ? cfg->node_max_peers : 64;
+	ec.node_max_handshakes = cfg->node_max_handshakes ? cfg->node_max_handshakes : 16;
+	al_err e = h->ec->init(&ec);
+	al_memzero(ec.platform_secret, sizeof(ec.platform_secret));
+	return e;
+}
+
+al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config *cfg)
+{
+	al_enclave_host *h = calloc(1, sizeof(*h));
+	*out = NULL;
+	if (!h)
+		return AL_E_HOST_IO;
+	h->net = cfg->net;
+	h->quiet = cfg->quiet;
+	al_err e = AL_OK;
+	if (cfg->state && (mkdir(cfg->state, 0700) != 0 && errno != EEXIST))
+		e = AL_E_HOST_IO;
+	if (e == AL_OK && cfg->state)
+		e = al_store_dir_open(&h->store, cfg->state);
+	if (e == AL_OK)
+		e = enter(h, cfg);
+	if (e == AL_OK)
+		e = init_enclave(h, cfg);
+	if (e != AL_OK) {
+		if (h->heap)
+			munmap(h->heap, h->heap_size);
+		if (h->store)
+			al_store_dir_close(h->store);
+		free(h);
+		return e;
+	}
+	*out = h;
+	return AL_OK;
+}
+
+size_t al_enclave_host_complete(al_enclave_host *h)
+{
+	size_t n = 0;
+	while (h->done_head) {
+		struct al_enc_done *d = h->done_head;
+		h->done_head = d->next;
+		if (!h->done_head)
+			h->done_tail = NULL;
+		h->ec->store_done(d->req, d->status, d->blob, d->len);
+		free(d);
+		n++;
+	}
+	return n;
+}
+
+void al_enclave_host_close(al_enclave_host *h)
+{
+	if (!h)
+		return;
+	h->ec->shutdown();
+	while (h->done_head) {
+		struct al_enc_done *d = h->done_head;
+		h->done_head = d->next;
+		free(d);
+	}
+	munmap(h->heap, h->heap_size);
+	if (h->store)
+		al_store_dir_close(h->store);
+	free(h);
+}
+
+al_err al_enclave_parse_size(size_t *out, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (end == s || errno)
+		return AL_E_ARG;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || v > (SIZE_MAX >> shift))
+		return AL_E_ARG;
+	*out = (size_t)v << shift;
+	return AL_OK;
+}
