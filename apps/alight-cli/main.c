@@ -7,6 +7,11 @@
  *   alight-cli --datadir DIR sendtoaddress <address> <sat>
  *   alight-cli --datadir DIR bumpfee <txid> <sat_per_vbyte>
  *     (the on-chain wallet: alightd runs with --esplora URL)
+ *   alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]
+ *              [--allow-simulated] [--sim-dir DIR | --collateral FILE --root PEM]
+ *              (--datadir DIR | --rpc-token-file FILE) COMMAND
+ *     (RA-TLS to alightd --rpc-listen: the server's certificate evidence must satisfy
+ *     the policy and pin the measurement, or the request is never sent; cli_ratls.h)
  *
  * Prints the daemon's JSON answer on stdout and exits 0; any failure prints
  * {"error":{"message":...}} on stdout and exits non-zero (1 for a failed request,
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "host/loop.h"
+#include "cli_ratls.h"
 #include "util/http.h"
 
 /* The longest wait for an answer: a connect lasts at most the daemon's handshake
@@ -58,6 +64,10 @@ static int fail(int code, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: alight-cli (--datadir DIR | --rpc-socket PATH) COMMAND [ARGS]\n"
+	           "       alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
+	           "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
+	           "                  --root PEM] (--datadir DIR | --rpc-token-file FILE)\n"
+	           "                  COMMAND [ARGS]   (RA-TLS; the token is DIR/rpc.token)\n"
 	           "commands:\n"
 	           "  getinfo                          node id, network, peer count\n"
 	           "  listpeers                        connected peers\n"
@@ -124,8 +134,12 @@ static void print_body(const uint8_t *body, size_t len)
 	json_decref(j);
 }
 
-/* Read until a whole response parsed; print it; exit code by status. */
-static int read_response(int fd, const char *path)
+/* --rpc-connect: the control API over RA-TLS instead of the Unix socket. */
+static cli_ratls_opts ratls;
+
+/* Read until a whole response parsed (from the socket, or the RA-TLS session when
+ * tls is set); print it; exit code by status. */
+static int read_response(int fd, cli_ratls *tls, const char *path)
 {
 	static const al_http_limits lim = {.max_body = CLI_MAX_RESP - 65536};
 	size_t cap = 65536, len = 0;
@@ -149,9 +163,14 @@ static int read_response(int fd, const char *path)
 			buf = nb;
 			cap *= 2;
 		}
-		n = recv(fd, buf + len, cap - len, 0);
-		if (n < 0 && errno == EINTR)
+		n = tls != NULL ? cli_ratls_recv(tls, buf + len, cap - len)
+		                : recv(fd, buf + len, cap - len, 0);
+		if (n < 0 && tls == NULL && errno == EINTR)
 			continue;
+		if (n < 0 && tls != NULL) {
+			free(buf);
+			return fail(1, "no answer from alightd at %s over RA-TLS", path);
+		}
 		if (n < 0) {
 			free(buf);
 			return fail(1, "no answer from alightd at %s: %s", path,
@@ -202,23 +221,56 @@ static int cmd_wallet(const char *path, const char *cmd, char **args, int nargs)
 	return rc;
 }
 
+/* The request over RA-TLS: sent only once the server's evidence passed the policy. */
+static int request_ratls(const uint8_t *req, size_t len)
+{
+	char msg[768];
+	int code, rc;
+	cli_ratls *t = cli_ratls_open(&ratls, msg, sizeof(msg), &code);
+
+	if (t == NULL)
+		return fail(code, "%s", msg);
+	if (!cli_ratls_send(t, req, len))
+		rc = fail(1, "cannot send to alightd at %s over RA-TLS", ratls.connect);
+	else
+		rc = read_response(-1, t, ratls.connect);
+	cli_ratls_close(t);
+	return rc;
+}
+
 static int request(const char *path, const char *method, const char *target, const char *body)
 {
 	static const al_http_field fields[] = {{"Content-Type", "application/json"},
 	                                       {"Accept", "application/json"}};
 	size_t blen = body != NULL ? strlen(body) : 0;
 	size_t cap = 1024 + blen;
-	uint8_t *out = malloc(cap);
+	uint8_t *out;
+	al_http_field f[3] = {fields[0], fields[1]};
+	size_t nf = body ? 2 : 1;
+	char auth[80], msg[256];
 	al_wb w;
 	int fd, rc;
 
+	if (ratls.connect != NULL) {
+		/* The token goes only into the attested channel. */
+		if (!cli_ratls_authorization(&ratls, auth, msg, sizeof(msg)))
+			return fail(2, "%s", msg);
+		f[nf].name = "Authorization";
+		f[nf++].value = auth;
+	}
+	out = malloc(cap);
 	if (out == NULL)
 		return fail(1, "out of memory");
 	al_wb_init(&w, out, cap);
-	if (al_http_write_request(&w, method, target, "localhost", fields, body ? 2 : 1,
-	                          (const uint8_t *)body, blen) != AL_OK) {
+	if (al_http_write_request(&w, method, target, "localhost", f, nf, (const uint8_t *)body,
+	                          blen) != AL_OK) {
 		free(out);
 		return fail(1, "cannot encode the request");
+	}
+	if (ratls.connect != NULL) {
+		rc = request_ratls(out, w.len);
+		free(out);
+		return rc;
 	}
 	fd = dial(path);
 	if (fd < 0) {
@@ -228,7 +280,7 @@ static int request(const char *path, const char *method, const char *target, con
 	if (!send_all(fd, out, w.len))
 		rc = fail(1, "cannot send to alightd at %s: %s", path, strerror(errno));
 	else
-		rc = read_response(fd, path);
+		rc = read_response(fd, NULL, path);
 	free(out);
 	close(fd);
 	return rc;
@@ -262,11 +314,19 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"datadir", required_argument, NULL, 'd'},
 	    {"rpc-socket", required_argument, NULL, 'r'},
+	    {"rpc-connect", required_argument, NULL, 'c'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"measurement", required_argument, NULL, 'm'},
+	    {"allow-simulated", no_argument, NULL, 'a'},
+	    {"sim-dir", required_argument, NULL, 's'},
+	    {"collateral", required_argument, NULL, 'C'},
+	    {"root", required_argument, NULL, 'R'},
+	    {"rpc-token-file", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *datadir = NULL, *sock = NULL, *cmd;
-	char path[4096];
+	char path[4096], token[4096];
 	int ch, nargs;
 	size_t i;
 
@@ -279,6 +339,30 @@ int main(int argc, char **argv)
 		case 'r':
 			sock = optarg;
 			break;
+		case 'c':
+			ratls.connect = optarg;
+			break;
+		case 'p':
+			ratls.policy_file = optarg;
+			break;
+		case 'm':
+			ratls.measurement = optarg;
+			break;
+		case 'a':
+			ratls.allow_simulated = true;
+			break;
+		case 's':
+			ratls.sim_dir = optarg;
+			break;
+		case 'C':
+			ratls.collateral_file = optarg;
+			break;
+		case 'R':
+			ratls.root_file = optarg;
+			break;
+		case 'T':
+			ratls.token_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -287,14 +371,21 @@ int main(int argc, char **argv)
 			return fail(2, "unknown or incomplete option \"%s\"", argv[optind - 1]);
 		}
 	}
-	if (datadir == NULL && sock == NULL)
-		return fail(2, "--datadir DIR (or --rpc-socket PATH) is required");
+	if (datadir == NULL && sock == NULL && ratls.connect == NULL)
+		return fail(2,
+		            "--datadir DIR (or --rpc-socket PATH, or --rpc-connect) is required");
 	if (optind >= argc)
 		return fail(2, "no command (want getinfo, listpeers or connect)");
+	if (ratls.connect != NULL && ratls.token_file == NULL && datadir != NULL) {
+		snprintf(token, sizeof(token), "%s/rpc.token", datadir);
+		ratls.token_file = token;
+	}
 	if (sock != NULL)
 		snprintf(path, sizeof(path), "%s", sock);
-	else
+	else if (datadir != NULL && ratls.connect == NULL)
 		snprintf(path, sizeof(path), "%s/rpc.sock", datadir);
+	else
+		snprintf(path, sizeof(path), "%s", ratls.connect);
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	if (strcmp(cmd, "getinfo") == 0 && nargs == 0)

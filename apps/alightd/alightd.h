@@ -13,6 +13,7 @@
 
 #include "btc/network.h"
 #include "crypto/rng.h"
+#include "crypto/tls.h"
 #include "host/loop.h"
 #include "ln/features.h"
 #include "ln/peer.h"
@@ -75,6 +76,7 @@ typedef struct conn {
 } conn;
 
 struct rpc_client;
+struct rpc_ratls;
 
 struct alightd {
 	const netparams *np;
@@ -105,6 +107,10 @@ struct alightd {
 	uint64_t started_ms;
 	al_features features;         /* what our init offers */
 	struct al_wallet_svc *wallet; /* with --esplora only */
+	/* The control API over RA-TLS on TCP (--rpc-listen; rpc.c, ratls.c). */
+	int rpc_tls_fd, rpc_tls_slot;
+	char rpc_tls_addr[SOCK_ADDR_STRLEN];
+	struct rpc_ratls *ratls;
 };
 
 /* --- logging (stderr, one line per event, never secrets) ---------------------- */
@@ -137,6 +143,20 @@ al_err rpc_init(alightd *d);
  * went away is ignored. */
 void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len);
 void rpc_shutdown(alightd *d);
+/* Serve the control API over RA-TLS on `a` too (after rpc_init and ratls_init). */
+al_err rpc_listen_tls(alightd *d, const sock_addr *a);
+
+/* --- ratls.c: the control API's RA-TLS identity ------------------------------- */
+/* Load the simulated platform from `sim_dir` (NULL: $ALIGHT_SIM_DIR), measure this
+ * program, make the TLS key and its quote-carrying certificate. On failure msg says
+ * why. */
+al_err ratls_init(alightd *d, const char *sim_dir, char *msg, size_t cap);
+/* The TLS server context (NULL without ratls_init) and the measurement quoted. */
+const al_tls_ctx *ratls_ctx(const alightd *d);
+const uint8_t *ratls_measurement(const alightd *d);
+/* Whether an Authorization field value is "Bearer <DIR/rpc.token>" (constant time). */
+bool ratls_authorized(const alightd *d, const char *authorization);
+void ratls_shutdown(alightd *d);
 
 /* --- api.c: the REST handler ------------------------------------------------- */
 /* --- wallet.c ---------------------------------------------------------------- */

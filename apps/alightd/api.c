@@ -8,11 +8,11 @@
  *
  * Errors are {"error":{"message":...}} with a 4xx or 5xx status. The handler knows no
  * sockets; it is called with a request and writes a response body. */
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alightd.h"
+#include "api_parse.h"
 #include "jsonw.h"
 #include "util/hex.h"
 
@@ -164,35 +164,6 @@ void api_connect_failed(alightd *d, rpc_token t, const char *msg)
 	rpc_complete(d, t, 502, d->rpc_body, al_wb_ok(&w) ? w.len : 0);
 }
 
-/* Parse {"addr":{"pubkey":..,"host":..}}; false with a message in msg. */
-static bool connect_args(alightd *d, uint8_t id[33], char *host, size_t hostcap,
-                         const uint8_t *body, size_t len, char *msg, size_t msgcap)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-	const char *pk = NULL, *h = NULL;
-	al_pubkey pub;
-	bool ok = false;
-
-	if (root == NULL) {
-		snprintf(msg, msgcap, "invalid JSON body: %s", jerr.text);
-		return false;
-	}
-	if (json_unpack(root, "{s:{s:s,s:s}}", "addr", "pubkey", &pk, "host", &h) != 0)
-		snprintf(msg, msgcap, "body must be {\"addr\":{\"pubkey\":...,\"host\":...}}");
-	else if (strlen(pk) != 66 || al_hex_decode_exact(id, 33, pk) != AL_OK ||
-	         al_pubkey_parse(d->secp, &pub, id, 33) != AL_OK)
-		snprintf(msg, msgcap, "invalid node id (want 33-byte compressed public key hex)");
-	else if (strlen(h) >= hostcap)
-		snprintf(msg, msgcap, "host too long");
-	else {
-		strcpy(host, h);
-		ok = true;
-	}
-	json_decref(root);
-	return ok;
-}
-
 static api_result connect_req(alightd *d, const uint8_t *body, size_t len, rpc_token token,
                               int *status, al_wb *w)
 {
@@ -201,7 +172,7 @@ static api_result connect_req(alightd *d, const uint8_t *body, size_t len, rpc_t
 	const conn *c;
 	al_err e;
 
-	if (!connect_args(d, id, host, sizeof(host), body, len, msg, sizeof(msg))) {
+	if (!api_connect_args(d->secp, id, host, sizeof(host), body, len, msg, sizeof(msg))) {
 		*status = 400;
 		api_error_body(w, msg);
 		return API_DONE;

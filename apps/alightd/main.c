@@ -5,6 +5,10 @@
  *           (the on-chain wallet, synced from that Esplora server; https trusts the
  *           system roots unless a CA file or a public-key pin is given)
  *           [--max-peers N] [--max-pending-handshakes N]
+ *           [--rpc-listen HOST:PORT [--sim-dir DIR]]
+ *           (the control API over RA-TLS too: TLS 1.3 with a certificate carrying a
+ *           quote of this program's measurement from the simulated platform in DIR,
+ *           default $ALIGHT_SIM_DIR or the build's sim/; see ratls.c)
  *
  * Its first stdout line is JSON: {"node_id":...,"listen":...} once it serves (or
  * {"error":{"message":...}} and a non-zero exit). It then serves peers on the listen
@@ -27,6 +31,7 @@
 #include "crypto/mem.h"
 #include "host/os_rng.h"
 #include "host/seed.h"
+#include "host/sim_platform.h"
 #include "jsonw.h"
 
 #define DEFAULT_MAX_PEERS 256
@@ -41,7 +46,9 @@ typedef struct options {
 	const char *esplora;     /* the wallet's chain server; no wallet without it */
 	const char *esplora_ca;  /* trust for an https Esplora: a CA file ... */
 	const char *esplora_pin; /* ... or the SHA-256 of its public key (hex) */
-	sock_addr listen_addr;
+	const char *rpc_listen;  /* the control API over RA-TLS on TCP */
+	const char *sim_dir;     /* the simulated platform quoting for it */
+	sock_addr listen_addr, rpc_listen_addr;
 	unsigned long max_peers;
 	unsigned long max_pending;
 	/* Peer manager timers in ms; -1 keeps the manager's default, 0 disables. */
@@ -98,6 +105,7 @@ static void usage(FILE *f)
 	           "               [--listen HOST:PORT] [--seed-file FILE]\n"
 	           "               [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256]]\n"
 	           "               [--max-peers N] [--max-pending-handshakes N]\n"
+	           "               [--rpc-listen HOST:PORT [--sim-dir DIR]]\n"
 	           "               [--handshake-timeout-ms MS] [--ping-interval-ms MS]\n"
 	           "               [--pong-timeout-ms MS] [--idle-timeout-ms MS]\n"
 	           "HOST is an IPv4 literal, [IPv6] or localhost; PORT 0 picks a free port.\n"
@@ -142,6 +150,8 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"ping-interval-ms", required_argument, NULL, 'P'},
 	    {"pong-timeout-ms", required_argument, NULL, 'O'},
 	    {"idle-timeout-ms", required_argument, NULL, 'I'},
+	    {"rpc-listen", required_argument, NULL, 'R'},
+	    {"sim-dir", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -176,6 +186,12 @@ static int parse_args(options *o, int argc, char **argv)
 			break;
 		case 'K':
 			o->esplora_pin = optarg;
+			break;
+		case 'R':
+			o->rpc_listen = optarg;
+			break;
+		case 'S':
+			o->sim_dir = optarg;
 			break;
 		case 'p':
 			if (!parse_count(optarg, &o->max_peers))
@@ -216,6 +232,9 @@ static int parse_args(options *o, int argc, char **argv)
 	if (o->listen != NULL && !sock_parse(&o->listen_addr, o->listen))
 		return fail(2, "--listen \"%s\": want IPv4:PORT, [IPv6]:PORT or localhost:PORT",
 		            o->listen);
+	if (o->rpc_listen != NULL && !sock_parse(&o->rpc_listen_addr, o->rpc_listen))
+		return fail(2, "--rpc-listen \"%s\": want IPv4:PORT, [IPv6]:PORT or localhost:PORT",
+		            o->rpc_listen);
 	return 0;
 }
 
@@ -273,8 +292,8 @@ static int load_key(alightd *d, const options *o, al_privkey *key)
 
 static size_t loop_slots(const alightd *d)
 {
-	/* connections, control clients, listener, control listener, signal pipe */
-	return d->n_conns + RPC_CLIENTS + 3;
+	/* connections, control clients, listener, control listeners, signal pipe */
+	return d->n_conns + RPC_CLIENTS + 4;
 }
 
 /* Everything the daemon will ever allocate, in one figure. */
@@ -359,6 +378,23 @@ static int setup_core(alightd *d, const options *o)
 	return 0;
 }
 
+/* The control API over RA-TLS (--rpc-listen). */
+static int setup_ratls(alightd *d, const options *o)
+{
+	const char *dir = o->sim_dir != NULL ? o->sim_dir : al_sim_platform_dir(NULL);
+	char msg[256];
+
+#ifdef ALIGHT_SIM_DIR
+	if (dir == NULL)
+		dir = ALIGHT_SIM_DIR;
+#endif
+	if (ratls_init(d, dir, msg, sizeof(msg)) != AL_OK)
+		return fail(1, "--rpc-listen: %s", msg);
+	if (rpc_listen_tls(d, &o->rpc_listen_addr) != AL_OK)
+		return fail(1, "cannot listen on %s: %s", o->rpc_listen, strerror(errno));
+	return 0;
+}
+
 static int setup_io(alightd *d, const options *o)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
@@ -373,13 +409,13 @@ static int setup_io(alightd *d, const options *o)
 	if (rpc_init(d) != AL_OK)
 		return fail(1, "cannot serve the control socket %s: %s", d->rpc_path,
 		            strerror(errno));
-	return 0;
+	return o->rpc_listen != NULL ? setup_ratls(d, o) : 0;
 }
 
 /* The first stdout line: what a supervisor or a test needs to reach the node. */
 static void announce(const alightd *d)
 {
-	char out[512];
+	char out[sizeof(d->rpc_path) + 1024];
 	al_wb w;
 
 	al_wb_init(&w, out, sizeof(out) - 1);
@@ -394,6 +430,12 @@ static void announce(const alightd *d)
 	jw_str(&w, d->np->name);
 	jw_raw(&w, ",\"rpc\":");
 	jw_str(&w, d->rpc_path);
+	if (d->rpc_tls_addr[0]) {
+		jw_raw(&w, ",\"rpc_listen\":");
+		jw_str(&w, d->rpc_tls_addr);
+		jw_raw(&w, ",\"platform\":\"sim\",\"measurement\":");
+		jw_hex(&w, ratls_measurement(d), 32);
+	}
 	jw_raw(&w, "}");
 	out[w.len < sizeof(out) ? w.len : sizeof(out) - 1] = '\0';
 	printf("%s\n", out);
@@ -404,6 +446,7 @@ static void teardown(alightd *d)
 {
 	peers_shutdown(d);
 	rpc_shutdown(d);
+	ratls_shutdown(d);
 	wallet_close(d);
 	if (d->mgr != NULL)
 		al_peer_mgr_clear(d->mgr);
@@ -422,7 +465,7 @@ int main(int argc, char **argv)
 	options o;
 	int rc;
 
-	d.listen_fd = d.rpc_fd = d.reserve_fd = -1;
+	d.listen_fd = d.rpc_fd = d.reserve_fd = d.rpc_tls_fd = -1;
 	d.started_ms = al_loop_now_ms();
 	al_os_rng(&d.rng);
 	rc = parse_args(&o, argc, argv);

@@ -16,12 +16,12 @@
 #include <string.h>
 
 #include "alightd.h"
+#include "api_parse.h"
 #include "host/wallet_svc.h"
 #include "jsonw.h"
 #include "util/hex.h"
 
-#define WALLET_PREFIX   "/v1/wallet/"
-#define WALLET_MAX_ARGS 4
+#define WALLET_PREFIX "/v1/wallet/"
 
 al_err wallet_open(alightd *d, const char *esplora, const char *ca_file, const char *pin_hex,
                    const char *words)
@@ -60,31 +60,6 @@ void wallet_close(alightd *d)
 	d->wallet = NULL;
 }
 
-/* The "args" array of the body, as C strings (pointing into root). */
-static bool wallet_args(json_t *root, const char **args, size_t *n)
-{
-	json_t *arr, *v;
-	size_t i;
-
-	*n = 0;
-	if (root == NULL)
-		return true;
-	arr = json_object_get(root, "args");
-	if (!json_is_object(root) || (arr != NULL && !json_is_array(arr)))
-		return false;
-	if (arr == NULL)
-		return true;
-	if (json_array_size(arr) > WALLET_MAX_ARGS)
-		return false;
-	json_array_foreach(arr, i, v)
-	{
-		if (!json_is_string(v))
-			return false;
-		args[(*n)++] = json_string_value(v);
-	}
-	return true;
-}
-
 /* json_dumps' memory belongs to jansson's allocator (rpc.c points it at a scratch). */
 static void json_free(void *p)
 {
@@ -98,11 +73,10 @@ static void json_free(void *p)
 bool wallet_route(alightd *d, const char *method, const char *target, const uint8_t *body,
                   size_t body_len, int *status, al_wb *w)
 {
-	const char *args[WALLET_MAX_ARGS] = {0};
+	const char *args[API_WALLET_MAX_ARGS] = {0};
 	char cmd[32];
 	size_t plen = strcspn(target, "?"), n;
 	json_t *root = NULL, *res;
-	json_error_t jerr;
 	al_err e;
 	char *s;
 
@@ -125,10 +99,7 @@ bool wallet_route(alightd *d, const char *method, const char *target, const uint
 		api_error_body(w, "no wallet: start alightd with --esplora URL");
 		return true;
 	}
-	if (body_len > 0)
-		root = json_loadb((const char *)body, body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if ((body_len > 0 && root == NULL) || !wallet_args(root, args, &n)) {
-		json_decref(root);
+	if (!api_wallet_args(&root, args, &n, body, body_len)) {
 		*status = 400;
 		api_error_body(w, "body must be {\"args\":[\"...\", ...]} (at most 4 strings)");
 		return true;

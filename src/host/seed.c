@@ -17,8 +17,10 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* Words of `in` joined by single spaces into out; AL_E_TOO_LARGE if they do not fit. */
-static al_err normalize(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *in, size_t len)
+/* Words of `in` joined by single spaces into out (*outlen bytes before the NUL, which
+ * counts any NUL byte of the input); AL_E_TOO_LARGE if they do not fit. */
+static al_err normalize(char out[AL_BIP39_MNEMONIC_BUFLEN], size_t *outlen, const char *in,
+                        size_t len)
 {
 	size_t o = 0;
 	bool word = false;
@@ -39,14 +41,17 @@ static al_err normalize(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *in, size
 		out[o++] = in[i];
 	}
 	out[o] = '\0';
+	*outlen = o;
 	return AL_OK;
 }
 
-static al_err validate(const char *mnemonic)
+/* The whole normalised text: a NUL byte from the file must fail here rather than end
+ * the string early and hide what follows it. */
+static al_err validate(const char *mnemonic, size_t len)
 {
 	uint8_t entropy[AL_BIP39_ENTROPY_MAX];
 	size_t n;
-	al_err e = al_bip39_to_entropy(entropy, sizeof(entropy), &n, mnemonic, strlen(mnemonic));
+	al_err e = al_bip39_to_entropy(entropy, sizeof(entropy), &n, mnemonic, len);
 
 	al_memzero(entropy, sizeof(entropy));
 	return e;
@@ -70,6 +75,18 @@ static al_err read_all(int fd, char *buf, size_t cap, size_t *len)
 	}
 }
 
+al_err al_seed_parse(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *buf, size_t len)
+{
+	size_t n = 0;
+	al_err e = len > AL_SEED_FILE_MAX ? AL_E_TOO_LARGE : normalize(out, &n, buf, len);
+
+	if (e == AL_OK)
+		e = validate(out, n);
+	if (e != AL_OK)
+		al_memzero(out, AL_BIP39_MNEMONIC_BUFLEN);
+	return e;
+}
+
 al_err al_seed_read(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *path)
 {
 	char buf[AL_SEED_FILE_MAX + 1];
@@ -86,9 +103,7 @@ al_err al_seed_read(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *path)
 	close(fd);
 	errno = saved;
 	if (e == AL_OK)
-		e = normalize(out, buf, len);
-	if (e == AL_OK)
-		e = validate(out);
+		e = al_seed_parse(out, buf, len);
 	al_memzero(buf, sizeof(buf));
 	if (e != AL_OK)
 		al_memzero(out, AL_BIP39_MNEMONIC_BUFLEN);

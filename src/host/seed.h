@@ -36,6 +36,13 @@
  * AL_SEED_FILE_MAX, al_bip39_to_entropy's errors for bad words. */
 AL_WARN_UNUSED al_err al_seed_read(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *path);
 
+/* The in-memory part of al_seed_read: the `len` bytes of a seed file (not
+ * NUL-terminated) normalised into `out` (words joined by single spaces) and validated.
+ * AL_E_TOO_LARGE past AL_SEED_FILE_MAX bytes or words, al_bip39_to_entropy's errors
+ * otherwise (a NUL byte is part of no valid word). `out` is wiped on error. */
+AL_WARN_UNUSED al_err al_seed_parse(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *buf,
+                                    size_t len);
+
 /* Create `path` holding a fresh 24-word mnemonic from `rng` (also returned in out).
  * AL_E_HOST_IO with errno EEXIST if the file exists: a seed is never overwritten. */
 AL_WARN_UNUSED al_err al_seed_create(char out[AL_BIP39_MNEMONIC_BUFLEN], const char *path,
