@@ -413,6 +413,21 @@ static void tx_merkleblock_proof(al_httpd_res *res, const dc_tx *t)
 	free(ids);
 }
 
+/* A path number as Esplora takes it: decimal digits only (no sign, no spaces, at most 9
+ * of them), the whole rest of the segment. */
+static bool path_number(const char *p, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	for (; p[n] >= '0' && p[n] <= '9'; n++) {
+		if (n == 9)
+			return false;
+		v = v * 10 + (unsigned long)(p[n] - '0');
+	}
+	*out = v;
+	return n > 0 && p[n] == '\0';
+}
 static void route_tx(dc_chain *c, const char *rest, al_httpd_res *res)
 {
 	char id[65];
@@ -451,10 +466,9 @@ static void route_tx(dc_chain *c, const char *rest, al_httpd_res *res)
 			json_array_append_new(a, outspend_json(c, t, v));
 		reply_json(res, a);
 	} else if (!strncmp(sub, "/outspend/", 10)) {
-		char *end;
-		unsigned long v = strtoul(sub + 10, &end, 10);
+		unsigned long v;
 
-		if (*end || end == sub + 10 || v >= t->tx.n_out)
+		if (!path_number(sub + 10, &v) || v >= t->tx.n_out)
 			goto bad;
 		reply_json(res, outspend_json(c, t, (uint32_t)v));
 	} else {
@@ -548,17 +562,21 @@ static void route_block(dc_chain *c, const char *rest, al_httpd_res *res)
 			json_array_append_new(a, json_hash(b->txs[i]->txid));
 		reply_json(res, a);
 	} else if (!strncmp(sub, "/txs", 4) && b->txs) {
-		unsigned long start = sub[4] == '/' ? strtoul(sub + 5, NULL, 10) : 0;
-		json_t *a = json_array();
+		unsigned long start = 0;
+		json_t *a;
+
+		if ((sub[4] == '/' && !path_number(sub + 5, &start)) || (sub[4] && sub[4] != '/'))
+			goto bad;
+		a = json_array();
 
 		for (size_t i = start; i < b->n_tx && i < start + 25; i++)
 			json_array_append_new(a, tx_json(c, b->txs[i], false));
 		reply_json(res, a);
 	} else if (!strncmp(sub, "/txid/", 6) && b->txs) {
-		unsigned long i = strtoul(sub + 6, NULL, 10);
+		unsigned long i;
 		char s[65];
 
-		if (i >= b->n_tx)
+		if (!path_number(sub + 6, &i) || i >= b->n_tx)
 			goto bad;
 		al_txid_to_hex(s, b->txs[i]->txid);
 		reply_text(res, s);
@@ -578,14 +596,11 @@ static void route_blocks(dc_chain *c, const char *sub, al_httpd_res *res)
 	json_t *a;
 
 	if (*sub) {
-		char *end;
-
 		if (sub[0] != '/' || sub[1] < '0' || sub[1] > '9') {
 			al_httpd_res_text(res, 404, "not found");
 			return;
 		}
-		h = strtoul(sub + 1, &end, 10);
-		if (*end || h >= c->n_blocks) {
+		if (!path_number(sub + 1, &h) || h >= c->n_blocks) {
 			al_httpd_res_text(res, 404, "Block not found");
 			return;
 		}
@@ -1092,10 +1107,9 @@ static void route_get(dc_chain *c, const char *p, al_httpd_res *res)
 	} else if (!strcmp(p, "/blocks") || !strncmp(p, "/blocks/", 8)) {
 		route_blocks(c, p + 7, res);
 	} else if (!strncmp(p, "/block-height/", 14)) {
-		char *end;
-		unsigned long h = strtoul(p + 14, &end, 10);
+		unsigned long h;
 
-		if (*end || end == p + 14 || h >= c->n_blocks) {
+		if (!path_number(p + 14, &h) || h >= c->n_blocks) {
 			al_httpd_res_text(res, 404, "Block not found");
 			return;
 		}

@@ -286,6 +286,23 @@ def test_https(tmp_path):
         d.stop()
 
 
+def test_path_numbers_are_strict(devchain):
+    """Esplora's path numbers are plain decimal: signs, spaces, hex or empty are refused."""
+    devchain.mine(2, MINER.address)
+    tip = devchain.get_text("/blocks/tip/hash")
+    cb = devchain.get_json("/block/%s/txids" % tip)[0]
+    assert devchain.request("GET", "/block-height/1")[0] == 200
+    assert devchain.request("GET", "/tx/%s/outspend/0" % cb)[0] == 200
+    assert devchain.request("GET", "/block/%s/txid/0" % tip)[0] == 200
+    assert devchain.request("GET", "/block/%s/txs/0" % tip)[0] == 200
+    for bad in ("+1", "-0", "%201", "0x1", "", "1a", "9999999999"):
+        assert devchain.request("GET", "/block-height/%s" % bad)[0] in (400, 404), bad
+        assert devchain.request("GET", "/tx/%s/outspend/%s" % (cb, bad))[0] in (400, 404), bad
+        assert devchain.request("GET", "/block/%s/txid/%s" % (tip, bad))[0] in (400, 404), bad
+        if bad:
+            assert devchain.request("GET", "/block/%s/txs/%s" % (tip, bad))[0] == 400, bad
+
+
 def test_bad_requests(devchain):
     assert devchain.request("GET", "/tx/zz")[0] == 400
     assert devchain.request("GET", "/tx/" + "00" * 32)[0] == 404
