@@ -261,10 +261,33 @@ al_err al_vss_encode_get_req(al_arena *a, uint8_t *out, size_t cap, size_t *outl
 	return pack(&m.base, out, cap, outlen);
 }
 
-static al_err decode_get_req(al_arena *a, al_vss_get_req *r, const uint8_t *body, size_t len)
+/* Decode with `fn` into `out` (`size` bytes): on failure `out` is zeroed and the arena
+ * given back, so that no half-decoded message reaches the caller. */
+typedef al_err (*decode_fn)(al_arena *a, void *out, const uint8_t *body, size_t len,
+                            const char *key);
+
+static al_err all_or_nothing(al_arena *a, void *out, size_t size, decode_fn fn, const uint8_t *body,
+                             size_t len, const char *key)
 {
+	size_t mark = al_arena_mark(a);
+	al_err e;
+
+	memset(out, 0, size);
+	e = fn(a, out, body, len, key);
+	if (e != AL_OK) {
+		memset(out, 0, size);
+		al_arena_release(a, mark);
+	}
+	return e;
+}
+
+static al_err decode_get_req(al_arena *a, void *out, const uint8_t *body, size_t len,
+                             const char *key)
+{
+	al_vss_get_req *r = out;
 	Vss__GetObjectRequest *m;
 
+	(void)key;
 	AL_TRY(unpack(a, &vss__get_object_request__descriptor, body, len, (ProtobufCMessage **)&m));
 	AL_TRY(take_str(a, &r->store_id, NULL, m->has_store_id, &m->store_id, AL_VSS_STORE_ID_MAX,
 	                AL_E_VSS_INVALID));
@@ -274,16 +297,7 @@ static al_err decode_get_req(al_arena *a, al_vss_get_req *r, const uint8_t *body
 
 al_err al_vss_decode_get_req(al_arena *a, al_vss_get_req *r, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(r, 0, sizeof(*r));
-	e = decode_get_req(a, r, body, len);
-	if (e != AL_OK) {
-		memset(r, 0, sizeof(*r));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, r, sizeof(*r), decode_get_req, body, len, NULL);
 }
 
 /* ---- PutObjects ---- */
@@ -413,10 +427,13 @@ static al_err count_items(const uint8_t *p, size_t len)
 	return AL_OK;
 }
 
-static al_err decode_put_req(al_arena *a, al_vss_put_req *r, const uint8_t *body, size_t len)
+static al_err decode_put_req(al_arena *a, void *out, const uint8_t *body, size_t len,
+                             const char *key)
 {
+	al_vss_put_req *r = out;
 	Vss__PutObjectRequest *m;
 
+	(void)key;
 	AL_TRY(count_items(body, len));
 	AL_TRY(unpack(a, &vss__put_object_request__descriptor, body, len, (ProtobufCMessage **)&m));
 	AL_TRY(take_str(a, &r->store_id, NULL, m->has_store_id, &m->store_id, AL_VSS_STORE_ID_MAX,
@@ -432,16 +449,7 @@ static al_err decode_put_req(al_arena *a, al_vss_put_req *r, const uint8_t *body
 
 al_err al_vss_decode_put_req(al_arena *a, al_vss_put_req *r, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(r, 0, sizeof(*r));
-	e = decode_put_req(a, r, body, len);
-	if (e != AL_OK) {
-		memset(r, 0, sizeof(*r));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, r, sizeof(*r), decode_put_req, body, len, NULL);
 }
 
 /* ---- DeleteObject ---- */
@@ -467,10 +475,13 @@ al_err al_vss_encode_delete_req(al_arena *a, uint8_t *out, size_t cap, size_t *o
 	return pack(&m.base, out, cap, outlen);
 }
 
-static al_err decode_delete_req(al_arena *a, al_vss_delete_req *r, const uint8_t *body, size_t len)
+static al_err decode_delete_req(al_arena *a, void *out, const uint8_t *body, size_t len,
+                                const char *key)
 {
+	al_vss_delete_req *r = out;
 	Vss__DeleteObjectRequest *m;
 
+	(void)key;
 	AL_TRY(
 	    unpack(a, &vss__delete_object_request__descriptor, body, len, (ProtobufCMessage **)&m));
 	AL_TRY(take_str(a, &r->store_id, NULL, m->has_store_id, &m->store_id, AL_VSS_STORE_ID_MAX,
@@ -484,16 +495,7 @@ static al_err decode_delete_req(al_arena *a, al_vss_delete_req *r, const uint8_t
 
 al_err al_vss_decode_delete_req(al_arena *a, al_vss_delete_req *r, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(r, 0, sizeof(*r));
-	e = decode_delete_req(a, r, body, len);
-	if (e != AL_OK) {
-		memset(r, 0, sizeof(*r));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, r, sizeof(*r), decode_delete_req, body, len, NULL);
 }
 
 /* ---- ListKeyVersions ---- */
@@ -522,10 +524,13 @@ al_err al_vss_encode_list_req(al_arena *a, uint8_t *out, size_t cap, size_t *out
 	return pack(&m.base, out, cap, outlen);
 }
 
-static al_err decode_list_req(al_arena *a, al_vss_list_req *r, const uint8_t *body, size_t len)
+static al_err decode_list_req(al_arena *a, void *out, const uint8_t *body, size_t len,
+                              const char *key)
 {
+	al_vss_list_req *r = out;
 	Vss__ListKeyVersionsRequest *m;
 
+	(void)key;
 	AL_TRY(unpack(a, &vss__list_key_versions_request__descriptor, body, len,
 	              (ProtobufCMessage **)&m));
 	AL_TRY(take_str(a, &r->store_id, NULL, m->has_store_id, &m->store_id, AL_VSS_STORE_ID_MAX,
@@ -540,16 +545,7 @@ static al_err decode_list_req(al_arena *a, al_vss_list_req *r, const uint8_t *bo
 
 al_err al_vss_decode_list_req(al_arena *a, al_vss_list_req *r, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(r, 0, sizeof(*r));
-	e = decode_list_req(a, r, body, len);
-	if (e != AL_OK) {
-		memset(r, 0, sizeof(*r));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, r, sizeof(*r), decode_list_req, body, len, NULL);
 }
 
 /* ---- responses ---- */
@@ -568,9 +564,10 @@ al_err al_vss_encode_get_resp(al_arena *a, uint8_t *out, size_t cap, size_t *out
 	return pack(&m.base, out, cap, outlen);
 }
 
-static al_err decode_get_resp(al_arena *a, al_vss_kv *kv, const uint8_t *body, size_t len,
+static al_err decode_get_resp(al_arena *a, void *out, const uint8_t *body, size_t len,
                               const char *key)
 {
+	al_vss_kv *kv = out;
 	Vss__GetObjectResponse *m;
 
 	AL_TRY(
@@ -586,16 +583,7 @@ static al_err decode_get_resp(al_arena *a, al_vss_kv *kv, const uint8_t *body, s
 al_err al_vss_decode_get_resp(al_arena *a, al_vss_kv *kv, const uint8_t *body, size_t len,
                               const char *key)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(kv, 0, sizeof(*kv));
-	e = decode_get_resp(a, kv, body, len, key);
-	if (e != AL_OK) {
-		memset(kv, 0, sizeof(*kv));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, kv, sizeof(*kv), decode_get_resp, body, len, key);
 }
 
 al_err al_vss_encode_list_resp(al_arena *a, uint8_t *out, size_t cap, size_t *outlen,
@@ -622,11 +610,14 @@ al_err al_vss_encode_list_resp(al_arena *a, uint8_t *out, size_t cap, size_t *ou
 	return e;
 }
 
-static al_err decode_list_resp(al_arena *a, al_vss_list_resp *r, const uint8_t *body, size_t len)
+static al_err decode_list_resp(al_arena *a, void *out, const uint8_t *body, size_t len,
+                               const char *key)
 {
+	al_vss_list_resp *r = out;
 	Vss__ListKeyVersionsResponse *m;
 	size_t i;
 
+	(void)key;
 	AL_TRY(unpack(a, &vss__list_key_versions_response__descriptor, body, len,
 	              (ProtobufCMessage **)&m));
 	AL_TRY(take_kvs(a, &r->items, m->key_versions, m->n_key_versions));
@@ -642,16 +633,7 @@ static al_err decode_list_resp(al_arena *a, al_vss_list_resp *r, const uint8_t *
 
 al_err al_vss_decode_list_resp(al_arena *a, al_vss_list_resp *r, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(a);
-	al_err e;
-
-	memset(r, 0, sizeof(*r));
-	e = decode_list_resp(a, r, body, len);
-	if (e != AL_OK) {
-		memset(r, 0, sizeof(*r));
-		al_arena_release(a, mark);
-	}
-	return e;
+	return all_or_nothing(a, r, sizeof(*r), decode_list_resp, body, len, NULL);
 }
 
 al_err al_vss_decode_empty_resp(al_arena *a, const uint8_t *body, size_t len)
