@@ -26,34 +26,6 @@ struct al_httpc {
 	char detail_buf[160];
 };
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
-static void wipe_free(uint8_t *p, size_t n)
-{
-	if (p)
-		memset(p, 0, n);
-	free(p);
-}
-
 al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
 {
 	static const al_httpc_config none = {0};
@@ -71,15 +43,15 @@ al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
 		c->cfg.io_timeout_ms = 30000;
 	c->lim.max_head = c->cfg.max_head ? c->cfg.max_head : AL_HTTP_DEFAULT_MAX_HEAD;
 	c->lim.max_body = c->cfg.max_body ? c->cfg.max_body : 16u * 1024 * 1024;
-	if (c->cfg.ca_file && !(c->ca_pem = slurp(c->cfg.ca_file, &c->ca_len)))
+	if (c->cfg.ca_file && !(c->ca_pem = al_net_read_file(c->cfg.ca_file, &c->ca_len)))
 		goto bad_file;
 	if (c->cfg.client_cert_file || c->cfg.client_key_file) {
 		if (!c->cfg.client_cert_file || !c->cfg.client_key_file) {
 			al_httpc_free(c);
 			return AL_E_ARG;
 		}
-		c->cert_pem = slurp(c->cfg.client_cert_file, &c->cert_len);
-		c->key_pem = slurp(c->cfg.client_key_file, &c->key_len);
+		c->cert_pem = al_net_read_file(c->cfg.client_cert_file, &c->cert_len);
+		c->key_pem = al_net_read_file(c->cfg.client_key_file, &c->key_len);
 		if (!c->cert_pem || !c->key_pem)
 			goto bad_file;
 	}
@@ -108,7 +80,7 @@ void al_httpc_free(al_httpc *c)
 		al_tls_ctx_clear(&c->tls);
 	free(c->ca_pem);
 	free(c->cert_pem);
-	wipe_free(c->key_pem, c->key_len);
+	al_net_free_file(c->key_pem, c->key_len);
 	free(c);
 }
 
@@ -126,7 +98,7 @@ static al_err tls_ready(al_httpc *c)
 	if (c->tls_ready)
 		return AL_OK;
 	if (!c->ca_pem && !c->cfg.ca_pem && !c->cfg.n_pins &&
-	    !(c->ca_pem = slurp(AL_HTTPC_SYSTEM_CA, &c->ca_len)))
+	    !(c->ca_pem = al_net_read_file(AL_HTTPC_SYSTEM_CA, &c->ca_len)))
 		return AL_E_NET_FILE;
 	tc.ca_pem = c->cfg.ca_pem ? c->cfg.ca_pem : c->ca_pem;
 	tc.ca_pem_len = c->cfg.ca_pem ? c->cfg.ca_pem_len : c->ca_len;

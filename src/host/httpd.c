@@ -451,28 +451,6 @@ static void apply_defaults(al_httpd *s, const al_httpd_config *cfg)
 	s->lim.max_body = cfg->max_body ? cfg->max_body : AL_HTTP_DEFAULT_MAX_BODY;
 }
 
-/* Read a whole file (PEM); NULL if unreadable. */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) &&
-	    fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return buf;
-}
-
 static al_err setup_tls(al_httpd *s)
 {
 	al_tls_config tc = {0};
@@ -488,10 +466,10 @@ static al_err setup_tls(al_httpd *s)
 		return AL_OK;
 	if (!s->cfg.tls_cert_file || !s->cfg.tls_key_file)
 		return AL_E_ARG;
-	cert = slurp(s->cfg.tls_cert_file, &cert_len);
-	key = slurp(s->cfg.tls_key_file, &key_len);
+	cert = al_net_read_file(s->cfg.tls_cert_file, &cert_len);
+	key = al_net_read_file(s->cfg.tls_key_file, &key_len);
 	if (s->cfg.tls_client_ca_file)
-		ca = slurp(s->cfg.tls_client_ca_file, &ca_len);
+		ca = al_net_read_file(s->cfg.tls_client_ca_file, &ca_len);
 	if (cert && key && (ca || !s->cfg.tls_client_ca_file)) {
 		tc.cert_pem = cert;
 		tc.cert_pem_len = cert_len;
@@ -504,10 +482,7 @@ static al_err setup_tls(al_httpd *s)
 		if (e == AL_OK)
 			s->tls = &s->own_tls;
 	}
-	if (key) {
-		memset(key, 0, key_len);
-		free(key);
-	}
+	al_net_free_file(key, key_len);
 	free(cert);
 	free(ca);
 	return e;

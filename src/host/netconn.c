@@ -356,3 +356,33 @@ void al_conn_close(al_conn *c)
 	close(c->fd);
 	c->fd = -1;
 }
+
+uint8_t *al_net_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (64L << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		if (buf)
+			buf[n] = 0;
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return buf;
+}
+
+void al_net_free_file(uint8_t *p, size_t len)
+{
+	if (p)
+		memset(p, 0, len);
+	free(p);
+}

@@ -53,4 +53,10 @@ AL_WARN_UNUSED al_err al_conn_read(al_conn *c, void *out, size_t cap, size_t *n,
 /* Send close_notify (TLS, best effort) and close the socket. */
 void al_conn_close(al_conn *c);
 
+/* Read a whole (PEM) file of at most 64 MiB into malloc'd memory, NUL-terminated
+ * (buf[*len] == 0); NULL if it cannot be read. */
+uint8_t *al_net_read_file(const char *path, size_t *len);
+/* Wipe and free what al_net_read_file returned (keys are secrets). */
+void al_net_free_file(uint8_t *p, size_t len);
+
 #endif
