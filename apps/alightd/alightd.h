@@ -1,9 +1,13 @@
-/* alightd: the host daemon. One thread, one poll loop, one arena allocated at start.
+/* alightd: the host daemon. One thread, one poll loop, one arena allocated at start,
+ * and the enclave (libalight_enclave.so, host/enclave_host.h) with its own fixed heap.
  *
- * The pieces: main.c (arguments, data directory, seed, start-up), peers.c (TCP
- * sockets in and out, driving the sans-I/O peer manager ln/peer.h), rpc.c (the
- * control socket: HTTP/1.1 over a Unix socket, util/http.h), api.c (the REST handler,
- * which knows nothing of sockets), netparams.c (networks and chain hashes). */
+ * The node runs inside the enclave: its key (derived there from the seed), its BOLT #8
+ * and BOLT #1 peer manager and its control API. The host keeps sockets, files and
+ * timers. The pieces: main.c (arguments, data directory, seed, start-up, the enclave),
+ * peers.c (TCP sockets in and out, relaying socket events and bytes to and from the
+ * enclave's ecalls and ocalls), rpc.c (the control socket: HTTP/1.1 over a Unix socket,
+ * util/http.h), api.c (relays control requests to the enclave; the wallet's stay
+ * here), netparams.c (networks and chain hashes). */
 #ifndef ALIGHTD_H
 #define ALIGHTD_H
 
@@ -13,10 +17,10 @@
 
 #include "btc/network.h"
 #include "crypto/rng.h"
+#include "crypto/secp.h"
 #include "crypto/tls.h"
+#include "host/enclave_host.h"
 #include "host/loop.h"
-#include "ln/features.h"
-#include "ln/peer.h"
 #include "sock.h"
 #include "util/arena.h"
 #include "util/cursor.h"
@@ -52,25 +56,25 @@ typedef uint64_t rpc_token;
 
 typedef struct alightd alightd;
 
-/* One TCP connection to a peer: a fixed host struct from the preallocated table. */
+/* One TCP connection to a peer: a fixed host struct from the preallocated table. The
+ * peer behind it lives in the enclave; the host only moves its bytes. */
 typedef struct conn {
 	alightd *owner;
 	bool used;
 	bool inbound;
-	bool connected; /* AL_PEER_EV_CONNECTED delivered */
-	bool eof_seen;  /* the socket returned EOF; reported once the buffer drains */
+	bool connecting; /* an outbound connect() still in progress */
+	bool want_read;  /* the enclave takes bytes (net_read_ctl) */
+	bool want_write; /* the socket did not take all the enclave offered */
+	bool eof_seen;   /* the socket returned EOF; reported once the buffer drains */
 	bool eof_done;
-	bool closed; /* socket closed, awaiting al_peer_closed */
+	bool close_req; /* the enclave asked to close (net_close) */
+	bool failed;    /* a socket error ended it (sock_errno) */
 	uint32_t gen;
 	int fd;
 	int slot;       /* in the loop */
 	int sock_errno; /* a socket error that ended it, for messages */
-	al_peer_conn id;
+	al_enc_conn id;
 	char addr[SOCK_ADDR_STRLEN];
-	bool has_node_id;
-	uint8_t node_id[33];
-	al_features remote_features;
-	rpc_token waiter;  /* a `connect` request waiting for this connection */
 	size_t roff, rlen; /* unread bytes rbuf[roff, roff + rlen) */
 	uint8_t rbuf[CONN_RBUF];
 } conn;
@@ -88,7 +92,8 @@ struct alightd {
 	const al_secp *secp;
 	al_rng rng;
 	al_loop *loop;
-	al_peer_mgr *mgr;
+	al_enclave_host *enc; /* the enclave holding the node */
+	uint32_t node;        /* the node's index in it */
 	uint8_t node_id[33];
 	uint32_t max_peers, max_pending;
 	/* Listening sockets. */
@@ -105,7 +110,6 @@ struct alightd {
 	uint8_t *rpc_body; /* scratch for rendering a response body */
 	al_arena scratch;  /* jansson's memory while one request is parsed */
 	uint64_t started_ms;
-	al_features features;         /* what our init offers */
 	struct al_wallet_svc *wallet; /* with --esplora only */
 	/* The control API over RA-TLS on TCP (--rpc-listen; rpc.c, ratls.c). */
 	int rpc_tls_fd, rpc_tls_slot;
@@ -122,17 +126,14 @@ void logf_(const char *fmt, ...);
 /* --- peers.c ----------------------------------------------------------------- */
 /* Bytes of the connection table for n connections. */
 size_t peers_table_size(size_t n);
-/* Set up the table (memory from d->arena) and the listener if `listen` is set. */
+/* Set up the table (memory from d->arena). */
 al_err peers_init(alightd *d);
 al_err peers_listen(alightd *d, const sock_addr *a);
-/* Dial `addr` and start the handshake with `node_id`; the result reaches `waiter`
- * later through rpc_complete (connected, or failed with the reason). Immediate
- * failures return an error and a message in msg. */
-al_err peers_connect(alightd *d, const uint8_t node_id[33], const char *addr, rpc_token waiter,
-                     char *msg, size_t msgcap);
-/* The live connection of a connected node, or NULL. */
-const conn *peers_find_connected(const alightd *d, const uint8_t node_id[33]);
-size_t peers_connected_count(const alightd *d);
+/* The network and timer ocalls of the enclave (host/enclave_host.h), answered here. */
+void peers_enclave_net(alightd *d, al_enclave_net *net);
+/* After every ecall: act on what the enclave asked for (closes, read and write
+ * interest) and on socket failures, until nothing is left. */
+void peers_settle(alightd *d);
 /* Close every connection (at shutdown). */
 void peers_shutdown(alightd *d);
 
@@ -158,7 +159,7 @@ const uint8_t *ratls_measurement(const alightd *d);
 bool ratls_authorized(const alightd *d, const char *authorization);
 void ratls_shutdown(alightd *d);
 
-/* --- api.c: the REST handler ------------------------------------------------- */
+/* --- api.c: control requests to the enclave (the wallet's stay in the host) ---- */
 /* --- wallet.c ---------------------------------------------------------------- */
 /* Open the on-chain wallet of the seed `words` against `esplora` (NULL: no wallet),
  * trusting a CA file or a pinned public key (both optional) for https. */
@@ -179,8 +180,5 @@ api_result api_handle(alightd *d, const char *method, const char *target, const 
                       size_t body_len, rpc_token token, int *status, al_wb *w);
 /* {"error":{"message":...}} into w. */
 void api_error_body(al_wb *w, const char *msg);
-/* Helpers for the connect request's completion. */
-void api_connect_ok(alightd *d, rpc_token t, const conn *c);
-void api_connect_failed(alightd *d, rpc_token t, const char *msg);
 
 #endif

@@ -1,6 +1,10 @@
 /* alightd: the alight node daemon (host side).
  *
  *   alightd --network regtest --datadir DIR --listen HOST:PORT [--seed-file FILE]
+ *           [--enclave PATH] [--enclave-heap SIZE]
+ *           (the enclave image, default <dir of alightd>/../lib/libalight_enclave.so,
+ *           and its fixed heap, default 512M, reserved with MAP_NORESERVE: the node,
+ *           its key and its peers run in there; see alightd.h)
  *           [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256_HEX]]
  *           (the on-chain wallet, synced from that Esplora server; https trusts the
  *           system roots unless a CA file or a public-key pin is given)
@@ -10,7 +14,8 @@
  *           quote of this program's measurement from the simulated platform in DIR,
  *           default $ALIGHT_SIM_DIR or the build's sim/; see ratls.c)
  *
- * Its first stdout line is JSON: {"node_id":...,"listen":...} once it serves (or
+ * Its first stdout line is JSON: {"node_id":...,"listen":...,"platform":"sim",
+ * "measurement":<SHA-256 of the enclave image as loaded>} once it serves (or
  * {"error":{"message":...}} and a non-zero exit). It then serves peers on the listen
  * address and the control API on DIR/rpc.sock until SIGTERM or SIGINT (exit 0).
  * Logs go to stderr, one line per event; secrets never do. */
@@ -29,10 +34,12 @@
 
 #include "alightd.h"
 #include "crypto/mem.h"
+#include "host/enclave_host.h"
 #include "host/os_rng.h"
 #include "host/seed.h"
 #include "host/sim_platform.h"
 #include "jsonw.h"
+#include "ln/peer.h"
 
 #define DEFAULT_MAX_PEERS 256
 /* Counts above this would make the arena absurd; the operator can still choose. */
@@ -48,6 +55,8 @@ typedef struct options {
 	const char *esplora_pin; /* ... or the SHA-256 of its public key (hex) */
 	const char *rpc_listen;  /* the control API over RA-TLS on TCP */
 	const char *sim_dir;     /* the simulated platform quoting for it */
+	const char *enclave;     /* the enclave image (NULL: the default path) */
+	size_t enclave_heap;
 	sock_addr listen_addr, rpc_listen_addr;
 	unsigned long max_peers;
 	unsigned long max_pending;
@@ -103,6 +112,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: alightd --datadir DIR [--network mainnet|testnet|signet|regtest]\n"
 	           "               [--listen HOST:PORT] [--seed-file FILE]\n"
+	           "               [--enclave PATH] [--enclave-heap SIZE (K/M/G, default 512M)]\n"
 	           "               [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256]]\n"
 	           "               [--max-peers N] [--max-pending-handshakes N]\n"
 	           "               [--rpc-listen HOST:PORT [--sim-dir DIR]]\n"
@@ -152,6 +162,8 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"idle-timeout-ms", required_argument, NULL, 'I'},
 	    {"rpc-listen", required_argument, NULL, 'R'},
 	    {"sim-dir", required_argument, NULL, 'S'},
+	    {"enclave", required_argument, NULL, 'E'},
+	    {"enclave-heap", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -159,6 +171,7 @@ static int parse_args(options *o, int argc, char **argv)
 
 	*o = (options){.network = "regtest",
 	               .max_peers = DEFAULT_MAX_PEERS,
+	               .enclave_heap = AL_ENCLAVE_HEAP_DEFAULT,
 	               .handshake_timeout_ms = -1,
 	               .ping_interval_ms = -1,
 	               .pong_timeout_ms = -1,
@@ -192,6 +205,16 @@ static int parse_args(options *o, int argc, char **argv)
 			break;
 		case 'S':
 			o->sim_dir = optarg;
+			break;
+		case 'E':
+			o->enclave = optarg;
+			break;
+		case 'M':
+			if (al_enclave_parse_size(&o->enclave_heap, optarg) != AL_OK ||
+			    o->enclave_heap < AL_ENCLAVE_HEAP_MIN)
+				return fail(
+				    2, "--enclave-heap wants a size of at least 1M, not \"%s\"",
+				    optarg);
 			break;
 		case 'p':
 			if (!parse_count(optarg, &o->max_peers))
@@ -258,10 +281,30 @@ static int open_datadir(const char *dir)
 	return 0; /* the descriptor stays open: the lock lasts as long as the process */
 }
 
-static int load_key(alightd *d, const options *o, al_privkey *key)
+/* The node's parameters for the enclave: limits, timers, public facts. */
+static void node_params(const alightd *d, const options *o, al_enclave_node_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->size = sizeof(*p);
+	p->coin = d->np->coin;
+	p->max_peers = d->max_peers;
+	p->max_handshakes = d->max_pending;
+	p->handshake_timeout_ms =
+	    o->handshake_timeout_ms >= 0 ? (uint64_t)o->handshake_timeout_ms : UINT64_MAX;
+	p->ping_interval_ms = o->ping_interval_ms >= 0 ? (uint64_t)o->ping_interval_ms : UINT64_MAX;
+	p->pong_timeout_ms = o->pong_timeout_ms >= 0 ? (uint64_t)o->pong_timeout_ms : UINT64_MAX;
+	p->idle_timeout_ms = o->idle_timeout_ms >= 0 ? (uint64_t)o->idle_timeout_ms : UINT64_MAX;
+	snprintf(p->network, sizeof(p->network), "%s", d->np->name);
+	snprintf(p->listen, sizeof(p->listen), "%s", d->listen_addr);
+}
+
+/* The seed's words go into the enclave once, which derives the node key there; the
+ * host's copy is wiped (the wallet, still in the host, takes them first). */
+static int load_key(alightd *d, const options *o)
 {
 	char words[AL_BIP39_MNEMONIC_BUFLEN], path[PATH_MAX];
-	al_pubkey pub;
+	al_enclave_node_params p;
+	al_enclave_node_info ni;
 	bool created = false;
 	al_err e;
 
@@ -273,8 +316,13 @@ static int load_key(alightd *d, const options *o, al_privkey *key)
 			return fail(1, "data directory path too long");
 		e = al_seed_load_or_create(words, &created, path, &d->rng);
 	}
+	node_params(d, o, &p);
 	if (e == AL_OK)
-		e = al_seed_node_key(d->secp, key, &pub, words, d->np->coin);
+		e = (al_err)d->enc->ec->node_seed(&p, words, strlen(words), &d->node);
+	if (e == AL_OK)
+		e = (al_err)d->enc->ec->node_info(d->node, &ni);
+	if (e == AL_OK)
+		memcpy(d->node_id, ni.node_id, 33);
 	if (e == AL_OK && o->esplora != NULL &&
 	    wallet_open(d, o->esplora, o->esplora_ca, o->esplora_pin, words) != AL_OK) {
 		al_memzero(words, sizeof(words));
@@ -285,7 +333,6 @@ static int load_key(alightd *d, const options *o, al_privkey *key)
 		return fail(1, "seed file %s: %s", path, strerror(errno));
 	if (e != AL_OK)
 		return fail(1, "seed file %s: %s", path, al_err_str(e));
-	al_pubkey_serialize(d->secp, d->node_id, &pub);
 	logf_("seed %s path=%s (24-word BIP39, not shown)", created ? "created" : "loaded", path);
 	return 0;
 }
@@ -296,14 +343,11 @@ static size_t loop_slots(const alightd *d)
 	return d->n_conns + RPC_CLIENTS + 4;
 }
 
-/* Everything the daemon will ever allocate, in one figure. */
-static size_t arena_bytes(const alightd *d, const al_peer_config *cfg)
+/* Everything the host side will ever allocate, in one figure (the node's memory is
+ * the enclave's heap). */
+static size_t arena_bytes(const alightd *d)
 {
-	size_t peer = al_peer_arena_size(cfg);
-
-	if (peer == 0)
-		return 0;
-	return peer + al_secp_size() + 64 + peers_table_size(d->n_conns) + 64 +
+	return al_secp_size() + 64 + peers_table_size(d->n_conns) + 64 +
 	       al_loop_size(loop_slots(d)) + 64 + rpc_table_size(d->rpc_out_cap) + d->rpc_out_cap +
 	       RPC_SCRATCH + 4096;
 }
@@ -326,6 +370,31 @@ static int make_secp(alightd *d)
 	return 0;
 }
 
+/* Load the enclave: measured, its heap reserved, initialised. */
+static int setup_enclave(alightd *d, const options *o)
+{
+	char state[PATH_MAX];
+	al_enclave_host_config hc = {0};
+	al_err e;
+
+	if (snprintf(state, sizeof(state), "%s/enclave", o->datadir) >= (int)sizeof(state))
+		return fail(1, "data directory path too long");
+	hc.image = o->enclave;
+	hc.heap_size = o->enclave_heap;
+	hc.state = state;
+	memcpy(hc.chain_hash, d->np->chain_hash, 32);
+	hc.max_nodes = 1;
+	hc.max_conns = (uint32_t)d->n_conns;
+	hc.node_max_peers = d->max_peers;
+	hc.node_max_handshakes = d->max_pending;
+	peers_enclave_net(d, &hc.net);
+	e = al_enclave_host_open(&d->enc, &hc);
+	if (e != AL_OK)
+		return fail(1, "cannot load the enclave %s: %s",
+		            o->enclave ? o->enclave : "(default)", al_err_str(e));
+	return 0;
+}
+
 static int setup_core(alightd *d, const options *o)
 {
 	al_peer_config cfg;
@@ -333,49 +402,32 @@ static int setup_core(alightd *d, const options *o)
 	al_err e;
 	int rc;
 
+	/* The peer manager runs in the enclave; its defaults are the limits' defaults. */
 	al_peer_config_default(&cfg);
-	memcpy(cfg.chains[0], d->np->chain_hash, 32);
-	cfg.n_chains = 1;
-	cfg.max_peers = (uint32_t)o->max_peers;
-	if (o->max_pending != 0)
-		cfg.max_pending_handshakes = (uint32_t)o->max_pending;
-	if (o->handshake_timeout_ms >= 0)
-		cfg.handshake_timeout_ms = (uint64_t)o->handshake_timeout_ms;
-	if (o->ping_interval_ms >= 0)
-		cfg.ping_interval_ms = (uint64_t)o->ping_interval_ms;
-	if (o->pong_timeout_ms >= 0)
-		cfg.pong_timeout_ms = (uint64_t)o->pong_timeout_ms;
-	if (o->idle_timeout_ms >= 0)
-		cfg.idle_timeout_ms = (uint64_t)o->idle_timeout_ms;
-	d->max_peers = cfg.max_peers;
-	d->max_pending = cfg.max_pending_handshakes;
+	d->max_peers = (uint32_t)o->max_peers;
+	d->max_pending =
+	    o->max_pending != 0 ? (uint32_t)o->max_pending : cfg.max_pending_handshakes;
 	d->n_conns = (size_t)d->max_peers + d->max_pending;
-	d->features = cfg.features;
 	d->rpc_out_cap = RPC_OUT_BASE + (size_t)d->max_peers * RPC_OUT_PER_PEER + RPC_OUT_WALLET;
 
-	/* ONE allocation for the daemon's lifetime: every table and the manager. */
-	d->arena_len = arena_bytes(d, &cfg);
+	/* ONE allocation for the host side's lifetime: every table. */
+	d->arena_len = arena_bytes(d);
 	d->arena_mem = d->arena_len ? malloc(d->arena_len) : NULL;
 	if (d->arena_mem == NULL)
 		return fail(1, "cannot allocate the %zu-byte arena", d->arena_len);
 	al_arena_init(&d->arena, d->arena_mem, d->arena_len);
 
 	rc = make_secp(d);
-	if (rc == 0)
-		rc = load_key(d, o, &cfg.node_key);
 	if (rc != 0)
 		return rc;
 	e = al_arena_alloc(&d->arena, al_loop_size(loop_slots(d)), 16, &mem);
 	if (e == AL_OK)
 		e = al_loop_init(&d->loop, mem, al_loop_size(loop_slots(d)), loop_slots(d));
 	if (e == AL_OK)
-		e = al_peer_mgr_init(&d->mgr, &d->arena, d->secp, &cfg, al_loop_now_ms());
-	al_privkey_clear(&cfg.node_key);
-	if (e == AL_OK)
 		e = peers_init(d);
 	if (e != AL_OK)
-		return fail(1, "cannot set up the peer manager: %s", al_err_str(e));
-	return 0;
+		return fail(1, "cannot set up the connection table: %s", al_err_str(e));
+	return setup_enclave(d, o);
 }
 
 /* The control API over RA-TLS (--rpc-listen). */
@@ -409,7 +461,10 @@ static int setup_io(alightd *d, const options *o)
 	if (rpc_init(d) != AL_OK)
 		return fail(1, "cannot serve the control socket %s: %s", d->rpc_path,
 		            strerror(errno));
-	return o->rpc_listen != NULL ? setup_ratls(d, o) : 0;
+	if (o->rpc_listen != NULL && setup_ratls(d, o) != 0)
+		return 1;
+	/* Last: the node learns its listen address, and serves once the loop runs. */
+	return load_key(d, o);
 }
 
 /* The first stdout line: what a supervisor or a test needs to reach the node. */
@@ -430,10 +485,12 @@ static void announce(const alightd *d)
 	jw_str(&w, d->np->name);
 	jw_raw(&w, ",\"rpc\":");
 	jw_str(&w, d->rpc_path);
+	jw_raw(&w, ",\"platform\":\"sim\",\"measurement\":");
+	jw_hex(&w, d->enc->measurement, 32);
 	if (d->rpc_tls_addr[0]) {
 		jw_raw(&w, ",\"rpc_listen\":");
 		jw_str(&w, d->rpc_tls_addr);
-		jw_raw(&w, ",\"platform\":\"sim\",\"measurement\":");
+		jw_raw(&w, ",\"rpc_measurement\":");
 		jw_hex(&w, ratls_measurement(d), 32);
 	}
 	jw_raw(&w, "}");
@@ -448,14 +505,32 @@ static void teardown(alightd *d)
 	rpc_shutdown(d);
 	ratls_shutdown(d);
 	wallet_close(d);
-	if (d->mgr != NULL)
-		al_peer_mgr_clear(d->mgr);
+	al_enclave_host_close(d->enc);
+	d->enc = NULL;
 	if (d->secp != NULL)
 		al_secp_destroy((al_secp *)d->secp);
 	if (d->arena_mem != NULL) {
 		al_memzero(d->arena_mem, d->arena_len);
 		free(d->arena_mem);
 	}
+}
+
+/* The start-up line. arena= is the memory committed at start: the host's arena plus
+ * what the enclave's heap holds by now (the node's arena with every connection slot,
+ * the connection table, the libraries' state); the heap's reservation (MAP_NORESERVE)
+ * is reported apart, it costs nothing until touched. */
+static void started(const alightd *d, uint64_t nofile)
+{
+	al_enclave_stats st;
+
+	d->enc->ec->stats(&st);
+	logf_("started network=%s listen=%s rpc=%s max_peers=%u max_pending_handshakes=%u "
+	      "arena=%zu (host %zu + enclave heap high-water %llu; in use %llu) "
+	      "enclave_heap=%zu nofile=%llu",
+	      d->np->name, d->listen_addr[0] ? d->listen_addr : "-", d->rpc_path, d->max_peers,
+	      d->max_pending, d->arena_len + (size_t)st.heap_high, d->arena_len,
+	      (unsigned long long)st.heap_high, (unsigned long long)st.heap_used, d->enc->heap_size,
+	      (unsigned long long)nofile);
 }
 
 int main(int argc, char **argv)
@@ -487,10 +562,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	/* Logged before the first stdout line, so whoever read that line finds it. */
-	logf_("started network=%s listen=%s rpc=%s max_peers=%u max_pending_handshakes=%u "
-	      "arena=%zu nofile=%llu",
-	      d.np->name, d.listen_addr[0] ? d.listen_addr : "-", d.rpc_path, d.max_peers,
-	      d.max_pending, d.arena_len, (unsigned long long)nofile);
+	started(&d, nofile);
 	announce(&d);
 	if (al_loop_run(d.loop) != AL_OK)
 		rc = fail(1, "poll failed: %s", strerror(errno));

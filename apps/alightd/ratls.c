@@ -4,9 +4,12 @@
  *
  * Platform `sim`: the quote comes from the simulated quoting enclave of the build's
  * simulation root (host/sim_platform.h). Its MRENCLAVE is the SHA-256 of the image
- * holding the TLS key; until the node runs inside the enclave image that is this
- * program (/proc/self/exe), so clients pin the measurement alightd announces (and
- * can recompute from the binary).
+ * holding the TLS key. The node itself runs in the enclave (libalight_enclave.so,
+ * announced as "measurement"), but this TLS endpoint still terminates here, in the
+ * host, so the image holding its key is this program (/proc/self/exe): alightd
+ * announces it as "rpc_measurement", which clients pin (and can recompute from the
+ * binary). Behind the TLS the requests go to the enclave's control API like the Unix
+ * socket's (api.c). Moving the TLS engine into the enclave is the next step.
  *
  * Clients authenticate with a bearer token: DIR/rpc.token (64 hex digits, mode 0600,
  * made on first use), sent as "Authorization: Bearer <token>" inside the channel, so

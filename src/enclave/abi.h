@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_ENCLAVE_ABI_VERSION 1u
+#define AL_ENCLAVE_ABI_VERSION 2u
 /* The image's only exported symbol. */
 #define AL_ENCLAVE_ENTRY_SYMBOL "alight_enclave_entry"
 /* Default heap handed to the enclave at load (--enclave-heap). */
@@ -82,6 +82,18 @@ typedef struct al_ocalls {
 	int32_t (*random)(void *host, uint8_t *out, size_t len);
 	/* One log line (not NUL-terminated); never carries secrets. */
 	void (*log)(void *host, int32_t level, const char *line, size_t len);
+
+	/* Dial `addr` (HOST:PORT as the control API received it, not NUL-terminated)
+	 * for `node`: the host starts a TCP connect and names the connection (*conn);
+	 * a later failure arrives as net_error then net_closed. An immediate failure
+	 * returns AL_E_ARG (not an address the host dials) or AL_E_HOST_IO, with a
+	 * message (NUL-terminated) in why[0..whycap). */
+	int32_t (*net_dial)(void *host, uint32_t node, const char *addr, size_t addrlen,
+	                    al_enc_conn *conn, char *why, size_t whycap);
+	/* The answer to an api ecall that returned AL_E_ENC_PENDING (same token): an
+	 * HTTP status and a JSON body. */
+	void (*api_done)(void *host, uint64_t token, int32_t status, const uint8_t *body,
+	                 size_t len);
 } al_ocalls;
 
 /* ---- ecalls: implemented by the enclave ----------------------------------------- */
@@ -107,6 +119,19 @@ typedef struct al_enclave_config {
 	uint32_t node_max_peers;
 	uint32_t node_max_handshakes;
 } al_enclave_config;
+
+/* A node whose identity key derives from a BIP 39 seed (node_seed), with its peer
+ * manager's limits and timers and the public facts its control API reports. */
+typedef struct al_enclave_node_params {
+	uint32_t size; /* sizeof(al_enclave_node_params) */
+	uint32_t coin; /* BIP 44 coin type: the key is LND's m/1017'/coin'/6'/0/0 */
+	uint32_t max_peers;
+	uint32_t max_handshakes;
+	/* Peer manager timers in ms; UINT64_MAX keeps the manager's default, 0 disables. */
+	uint64_t handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
+	char network[16]; /* NUL-terminated, e.g. "regtest" */
+	char listen[64];  /* the peers' address, "" if none */
+} al_enclave_node_params;
 
 /* Figures the stats ecall reports (heap in bytes). */
 typedef struct al_enclave_stats {
@@ -186,6 +211,24 @@ typedef struct al_ecalls {
 	 * NUL-terminated). AL_E_BUFSIZE with *outlen the size needed. */
 	int32_t (*request)(const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
 	                   size_t *outlen);
+
+	/* A node from a BIP 39 mnemonic (words, not NUL-terminated): the enclave derives
+	 * the key, the host wipes its copy. Ready at once (nothing to persist: the seed
+	 * is the backup). Errors as node_create, and AL_E_BIP39_* for bad words. */
+	int32_t (*node_seed)(const al_enclave_node_params *p, const char *words, size_t len,
+	                     uint32_t *node);
+	/* net_accept with the peer's address (public, for listpeers and the logs). */
+	int32_t (*net_accept_from)(uint32_t node, al_enc_conn conn, const char *addr,
+	                           size_t addrlen);
+	/* Why the socket failed (e.g. "Connection refused"); net_closed follows. */
+	int32_t (*net_error)(al_enc_conn conn, const char *why, size_t len);
+	/* The node's control API (REST, LND's paths: GET /v1/getinfo, GET and POST
+	 * /v1/peers): method, target and body in, an HTTP status and a JSON body out.
+	 * AL_E_ENC_PENDING: the answer comes later through the api_done ocall with
+	 * `token`. AL_E_BUFSIZE with *outlen the size needed. */
+	int32_t (*api)(uint32_t node, uint64_t token, const char *method, size_t mlen,
+	               const char *target, size_t tlen, const uint8_t *body, size_t blen,
+	               uint8_t *out, size_t cap, size_t *outlen, int32_t *status);
 } al_ecalls;
 
 /* The entry point's type: NULL when the ocall table's abi or size do not match, or

@@ -377,6 +377,29 @@ static void ec_store_done(uint64_t req, int32_t status, const uint8_t *blob, siz
 		al_enc_store_done(req, status, blob, len);
 }
 
+static int32_t ec_node_seed(const al_enclave_node_params *p, const char *words, size_t len,
+                            uint32_t *node)
+{
+	return GUARD(al_enc_node_seed(p, words, len, node));
+}
+static int32_t ec_net_accept_from(uint32_t node, al_enc_conn conn, const char *addr, size_t len)
+{
+	return GUARD(al_enc_net_accept_from(node, conn, addr, len));
+}
+static int32_t ec_net_error(al_enc_conn conn, const char *why, size_t len)
+{
+	return GUARD(al_enc_net_error(conn, why, len));
+}
+static int32_t ec_api(uint32_t node, uint64_t token, const char *method, size_t mlen,
+                      const char *target, size_t tlen, const uint8_t *body, size_t blen,
+                      uint8_t *out, size_t cap, size_t *outlen, int32_t *status)
+{
+	*outlen = 0;
+	*status = 500;
+	return GUARD(al_enc_api(node, token, method, mlen, target, tlen, body, blen, out, cap,
+	                        outlen, status));
+}
+
 static const al_ecalls ecalls = {
     .abi = AL_ENCLAVE_ABI_VERSION,
     .size = sizeof(al_ecalls),
@@ -396,6 +419,10 @@ static const al_ecalls ecalls = {
     .timer = ec_timer,
     .store_done = ec_store_done,
     .request = ec_request,
+    .node_seed = ec_node_seed,
+    .net_accept_from = ec_net_accept_from,
+    .net_error = ec_net_error,
+    .api = ec_api,
 };
 
 const al_ecalls *alight_enclave_entry(const al_ocalls *ocalls);
@@ -404,7 +431,8 @@ __attribute__((visibility("default"))) const al_ecalls *alight_enclave_entry(con
 {
 	if (!oc || oc->abi != AL_ENCLAVE_ABI_VERSION || oc->size != sizeof(al_ocalls) ||
 	    !oc->net_send || !oc->net_close || !oc->net_read_ctl || !oc->store_get ||
-	    !oc->store_put || !oc->time_now || !oc->timer_arm || !oc->random || !oc->log)
+	    !oc->store_put || !oc->time_now || !oc->timer_arm || !oc->random || !oc->log ||
+	    !oc->net_dial || !oc->api_done)
 		return NULL;
 	if (al_enc.inited)
 		return al_enc.oc.host == oc->host ? &ecalls : NULL;

@@ -12,6 +12,7 @@
 #include "enclave/abi.h"
 #include "enclave/heap.h"
 #include "enclave/seal_sim.h"
+#include "ln/features.h"
 #include "ln/peer.h"
 #include "util/arena.h"
 
@@ -27,6 +28,12 @@ typedef struct al_enode {
 	al_arena arena;
 	al_peer_mgr *mgr;
 	uint8_t node_id[AL_PUBKEY_LEN];
+	size_t arena_len;
+	/* node_seed: its parameters (public) and when it started */
+	bool seeded;
+	al_enclave_node_params params;
+	al_features features;
+	uint64_t started_ms;
 } al_enode;
 
 typedef struct al_econn {
@@ -35,6 +42,14 @@ typedef struct al_econn {
 	int32_t reading; /* last read interest told to the host (-1: not yet) */
 	uint32_t node;
 	al_enc_conn conn;
+	/* What the control API reports (public). */
+	bool inbound;
+	bool connected;
+	uint8_t node_id[AL_PUBKEY_LEN];
+	al_features remote_features;
+	char addr[64];
+	char why[96];    /* a socket error the host reported (net_error) */
+	uint64_t waiter; /* a pending connect request's token, 0 if none */
 } al_econn;
 
 typedef struct al_enclave {
@@ -83,5 +98,31 @@ int32_t al_enc_net_closed(al_enc_conn conn);
 void al_enc_timer(void);
 void al_enc_store_done(uint64_t req, int32_t status, const uint8_t *blob, size_t len);
 void al_enc_count_nodes(uint32_t *loaded, uint32_t *ready, uint32_t *conns);
+int32_t al_enc_node_seed(const al_enclave_node_params *p, const char *words, size_t len,
+                         uint32_t *node);
+int32_t al_enc_net_accept_from(uint32_t node, al_enc_conn conn, const char *addr, size_t len);
+int32_t al_enc_net_error(al_enc_conn conn, const char *why, size_t len);
+/* An outbound connection the control API asked for (the host dialed it). */
+al_err al_enc_net_dialed(uint32_t node, al_enc_conn conn, const uint8_t their_id[33],
+                         const char *addr, uint64_t waiter);
+al_enode *al_enc_node_at(uint32_t i);
+
+/* api.c: the control API. */
+int32_t al_enc_api(uint32_t node, uint64_t token, const char *method, size_t mlen,
+                   const char *target, size_t tlen, const uint8_t *body, size_t blen, uint8_t *out,
+                   size_t cap, size_t *outlen, int32_t *status);
+/* A pending connect finished: connected, or failed with a reason. */
+void al_enc_api_connected(const al_econn *c);
+void al_enc_api_failed(const al_econn *c, const char *msg);
+
+/* One log line assembled from parts (no formatting library in the enclave). */
+typedef struct al_enc_line {
+	char b[512];
+	size_t n;
+} al_enc_line;
+void al_enc_line_s(al_enc_line *l, const char *s);
+void al_enc_line_u(al_enc_line *l, uint64_t v);
+void al_enc_line_hex(al_enc_line *l, const uint8_t *p, size_t n);
+void al_enc_line_log(al_enc_line *l, int32_t level);
 
 #endif

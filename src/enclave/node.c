@@ -5,6 +5,8 @@
  * read or not, wake up later) leaves as an ocall from al_enc_pump. */
 #include <string.h>
 
+#include "btc/bip32.h"
+#include "btc/bip39.h"
 #include "crypto/hash.h"
 #include "crypto/mem.h"
 #include "enclave/enclave_int.h"
@@ -19,6 +21,11 @@
 static al_enode *node_at(uint32_t i)
 {
 	return i < al_enc.cfg.max_nodes ? &al_enc.nodes[i] : NULL;
+}
+
+al_enode *al_enc_node_at(uint32_t i)
+{
+	return node_at(i);
 }
 
 static al_econn *conn_find(al_enc_conn conn)
@@ -66,6 +73,25 @@ static void peer_config(al_peer_config *pc, const al_privkey *key)
 	pc->max_pending_handshakes = al_enc.cfg.node_max_handshakes;
 }
 
+/* A seeded node's configuration: its own limits and timers. */
+static void node_config(al_peer_config *pc, const al_enode *n, const al_privkey *key)
+{
+	const al_enclave_node_params *p = &n->params;
+	peer_config(pc, key);
+	if (!n->seeded)
+		return;
+	pc->max_peers = p->max_peers;
+	pc->max_pending_handshakes = p->max_handshakes;
+	if (p->handshake_timeout_ms != UINT64_MAX)
+		pc->handshake_timeout_ms = p->handshake_timeout_ms;
+	if (p->ping_interval_ms != UINT64_MAX)
+		pc->ping_interval_ms = p->ping_interval_ms;
+	if (p->pong_timeout_ms != UINT64_MAX)
+		pc->pong_timeout_ms = p->pong_timeout_ms;
+	if (p->idle_timeout_ms != UINT64_MAX)
+		pc->idle_timeout_ms = p->idle_timeout_ms;
+}
+
 static size_t node_arena_size(void)
 {
 	al_peer_config pc;
@@ -94,15 +120,19 @@ static void node_release(al_enode *n)
 	memset(n, 0, sizeof(*n));
 }
 
-/* Take a free slot and its arena: AL_E_NOMEM leaves everything as it was. */
-static al_err node_alloc(al_enode *n)
+/* Take a free slot and its arena (`size` bytes; 0: the enclave's default node): AL_E_NOMEM
+ * leaves everything as it was. */
+static al_err node_alloc(al_enode *n, size_t size)
 {
 	if (!al_enc.node_arena)
 		al_enc.node_arena = node_arena_size();
-	if (!al_enc.node_arena)
+	if (!size)
+		size = al_enc.node_arena;
+	if (!size)
 		return AL_E_ARG;
-	AL_TRY(al_heap_alloc(al_enc.heap, al_enc.node_arena, &n->mem));
-	al_arena_init(&n->arena, n->mem, al_enc.node_arena);
+	AL_TRY(al_heap_alloc(al_enc.heap, size, &n->mem));
+	al_arena_init(&n->arena, n->mem, size);
+	n->arena_len = size;
 	n->state = AL_ENODE_LOADING;
 	n->store_req = ++al_enc.next_req;
 	return AL_OK;
@@ -112,8 +142,10 @@ static al_err node_alloc(al_enode *n)
 static al_err node_start(al_enode *n)
 {
 	al_peer_config pc;
-	peer_config(&pc, &n->key);
+	node_config(&pc, n, &n->key);
 	al_err e = al_peer_mgr_init(&n->mgr, &n->arena, al_enc.secp, &pc, al_enc.now_ms);
+	n->features = pc.features;
+	n->started_ms = al_enc.now_ms;
 	al_privkey_clear(&pc.node_key);
 	al_privkey_clear(&n->key);
 	if (e != AL_OK)
@@ -136,7 +168,7 @@ int32_t al_enc_node_create(uint32_t *node)
 	if (i == al_enc.cfg.max_nodes)
 		return AL_E_ENC_FULL;
 	al_enode *n = &al_enc.nodes[i];
-	AL_TRY(node_alloc(n));
+	AL_TRY(node_alloc(n, 0));
 	n->creating = true;
 	al_err e;
 	do {
@@ -160,6 +192,77 @@ int32_t al_enc_node_create(uint32_t *node)
 	return AL_OK;
 }
 
+static bool params_ok(const al_enclave_node_params *p)
+{
+	return p->size == sizeof(*p) && p->max_peers >= 1 && p->max_peers <= 100000 &&
+	       p->max_handshakes >= 1 && p->max_handshakes <= 100000 &&
+	       memchr(p->network, 0, sizeof(p->network)) && memchr(p->listen, 0, sizeof(p->listen));
+}
+
+/* LND's node key: m/1017'/coin'/6'/0/0 of the BIP 39 seed (empty passphrase). */
+static al_err seed_key(al_privkey *key, const char *words, size_t len, uint32_t coin)
+{
+	const uint32_t path[] = {1017 | AL_BIP32_HARDENED, coin | AL_BIP32_HARDENED,
+	                         6 | AL_BIP32_HARDENED, 0, 0};
+	uint8_t seed[AL_BIP39_SEED_LEN];
+	al_xkey master, child;
+	memset(&master, 0, sizeof(master));
+	memset(&child, 0, sizeof(child));
+	al_err e = al_bip39_to_seed(seed, words, len, "", 0);
+	if (e == AL_OK)
+		e = al_bip32_master(al_enc.secp, &master, seed, sizeof(seed));
+	if (e == AL_OK)
+		e = al_bip32_derive(al_enc.secp, &child, &master, path,
+		                    sizeof(path) / sizeof(path[0]));
+	if (e == AL_OK)
+		*key = child.priv;
+	al_memzero(seed, sizeof(seed));
+	al_xkey_clear(&master);
+	al_xkey_clear(&child);
+	return e;
+}
+
+int32_t al_enc_node_seed(const al_enclave_node_params *params, const char *words, size_t len,
+                         uint32_t *node)
+{
+	al_enclave_node_params p;
+	al_peer_config pc;
+	char *copy = NULL;
+	uint32_t i;
+	al_err e;
+
+	al_enc_tick();
+	memcpy(&p, params, sizeof(p)); /* copy first: the host may change its buffer */
+	if (!params_ok(&p) || len == 0 || len > 1024)
+		return AL_E_ARG;
+	for (i = 0; i < al_enc.cfg.max_nodes && al_enc.nodes[i].state != AL_ENODE_FREE; i++)
+		;
+	if (i == al_enc.cfg.max_nodes)
+		return AL_E_ENC_FULL;
+	al_enode *n = &al_enc.nodes[i];
+	n->seeded = true;
+	n->params = p;
+	node_config(&pc, n, &n->key);
+	e = al_heap_alloc(al_enc.heap, len, (void **)&copy);
+	if (e == AL_OK) {
+		memcpy(copy, words, len);
+		e = seed_key(&n->key, copy, len, p.coin);
+		al_memzero(copy, len);
+		al_heap_free(al_enc.heap, copy);
+	}
+	if (e == AL_OK)
+		e = node_alloc(n, al_peer_arena_size(&pc));
+	if (e == AL_OK)
+		e = node_start(n);
+	if (e != AL_OK) {
+		node_release(n);
+		return e;
+	}
+	*node = i;
+	al_enc_pump();
+	return AL_OK;
+}
+
 int32_t al_enc_node_open(uint32_t index)
 {
 	uint8_t name[32];
@@ -169,7 +272,7 @@ int32_t al_enc_node_open(uint32_t index)
 		return AL_E_ENC_FULL;
 	if (n->state != AL_ENODE_FREE)
 		return AL_E_ENC_STATE;
-	AL_TRY(node_alloc(n));
+	AL_TRY(node_alloc(n, 0));
 	key_name(name, index);
 	al_err e = al_enc.oc.store_get(al_enc.oc.host, n->store_req, name);
 	if (e != AL_OK)
@@ -284,7 +387,8 @@ void al_enc_nodes_clear(void)
 
 /* --- connections ------------------------------------------------------------------------- */
 
-static al_err new_conn(uint32_t node, al_enc_conn conn, const uint8_t *their_id)
+static al_err new_conn(uint32_t node, al_enc_conn conn, const uint8_t *their_id, const char *addr,
+                       size_t addrlen, uint64_t waiter)
 {
 	al_privkey eph;
 	al_enode *n = node_at(node);
@@ -316,20 +420,67 @@ static al_err new_conn(uint32_t node, al_enc_conn conn, const uint8_t *their_id)
 	c->node = node;
 	c->conn = conn;
 	c->reading = -1;
+	c->inbound = their_id == NULL;
+	c->waiter = waiter;
+	if (addrlen >= sizeof(c->addr))
+		addrlen = sizeof(c->addr) - 1;
+	if (addrlen)
+		memcpy(c->addr, addr, addrlen);
+	if (c->inbound) {
+		al_enc_line l = {.n = 0};
+		al_enc_line_s(&l, "accepted conn=");
+		al_enc_line_u(&l, conn & 0xffffffffu);
+		al_enc_line_s(&l, " addr=");
+		al_enc_line_s(&l, c->addr);
+		al_enc_line_log(&l, AL_ENC_LOG_INFO);
+	}
 	al_enc_pump();
 	return AL_OK;
 }
 
 int32_t al_enc_net_accept(uint32_t node, al_enc_conn conn)
 {
-	return new_conn(node, conn, NULL);
+	return new_conn(node, conn, NULL, "", 0, 0);
+}
+
+int32_t al_enc_net_accept_from(uint32_t node, al_enc_conn conn, const char *addr, size_t len)
+{
+	char copy[64];
+	if (len >= sizeof(copy))
+		len = sizeof(copy) - 1;
+	if (len)
+		memcpy(copy, addr, len);
+	copy[len] = 0;
+	return new_conn(node, conn, NULL, copy, strlen(copy), 0);
 }
 
 int32_t al_enc_net_connect(uint32_t node, al_enc_conn conn, const uint8_t their_id[33])
 {
 	uint8_t id[AL_PUBKEY_LEN];
 	memcpy(id, their_id, sizeof(id));
-	return new_conn(node, conn, id);
+	return new_conn(node, conn, id, "", 0, 0);
+}
+
+al_err al_enc_net_dialed(uint32_t node, al_enc_conn conn, const uint8_t their_id[33],
+                         const char *addr, uint64_t waiter)
+{
+	return new_conn(node, conn, their_id, addr, strlen(addr), waiter);
+}
+
+int32_t al_enc_net_error(al_enc_conn conn, const char *why, size_t len)
+{
+	al_econn *c = conn_find(conn);
+	if (!c)
+		return AL_E_ENC_UNKNOWN;
+	if (len >= sizeof(c->why))
+		len = sizeof(c->why) - 1;
+	if (len)
+		memcpy(c->why, why, len);
+	c->why[len] = 0;
+	for (size_t i = 0; i < len; i++) /* the host's text: printable only in our logs */
+		if (c->why[i] < 0x20 || c->why[i] > 0x7e || c->why[i] == '"')
+			c->why[i] = '?';
+	return AL_OK;
 }
 
 int32_t al_enc_net_recv(al_enc_conn conn, const uint8_t *buf, size_t len, size_t *consumed)
@@ -373,6 +524,46 @@ int32_t al_enc_net_writable(al_enc_conn conn)
 	return AL_OK;
 }
 
+/* The disconnect line and a waiting connect request's failure. */
+static void report_closed(al_econn *c, const al_peer_event *ev)
+{
+	al_enc_line l = {.n = 0};
+	al_enc_line_s(&l, "disconnected conn=");
+	al_enc_line_u(&l, c->conn & 0xffffffffu);
+	al_enc_line_s(&l, " addr=");
+	al_enc_line_s(&l, c->addr);
+	al_enc_line_s(&l, c->inbound ? " in node_id=" : " out node_id=");
+	if (ev->has_node_id)
+		al_enc_line_hex(&l, ev->node_id, sizeof(ev->node_id));
+	else
+		al_enc_line_s(&l, "-");
+	al_enc_line_s(&l, ev->was_connected ? " was_connected=1 reason=\""
+	                                    : " was_connected=0 reason=\"");
+	al_enc_line_s(&l, al_err_str(ev->reason));
+	if (c->why[0]) {
+		al_enc_line_s(&l, " (socket: ");
+		al_enc_line_s(&l, c->why);
+		al_enc_line_s(&l, ")");
+	}
+	al_enc_line_s(&l, "\"");
+	al_enc_line_log(&l, AL_ENC_LOG_INFO);
+	if (!c->waiter)
+		return;
+	/* An initiator with the wrong node id sees only the responder hang up: its Act One
+	 * cannot be decrypted there (BOLT #8 has no error to send). */
+	bool hung_up = !c->why[0] && !ev->was_connected &&
+	               (ev->reason == AL_E_TRUNCATED || ev->reason == AL_E_PEER_REMOTE_CLOSED);
+	l.n = 0;
+	al_enc_line_s(&l, "connection to ");
+	al_enc_line_s(&l, c->addr);
+	al_enc_line_s(&l, " failed: ");
+	al_enc_line_s(&l, c->why[0] ? c->why : al_err_str(ev->reason));
+	if (hung_up)
+		al_enc_line_s(&l, " (the peer hung up before init: wrong node id?)");
+	l.b[l.n < sizeof(l.b) ? l.n : sizeof(l.b) - 1] = 0;
+	al_enc_api_failed(c, l.b);
+}
+
 int32_t al_enc_net_closed(al_enc_conn conn)
 {
 	al_econn *c = conn_find(conn);
@@ -381,9 +572,10 @@ int32_t al_enc_net_closed(al_enc_conn conn)
 	al_enc_tick();
 	if (!c)
 		return AL_E_ENC_UNKNOWN;
-	if ((mgr = conn_mgr(c)) != NULL && al_peer_closed(mgr, &ev, conn, al_enc.now_ms) == AL_OK)
-		al_enc_log(AL_ENC_LOG_INFO, "enclave: peer disconnected: ", al_err_name(ev.reason),
-		           ev.was_connected ? " (was connected)" : "");
+	memset(&ev, 0, sizeof(ev));
+	if ((mgr = conn_mgr(c)) == NULL || al_peer_closed(mgr, &ev, conn, al_enc.now_ms) != AL_OK)
+		ev.reason = AL_E_PEER_REMOTE_CLOSED;
+	report_closed(c, &ev);
 	memset(c, 0, sizeof(*c));
 	al_enc_pump();
 	return AL_OK;
@@ -401,18 +593,76 @@ void al_enc_timer(void)
 
 /* --- effects out: after every ecall ------------------------------------------------------- */
 
+static void on_connected(al_econn *c, const al_peer_event *ev)
+{
+	uint8_t fb[AL_FEATURES_MAX_BITS / 8];
+	size_t flen = al_features_wire_len(&ev->remote_features);
+	al_enc_line l = {.n = 0};
+
+	c->connected = true;
+	memcpy(c->node_id, ev->node_id, sizeof(c->node_id));
+	c->remote_features = ev->remote_features;
+	al_enc_line_s(&l, "connected conn=");
+	al_enc_line_u(&l, c->conn & 0xffffffffu);
+	al_enc_line_s(&l, " addr=");
+	al_enc_line_s(&l, c->addr);
+	al_enc_line_s(&l, c->inbound ? " in node_id=" : " out node_id=");
+	al_enc_line_hex(&l, c->node_id, sizeof(c->node_id));
+	al_enc_line_s(&l, " features=");
+	if (flen && al_features_to_wire(fb, flen, &ev->remote_features) == AL_OK)
+		al_enc_line_hex(&l, fb, flen);
+	else
+		al_enc_line_s(&l, "-");
+	al_enc_line_log(&l, AL_ENC_LOG_INFO);
+	if (c->waiter) {
+		al_enc_api_connected(c);
+		c->waiter = 0;
+	}
+}
+
+/* BOLT #1 error (17) and warning (1): type, channel_id, len, data. The text is the
+ * peer's: printable ASCII only, so it cannot forge a log line. */
+static void on_message(const al_econn *c, const al_peer_event *ev)
+{
+	char text[AL_PEER_MAX_ERROR_TEXT + 1];
+	size_t n = 0;
+	al_enc_line l = {.n = 0};
+	if ((ev->type == 1 || ev->type == 17) && ev->len >= 36) {
+		size_t dlen = ((size_t)ev->msg[34] << 8) | ev->msg[35];
+		for (size_t i = 0; i < dlen && 36 + i < ev->len && n < sizeof(text) - 1; i++) {
+			uint8_t b = ev->msg[36 + i];
+			text[n++] =
+			    (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') ? (char)b : '?';
+		}
+	}
+	text[n] = 0;
+	al_enc_line_s(&l, "message conn=");
+	al_enc_line_u(&l, c->conn & 0xffffffffu);
+	al_enc_line_s(&l, " type=");
+	al_enc_line_u(&l, ev->type);
+	al_enc_line_s(&l, " len=");
+	al_enc_line_u(&l, ev->len);
+	if (n) {
+		al_enc_line_s(&l, " text=\"");
+		al_enc_line_s(&l, text);
+		al_enc_line_s(&l, "\"");
+	}
+	al_enc_line_log(&l, AL_ENC_LOG_INFO);
+}
+
 static void on_event(const al_peer_event *ev)
 {
-	char id[2 * AL_PUBKEY_LEN + 1] = "";
 	al_econn *c;
 	switch (ev->kind) {
 	case AL_PEER_EV_CONNECTED:
 		al_enc.handshakes++;
-		if (al_hex_encode(id, sizeof(id), ev->node_id, sizeof(ev->node_id)) == AL_OK)
-			al_enc_log(AL_ENC_LOG_INFO, "enclave: peer connected: ", id, NULL);
+		if ((c = conn_find(ev->conn)) != NULL)
+			on_connected(c, ev);
 		break;
 	case AL_PEER_EV_MESSAGE:
 		al_enc.messages_in++;
+		if ((c = conn_find(ev->conn)) != NULL)
+			on_message(c, ev);
 		break;
 	case AL_PEER_EV_CLOSE:
 		c = conn_find(ev->conn);

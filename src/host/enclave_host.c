@@ -157,6 +157,26 @@ static void oc_log(void *host, int32_t level, const char *line, size_t len)
 	        (int)len, line);
 }
 
+static int32_t oc_net_dial(void *host, uint32_t node, const char *addr, size_t addrlen,
+                           al_enc_conn *conn, char *why, size_t whycap)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	if (whycap)
+		why[0] = 0;
+	if (!h->net.dial)
+		return AL_E_HOST_IO;
+	return h->net.dial(h->net.arg, node, addr, addrlen, conn, why, whycap);
+}
+
+static void oc_api_done(void *host, uint64_t token, int32_t status, const uint8_t *body, size_t len)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	if (h->net.api_done)
+		h->net.api_done(h->net.arg, token, status, body, len);
+}
+
 /* --- loading ------------------------------------------------------------------------- */
 
 al_err al_enclave_default_image(char *out, size_t cap)
@@ -260,6 +280,8 @@ static void ocall_table(al_enclave_host *h)
 	    .timer_arm = oc_timer_arm,
 	    .random = oc_random,
 	    .log = oc_log,
+	    .net_dial = oc_net_dial,
+	    .api_done = oc_api_done,
 	};
 }
 

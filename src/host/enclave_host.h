@@ -31,6 +31,12 @@ typedef struct al_enclave_net {
 	int32_t (*close)(void *arg, al_enc_conn conn);
 	void (*read_ctl)(void *arg, al_enc_conn conn, int32_t want_read);
 	void (*timer_arm)(void *arg, uint64_t deadline_ms);
+	/* Optional: outbound connections the enclave asks for, and the answers of its
+	 * control API that come later (enclave/abi.h net_dial, api_done). */
+	int32_t (*dial)(void *arg, uint32_t node, const char *addr, size_t addrlen,
+	                al_enc_conn *conn, char *why, size_t whycap);
+	void (*api_done)(void *arg, uint64_t token, int32_t status, const uint8_t *body,
+	                 size_t len);
 } al_enclave_net;
 
 typedef struct al_enclave_host_config {

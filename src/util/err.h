@@ -307,6 +307,7 @@
 	X(AL_E_ENC_UNKNOWN, "enclave: no such node, connection or request")                        \
 	X(AL_E_ENC_NOT_READY, "enclave: node key not persisted yet")                               \
 	X(AL_E_ENC_REQUEST, "enclave: malformed or unknown API request")                           \
+	X(AL_E_ENC_PENDING, "enclave: the answer follows later (api_done ocall)")                  \
 	X(AL_E_SEAL_FORMAT, "seal: not a sealed blob or truncated")                                \
 	X(AL_E_SEAL_MEASUREMENT, "seal: blob sealed by another enclave measurement")               \
 	X(AL_E_SEAL_AUTH, "seal: blob failed authentication (modified or other platform)")         \

@@ -1,13 +1,16 @@
-/* alightd's control API (apps/alightd/api.c, api_parse.c): what a local client sends
- * over the control socket.
+/* alightd's control API (apps/alightd/api.c, api_parse.c, and the node's handler inside
+ * the enclave, src/enclave/api.c): what a local client sends over the control socket.
  *
- * Input: a first line "METHOD TARGET", then the body. The handler runs on a daemon
- * built here without sockets: a real peer manager, a connection table with one
- * connected peer, no wallet. peers.c is replaced by the few functions api.c calls,
- * which keep its rules (address parsed, port 0 refused) but never dial. Every answer
- * must be a JSON object ({"error":{"message":...}} for 4xx/5xx) that fits the daemon's
- * response buffer, and a request may stay pending only if it asked to connect with a
- * body the parsers accept. The body also goes to both body parsers directly. */
+ * Input: a first line "METHOD TARGET", then the body. The handler runs on a daemon built
+ * here without sockets: the real enclave image (<build>/lib/libalight_enclave.so, the
+ * path alightd uses relative to its binary) holding a node seeded from a fixed mnemonic,
+ * no wallet. peers.c is replaced by the enclave's network ocalls answered here: a dial
+ * keeps alightd's rules (address parsed, port 0 refused) but never connects, and every
+ * dialed connection is closed after the input, so the pending connect is answered (a
+ * failure) through api_done. Every answer must be a JSON object ({"error":{"message":...}}
+ * for 4xx/5xx) that fits the daemon's response buffer, and a request may stay pending
+ * only if it asked to connect with a body the parsers accept. The body also goes to both
+ * body parsers directly. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,12 +23,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define N_CONNS 3
+#define N_DIALS 4
 
 static alightd daemon_;
-static conn conns[N_CONNS];
-static uint8_t out_buf[RPC_OUT_BASE + N_CONNS * RPC_OUT_PER_PEER + RPC_OUT_WALLET];
-static bool dialed;
+static uint8_t out_buf[RPC_OUT_BASE + 4 * RPC_OUT_PER_PEER + RPC_OUT_WALLET];
+static al_enc_conn dials[N_DIALS];
+static size_t n_dials;
+static uint64_t next_conn = 1;
+static bool dialed, completed;
+
+static void check_answer(int status, const uint8_t *body, size_t len);
 
 /* --- what api.c needs from peers.c, rpc.c and main.c (no sockets) ----------------- */
 
@@ -34,59 +41,80 @@ void logf_(const char *fmt, ...)
 	(void)fmt;
 }
 
-al_err peers_connect(alightd *d, const uint8_t node_id[33], const char *addr, rpc_token waiter,
-                     char *msg, size_t msgcap)
+void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len)
 {
+	(void)d, (void)t;
+	check_answer(status, body, len);
+	completed = true;
+}
+
+void peers_settle(alightd *d)
+{
+	(void)al_enclave_host_complete(d->enc);
+}
+
+static int32_t net_send(void *arg, al_enc_conn c, const uint8_t *buf, size_t len, size_t *taken)
+{
+	(void)arg, (void)c, (void)buf;
+	*taken = len;
+	return AL_OK;
+}
+
+static int32_t net_close(void *arg, al_enc_conn c)
+{
+	(void)arg, (void)c;
+	return AL_OK;
+}
+
+static void net_read_ctl(void *arg, al_enc_conn c, int32_t want)
+{
+	(void)arg, (void)c, (void)want;
+}
+
+static void timer_arm(void *arg, uint64_t deadline)
+{
+	(void)arg, (void)deadline;
+}
+
+static int32_t net_dial(void *arg, uint32_t node, const char *addr, size_t addrlen, al_enc_conn *id,
+                        char *why, size_t whycap)
+{
+	char text[256];
 	sock_addr a;
 
-	(void)d, (void)node_id, (void)waiter;
-	if (!sock_parse(&a, addr)) {
-		snprintf(msg, msgcap, "invalid address \"%s\"", addr);
+	(void)arg, (void)node;
+	if (addrlen >= sizeof(text) || n_dials == N_DIALS)
+		abort(); /* the enclave bounds the address; one dial per input */
+	memcpy(text, addr, addrlen);
+	text[addrlen] = '\0';
+	if (!sock_parse(&a, text)) {
+		snprintf(why, whycap, "invalid address \"%s\"", text);
 		return AL_E_ARG;
 	}
 	if (sock_port(&a) == 0) {
-		snprintf(msg, msgcap, "port 0");
+		snprintf(why, whycap, "port 0");
 		return AL_E_ARG;
 	}
+	*id = next_conn++;
+	dials[n_dials++] = *id;
 	dialed = true;
 	return AL_OK;
 }
 
-const conn *peers_find_connected(const alightd *d, const uint8_t node_id[33])
-{
-	for (size_t i = 0; i < d->n_conns; i++)
-		if (d->conns[i].used && d->conns[i].connected &&
-		    memcmp(d->conns[i].node_id, node_id, 33) == 0)
-			return &d->conns[i];
-	return NULL;
-}
-
-size_t peers_connected_count(const alightd *d)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < d->n_conns; i++)
-		n += d->conns[i].used && d->conns[i].connected;
-	return n;
-}
-
-void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len)
-{
-	(void)d, (void)t, (void)status, (void)body, (void)len;
-}
-
 /* --- the daemon ------------------------------------------------------------------ */
+
+static void api_done(void *arg, uint64_t token, int32_t status, const uint8_t *body, size_t len);
 
 static void setup(void)
 {
-	static uint8_t secp_mem[1 << 16] __attribute__((aligned(16)));
-	static uint8_t arena_mem[1 << 22] __attribute__((aligned(16)));
-	static const uint8_t peer_id[33] = {0x02, 0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac,
-	                                    0x55, 0xa0, 0x62, 0x95, 0xce, 0x87, 0x0b, 0x07, 0x02,
-	                                    0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2,
-	                                    0x81, 0x5b, 0x16, 0xf8, 0x17, 0x98};
+	static const char words[] = "abandon abandon abandon abandon abandon abandon abandon "
+	                            "abandon abandon abandon abandon about";
+	static const uint8_t secret[32] = {1};
 	alightd *d = &daemon_;
-	al_peer_config cfg;
+	al_enclave_host_config hc = {0};
+	al_enclave_node_params p = {.size = sizeof(p)};
+
+	static uint8_t secp_mem[1 << 16] __attribute__((aligned(16)));
 	al_secp *secp;
 
 	if (d->np != NULL)
@@ -96,33 +124,38 @@ static void setup(void)
 		abort();
 	d->secp = secp;
 	d->np = netparams_find("regtest");
-	al_peer_config_default(&cfg);
-	memset(cfg.node_key.k, 0x11, sizeof(cfg.node_key.k));
-	memcpy(cfg.chains[0], d->np->chain_hash, 32);
-	cfg.n_chains = 1;
-	cfg.max_peers = 2;
-	cfg.max_pending_handshakes = 2;
-	al_arena_init(&d->arena, arena_mem, sizeof(arena_mem));
-	if (d->np == NULL || al_peer_arena_size(&cfg) > sizeof(arena_mem) ||
-	    al_peer_mgr_init(&d->mgr, &d->arena, secp, &cfg, al_loop_now_ms()) != AL_OK)
+	memcpy(hc.chain_hash, d->np->chain_hash, 32);
+	hc.heap_size = (size_t)256 << 20;
+	hc.platform_secret = secret;
+	hc.max_nodes = 1;
+	hc.max_conns = 8;
+	hc.node_max_peers = 2;
+	hc.node_max_handshakes = 2;
+	hc.quiet = true;
+	hc.net = (al_enclave_net){.arg = d,
+	                          .send = net_send,
+	                          .close = net_close,
+	                          .read_ctl = net_read_ctl,
+	                          .timer_arm = timer_arm,
+	                          .dial = net_dial,
+	                          .api_done = api_done};
+	p.coin = d->np->coin;
+	p.max_peers = 2;
+	p.max_handshakes = 2;
+	p.handshake_timeout_ms = p.ping_interval_ms = p.pong_timeout_ms = p.idle_timeout_ms =
+	    UINT64_MAX;
+	strcpy(p.network, d->np->name);
+	strcpy(p.listen, "127.0.0.1:9735");
+	if (al_enclave_host_open(&d->enc, &hc) != AL_OK ||
+	    d->enc->ec->node_seed(&p, words, strlen(words), &d->node) != AL_OK)
 		abort();
-	al_peer_node_id(d->mgr, d->node_id);
-	d->features = cfg.features;
-	d->max_peers = cfg.max_peers;
-	strcpy(d->listen_addr, "127.0.0.1:9735");
-	d->started_ms = al_loop_now_ms();
-	/* One connected peer (the generator point's key), one in its handshake, one free. */
-	conns[0] = (conn){
-	    .owner = d, .used = true, .inbound = true, .connected = true, .has_node_id = true};
-	memcpy(conns[0].node_id, peer_id, 33);
-	strcpy(conns[0].addr, "[::1]:40000");
-	conns[0].remote_features = cfg.features;
-	conns[1] = (conn){.owner = d, .used = true};
-	strcpy(conns[1].addr, "10.0.0.1:9735");
-	d->conns = conns;
-	d->n_conns = N_CONNS;
 	d->rpc_out_cap = sizeof(out_buf);
 	d->rpc_body = out_buf;
+}
+
+static void api_done(void *arg, uint64_t token, int32_t status, const uint8_t *body, size_t len)
+{
+	rpc_complete(arg, token, status, body, len);
 }
 
 static void check_answer(int status, const uint8_t *body, size_t len)
@@ -188,14 +221,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_len = (size_t)(data + size - body);
 	parsers(body, body_len, &connect_ok);
 
-	dialed = false;
+	dialed = completed = false;
 	al_wb_init(&w, out_buf, sizeof(out_buf));
 	r = api_handle(&daemon_, line, sp + 1, body, body_len, 1, &status, &w);
 	if (r == API_PENDING) {
 		if (!dialed || !connect_ok || strcmp(line, "POST") != 0)
 			abort();
+		/* The connection goes: the pending request is answered (a failure). */
+		for (size_t i = 0; i < n_dials; i++)
+			(void)daemon_.enc->ec->net_closed(dials[i]);
+		n_dials = 0;
+		if (!completed)
+			abort();
 		return 0;
 	}
+	n_dials = 0;
 	if (!al_wb_ok(&w))
 		abort();
 	check_answer(status, out_buf, w.len);

@@ -1,6 +1,7 @@
 """The control API over RA-TLS: alightd --rpc-listen serves it over TLS 1.3 with a
 certificate carrying a simulated quote of its measurement (SHA-256 of the alightd
-binary); alight-cli --rpc-connect checks that evidence against its policy during the
+binary, announced as "rpc_measurement": the TLS endpoint still terminates in the host,
+while the node answering behind it runs in the enclave image, "measurement"); alight-cli --rpc-connect checks that evidence against its policy during the
 handshake and sends the request (with the daemon's token) only if it passes.
 
 Oracles: the measurement is recomputed from the binary with hashlib; the server's
@@ -61,19 +62,19 @@ def test_needs_the_platform(tmp_path):
 
 def test_measurement_is_the_binary(node):
     with open(BIN / "alightd", "rb") as f:
-        assert node.info["measurement"] == hashlib.sha256(f.read()).hexdigest()
+        assert node.info["rpc_measurement"] == hashlib.sha256(f.read()).hexdigest()
 
 
 def test_pinned_client_connects(node, sim):
-    rc, out = cli(node, sim, "getinfo", pin=node.info["measurement"])
+    rc, out = cli(node, sim, "getinfo", pin=node.info["rpc_measurement"])
     assert rc == 0, out
     assert out["node_id"] == node.node_id
-    rc, out = cli(node, sim, "listpeers", pin=node.info["measurement"])
+    rc, out = cli(node, sim, "listpeers", pin=node.info["rpc_measurement"])
     assert rc == 0 and out["peers"] == []
 
 
 def test_refusals(node, sim):
-    m = node.info["measurement"]
+    m = node.info["rpc_measurement"]
     other = ("0" if m[0] != "0" else "1") + m[1:]
     rc, out = cli(node, sim, "getinfo", pin=other)
     assert rc == 1 and "step policy_measurement" in out["error"]["message"]
@@ -132,7 +133,7 @@ def test_server_certificate(node, sim, tmp_path):
                            os.path.join(sim, "root.pem"), "--allow-simulated")
     assert rc == 1 and out["status"] == "warning" and out["simulated"] and out["bound"]
     assert out["container"] == "x509-tcg-dice-tagged-evidence"
-    assert out["measurement"] == node.info["measurement"]
+    assert out["measurement"] == node.info["rpc_measurement"]
     cert = x509.load_der_x509_certificate(der)
     spki = cert.public_key().public_bytes(serialization.Encoding.DER,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
