@@ -5,7 +5,8 @@
  * and BOLT #1 peer manager and its control API. The host keeps sockets, files and
  * timers. The pieces: main.c (arguments, data directory, seed, start-up, the enclave),
  * peers.c (TCP sockets in and out, relaying socket events and bytes to and from the
- * enclave's ecalls and ocalls), rpc.c (the control socket: HTTP/1.1 over a Unix socket,
+ * enclave's ecalls and ocalls, and the control API's RA-TLS clients, whose TLS ends
+ * inside the enclave), rpc.c (the control socket: HTTP/1.1 over a Unix socket,
  * util/http.h), api.c (relays control requests to the enclave; the wallet's stay
  * here), netparams.c (networks and chain hashes). */
 #ifndef ALIGHTD_H
@@ -18,7 +19,6 @@
 #include "btc/network.h"
 #include "crypto/rng.h"
 #include "crypto/secp.h"
-#include "crypto/tls.h"
 #include "host/enclave_host.h"
 #include "host/loop.h"
 #include "sock.h"
@@ -62,6 +62,7 @@ typedef struct conn {
 	alightd *owner;
 	bool used;
 	bool inbound;
+	bool ctl;        /* a control client over RA-TLS (the enclave's ctl_* ecalls) */
 	bool connecting; /* an outbound connect() still in progress */
 	bool want_read;  /* the enclave takes bytes (net_read_ctl) */
 	bool want_write; /* the socket did not take all the enclave offered */
@@ -80,7 +81,6 @@ typedef struct conn {
 } conn;
 
 struct rpc_client;
-struct rpc_ratls;
 
 struct alightd {
 	const netparams *np;
@@ -111,10 +111,10 @@ struct alightd {
 	al_arena scratch;  /* jansson's memory while one request is parsed */
 	uint64_t started_ms;
 	struct al_wallet_svc *wallet; /* with --esplora only */
-	/* The control API over RA-TLS on TCP (--rpc-listen; rpc.c, ratls.c). */
+	/* The control API over RA-TLS on TCP (--rpc-listen; peers.c relays its ciphertext
+	 * to the TLS server inside the enclave). */
 	int rpc_tls_fd, rpc_tls_slot;
 	char rpc_tls_addr[SOCK_ADDR_STRLEN];
-	struct rpc_ratls *ratls;
 };
 
 /* --- logging (stderr, one line per event, never secrets) ---------------------- */
@@ -124,11 +124,14 @@ __attribute__((format(printf, 1, 2)))
 void logf_(const char *fmt, ...);
 
 /* --- peers.c ----------------------------------------------------------------- */
-/* Bytes of the connection table for n connections. */
+/* Bytes of the connection table for n peer connections (and the control slots). */
 size_t peers_table_size(size_t n);
 /* Set up the table (memory from d->arena). */
 al_err peers_init(alightd *d);
 al_err peers_listen(alightd *d, const sock_addr *a);
+/* Serve the control API over RA-TLS on `a`: TCP clients whose ciphertext goes to the
+ * enclave (after its ctl_setup ecall). */
+al_err peers_listen_ctl(alightd *d, const sock_addr *a);
 /* The network and timer ocalls of the enclave (host/enclave_host.h), answered here. */
 void peers_enclave_net(alightd *d, al_enclave_net *net);
 /* After every ecall: act on what the enclave asked for (closes, read and write
@@ -144,20 +147,6 @@ al_err rpc_init(alightd *d);
  * went away is ignored. */
 void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len);
 void rpc_shutdown(alightd *d);
-/* Serve the control API over RA-TLS on `a` too (after rpc_init and ratls_init). */
-al_err rpc_listen_tls(alightd *d, const sock_addr *a);
-
-/* --- ratls.c: the control API's RA-TLS identity ------------------------------- */
-/* Load the simulated platform from `sim_dir` (NULL: $ALIGHT_SIM_DIR), measure this
- * program, make the TLS key and its quote-carrying certificate. On failure msg says
- * why. */
-al_err ratls_init(alightd *d, const char *sim_dir, char *msg, size_t cap);
-/* The TLS server context (NULL without ratls_init) and the measurement quoted. */
-const al_tls_ctx *ratls_ctx(const alightd *d);
-const uint8_t *ratls_measurement(const alightd *d);
-/* Whether an Authorization field value is "Bearer <DIR/rpc.token>" (constant time). */
-bool ratls_authorized(const alightd *d, const char *authorization);
-void ratls_shutdown(alightd *d);
 
 /* --- api.c: control requests to the enclave (the wallet's stay in the host) ---- */
 /* --- wallet.c ---------------------------------------------------------------- */

@@ -10,12 +10,15 @@
  *           system roots unless a CA file or a public-key pin is given)
  *           [--max-peers N] [--max-pending-handshakes N]
  *           [--rpc-listen HOST:PORT [--sim-dir DIR]]
- *           (the control API over RA-TLS too: TLS 1.3 with a certificate carrying a
- *           quote of this program's measurement from the simulated platform in DIR,
- *           default $ALIGHT_SIM_DIR or the build's sim/; see ratls.c)
+ *           (the control API over RA-TLS too, terminated inside the enclave: TLS 1.3
+ *           with a key made there and a certificate carrying a quote of the image's
+ *           measurement from the simulated platform in DIR, default $ALIGHT_SIM_DIR
+ *           or the build's sim/; clients present DIR/rpc.token as a bearer token,
+ *           checked inside the enclave. The host relays ciphertext only: peers.c)
  *
  * Its first stdout line is JSON: {"node_id":...,"listen":...,"platform":"sim",
- * "measurement":<SHA-256 of the enclave image as loaded>} once it serves (or
+ * "measurement":<SHA-256 of the enclave image as loaded, what RA-TLS clients pin>,
+ * "rpc_listen":... with --rpc-listen} once it serves (or
  * {"error":{"message":...}} and a non-zero exit). It then serves peers on the listen
  * address and the control API on DIR/rpc.sock until SIGTERM or SIGINT (exit 0).
  * Logs go to stderr, one line per event; secrets never do. */
@@ -40,6 +43,7 @@
 #include "host/sim_platform.h"
 #include "jsonw.h"
 #include "ln/peer.h"
+#include "util/hex.h"
 
 #define DEFAULT_MAX_PEERS 256
 /* Counts above this would make the arena absurd; the operator can still choose. */
@@ -339,8 +343,9 @@ static int load_key(alightd *d, const options *o)
 
 static size_t loop_slots(const alightd *d)
 {
-	/* connections, control clients, listener, control listeners, signal pipe */
-	return d->n_conns + RPC_CLIENTS + 4;
+	/* connections, control clients (Unix and RA-TLS), listener, control listeners,
+	 * signal pipe */
+	return d->n_conns + 2 * RPC_CLIENTS + 4;
 }
 
 /* Everything the host side will ever allocate, in one figure (the node's memory is
@@ -430,20 +435,86 @@ static int setup_core(alightd *d, const options *o)
 	return setup_enclave(d, o);
 }
 
-/* The control API over RA-TLS (--rpc-listen). */
+/* DIR/rpc.token (64 hex digits, mode 0600, made on first use): read it, or create it
+ * (O_EXCL) with fresh randomness. Whoever can read the data directory may control the
+ * node, as with the Unix socket. */
+static al_err load_token(alightd *d, char token[AL_ENCLAVE_CTL_TOKEN_LEN], char *msg, size_t cap)
+{
+	char path[PATH_MAX], line[AL_ENCLAVE_CTL_TOKEN_LEN + 2];
+	uint8_t raw[AL_ENCLAVE_CTL_TOKEN_LEN / 2];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/rpc.token", d->datadir) >= (int)sizeof(path)) {
+		snprintf(msg, cap, "data directory path too long");
+		return AL_E_ARG;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		bool ok = al_rng_fill(&d->rng, raw, sizeof(raw)) == AL_OK &&
+		          al_hex_encode(line, sizeof(line), raw, sizeof(raw)) == AL_OK;
+
+		line[AL_ENCLAVE_CTL_TOKEN_LEN] = '\n';
+		ok =
+		    ok &&
+		    write(fd, line, AL_ENCLAVE_CTL_TOKEN_LEN + 1) == AL_ENCLAVE_CTL_TOKEN_LEN + 1 &&
+		    fsync(fd) == 0;
+		close(fd);
+		if (!ok) {
+			unlink(path);
+			snprintf(msg, cap, "cannot write %s", path);
+			return AL_E_HOST_IO;
+		}
+	} else if (errno != EEXIST) {
+		snprintf(msg, cap, "cannot create %s: %s", path, strerror(errno));
+		return AL_E_HOST_IO;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, line, sizeof(line)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n >= AL_ENCLAVE_CTL_TOKEN_LEN)
+		line[AL_ENCLAVE_CTL_TOKEN_LEN] = '\0';
+	bool ok =
+	    n >= AL_ENCLAVE_CTL_TOKEN_LEN && al_hex_decode_exact(raw, sizeof(raw), line) == AL_OK;
+	if (ok)
+		memcpy(token, line, AL_ENCLAVE_CTL_TOKEN_LEN);
+	else
+		snprintf(msg, cap, "%s is not a token (64 hex digits)", path);
+	al_memzero(line, sizeof(line));
+	al_memzero(raw, sizeof(raw));
+	return ok ? AL_OK : AL_E_HOST_IO;
+}
+
+/* The control API over RA-TLS (--rpc-listen): the host loads the quoting platform, the
+ * enclave makes its TLS key and certificate and takes the token (our copy is wiped),
+ * then the listener relays ciphertext to it. */
 static int setup_ratls(alightd *d, const options *o)
 {
 	const char *dir = o->sim_dir != NULL ? o->sim_dir : al_sim_platform_dir(NULL);
-	char msg[256];
+	char msg[PATH_MAX + 128], token[AL_ENCLAVE_CTL_TOKEN_LEN];
+	al_err e;
 
 #ifdef ALIGHT_SIM_DIR
 	if (dir == NULL)
 		dir = ALIGHT_SIM_DIR;
 #endif
-	if (ratls_init(d, dir, msg, sizeof(msg)) != AL_OK)
+	e = al_enclave_host_platform(d->enc, dir);
+	if (e != AL_OK)
+		return fail(1, "--rpc-listen: cannot load the simulated platform %s: %s",
+		            dir ? dir : "(no --sim-dir)", al_err_str(e));
+	if (load_token(d, token, msg, sizeof(msg)) != AL_OK)
 		return fail(1, "--rpc-listen: %s", msg);
-	if (rpc_listen_tls(d, &o->rpc_listen_addr) != AL_OK)
+	e = (al_err)d->enc->ec->ctl_setup(token, sizeof(token));
+	al_memzero(token, sizeof(token));
+	peers_settle(d);
+	if (e != AL_OK)
+		return fail(1, "--rpc-listen: the enclave cannot make its RA-TLS identity: %s",
+		            al_err_str(e));
+	if (peers_listen_ctl(d, &o->rpc_listen_addr) != AL_OK)
 		return fail(1, "cannot listen on %s: %s", o->rpc_listen, strerror(errno));
+	logf_("rpc RA-TLS on %s: TLS terminates inside the enclave (platform sim)",
+	      d->rpc_tls_addr);
 	return 0;
 }
 
@@ -490,8 +561,6 @@ static void announce(const alightd *d)
 	if (d->rpc_tls_addr[0]) {
 		jw_raw(&w, ",\"rpc_listen\":");
 		jw_str(&w, d->rpc_tls_addr);
-		jw_raw(&w, ",\"rpc_measurement\":");
-		jw_hex(&w, ratls_measurement(d), 32);
 	}
 	jw_raw(&w, "}");
 	out[w.len < sizeof(out) ? w.len : sizeof(out) - 1] = '\0';
@@ -503,7 +572,6 @@ static void teardown(alightd *d)
 {
 	peers_shutdown(d);
 	rpc_shutdown(d);
-	ratls_shutdown(d);
 	wallet_close(d);
 	al_enclave_host_close(d->enc);
 	d->enc = NULL;

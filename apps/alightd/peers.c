@@ -1,4 +1,7 @@
-/* Peer connections: TCP sockets in and out, relayed to the node inside the enclave.
+/* Peer connections: TCP sockets in and out, relayed to the node inside the enclave;
+ * and the control API's RA-TLS connections (--rpc-listen), relayed the same way to the
+ * TLS server inside the enclave (the ctl_* ecalls): the host moves their ciphertext
+ * only, the TLS key, the token check and the requests are the enclave's.
  *
  * The peer manager (BOLT #8 handshakes, BOLT #1 messages, pings, timeouts) runs in the
  * enclave (src/enclave/node.c); this file moves socket events and bytes across the
@@ -10,7 +13,8 @@
  * net_dial starts an outbound connect the control API asked for.
  *
  * Every connection lives in a fixed slot of d->conns (max_peers + max_pending, the
- * enclave's connection count), so the host never allocates per connection. Its id for
+ * enclave's connection count, then RPC_CLIENTS control slots), so the host never
+ * allocates per connection. Its id for
  * the enclave is the slot index with a generation counter in the high half, unique
  * among live connections. */
 #define _GNU_SOURCE /* accept4 */
@@ -32,7 +36,13 @@
 
 size_t peers_table_size(size_t n)
 {
-	return n * sizeof(conn);
+	return (n + RPC_CLIENTS) * sizeof(conn);
+}
+
+/* Peer slots, then control slots. */
+static size_t conn_total(const alightd *d)
+{
+	return d->n_conns + RPC_CLIENTS;
 }
 
 static conn *conn_of(alightd *d, al_enc_conn id)
@@ -40,15 +50,15 @@ static conn *conn_of(alightd *d, al_enc_conn id)
 	size_t i = (size_t)(id & 0xffffffffu);
 	conn *c;
 
-	if (i >= d->n_conns)
+	if (i >= conn_total(d))
 		return NULL;
 	c = &d->conns[i];
 	return c->used && c->id == id ? c : NULL;
 }
 
-static conn *conn_alloc(alightd *d, int fd, bool inbound, const char *addr)
+static conn *conn_alloc(alightd *d, int fd, bool inbound, const char *addr, bool ctl)
 {
-	for (size_t i = 0; i < d->n_conns; i++) {
+	for (size_t i = ctl ? d->n_conns : 0; i < (ctl ? conn_total(d) : d->n_conns); i++) {
 		conn *c = &d->conns[i];
 		uint32_t gen;
 
@@ -62,6 +72,7 @@ static conn *conn_alloc(alightd *d, int fd, bool inbound, const char *addr)
 		c->fd = fd;
 		c->slot = -1;
 		c->inbound = inbound;
+		c->ctl = ctl;
 		c->id = ((uint64_t)gen << 32) | i;
 		strncpy(c->addr, addr, sizeof(c->addr) - 1);
 		return c;
@@ -90,6 +101,11 @@ static void conn_finish(alightd *d, conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->slot = c->fd = -1;
+	if (c->ctl) {
+		conn_release(c);
+		(void)ec->ctl_closed(id);
+		return;
+	}
 	if (c->failed && c->sock_errno != 0) {
 		const char *why = strerror(c->sock_errno);
 
@@ -121,7 +137,7 @@ void peers_settle(alightd *d)
 	/* Closing one connection is an ecall, which may ask to close another. */
 	for (int round = 0; again && round < 64; round++) {
 		again = false;
-		for (size_t i = 0; i < d->n_conns; i++) {
+		for (size_t i = 0; i < conn_total(d); i++) {
 			conn *c = &d->conns[i];
 
 			if (c->used && (c->close_req || c->failed)) {
@@ -134,7 +150,7 @@ void peers_settle(alightd *d)
 		if (al_enclave_host_complete(d->enc) > 0)
 			again = true;
 	}
-	for (size_t i = 0; i < d->n_conns; i++) {
+	for (size_t i = 0; i < conn_total(d); i++) {
 		if (d->conns[i].used)
 			set_events(d, &d->conns[i]);
 	}
@@ -155,7 +171,9 @@ static bool offer(alightd *d, conn *c)
 
 	while (c->rlen > 0 && c->want_read && !c->failed && !c->close_req) {
 		size_t used = 0;
-		al_err e = (al_err)d->enc->ec->net_recv(c->id, c->rbuf + c->roff, c->rlen, &used);
+		const al_ecalls *ec = d->enc->ec;
+		al_err e = (al_err)(c->ctl ? ec->ctl_recv : ec->net_recv)(c->id, c->rbuf + c->roff,
+		                                                          c->rlen, &used);
 
 		if (used > c->rlen)
 			used = c->rlen;
@@ -177,7 +195,7 @@ static bool drain(alightd *d, conn *c)
 
 	if (c->used && c->eof_seen && c->rlen == 0 && !c->eof_done && !c->failed && !c->close_req) {
 		c->eof_done = true;
-		(void)d->enc->ec->net_eof(c->id);
+		(void)(c->ctl ? d->enc->ec->ctl_eof : d->enc->ec->net_eof)(c->id);
 		progress = true;
 	}
 	return progress;
@@ -224,7 +242,7 @@ static void on_conn(al_loop *l, void *arg, int slot, unsigned events)
 		read_socket(d, c);
 	if (c->used && !c->failed && !c->connecting && (events & AL_LOOP_WRITE)) {
 		c->want_write = false;
-		(void)d->enc->ec->net_writable(c->id);
+		(void)(c->ctl ? d->enc->ec->ctl_writable : d->enc->ec->net_writable)(c->id);
 	}
 	peers_settle(d);
 }
@@ -320,7 +338,7 @@ static int32_t oc_dial(void *arg, uint32_t node, const char *addr, size_t addrle
 		snprintf(why, whycap, "invalid address %s: port 0", name);
 		return AL_E_ARG;
 	}
-	c = conn_alloc(d, -1, false, name);
+	c = conn_alloc(d, -1, false, name, false);
 	if (c == NULL) {
 		snprintf(why, whycap, "%s", al_err_str(AL_E_HOST_FULL));
 		return AL_E_HOST_FULL;
@@ -388,7 +406,7 @@ static void accept_one(alightd *d, int fd, const struct sockaddr *sa)
 	int one = 1;
 
 	sock_format(addr, sa);
-	c = conn_alloc(d, fd, true, addr);
+	c = conn_alloc(d, fd, true, addr, false);
 	if (c == NULL) {
 		logf_("refused inbound addr=%s reason=\"%s\"", addr, al_err_str(AL_E_HOST_FULL));
 		close(fd);
@@ -436,13 +454,71 @@ static void on_listen(al_loop *l, void *arg, int slot, unsigned events)
 	peers_settle(d);
 }
 
+/* --- the control API's RA-TLS connections ------------------------------------------ */
+
+static void ctl_accept_one(alightd *d, int fd)
+{
+	conn *c = conn_alloc(d, fd, true, "rpc", true);
+	al_err e;
+
+	if (c == NULL) {
+		logf_("rpc refused: %d RA-TLS clients busy", RPC_CLIENTS);
+		close(fd);
+		return;
+	}
+	if (al_loop_add(d->loop, &c->slot, fd, 0, on_conn, c) != AL_OK) {
+		close(fd);
+		conn_release(c);
+		return;
+	}
+	e = (al_err)d->enc->ec->ctl_accept(d->node, c->id);
+	if (e != AL_OK) {
+		logf_("rpc refused: %s", al_err_str(e));
+		al_loop_remove(d->loop, c->slot);
+		close(fd);
+		conn_release(c);
+	}
+}
+
+static void on_ctl_listen(al_loop *l, void *arg, int slot, unsigned events)
+{
+	alightd *d = arg;
+
+	for (int i = 0; i < ACCEPT_BUDGET; i++) {
+		int fd = accept4(d->rpc_tls_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0 && errno == EINTR)
+			continue;
+		if (fd < 0)
+			break;
+		ctl_accept_one(d, fd);
+	}
+	peers_settle(d);
+}
+
+al_err peers_listen_ctl(alightd *d, const sock_addr *a)
+{
+	sock_addr bound;
+
+	d->rpc_tls_fd = sock_listen_tcp(a, &bound);
+	if (d->rpc_tls_fd < 0)
+		return AL_E_HOST_IO;
+	sock_format(d->rpc_tls_addr, (const struct sockaddr *)&bound.ss);
+	if (al_loop_add(d->loop, &d->rpc_tls_slot, d->rpc_tls_fd, AL_LOOP_READ, on_ctl_listen, d) !=
+	    AL_OK) {
+		errno = EMFILE;
+		return AL_E_HOST_IO;
+	}
+	return AL_OK;
+}
+
 al_err peers_init(alightd *d)
 {
 	void *mem;
 
 	AL_TRY(al_arena_alloc(&d->arena, peers_table_size(d->n_conns), _Alignof(conn), &mem));
 	d->conns = mem;
-	for (size_t i = 0; i < d->n_conns; i++) {
+	for (size_t i = 0; i < conn_total(d); i++) {
 		d->conns[i].fd = -1;
 		d->conns[i].slot = -1;
 	}
@@ -471,7 +547,7 @@ al_err peers_listen(alightd *d, const sock_addr *a)
 
 void peers_shutdown(alightd *d)
 {
-	for (size_t i = 0; d->conns != NULL && i < d->n_conns; i++) {
+	for (size_t i = 0; d->conns != NULL && i < conn_total(d); i++) {
 		conn *c = &d->conns[i];
 
 		if (c->used && c->fd >= 0)
@@ -480,6 +556,9 @@ void peers_shutdown(alightd *d)
 	}
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
+	if (d->rpc_tls_fd >= 0)
+		close(d->rpc_tls_fd);
+	d->rpc_tls_fd = -1;
 	if (d->reserve_fd >= 0)
 		close(d->reserve_fd);
 	d->listen_fd = d->reserve_fd = -1;

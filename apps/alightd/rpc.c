@@ -1,11 +1,10 @@
 /* The control socket: HTTP/1.1 over a Unix socket (mode 0600) in the data directory,
- * one request per connection, answered by api.c. With --rpc-listen the same API is
- * also served over RA-TLS on TCP (TLS 1.3, crypto/tls.h, with the certificate of
- * ratls.c): the socket then carries only ciphertext, relayed to and from the engine.
+ * one request per connection, answered by api.c. (With --rpc-listen the node's API is
+ * also served over RA-TLS on TCP, terminated inside the enclave: peers.c relays that
+ * ciphertext; nothing of it passes here.)
  *
  * This file is only the transport: bytes in, util/http.h parsing, bytes out. The
- * handler sees a method, a target and a body, so a later transport (RA-TLS) can sit
- * in front of the same handler. Buffers are fixed (RPC_CLIENTS clients, each with an
+ * handler sees a method, a target and a body. Buffers are fixed (RPC_CLIENTS clients, each with an
  * input and an output buffer from the arena); jansson parses request bodies in a
  * scratch arena that is reset for every request. */
 #define _GNU_SOURCE /* accept4 */
@@ -13,15 +12,10 @@
 #include <jansson.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alightd.h"
-#include "crypto/tls.h"
 #include "util/http.h"
-
-/* Ciphertext staging per RA-TLS client (a TLS record and then some). */
-#define RPC_TLS_BUF 17408
 
 typedef enum rpc_state {
 	RPC_FREE = 0,
@@ -40,13 +34,6 @@ struct rpc_client {
 	size_t out_len, out_off;
 	uint8_t *in;
 	uint8_t *out;
-	/* RA-TLS clients (tls_on): the engine (it must not move: arena storage), and
-	 * the ciphertext being sent, cout[cout_off, cout_len). */
-	al_tls *tls;
-	bool tls_on;
-	bool tls_sent; /* the response is in the engine, close_notify after it */
-	uint8_t *cout;
-	size_t cout_len, cout_off;
 };
 
 /* jansson's allocator: the scratch arena (bump allocation, freed all at once). */
@@ -66,8 +53,7 @@ static void scratch_free(void *p)
 
 size_t rpc_table_size(size_t out_cap)
 {
-	return RPC_CLIENTS * (sizeof(struct rpc_client) + RPC_IN_MAX + out_cap + 64 +
-	                      sizeof(al_tls) + RPC_TLS_BUF + 64);
+	return RPC_CLIENTS * (sizeof(struct rpc_client) + RPC_IN_MAX + out_cap + 64);
 }
 
 static rpc_token token_of(const alightd *d, const struct rpc_client *c)
@@ -81,62 +67,14 @@ static void client_close(struct rpc_client *c)
 		al_loop_remove(c->d->loop, c->slot);
 	if (c->fd >= 0)
 		close(c->fd);
-	if (c->tls_on)
-		al_tls_clear(c->tls);
-	c->tls_on = false;
 	c->fd = -1;
 	c->slot = -1;
 	c->st = RPC_FREE;
 	c->gen++;
 }
 
-/* Send the engine's ciphertext: 1 when all of it is out, 0 when the socket is full
- * (the loop then watches for writability too), -1 when the connection failed. */
-static int tls_flush(struct rpc_client *c)
-{
-	for (;;) {
-		ssize_t n;
-
-		if (c->cout_off == c->cout_len) {
-			c->cout_off = 0;
-			c->cout_len = al_tls_take(c->tls, c->cout, RPC_TLS_BUF);
-			if (c->cout_len == 0)
-				return 1;
-		}
-		n = send(c->fd, c->cout + c->cout_off, c->cout_len - c->cout_off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			al_loop_set_events(c->d->loop, c->slot, AL_LOOP_READ | AL_LOOP_WRITE);
-			return 0;
-		}
-		if (n <= 0)
-			return -1;
-		c->cout_off += (size_t)n;
-	}
-}
-
-/* The response goes into the engine once, close_notify after it, then out. */
-static void tls_write(struct rpc_client *c)
-{
-	if (!c->tls_sent) {
-		c->tls_sent = true;
-		if ((c->out_len && al_tls_write(c->tls, c->out, c->out_len) != AL_OK) ||
-		    al_tls_close(c->tls) != AL_OK) {
-			client_close(c);
-			return;
-		}
-	}
-	if (tls_flush(c) != 0)
-		client_close(c);
-}
-
 static void client_write(struct rpc_client *c)
 {
-	if (c->tls_on) {
-		tls_write(c);
-		return;
-	}
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
@@ -227,69 +165,13 @@ static void client_parse(struct rpc_client *c)
 		    al_err_str(e));
 		return;
 	}
-	if (c->tls_on && !ratls_authorized(c->d, al_http_request_header(&req, "Authorization"))) {
-		respond_error(c, 401,
-		              "missing or wrong RPC token (Authorization: Bearer <rpc.token>)");
-		return;
-	}
 	dispatch(c, &req);
-}
-
-/* The handshake, then request bytes out of the engine. Bytes after the one
- * request (while it is handled) are read and dropped, as on the Unix socket. */
-static void tls_read(struct rpc_client *c)
-{
-	uint8_t buf[RPC_TLS_BUF];
-	ssize_t got = read(c->fd, buf, sizeof(buf));
-	size_t n;
-	al_err e;
-
-	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (got <= 0 || al_tls_feed(c->tls, buf, (size_t)got) != AL_OK) {
-		client_close(c);
-		return;
-	}
-	if (!al_tls_established(c->tls)) {
-		e = al_tls_handshake(c->tls);
-		if (e != AL_OK && e != AL_E_TLS_WANT)
-			logf_("rpc RA-TLS handshake failed: %s (%s)", al_err_str(e),
-			      al_tls_error_detail(c->tls));
-		if (tls_flush(c) < 0 || (e != AL_OK && e != AL_E_TLS_WANT)) {
-			client_close(c);
-			return;
-		}
-		if (e == AL_E_TLS_WANT)
-			return;
-	}
-	for (;;) {
-		uint8_t *dst = c->st == RPC_READ ? c->in + c->in_len : buf;
-		size_t cap = c->st == RPC_READ ? RPC_IN_MAX - c->in_len : sizeof(buf);
-
-		if (cap == 0)
-			break;
-		e = al_tls_read(c->tls, dst, cap, &n);
-		if (e == AL_E_TLS_WANT)
-			break;
-		if (e != AL_OK) {
-			client_close(c);
-			return;
-		}
-		if (c->st == RPC_READ)
-			c->in_len += n;
-	}
-	if (c->st == RPC_READ)
-		client_parse(c);
 }
 
 static void client_read(struct rpc_client *c)
 {
 	ssize_t n;
 
-	if (c->tls_on) {
-		tls_read(c);
-		return;
-	}
 	if (c->st != RPC_READ) {
 		/* Waiting for the handler: watch only for the client going away; bytes
 		 * after its one request are not for us. */
@@ -315,19 +197,6 @@ static void on_client(al_loop *l, void *arg, int slot, unsigned events)
 {
 	struct rpc_client *c = arg;
 
-	/* RA-TLS: handshake bytes that did not fit the socket before. */
-	if (c->tls_on && c->st != RPC_WRITE && (events & AL_LOOP_WRITE)) {
-		int r = tls_flush(c);
-
-		if (r < 0) {
-			client_close(c);
-			return;
-		}
-		if (r == 1)
-			al_loop_set_events(c->d->loop, c->slot, AL_LOOP_READ);
-		if (!(events & (AL_LOOP_READ | AL_LOOP_ERROR)))
-			return;
-	}
 	if (c->st == RPC_WRITE) {
 		client_write(c);
 		return;
@@ -335,8 +204,7 @@ static void on_client(al_loop *l, void *arg, int slot, unsigned events)
 	client_read(c);
 }
 
-/* Accept on `lfd`: Unix control clients, or RA-TLS ones (tls). */
-static void accept_clients(alightd *d, int lfd, bool tls)
+static void accept_clients(alightd *d, int lfd)
 {
 	for (;;) {
 		struct rpc_client *c = NULL;
@@ -356,17 +224,6 @@ static void accept_clients(alightd *d, int lfd, bool tls)
 		c->fd = fd;
 		c->in_len = 0;
 		c->st = RPC_READ;
-		c->tls_sent = false;
-		c->cout_len = c->cout_off = 0;
-		if (tls) {
-			if (al_tls_server_init(c->tls, ratls_ctx(d), (int64_t)time(NULL)) !=
-			    AL_OK) {
-				logf_("rpc RA-TLS: cannot start a connection");
-				client_close(c);
-				continue;
-			}
-			c->tls_on = true;
-		}
 		if (al_loop_add(d->loop, &c->slot, fd, AL_LOOP_READ, on_client, c) != AL_OK)
 			client_close(c);
 	}
@@ -376,14 +233,7 @@ static void on_rpc_listen(al_loop *l, void *arg, int slot, unsigned events)
 {
 	alightd *d = arg;
 
-	accept_clients(d, d->rpc_fd, false);
-}
-
-static void on_rpc_tls_listen(al_loop *l, void *arg, int slot, unsigned events)
-{
-	alightd *d = arg;
-
-	accept_clients(d, d->rpc_tls_fd, true);
+	accept_clients(d, d->rpc_fd);
 }
 
 al_err rpc_init(alightd *d)
@@ -403,10 +253,6 @@ al_err rpc_init(alightd *d)
 		c->in = mem;
 		AL_TRY(al_arena_alloc(&d->arena, d->rpc_out_cap, 16, &mem));
 		c->out = mem;
-		AL_TRY(al_arena_alloc(&d->arena, sizeof(al_tls), _Alignof(al_tls), &mem));
-		c->tls = mem;
-		AL_TRY(al_arena_alloc(&d->arena, RPC_TLS_BUF, 16, &mem));
-		c->cout = mem;
 	}
 	AL_TRY(al_arena_alloc(&d->arena, d->rpc_out_cap, 16, &mem));
 	d->rpc_body = mem;
@@ -419,22 +265,6 @@ al_err rpc_init(alightd *d)
 	if (d->rpc_fd < 0)
 		return AL_E_HOST_IO;
 	if (al_loop_add(d->loop, &d->rpc_slot, d->rpc_fd, AL_LOOP_READ, on_rpc_listen, d) != AL_OK)
-		return AL_E_HOST_FULL;
-	return AL_OK;
-}
-
-al_err rpc_listen_tls(alightd *d, const sock_addr *a)
-{
-	sock_addr bound;
-
-	if (ratls_ctx(d) == NULL)
-		return AL_E_ARG;
-	d->rpc_tls_fd = sock_listen_tcp(a, &bound);
-	if (d->rpc_tls_fd < 0)
-		return AL_E_HOST_IO;
-	sock_format(d->rpc_tls_addr, (const struct sockaddr *)&bound.ss);
-	if (al_loop_add(d->loop, &d->rpc_tls_slot, d->rpc_tls_fd, AL_LOOP_READ, on_rpc_tls_listen,
-	                d) != AL_OK)
 		return AL_E_HOST_FULL;
 	return AL_OK;
 }
@@ -463,7 +293,4 @@ void rpc_shutdown(alightd *d)
 		unlink(d->rpc_path);
 	}
 	d->rpc_fd = -1;
-	if (d->rpc_tls_fd >= 0)
-		close(d->rpc_tls_fd);
-	d->rpc_tls_fd = -1;
 }

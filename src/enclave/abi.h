@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_ENCLAVE_ABI_VERSION 2u
+#define AL_ENCLAVE_ABI_VERSION 3u
 /* The image's only exported symbol. */
 #define AL_ENCLAVE_ENTRY_SYMBOL "alight_enclave_entry"
 /* Default heap handed to the enclave at load (--enclave-heap). */
@@ -94,6 +94,20 @@ typedef struct al_ocalls {
 	 * HTTP status and a JSON body. */
 	void (*api_done)(void *host, uint64_t token, int32_t status, const uint8_t *body,
 	                 size_t len);
+
+	/* ABI v3. A quote of this enclave binding `report_data` (the SGX REPORTDATA, 64
+	 * bytes): at most cap bytes into out, *len set (an SGX DCAP v3 quote). On SGX
+	 * hardware the quoting enclave (QE) is outside this enclave too: the enclave
+	 * makes an EREPORT for the QE, the host carries it there and the quote back, and
+	 * the CPU's report key is what keeps the host from forging it. In platform `sim`
+	 * the host's simulated QE (host/sim_platform.h) writes MRENCLAVE = the loader's
+	 * measurement of this image and signs with keys the host holds: a malicious host
+	 * could quote any measurement and any report data, so sim quoting proves NOTHING
+	 * against the host. It exists to exercise the real byte paths (the DCAP quote
+	 * layout, the RA-TLS certificate, the client's verification). AL_E_HOST_IO when
+	 * the host has no quoting platform, AL_E_BUFSIZE when cap is too small. */
+	int32_t (*quote)(void *host, const uint8_t report_data[64], uint8_t *out, size_t cap,
+	                 size_t *len);
 } al_ocalls;
 
 /* ---- ecalls: implemented by the enclave ----------------------------------------- */
@@ -229,7 +243,36 @@ typedef struct al_ecalls {
 	int32_t (*api)(uint32_t node, uint64_t token, const char *method, size_t mlen,
 	               const char *target, size_t tlen, const uint8_t *body, size_t blen,
 	               uint8_t *out, size_t cap, size_t *outlen, int32_t *status);
+
+	/* ABI v3: the control API over RA-TLS, terminated inside the enclave.
+	 *
+	 * ctl_setup: make the TLS key (here, from OpenSSL's DRBG fed by the random
+	 * ocall) and the self-signed certificate carrying a quote that binds it (the
+	 * quote ocall; enclave/ratls.h), and take the bearer token clients must present
+	 * ("Authorization: Bearer <token>", token = 64 hex digits as DIR/rpc.token holds
+	 * them; the host wipes its copy). Once only: AL_E_ENC_STATE the second time.
+	 *
+	 * Control connections (ids chosen by the host, distinct from the peers'):
+	 * ctl_accept, an inbound TCP connection for `node`'s control API; ctl_recv,
+	 * ciphertext arrived (*consumed as net_recv); ctl_eof, the client ended its
+	 * stream; ctl_writable, the socket drained; ctl_closed, the socket is gone (the
+	 * connection's last call). Ciphertext leaves through net_send, the end through
+	 * net_close, read interest through net_read_ctl: the same ocalls as peers. One
+	 * request per connection (HTTP/1.1, answered with Connection: close), the routes
+	 * of `api`. AL_E_ENC_STATE before ctl_setup, AL_E_ENC_FULL when every control
+	 * slot is busy, AL_E_ENC_UNKNOWN for an id not (or no longer) known. */
+	int32_t (*ctl_setup)(const char *token, size_t len);
+	int32_t (*ctl_accept)(uint32_t node, al_enc_conn conn);
+	int32_t (*ctl_recv)(al_enc_conn conn, const uint8_t *buf, size_t len, size_t *consumed);
+	int32_t (*ctl_eof)(al_enc_conn conn);
+	int32_t (*ctl_writable)(al_enc_conn conn);
+	int32_t (*ctl_closed)(al_enc_conn conn);
 } al_ecalls;
+
+/* Control connections served at once (ctl_accept beyond: AL_E_ENC_FULL). */
+#define AL_ENCLAVE_CTL_MAX 8
+/* The bearer token's length in hex digits. */
+#define AL_ENCLAVE_CTL_TOKEN_LEN 64
 
 /* The entry point's type: NULL when the ocall table's abi or size do not match, or
  * a required ocall is missing. */

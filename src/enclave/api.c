@@ -7,8 +7,9 @@
  *                      answer once init is exchanged (or with the reason it failed)
  *
  * Errors are {"error":{"message":...}} with a 4xx or 5xx status. The host hands in a
- * method, a target and a body (copied here before use) from whichever transport it
- * serves; a connect is answered later through the api_done ocall. */
+ * method, a target and a body (copied here before use) from the Unix socket it serves,
+ * and ctl.c from the RA-TLS connections terminated in here; a connect is answered later
+ * through the api_done ocall (or, for ctl.c's requests, inside: al_enc_ctl_done). */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,11 +327,15 @@ static void done(uint64_t token, int32_t status, json_t *ans)
 {
 	char *s = ans ? json_dumps(ans, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	static const char nomem[] = "{\"error\":{\"message\":\"out of memory\"}}";
-	if (s)
-		al_enc.oc.api_done(al_enc.oc.host, token, status, (const uint8_t *)s, strlen(s));
+	const uint8_t *body = s ? (const uint8_t *)s : (const uint8_t *)nomem;
+	size_t len = s ? strlen(s) : sizeof(nomem) - 1;
+	if (!s)
+		status = 500;
+	/* A request that came over RA-TLS is answered inside; the host's go out. */
+	if (token & AL_ENC_CTL_TOKEN)
+		al_enc_ctl_done(token, status, body, len);
 	else
-		al_enc.oc.api_done(al_enc.oc.host, token, 500, (const uint8_t *)nomem,
-		                   sizeof(nomem) - 1);
+		al_enc.oc.api_done(al_enc.oc.host, token, status, body, len);
 	json_decref(ans);
 	free(s);
 }

@@ -1,6 +1,7 @@
 /* The enclave's entry point and life cycle: the one exported symbol, init (the heap,
  * the libraries routed to it, the secp256k1 context), shutdown, stats and the JSON
- * request API. Nodes and connections are in node.c. */
+ * request API. Nodes and connections are in node.c, the control API in api.c, its
+ * RA-TLS connections in ctl.c. */
 /* RAND_set_rand_method is deprecated in OpenSSL 3 but still consulted first by every
  * RAND_bytes_ex and RAND_priv_bytes_ex; a provider would do the same in far more code. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
@@ -147,6 +148,7 @@ static void ec_shutdown(void)
 	if (!al_enc.inited)
 		return;
 	al_enc_nodes_clear();
+	al_enc_ctl_clear();
 	al_secp_destroy(al_enc.secp);
 	al_sealsim_clear(&al_enc.seal);
 	/* OpenSSL keeps per-thread state in heap memory: release it for this thread
@@ -400,6 +402,32 @@ static int32_t ec_api(uint32_t node, uint64_t token, const char *method, size_t 
 	                        outlen, status));
 }
 
+static int32_t ec_ctl_setup(const char *token, size_t len)
+{
+	return GUARD(al_enc_ctl_setup(token, len));
+}
+static int32_t ec_ctl_accept(uint32_t node, al_enc_conn conn)
+{
+	return GUARD(al_enc_ctl_accept(node, conn));
+}
+static int32_t ec_ctl_recv(al_enc_conn conn, const uint8_t *buf, size_t len, size_t *consumed)
+{
+	*consumed = 0;
+	return GUARD(al_enc_ctl_recv(conn, buf, len, consumed));
+}
+static int32_t ec_ctl_eof(al_enc_conn conn)
+{
+	return GUARD(al_enc_ctl_eof(conn));
+}
+static int32_t ec_ctl_writable(al_enc_conn conn)
+{
+	return GUARD(al_enc_ctl_writable(conn));
+}
+static int32_t ec_ctl_closed(al_enc_conn conn)
+{
+	return GUARD(al_enc_ctl_closed(conn));
+}
+
 static const al_ecalls ecalls = {
     .abi = AL_ENCLAVE_ABI_VERSION,
     .size = sizeof(al_ecalls),
@@ -423,6 +451,12 @@ static const al_ecalls ecalls = {
     .net_accept_from = ec_net_accept_from,
     .net_error = ec_net_error,
     .api = ec_api,
+    .ctl_setup = ec_ctl_setup,
+    .ctl_accept = ec_ctl_accept,
+    .ctl_recv = ec_ctl_recv,
+    .ctl_eof = ec_ctl_eof,
+    .ctl_writable = ec_ctl_writable,
+    .ctl_closed = ec_ctl_closed,
 };
 
 const al_ecalls *alight_enclave_entry(const al_ocalls *ocalls);
@@ -432,7 +466,7 @@ __attribute__((visibility("default"))) const al_ecalls *alight_enclave_entry(con
 	if (!oc || oc->abi != AL_ENCLAVE_ABI_VERSION || oc->size != sizeof(al_ocalls) ||
 	    !oc->net_send || !oc->net_close || !oc->net_read_ctl || !oc->store_get ||
 	    !oc->store_put || !oc->time_now || !oc->timer_arm || !oc->random || !oc->log ||
-	    !oc->net_dial || !oc->api_done)
+	    !oc->net_dial || !oc->api_done || !oc->quote)
 		return NULL;
 	if (al_enc.inited)
 		return al_enc.oc.host == oc->host ? &ecalls : NULL;

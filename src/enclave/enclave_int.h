@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "crypto/secp.h"
+#include "crypto/tls.h"
 #include "enclave/abi.h"
 #include "enclave/heap.h"
+#include "enclave/ratls.h"
 #include "enclave/seal_sim.h"
 #include "ln/features.h"
 #include "ln/peer.h"
@@ -52,6 +54,22 @@ typedef struct al_econn {
 	uint64_t waiter; /* a pending connect request's token, 0 if none */
 } al_econn;
 
+/* A control connection (ctl.c): TLS 1.3 terminated here, one HTTP request. */
+typedef struct al_ectl {
+	bool used;
+	bool closing;  /* net_close asked of the host */
+	bool pending;  /* the api answers later (al_enc_ctl_done) */
+	bool answered; /* the response and close_notify are in the engine */
+	uint32_t node;
+	uint32_t gen;
+	al_enc_conn conn;
+	al_tls tls;  /* must not move: the table is allocated once */
+	uint8_t *in; /* plaintext request so far */
+	size_t in_len;
+	uint8_t *out; /* ciphertext taken from the engine, out[out_off, out_len) unsent */
+	size_t out_off, out_len;
+} al_ectl;
+
 typedef struct al_enclave {
 	bool inited;
 	bool down;
@@ -70,6 +88,12 @@ typedef struct al_enclave {
 	size_t node_arena;
 	uint64_t handshakes;
 	uint64_t messages_in;
+	/* The control API over RA-TLS (ctl.c), after ctl_setup. */
+	al_ectl *ctl; /* AL_ENCLAVE_CTL_MAX */
+	al_ratls_identity ctl_id;
+	al_tls_ctx ctl_ctx;
+	bool ctl_ctx_ready;
+	char ctl_token[AL_ENCLAVE_CTL_TOKEN_LEN];
 } al_enclave;
 
 #define AL_ENC_RXBUF 16384
@@ -114,6 +138,20 @@ int32_t al_enc_api(uint32_t node, uint64_t token, const char *method, size_t mle
 /* A pending connect finished: connected, or failed with a reason. */
 void al_enc_api_connected(const al_econn *c);
 void al_enc_api_failed(const al_econn *c, const char *msg);
+
+/* ctl.c: the control API over RA-TLS. Tokens of its pending requests carry this bit
+ * (the host's api tokens never do): their answers stay inside. */
+#define AL_ENC_CTL_TOKEN ((uint64_t)1 << 63)
+int32_t al_enc_ctl_setup(const char *token, size_t len);
+int32_t al_enc_ctl_accept(uint32_t node, al_enc_conn conn);
+int32_t al_enc_ctl_recv(al_enc_conn conn, const uint8_t *buf, size_t len, size_t *consumed);
+int32_t al_enc_ctl_eof(al_enc_conn conn);
+int32_t al_enc_ctl_writable(al_enc_conn conn);
+int32_t al_enc_ctl_closed(al_enc_conn conn);
+/* A pending request of a control connection is answered (from api.c). */
+void al_enc_ctl_done(uint64_t token, int32_t status, const uint8_t *body, size_t len);
+/* Wipe the identity and the token, end every control connection's TLS (shutdown). */
+void al_enc_ctl_clear(void);
 
 /* One log line assembled from parts (no formatting library in the enclave). */
 typedef struct al_enc_line {

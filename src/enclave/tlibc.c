@@ -229,6 +229,12 @@ int getsockopt(int fd, int level, int name, void *restrict v, socklen_t *restric
 {
 	NOSYS(-1);
 }
+/* libssl's kernel-TLS SSL_sendfile (the enclave's TLS runs over memory BIOs). */
+ssize_t sendfile(int out, int in, off_t *off, size_t n);
+ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	NOSYS(-1);
+}
 int getsockname(int fd, struct sockaddr *restrict a, socklen_t *restrict l)
 {
 	NOSYS(-1);

@@ -6,6 +6,7 @@
  * loads the image, resolves its one entry point and initialises it. From then on it
  * talks to the enclave only through the ecall table (h->ec) and answers its ocalls:
  *   - time (CLOCK_MONOTONIC, wall clock), entropy (getrandom), log lines: here;
+ *   - quotes: here, from the simulated quoting enclave (al_enclave_host_platform);
  *   - storage: here, into a directory (host/store_dir.h) holding sealed blobs only;
  *     completions are queued and delivered by al_enclave_host_complete, never from
  *     inside the ocall (ecalls do not nest);
@@ -68,6 +69,7 @@ struct al_enclave_host {
 	al_enclave_net net;
 	struct al_store_dir *store;
 	struct al_enc_done *done_head, *done_tail;
+	struct al_sim_platform *plat; /* the quoting platform (al_enclave_host_platform) */
 	bool quiet;
 	uint64_t ocalls;
 };
@@ -88,6 +90,12 @@ AL_WARN_UNUSED al_err al_enclave_host_open(al_enclave_host **out,
  * mapped: its static OpenSSL keeps process-wide state (as an SGX enclave lives as long
  * as its process). */
 void al_enclave_host_close(al_enclave_host *h);
+
+/* Load the simulated platform from `dir` (host/sim_platform.h; NULL: $ALIGHT_SIM_DIR)
+ * to answer the enclave's quote ocall: DCAP v3 quotes whose MRENCLAVE is
+ * h->measurement, the loader's measurement of the image. Until this succeeds the
+ * quote ocall fails with AL_E_HOST_IO. Errors as al_sim_platform_load. */
+AL_WARN_UNUSED al_err al_enclave_host_platform(al_enclave_host *h, const char *dir);
 
 /* Deliver queued storage completions (store_done ecalls); returns how many. Call it
  * after every ecall; completions can queue further storage work. */

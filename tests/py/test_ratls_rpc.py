@@ -1,10 +1,11 @@
-"""The control API over RA-TLS: alightd --rpc-listen serves it over TLS 1.3 with a
-certificate carrying a simulated quote of its measurement (SHA-256 of the alightd
-binary, announced as "rpc_measurement": the TLS endpoint still terminates in the host,
-while the node answering behind it runs in the enclave image, "measurement"); alight-cli --rpc-connect checks that evidence against its policy during the
+"""The control API over RA-TLS, terminated inside the enclave: alightd --rpc-listen
+relays ciphertext to the TLS 1.3 server in libalight_enclave.so, whose key was made
+there and whose certificate carries a simulated quote of the image's measurement
+(SHA-256 of the .so as loaded, announced as "measurement"); the bearer token is checked
+inside too. alight-cli --rpc-connect checks that evidence against its policy during the
 handshake and sends the request (with the daemon's token) only if it passes.
 
-Oracles: the measurement is recomputed from the binary with hashlib; the server's
+Oracles: the measurement is recomputed from the image file with hashlib; the server's
 certificate is fetched with Python's ssl module and appraised by alight-audit and by
 an independent check of the DICE claims binding; the node id comes back equal to the
 one alightd announced."""
@@ -60,21 +61,36 @@ def test_needs_the_platform(tmp_path):
     assert rc == 2 and "--rpc-listen" in out["error"]["message"]
 
 
-def test_measurement_is_the_binary(node):
-    with open(BIN / "alightd", "rb") as f:
-        assert node.info["rpc_measurement"] == hashlib.sha256(f.read()).hexdigest()
+def image_measurement():
+    with open(BIN.parent / "lib" / "libalight_enclave.so", "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_measurement_is_the_image(node):
+    # One measurement: the enclave image's, which the TLS endpoint now lives in.
+    assert node.info["measurement"] == image_measurement()
+    assert "rpc_measurement" not in node.info
 
 
 def test_pinned_client_connects(node, sim):
-    rc, out = cli(node, sim, "getinfo", pin=node.info["rpc_measurement"])
+    m = image_measurement()
+    rc, out = cli(node, sim, "getinfo", pin=m)
     assert rc == 0, out
     assert out["node_id"] == node.node_id
-    rc, out = cli(node, sim, "listpeers", pin=node.info["rpc_measurement"])
+    rc, out = cli(node, sim, "listpeers", pin=m)
     assert rc == 0 and out["peers"] == []
 
 
+def test_binary_measurement_refused(node, sim):
+    # The alightd binary no longer holds the TLS key: pinning it is refused.
+    with open(BIN / "alightd", "rb") as f:
+        m = hashlib.sha256(f.read()).hexdigest()
+    rc, out = cli(node, sim, "getinfo", pin=m)
+    assert rc == 1 and "step policy_measurement" in out["error"]["message"]
+
+
 def test_refusals(node, sim):
-    m = node.info["rpc_measurement"]
+    m = image_measurement()
     other = ("0" if m[0] != "0" else "1") + m[1:]
     rc, out = cli(node, sim, "getinfo", pin=other)
     assert rc == 1 and "step policy_measurement" in out["error"]["message"]
@@ -112,7 +128,7 @@ def fetch(node, request=None):
 
 def test_token_required(node):
     _, data = fetch(node, b"GET /v1/getinfo HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert data.startswith(b"HTTP/1.1 401")
+    assert data.startswith(b"HTTP/1.1 401") and b"rpc.token" in data
     token = (node.datadir / "rpc.token").read_text().strip()
     assert oct((node.datadir / "rpc.token").stat().st_mode & 0o777) == "0o600"
     _, data = fetch(node, b"GET /v1/getinfo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
@@ -121,6 +137,29 @@ def test_token_required(node):
     _, data = fetch(node, b"GET /v1/getinfo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                     token.encode() + b"\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 200") and node.node_id.encode() in data
+    body = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    assert body["identity_pubkey"] == node.node_id
+    # Malformed HTTP inside the channel: refused by the enclave's parser.
+    _, data = fetch(node, b"GET /v1/getinfo HTTP/1.1\nHost: x\n\n")
+    assert data.startswith(b"HTTP/1.1 400")
+
+
+def test_connect_answered_later(node):
+    # POST /v1/peers is answered once the dial fails: the pending answer is made and
+    # encrypted inside the enclave, never crossing the boundary in plaintext.
+    token = (node.datadir / "rpc.token").read_text().strip()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: the dial is refused
+        body = json.dumps({"addr": {
+            "pubkey": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+            "host": f"127.0.0.1:{port}"}}).encode()
+        _, data = fetch(node, b"POST /v1/peers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                        token.encode() + b"\r\nContent-Length: " + str(len(body)).encode() +
+                        b"\r\n\r\n" + body)
+    assert data.startswith(b"HTTP/1.1 502"), data
+    msg = json.loads(data.split(b"\r\n\r\n", 1)[1])["error"]["message"]
+    assert "failed" in msg
 
 
 def test_server_certificate(node, sim, tmp_path):
@@ -133,7 +172,7 @@ def test_server_certificate(node, sim, tmp_path):
                            os.path.join(sim, "root.pem"), "--allow-simulated")
     assert rc == 1 and out["status"] == "warning" and out["simulated"] and out["bound"]
     assert out["container"] == "x509-tcg-dice-tagged-evidence"
-    assert out["measurement"] == node.info["rpc_measurement"]
+    assert out["measurement"] == image_measurement() == node.info["measurement"]
     cert = x509.load_der_x509_certificate(der)
     spki = cert.public_key().public_bytes(serialization.Encoding.DER,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
