@@ -257,9 +257,19 @@ class Postgres:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t", "60",
-                  "-o", "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s" %
-                  (self.port, self.dir, "on" if durable else "off"), "start")
+        # free_port() can race with another test binding the same port between our probe
+        # and the server's bind: try a few ports before giving up.
+        for attempt in range(3):
+            try:
+                self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w",
+                          "-t", "60", "-o",
+                          "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s" %
+                          (self.port, self.dir, "on" if durable else "off"), "start")
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
         self.started = True
         self.dbs = 0
 
