@@ -7,8 +7,9 @@
  * peers.c (TCP sockets in and out, relaying socket events and bytes to and from the
  * enclave's ecalls and ocalls, and the control API's RA-TLS clients, whose TLS ends
  * inside the enclave), rpc.c (the control socket: HTTP/1.1 over a Unix socket,
- * util/http.h), api.c (relays control requests to the enclave; the wallet's stay
- * here), netparams.c (networks and chain hashes). */
+ * util/http.h), api.c (relays control requests to the enclave, the on-chain
+ * wallet's too: it runs inside, over the stream and kv ocalls), netparams.c (networks
+ * and chain hashes). */
 #ifndef ALIGHTD_H
 #define ALIGHTD_H
 
@@ -35,8 +36,7 @@
 #define RPC_OUT_PER_PEER 1024
 /* Room for the wallet's largest answer (listfunds). */
 #define RPC_OUT_WALLET (256 * 1024)
-/* jansson's allocations while one request is handled come from this scratch (the
- * wallet's Esplora answers are parsed inside a request). */
+/* jansson's allocations while one request is handled come from this scratch. */
 #define RPC_SCRATCH (8 * 1024 * 1024)
 
 typedef struct netparams {
@@ -110,7 +110,6 @@ struct alightd {
 	uint8_t *rpc_body; /* scratch for rendering a response body */
 	al_arena scratch;  /* jansson's memory while one request is parsed */
 	uint64_t started_ms;
-	struct al_wallet_svc *wallet; /* with --esplora only */
 	/* The control API over RA-TLS on TCP (--rpc-listen; peers.c relays its ciphertext
 	 * to the TLS server inside the enclave). */
 	int rpc_tls_fd, rpc_tls_slot;
@@ -148,16 +147,7 @@ al_err rpc_init(alightd *d);
 void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len);
 void rpc_shutdown(alightd *d);
 
-/* --- api.c: control requests to the enclave (the wallet's stay in the host) ---- */
-/* --- wallet.c ---------------------------------------------------------------- */
-/* Open the on-chain wallet of the seed `words` against `esplora` (NULL: no wallet),
- * trusting a CA file or a pinned public key (both optional) for https. */
-al_err wallet_open(alightd *d, const char *esplora, const char *ca_file, const char *pin_hex,
-                   const char *words);
-void wallet_close(alightd *d);
-/* Answer POST /v1/wallet/<command>; false if target is not a wallet path. */
-bool wallet_route(alightd *d, const char *method, const char *target, const uint8_t *body,
-                  size_t body_len, int *status, al_wb *w);
+/* --- api.c: control requests to the enclave ------------------------------------ */
 
 /* What api_handle decided. */
 typedef enum api_result {

@@ -1,8 +1,8 @@
-/* The control API's requests: the node's (GET /v1/getinfo, GET and POST /v1/peers, see
- * src/enclave/api.c) are relayed to the enclave, which answers them; a connect is
- * answered later through the api_done ocall (peers.c passes it to rpc_complete). The
- * on-chain wallet (/v1/wallet/..., wallet.c) still runs in the host. This file knows no
- * sockets: a request in, a status and a body out. */
+/* The control API's requests: the node's (GET /v1/getinfo, GET and POST /v1/peers) and
+ * the on-chain wallet's (POST /v1/wallet/<command>), see src/enclave/api.c, are relayed
+ * to the enclave, which answers them; a connect is answered later through the api_done
+ * ocall (peers.c passes it to rpc_complete). This file knows no sockets: a request in,
+ * a status and a body out. */
 #include <string.h>
 
 #include "alightd.h"
@@ -23,8 +23,6 @@ api_result api_handle(alightd *d, const char *method, const char *target, const 
 	al_err e;
 
 	*status = 200;
-	if (wallet_route(d, method, target, body, body_len, status, w))
-		return API_DONE;
 	if (d->enc == NULL) {
 		*status = 503;
 		api_error_body(w, "the enclave is not loaded");

@@ -6,8 +6,10 @@
  *           and its fixed heap, default 512M, reserved with MAP_NORESERVE: the node,
  *           its key and its peers run in there; see alightd.h)
  *           [--esplora URL [--esplora-ca PEM | --esplora-pin SPKI_SHA256_HEX]]
- *           (the on-chain wallet, synced from that Esplora server; https trusts the
- *           system roots unless a CA file or a public-key pin is given)
+ *           (the on-chain wallet, inside the enclave, synced from that Esplora server
+ *           over TLS terminated inside; https trusts the system roots unless a CA file
+ *           or a public-key pin is given: the host reads the file and hands the bytes
+ *           in, and keeps the wallet's sealed records in DIR/wallet)
  *           [--max-peers N] [--max-pending-handshakes N]
  *           [--rpc-listen HOST:PORT [--sim-dir DIR]]
  *           (the control API over RA-TLS too, terminated inside the enclave: TLS 1.3
@@ -38,6 +40,8 @@
 #include "alightd.h"
 #include "crypto/mem.h"
 #include "host/enclave_host.h"
+#include "host/httpc.h"
+#include "host/netconn.h"
 #include "host/os_rng.h"
 #include "host/seed.h"
 #include "host/sim_platform.h"
@@ -302,8 +306,44 @@ static void node_params(const alightd *d, const options *o, al_enclave_node_para
 	snprintf(p->listen, sizeof(p->listen), "%s", d->listen_addr);
 }
 
-/* The seed's words go into the enclave once, which derives the node key there; the
- * host's copy is wiped (the wallet, still in the host, takes them first). */
+/* The on-chain wallet inside the enclave (--esplora): its keys come from the seed the
+ * node already took; the host hands in the URL and the trust for https as bytes (the
+ * CA file, else the system roots, and/or a pin). */
+static al_err open_wallet(alightd *d, const options *o)
+{
+	uint8_t pin[AL_TLS_PIN_LEN], *ca = NULL;
+	size_t ca_len = 0, n_pins = 0;
+	al_err e;
+
+	if (o->esplora_pin != NULL) {
+		if (strlen(o->esplora_pin) != 2 * AL_TLS_PIN_LEN ||
+		    al_hex_decode_exact(pin, sizeof(pin), o->esplora_pin) != AL_OK) {
+			logf_("wallet: --esplora-pin wants 64 hex digits (SHA-256 of the SPKI)");
+			return AL_E_ARG;
+		}
+		n_pins = 1;
+	}
+	if (o->esplora_ca != NULL) {
+		if ((ca = al_net_read_file(o->esplora_ca, &ca_len)) == NULL) {
+			logf_("wallet: cannot read --esplora-ca %s", o->esplora_ca);
+			return AL_E_NET_FILE;
+		}
+	} else if (n_pins == 0 && strncmp(o->esplora, "https:", 6) == 0) {
+		ca = al_net_read_file(AL_HTTPC_SYSTEM_CA, &ca_len);
+	}
+	e = (al_err)d->enc->ec->wallet_open(d->node, o->esplora, strlen(o->esplora), ca, ca_len,
+	                                    pin, n_pins);
+	free(ca);
+	peers_settle(d);
+	if (e != AL_OK)
+		logf_("wallet: cannot open (esplora %s): %s", o->esplora, al_err_str(e));
+	else
+		logf_("wallet open esplora=%s (inside the enclave)", o->esplora);
+	return e;
+}
+
+/* The seed's words go into the enclave once, which derives the node key there (and
+ * keeps the seed for the wallet); the host's copy is wiped. */
 static int load_key(alightd *d, const options *o)
 {
 	char words[AL_BIP39_MNEMONIC_BUFLEN], path[PATH_MAX];
@@ -327,12 +367,9 @@ static int load_key(alightd *d, const options *o)
 		e = (al_err)d->enc->ec->node_info(d->node, &ni);
 	if (e == AL_OK)
 		memcpy(d->node_id, ni.node_id, 33);
-	if (e == AL_OK && o->esplora != NULL &&
-	    wallet_open(d, o->esplora, o->esplora_ca, o->esplora_pin, words) != AL_OK) {
-		al_memzero(words, sizeof(words));
-		return fail(1, "cannot open the wallet (esplora %s)", o->esplora);
-	}
 	al_memzero(words, sizeof(words));
+	if (e == AL_OK && o->esplora != NULL && open_wallet(d, o) != AL_OK)
+		return fail(1, "cannot open the wallet (esplora %s)", o->esplora);
 	if (e == AL_E_HOST_IO)
 		return fail(1, "seed file %s: %s", path, strerror(errno));
 	if (e != AL_OK)
@@ -378,7 +415,7 @@ static int make_secp(alightd *d)
 /* Load the enclave: measured, its heap reserved, initialised. */
 static int setup_enclave(alightd *d, const options *o)
 {
-	char state[PATH_MAX];
+	char state[PATH_MAX], kv[PATH_MAX];
 	al_enclave_host_config hc = {0};
 	al_err e;
 
@@ -387,6 +424,11 @@ static int setup_enclave(alightd *d, const options *o)
 	hc.image = o->enclave;
 	hc.heap_size = o->enclave_heap;
 	hc.state = state;
+	if (o->esplora != NULL) {
+		if (snprintf(kv, sizeof(kv), "%s/wallet", o->datadir) >= (int)sizeof(kv))
+			return fail(1, "data directory path too long");
+		hc.kv_dir = kv;
+	}
 	memcpy(hc.chain_hash, d->np->chain_hash, 32);
 	hc.max_nodes = 1;
 	hc.max_conns = (uint32_t)d->n_conns;
@@ -572,7 +614,6 @@ static void teardown(alightd *d)
 {
 	peers_shutdown(d);
 	rpc_shutdown(d);
-	wallet_close(d);
 	al_enclave_host_close(d->enc);
 	d->enc = NULL;
 	if (d->secp != NULL)

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_ENCLAVE_ABI_VERSION 3u
+#define AL_ENCLAVE_ABI_VERSION 4u
 /* The image's only exported symbol. */
 #define AL_ENCLAVE_ENTRY_SYMBOL "alight_enclave_entry"
 /* Default heap handed to the enclave at load (--enclave-heap). */
@@ -45,6 +45,20 @@ typedef uint64_t al_enc_conn;
 
 /* Log levels of the log ocall. */
 enum { AL_ENC_LOG_ERROR = 0, AL_ENC_LOG_WARN = 1, AL_ENC_LOG_INFO = 2, AL_ENC_LOG_DEBUG = 3 };
+
+/* One item of a kv_put_batch (store/kv.h al_kv_bitem): value NULL deletes. */
+typedef struct al_enc_kv_item {
+	uint8_t name[32];
+	const uint8_t *value;
+	uint64_t len;
+	int64_t version;
+} al_enc_kv_item;
+
+/* One object of a kv_list. */
+typedef struct al_enc_kv_entry {
+	uint8_t name[32];
+	int64_t version;
+} al_enc_kv_entry;
 
 /* ---- ocalls: implemented by the host, called by the enclave ---------------------- */
 
@@ -108,6 +122,40 @@ typedef struct al_ocalls {
 	 * the host has no quoting platform, AL_E_BUFSIZE when cap is too small. */
 	int32_t (*quote)(void *host, const uint8_t report_data[64], uint8_t *out, size_t cap,
 	                 size_t *len);
+
+	/* ABI v4: synchronous ocalls for the on-chain wallet, which runs inside (a wallet
+	 * command blocks the host's loop while it runs). They return when done.
+	 *
+	 * Outbound byte streams (the wallet's Esplora client). The host sees ciphertext
+	 * only: for https the TLS session (its keys, the certificate checks against the CA
+	 * bytes or pins handed to wallet_open) terminates inside the enclave. stream_open
+	 * connects to host:port (host not NUL-terminated) within timeout_ms and names the
+	 * stream (*stream); stream_send sends all len bytes; stream_recv waits at most
+	 * timeout_ms for 1..cap bytes (*n; 0 with AL_OK is end of stream); stream_close
+	 * ends it. Errors are AL_E_NET_* (resolve, connect, timeout, I/O), AL_E_ARG for
+	 * an unknown stream, AL_E_ENC_FULL when the host has no free stream slot. */
+	int32_t (*stream_open)(void *host, const char *hostname, size_t len, uint16_t port,
+	                       uint32_t timeout_ms, uint64_t *stream);
+	int32_t (*stream_send)(void *host, uint64_t stream, const uint8_t *buf, size_t len);
+	int32_t (*stream_recv)(void *host, uint64_t stream, uint8_t *buf, size_t cap, size_t *n,
+	                       uint32_t timeout_ms);
+	void (*stream_close)(void *host, uint64_t stream);
+
+	/* The wallet's key-value backend, mirroring store/kv.h's al_kv_backend (same
+	 * results and semantics), served by the host from a directory store (DIR/wallet).
+	 * The host sees opaque 32-byte names and records sealed inside by al_kv only:
+	 * ciphertext, never a key or a value in the clear. kv_list writes up to cap
+	 * entries (a name then a version, al_enc_kv_entry) and *count how many there are
+	 * (AL_E_BUFSIZE when more than cap). */
+	int32_t (*kv_get)(void *host, const uint8_t name[32], uint8_t *buf, size_t cap, size_t *len,
+	                  int64_t *version);
+	int32_t (*kv_put_batch)(void *host, const struct al_enc_kv_item *items, size_t n,
+	                        int64_t global_version);
+	int32_t (*kv_del)(void *host, const uint8_t name[32], int64_t version);
+	int32_t (*kv_list)(void *host, const uint8_t *prefix, size_t prefixlen,
+	                   struct al_enc_kv_entry *out, size_t cap, size_t *count,
+	                   int64_t *global_version);
+	int32_t (*kv_global_version)(void *host, int64_t *out);
 } al_ocalls;
 
 /* ---- ecalls: implemented by the enclave ----------------------------------------- */
@@ -267,6 +315,19 @@ typedef struct al_ecalls {
 	int32_t (*ctl_eof)(al_enc_conn conn);
 	int32_t (*ctl_writable)(al_enc_conn conn);
 	int32_t (*ctl_closed)(al_enc_conn conn);
+
+	/* ABI v4: the on-chain wallet of `node`, inside the enclave. Its keys derive from
+	 * the seed node_seed was given (not handed in again; the enclave keeps that seed
+	 * only until this call, or until the node is unloaded). It syncs from the Esplora
+	 * API root `url` (http or https, not NUL-terminated) through the stream ocalls
+	 * and persists through the kv ocalls. For https, trust is ca_pem (PEM bytes, the
+	 * host reads --esplora-ca's file or the system roots) and/or n_pins SHA-256 pins
+	 * of the server's SubjectPublicKeyInfo (32 bytes each). The wallet answers the
+	 * control API's POST /v1/wallet/<command> (api and the RA-TLS connections).
+	 * AL_E_ENC_STATE for a node without a seed or with a wallet already, AL_E_ARG for
+	 * another network than regtest, AL_E_HTTP_URL*, AL_E_STORE_* (its state). */
+	int32_t (*wallet_open)(uint32_t node, const char *url, size_t urllen, const uint8_t *ca_pem,
+	                       size_t ca_len, const uint8_t *pins, size_t n_pins);
 } al_ecalls;
 
 /* Control connections served at once (ctl_accept beyond: AL_E_ENC_FULL). */

@@ -5,6 +5,7 @@
  *                      features (hex), feature_names}]}
  *   POST /v1/peers     {"addr":{"pubkey":"<hex>","host":"<host>:<port>"}}: connect and
  *                      answer once init is exchanged (or with the reason it failed)
+ *   POST /v1/wallet/<command>  the on-chain wallet (wallet_enc.c)
  *
  * Errors are {"error":{"message":...}} with a 4xx or 5xx status. The host hands in a
  * method, a target and a body (copied here before use) from the Unix socket it serves,
@@ -252,6 +253,9 @@ static json_t *route(uint32_t node, uint64_t token, const char *method, const ch
 		*status = 503;
 		return error_json("the node is not ready");
 	}
+	json_t *w = al_enc_wallet_route(n, method, target, body, blen, status);
+	if (w)
+		return w;
 	if (info && get)
 		return getinfo(node, n);
 	if (peers && get)

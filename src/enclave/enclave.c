@@ -428,6 +428,15 @@ static int32_t ec_ctl_closed(al_enc_conn conn)
 	return GUARD(al_enc_ctl_closed(conn));
 }
 
+static int32_t ec_wallet_open(uint32_t node, const char *url, size_t urllen, const uint8_t *ca_pem,
+                              size_t ca_len, const uint8_t *pins, size_t n_pins)
+{
+	int32_t e = GUARD(al_enc_wallet_open(node, url, urllen, ca_pem, ca_len, pins, n_pins));
+	if (al_enc.inited)
+		al_enc_pump();
+	return e;
+}
+
 static const al_ecalls ecalls = {
     .abi = AL_ENCLAVE_ABI_VERSION,
     .size = sizeof(al_ecalls),
@@ -457,6 +466,7 @@ static const al_ecalls ecalls = {
     .ctl_eof = ec_ctl_eof,
     .ctl_writable = ec_ctl_writable,
     .ctl_closed = ec_ctl_closed,
+    .wallet_open = ec_wallet_open,
 };
 
 const al_ecalls *alight_enclave_entry(const al_ocalls *ocalls);
@@ -466,7 +476,9 @@ __attribute__((visibility("default"))) const al_ecalls *alight_enclave_entry(con
 	if (!oc || oc->abi != AL_ENCLAVE_ABI_VERSION || oc->size != sizeof(al_ocalls) ||
 	    !oc->net_send || !oc->net_close || !oc->net_read_ctl || !oc->store_get ||
 	    !oc->store_put || !oc->time_now || !oc->timer_arm || !oc->random || !oc->log ||
-	    !oc->net_dial || !oc->api_done || !oc->quote)
+	    !oc->net_dial || !oc->api_done || !oc->quote || !oc->stream_open || !oc->stream_send ||
+	    !oc->stream_recv || !oc->stream_close || !oc->kv_get || !oc->kv_put_batch ||
+	    !oc->kv_del || !oc->kv_list || !oc->kv_global_version)
 		return NULL;
 	if (al_enc.inited)
 		return al_enc.oc.host == oc->host ? &ecalls : NULL;

@@ -36,6 +36,13 @@ typedef struct al_enode {
 	al_enclave_node_params params;
 	al_features features;
 	uint64_t started_ms;
+	/* The on-chain wallet (wallet_enc.c): the BIP 39 seed from node_seed, kept until
+	 * wallet_open takes it; then the wallet and the trust it syncs with. */
+	bool has_seed;
+	uint8_t wallet_seed[64];
+	struct al_wallet_svc *wallet;
+	uint8_t *wallet_ca;
+	uint8_t (*wallet_pins)[32];
 } al_enode;
 
 typedef struct al_econn {
@@ -130,6 +137,16 @@ int32_t al_enc_net_error(al_enc_conn conn, const char *why, size_t len);
 al_err al_enc_net_dialed(uint32_t node, al_enc_conn conn, const uint8_t their_id[33],
                          const char *addr, uint64_t waiter);
 al_enode *al_enc_node_at(uint32_t i);
+
+/* --- wallet_enc.c: the on-chain wallet of a node --------------------------------- */
+int32_t al_enc_wallet_open(uint32_t node, const char *url, size_t urllen, const uint8_t *ca_pem,
+                           size_t ca_len, const uint8_t *pins, size_t n_pins);
+/* Close a node's wallet and wipe its seed (node_release). */
+void al_enc_wallet_release(al_enode *n);
+/* POST /v1/wallet/<command> of `node`: NULL if target is not a wallet path, else the
+ * answer with *status. The body was copied by the caller. */
+struct json_t *al_enc_wallet_route(al_enode *n, const char *method, const char *target,
+                                   const uint8_t *body, size_t blen, int32_t *status);
 
 /* api.c: the control API. */
 int32_t al_enc_api(uint32_t node, uint64_t token, const char *method, size_t mlen,

@@ -113,6 +113,7 @@ static void key_name(uint8_t name[32], uint32_t i)
 
 static void node_release(al_enode *n)
 {
+	al_enc_wallet_release(n);
 	if (n->mgr)
 		al_peer_mgr_clear(n->mgr);
 	al_privkey_clear(&n->key);
@@ -200,23 +201,26 @@ static bool params_ok(const al_enclave_node_params *p)
 }
 
 /* LND's node key: m/1017'/coin'/6'/0/0 of the BIP 39 seed (empty passphrase). */
-static al_err seed_key(al_privkey *key, const char *words, size_t len, uint32_t coin)
+/* The BIP 39 seed stays in `seed` for the on-chain wallet (wallet_open), which takes
+ * it from there: the words cross the boundary once. */
+static al_err seed_key(al_privkey *key, uint8_t seed[AL_BIP39_SEED_LEN], const char *words,
+                       size_t len, uint32_t coin)
 {
 	const uint32_t path[] = {1017 | AL_BIP32_HARDENED, coin | AL_BIP32_HARDENED,
 	                         6 | AL_BIP32_HARDENED, 0, 0};
-	uint8_t seed[AL_BIP39_SEED_LEN];
 	al_xkey master, child;
 	memset(&master, 0, sizeof(master));
 	memset(&child, 0, sizeof(child));
 	al_err e = al_bip39_to_seed(seed, words, len, "", 0);
 	if (e == AL_OK)
-		e = al_bip32_master(al_enc.secp, &master, seed, sizeof(seed));
+		e = al_bip32_master(al_enc.secp, &master, seed, AL_BIP39_SEED_LEN);
 	if (e == AL_OK)
 		e = al_bip32_derive(al_enc.secp, &child, &master, path,
 		                    sizeof(path) / sizeof(path[0]));
 	if (e == AL_OK)
 		*key = child.priv;
-	al_memzero(seed, sizeof(seed));
+	else
+		al_memzero(seed, AL_BIP39_SEED_LEN);
 	al_xkey_clear(&master);
 	al_xkey_clear(&child);
 	return e;
@@ -246,7 +250,8 @@ int32_t al_enc_node_seed(const al_enclave_node_params *params, const char *words
 	e = al_heap_alloc(al_enc.heap, len, (void **)&copy);
 	if (e == AL_OK) {
 		memcpy(copy, words, len);
-		e = seed_key(&n->key, copy, len, p.coin);
+		e = seed_key(&n->key, n->wallet_seed, copy, len, p.coin);
+		n->has_seed = e == AL_OK;
 		al_memzero(copy, len);
 		al_heap_free(al_enc.heap, copy);
 	}

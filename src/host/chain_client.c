@@ -1,7 +1,6 @@
 /* Chain sync over HTTP (see chain_client.h). */
 #include "host/chain_client.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,9 +14,10 @@ struct al_chain_client {
 	uint64_t requests, bytes;
 };
 
-al_err al_chain_client_new(al_chain_client **out, const char *url, const al_httpc_config *cfg)
+/* t NULL: a socket (host only). */
+static al_err client_new(al_chain_client **out, const char *url, const al_httpc_config *cfg,
+                         const al_httpc_transport *t)
 {
-	al_httpc_config def = {0};
 	al_chain_client *c;
 	size_t n = strlen(url);
 	al_url u;
@@ -33,13 +33,31 @@ al_err al_chain_client_new(al_chain_client **out, const char *url, const al_http
 		return AL_E_NOMEM;
 	memcpy(c->base, url, n);
 	c->base[n] = 0;
-	e = al_httpc_new(&c->http, cfg ? cfg : &def);
+#ifndef ALIGHT_ENCLAVE
+	if (!t)
+		e = al_httpc_new(&c->http, cfg);
+	else
+#endif
+		e = al_httpc_new_over(&c->http, cfg, t);
 	if (e != AL_OK) {
 		free(c);
 		return e;
 	}
 	*out = c;
 	return AL_OK;
+}
+
+#ifndef ALIGHT_ENCLAVE
+al_err al_chain_client_new(al_chain_client **out, const char *url, const al_httpc_config *cfg)
+{
+	return client_new(out, url, cfg, NULL);
+}
+#endif
+
+al_err al_chain_client_new_over(al_chain_client **out, const char *url, const al_httpc_config *cfg,
+                                const al_httpc_transport *t)
+{
+	return t ? client_new(out, url, cfg, t) : AL_E_ARG;
 }
 
 void al_chain_client_free(al_chain_client *c)
@@ -50,9 +68,16 @@ void al_chain_client_free(al_chain_client *c)
 	free(c);
 }
 
+/* base + path; both are bounded (base by al_chain_client_new, the path by
+ * AL_ESPLORA_PATH_MAX) and url has room for both. */
 static void url_of(const al_chain_client *c, char *url, size_t cap, const char *path)
 {
-	snprintf(url, cap, "%s%s", c->base, path);
+	size_t b = strlen(c->base), p = strlen(path);
+	if (b + p >= cap)
+		p = b = 0;
+	memcpy(url, c->base, b);
+	memcpy(url + b, path, p);
+	url[b + p] = 0;
 }
 
 al_err al_chain_client_sync(al_chain_client *c, al_sync *s)
@@ -149,8 +174,11 @@ al_err al_chain_client_broadcast(al_chain_client *c, const uint8_t *raw, size_t 
 	c->requests++;
 	c->bytes += res.body_len;
 	if (res.status != 200) {
-		if (cap)
-			snprintf(msg, cap, "%.*s", (int)res.body_len, (const char *)res.body);
+		if (cap) {
+			size_t n = res.body_len < cap - 1 ? res.body_len : cap - 1;
+			memcpy(msg, res.body, n);
+			msg[n] = 0;
+		}
 		e = AL_E_ESPLORA_STATUS;
 	} else {
 		e = al_esplora_parse_hash(got, res.body, res.body_len);

@@ -1,6 +1,7 @@
 /* Chain sync over HTTP: runs chain/sync.h steps against an Esplora server with the
  * blocking client (host/httpc.h, plain HTTP or TLS with CA roots or pins), fetches fee
- * estimates and broadcasts transactions.
+ * estimates and broadcasts transactions. Compiled into the host (over a socket) and
+ * into the enclave image (the wallet's, over the stream ocalls): it does no I/O itself.
  *
  * The server is untrusted: everything it answers goes through the sync's checks; this
  * file only moves bytes. Byte counts include response bodies only. */
@@ -18,10 +19,14 @@
 typedef struct al_chain_client al_chain_client;
 
 /* `url` is the API root, e.g. "https://blockstream.info/api" or "http://127.0.0.1:3002"
- * (a trailing slash is ignored). cfg may be NULL (system roots). Errors: AL_E_HTTP_URL,
- * AL_E_HTTP_URL_SCHEME, al_httpc_new's. */
+ * (a trailing slash is ignored), over a socket (host only). cfg may be NULL (system
+ * roots). Errors: AL_E_HTTP_URL, AL_E_HTTP_URL_SCHEME, al_httpc_new's. */
 AL_WARN_UNUSED al_err al_chain_client_new(al_chain_client **out, const char *url,
                                           const al_httpc_config *cfg);
+/* The same over the transport t (al_httpc_new_over: cfg names no file). */
+AL_WARN_UNUSED al_err al_chain_client_new_over(al_chain_client **out, const char *url,
+                                               const al_httpc_config *cfg,
+                                               const al_httpc_transport *t);
 void al_chain_client_free(al_chain_client *c);
 
 /* One sync step, to its end: AL_OK when it committed, else the first error (network,

@@ -16,6 +16,7 @@
 #include "crypto/hash.h"
 #include "crypto/mem.h"
 #include "crypto/rng.h"
+#include "host/netconn.h"
 #include "host/os_rng.h"
 #include "host/sim_platform.h"
 #include "host/store_dir.h"
@@ -178,6 +179,152 @@ static void oc_api_done(void *host, uint64_t token, int32_t status, const uint8_
 		h->net.api_done(h->net.arg, token, status, body, len);
 }
 
+/* --- ABI v4: the wallet's streams and key-value store (synchronous) ------------------ */
+
+#define NSTREAMS (sizeof(((al_enclave_host *)0)->streams) / sizeof(struct al_conn *))
+
+static struct al_conn *stream_at(al_enclave_host *h, uint64_t s)
+{
+	return s >= 1 && s <= NSTREAMS ? h->streams[s - 1] : NULL;
+}
+
+static int32_t oc_stream_open(void *host, const char *name, size_t len, uint16_t port,
+                              uint32_t timeout_ms, uint64_t *stream)
+{
+	al_enclave_host *h = host;
+	char hostname[AL_NET_ADDR_MAX];
+	size_t i;
+	int fd;
+	h->ocalls++;
+	*stream = 0;
+	if (len == 0 || len >= sizeof(hostname) || memchr(name, 0, len))
+		return AL_E_ARG;
+	memcpy(hostname, name, len);
+	hostname[len] = 0;
+	for (i = 0; i < NSTREAMS && h->streams[i]; i++)
+		;
+	if (i == NSTREAMS)
+		return AL_E_ENC_FULL;
+	struct al_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return AL_E_HOST_IO;
+	al_err e = al_net_connect(&fd, hostname, port, timeout_ms);
+	if (e != AL_OK) {
+		free(c);
+		return e;
+	}
+	al_conn_init(c, fd, timeout_ms);
+	h->streams[i] = c;
+	*stream = i + 1;
+	return AL_OK;
+}
+
+static int32_t oc_stream_send(void *host, uint64_t stream, const uint8_t *buf, size_t len)
+{
+	al_enclave_host *h = host;
+	struct al_conn *c = stream_at(h, stream);
+	h->ocalls++;
+	return c ? al_conn_write(c, buf, len) : AL_E_ARG;
+}
+
+static int32_t oc_stream_recv(void *host, uint64_t stream, uint8_t *buf, size_t cap, size_t *n,
+                              uint32_t timeout_ms)
+{
+	al_enclave_host *h = host;
+	struct al_conn *c = stream_at(h, stream);
+	h->ocalls++;
+	*n = 0;
+	if (!c)
+		return AL_E_ARG;
+	al_err e = al_conn_read(c, buf, cap, n, timeout_ms);
+	return e == AL_E_NET_CLOSED ? AL_OK : e; /* *n == 0: end of stream */
+}
+
+static void oc_stream_close(void *host, uint64_t stream)
+{
+	al_enclave_host *h = host;
+	struct al_conn *c = stream_at(h, stream);
+	h->ocalls++;
+	if (!c)
+		return;
+	al_conn_close(c);
+	free(c);
+	h->streams[stream - 1] = NULL;
+}
+
+static int32_t oc_kv_get(void *host, const uint8_t name[32], uint8_t *buf, size_t cap, size_t *len,
+                         int64_t *version)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	return h->kv ? al_store_dir_backend.get(h->kv, name, buf, cap, len, version)
+	             : AL_E_STORE_BACKEND;
+}
+
+static int32_t oc_kv_put_batch(void *host, const al_enc_kv_item *items, size_t n,
+                               int64_t global_version)
+{
+	al_enclave_host *h = host;
+	al_kv_bitem it[AL_KV_BATCH_MAX + 1];
+	h->ocalls++;
+	if (!h->kv)
+		return AL_E_STORE_BACKEND;
+	if (n > sizeof(it) / sizeof(it[0]))
+		return AL_E_ARG;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(it[i].name, items[i].name, sizeof(it[i].name));
+		it[i].value = items[i].value;
+		it[i].len = (size_t)items[i].len;
+		it[i].version = items[i].version;
+	}
+	return al_store_dir_backend.put_batch(h->kv, it, n, global_version);
+}
+
+static int32_t oc_kv_del(void *host, const uint8_t name[32], int64_t version)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	return h->kv ? al_store_dir_backend.del(h->kv, name, version) : AL_E_STORE_BACKEND;
+}
+
+typedef struct kv_listing {
+	al_enc_kv_entry *out;
+	size_t cap, count;
+} kv_listing;
+
+static al_err kv_list_one(void *arg, const uint8_t name[AL_KV_NAME_LEN], int64_t version)
+{
+	kv_listing *l = arg;
+	if (l->count < l->cap) {
+		memcpy(l->out[l->count].name, name, AL_KV_NAME_LEN);
+		l->out[l->count].version = version;
+	}
+	l->count++;
+	return AL_OK;
+}
+
+static int32_t oc_kv_list(void *host, const uint8_t *prefix, size_t prefixlen, al_enc_kv_entry *out,
+                          size_t cap, size_t *count, int64_t *global_version)
+{
+	al_enclave_host *h = host;
+	kv_listing l = {out, cap, 0};
+	h->ocalls++;
+	*count = 0;
+	if (!h->kv)
+		return AL_E_STORE_BACKEND;
+	al_err e =
+	    al_store_dir_backend.list(h->kv, prefix, prefixlen, kv_list_one, &l, global_version);
+	*count = l.count;
+	return e == AL_OK && l.count > cap ? AL_E_BUFSIZE : e;
+}
+
+static int32_t oc_kv_global_version(void *host, int64_t *out)
+{
+	al_enclave_host *h = host;
+	h->ocalls++;
+	return h->kv ? al_store_dir_backend.global_version(h->kv, out) : AL_E_STORE_BACKEND;
+}
+
 /* In SGX the quoting enclave is outside the enclave too: the enclave's EREPORT goes
  * to it through the host and the quote comes back the same way. Here the simulated QE
  * quotes whatever it is asked to, with MRENCLAVE = our measurement of the image: see
@@ -319,6 +466,15 @@ static void ocall_table(al_enclave_host *h)
 	    .net_dial = oc_net_dial,
 	    .api_done = oc_api_done,
 	    .quote = oc_quote,
+	    .stream_open = oc_stream_open,
+	    .stream_send = oc_stream_send,
+	    .stream_recv = oc_stream_recv,
+	    .stream_close = oc_stream_close,
+	    .kv_get = oc_kv_get,
+	    .kv_put_batch = oc_kv_put_batch,
+	    .kv_del = oc_kv_del,
+	    .kv_list = oc_kv_list,
+	    .kv_global_version = oc_kv_global_version,
 	};
 }
 
@@ -380,6 +536,10 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 		e = AL_E_HOST_IO;
 	if (e == AL_OK && cfg->state)
 		e = al_store_dir_open(&h->store, cfg->state);
+	if (e == AL_OK && cfg->kv_dir && (mkdir(cfg->kv_dir, 0700) != 0 && errno != EEXIST))
+		e = AL_E_HOST_IO;
+	if (e == AL_OK && cfg->kv_dir)
+		e = al_store_dir_open(&h->kv, cfg->kv_dir);
 	if (e == AL_OK)
 		e = enter(h, cfg);
 	if (e == AL_OK)
@@ -389,6 +549,8 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 			munmap(h->heap, h->heap_size);
 		if (h->store)
 			al_store_dir_close(h->store);
+		if (h->kv)
+			al_store_dir_close(h->kv);
 		free(h);
 		return e;
 	}
@@ -424,6 +586,14 @@ void al_enclave_host_close(al_enclave_host *h)
 	munmap(h->heap, h->heap_size);
 	if (h->store)
 		al_store_dir_close(h->store);
+	if (h->kv)
+		al_store_dir_close(h->kv);
+	for (size_t i = 0; i < NSTREAMS; i++) {
+		if (h->streams[i]) {
+			al_conn_close(h->streams[i]);
+			free(h->streams[i]);
+		}
+	}
 	if (h->plat) {
 		al_sim_platform_free(h->plat);
 		free(h->plat);

@@ -11,7 +11,11 @@
  *     completions are queued and delivered by al_enclave_host_complete, never from
  *     inside the ocall (ecalls do not nest);
  *   - network and the timer: the application's (al_enclave_net), since it owns the
- *     sockets and the event loop.
+ *     sockets and the event loop;
+ *   - the wallet's outbound streams (ABI v4): here, blocking TCP sockets
+ *     (host/netconn.h) carrying what the enclave sends, ciphertext for https;
+ *   - the wallet's key-value backend (ABI v4): here, a second directory store
+ *     (kv_dir) holding opaque names and records sealed inside.
  * The platform secret of the simulation (what a CPU's fused seal key is on hardware)
  * is kept in a file beside the storage, created on first use. */
 #ifndef ALIGHT_HOST_ENCLAVE_HOST_H
@@ -45,6 +49,9 @@ typedef struct al_enclave_host_config {
 	size_t heap_size;  /* 0: AL_ENCLAVE_HEAP_DEFAULT (512 MiB) */
 	const char *state; /* directory for sealed blobs and the platform secret; NULL: none
 	                      (storage ocalls then fail with AL_E_STORE_BACKEND) */
+	/* The wallet's key-value store (DIR/wallet), created if needed; NULL: none (the
+	 * kv ocalls then fail with AL_E_STORE_BACKEND). */
+	const char *kv_dir;
 	/* The simulated platform secret; NULL: read from (or created in) <state>. */
 	const uint8_t *platform_secret;
 	uint8_t chain_hash[32];
@@ -68,6 +75,8 @@ struct al_enclave_host {
 	al_ocalls oc;
 	al_enclave_net net;
 	struct al_store_dir *store;
+	struct al_store_dir *kv;    /* kv_dir */
+	struct al_conn *streams[4]; /* the stream ocalls' sockets */
 	struct al_enc_done *done_head, *done_tail;
 	struct al_sim_platform *plat; /* the quoting platform (al_enclave_host_platform) */
 	bool quiet;

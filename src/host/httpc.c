@@ -1,32 +1,54 @@
-/* Blocking HTTP/1.1 client over the core codec and TLS engine (host/httpc.h). */
+/* Blocking HTTP/1.1 client over the core codec and TLS engine (host/httpc.h). Inside
+ * the enclave image (ALIGHT_ENCLAVE) only the transport-independent part is compiled. */
 #include "host/httpc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "crypto/mem.h"
+
+#ifndef ALIGHT_ENCLAVE
 #include <time.h>
 
 #include "host/netconn.h"
+#endif
 
 struct al_httpc {
 	al_httpc_config cfg;
 	al_http_limits lim;
+	al_httpc_transport tp;
 	uint8_t *ca_pem; /* from ca_file / the system bundle */
 	size_t ca_len;
 	uint8_t *cert_pem, *key_pem;
 	size_t cert_len, key_len;
 	al_tls_ctx tls;
 	bool tls_ready;
-	al_conn conn;
+	uint64_t stream;
 	bool connected;
 	bool https;
+	bool use_tls;
+	al_tls conn_tls; /* when use_tls; must not move (see crypto/tls.h) */
 	char host[AL_URL_MAX_HOST + 1];
 	uint16_t port;
 	const char *detail;
 	char detail_buf[160];
+	uint8_t scratch[16384]; /* ciphertext staging */
+#ifndef ALIGHT_ENCLAVE
+	al_conn sock; /* the socket transport's one connection */
+#endif
 };
 
-al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
+static void set_detail(al_httpc *c, const char *d)
+{
+	size_t n = strlen(d);
+	if (n >= sizeof(c->detail_buf))
+		n = sizeof(c->detail_buf) - 1;
+	memcpy(c->detail_buf, d, n);
+	c->detail_buf[n] = 0;
+	c->detail = c->detail_buf;
+}
+
+al_err al_httpc_new_over(al_httpc **out, const al_httpc_config *cfg, const al_httpc_transport *t)
 {
 	static const al_httpc_config none = {0};
 	al_httpc *c = calloc(1, sizeof(*c));
@@ -35,7 +57,7 @@ al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
 	if (!c)
 		return AL_E_NOMEM;
 	c->cfg = cfg ? *cfg : none;
-	c->conn.fd = -1;
+	c->tp = *t;
 	c->detail = "";
 	if (!c->cfg.connect_timeout_ms)
 		c->cfg.connect_timeout_ms = 10000;
@@ -43,31 +65,154 @@ al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
 		c->cfg.io_timeout_ms = 30000;
 	c->lim.max_head = c->cfg.max_head ? c->cfg.max_head : AL_HTTP_DEFAULT_MAX_HEAD;
 	c->lim.max_body = c->cfg.max_body ? c->cfg.max_body : 16u * 1024 * 1024;
-	if (c->cfg.ca_file && !(c->ca_pem = al_net_read_file(c->cfg.ca_file, &c->ca_len)))
+	if (c->cfg.ca_file || c->cfg.client_cert_file || c->cfg.client_key_file) {
+		free(c);
+		return AL_E_ARG;
+	}
+	*out = c;
+	return AL_OK;
+}
+
+#ifndef ALIGHT_ENCLAVE
+/* --- the socket transport (one connection per al_httpc) ---------------------------- */
+
+static al_err sock_open(void *ctx, uint64_t *h, const char *host, uint16_t port,
+                        unsigned timeout_ms)
+{
+	al_httpc *c = ctx;
+	int fd;
+
+	AL_TRY(al_net_connect(&fd, host, port, timeout_ms));
+	al_conn_init(&c->sock, fd, c->cfg.io_timeout_ms);
+	*h = 1;
+	return AL_OK;
+}
+
+static al_err sock_send(void *ctx, uint64_t h, const uint8_t *p, size_t n)
+{
+	al_httpc *c = ctx;
+	return al_conn_write(&c->sock, p, n);
+}
+
+static al_err sock_recv(void *ctx, uint64_t h, uint8_t *p, size_t cap, size_t *n,
+                        unsigned timeout_ms)
+{
+	al_httpc *c = ctx;
+	return al_conn_read(&c->sock, p, cap, n, timeout_ms);
+}
+
+static void sock_close(void *ctx, uint64_t h)
+{
+	al_httpc *c = ctx;
+	al_conn_close(&c->sock);
+}
+
+static int64_t sock_now(void *ctx)
+{
+	return (int64_t)time(NULL);
+}
+
+al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
+{
+	static const al_httpc_config none = {0};
+	al_httpc_config files = cfg ? *cfg : none, bytes = files;
+	al_httpc_transport t = {NULL, sock_open, sock_send, sock_recv, sock_close, sock_now};
+	al_httpc *c;
+
+	bytes.ca_file = bytes.client_cert_file = bytes.client_key_file = NULL;
+	AL_TRY(al_httpc_new_over(&c, &bytes, &t));
+	c->tp.ctx = c;
+	c->sock.fd = -1;
+	if (files.ca_file && !(c->ca_pem = al_net_read_file(files.ca_file, &c->ca_len)))
 		goto bad_file;
-	if (c->cfg.client_cert_file || c->cfg.client_key_file) {
-		if (!c->cfg.client_cert_file || !c->cfg.client_key_file) {
+	if (files.client_cert_file || files.client_key_file) {
+		if (!files.client_cert_file || !files.client_key_file) {
 			al_httpc_free(c);
 			return AL_E_ARG;
 		}
-		c->cert_pem = al_net_read_file(c->cfg.client_cert_file, &c->cert_len);
-		c->key_pem = al_net_read_file(c->cfg.client_key_file, &c->key_len);
+		c->cert_pem = al_net_read_file(files.client_cert_file, &c->cert_len);
+		c->key_pem = al_net_read_file(files.client_key_file, &c->key_len);
 		if (!c->cert_pem || !c->key_pem)
 			goto bad_file;
 	}
-	/* Paths need not outlive the call. */
-	c->cfg.ca_file = c->cfg.client_cert_file = c->cfg.client_key_file = NULL;
+	/* Without any trust given, the system roots (read only if https is used). */
+	c->cfg.ca_file =
+	    !files.ca_file && !files.ca_pem && !files.n_pins ? AL_HTTPC_SYSTEM_CA : NULL;
 	*out = c;
 	return AL_OK;
 bad_file:
 	al_httpc_free(c);
 	return AL_E_NET_FILE;
 }
+#endif
+
+/* --- TLS over the transport ---------------------------------------------------------- */
+
+/* Hand every ciphertext byte the engine has to the stream. */
+static al_err tls_push(al_httpc *c)
+{
+	size_t n;
+	while ((n = al_tls_take(&c->conn_tls, c->scratch, sizeof(c->scratch))) > 0)
+		AL_TRY(c->tp.send(c->tp.ctx, c->stream, c->scratch, n));
+	return AL_OK;
+}
+
+/* Give the engine one read of the stream (or its end). */
+static al_err tls_fill(al_httpc *c, unsigned timeout_ms)
+{
+	size_t n = 0;
+	al_err e = c->tp.recv(c->tp.ctx, c->stream, c->scratch, sizeof(c->scratch), &n, timeout_ms);
+	if (e == AL_E_NET_CLOSED) {
+		al_tls_feed_eof(&c->conn_tls);
+		return AL_OK;
+	}
+	return e == AL_OK ? al_tls_feed(&c->conn_tls, c->scratch, n) : e;
+}
+
+/* One step of the engine (handshake or read), then move its bytes; AL_E_TLS_WANT
+ * after the stream was read once more. */
+static al_err tls_step(al_httpc *c, al_err step, unsigned timeout_ms)
+{
+	AL_TRY(tls_push(c));
+	if (step != AL_E_TLS_WANT)
+		return step;
+	AL_TRY(tls_fill(c, timeout_ms));
+	return AL_E_TLS_WANT;
+}
+
+static al_err stream_write(al_httpc *c, const uint8_t *p, size_t n)
+{
+	if (!c->use_tls)
+		return c->tp.send(c->tp.ctx, c->stream, p, n);
+	AL_TRY(al_tls_write(&c->conn_tls, p, n));
+	return tls_push(c);
+}
+
+static al_err stream_read(al_httpc *c, uint8_t *out, size_t cap, size_t *n)
+{
+	al_err e;
+
+	*n = 0;
+	if (!c->use_tls)
+		return c->tp.recv(c->tp.ctx, c->stream, out, cap, n, c->cfg.io_timeout_ms);
+	do
+		e = tls_step(c, al_tls_read(&c->conn_tls, out, cap, n), c->cfg.io_timeout_ms);
+	while (e == AL_E_TLS_WANT);
+	return e == AL_E_TLS_CLOSED ? AL_E_NET_CLOSED : e;
+}
 
 void al_httpc_disconnect(al_httpc *c)
 {
-	if (c->connected)
-		al_conn_close(&c->conn);
+	if (!c->connected)
+		return;
+	if (c->use_tls) {
+		/* close_notify, best effort */
+		if (al_tls_established(&c->conn_tls) && al_tls_close(&c->conn_tls) == AL_OK)
+			(void)tls_push(c);
+		al_tls_clear(&c->conn_tls);
+	}
+	c->tp.close(c->tp.ctx, c->stream);
+	c->use_tls = false;
 	c->connected = false;
 }
 
@@ -80,7 +225,9 @@ void al_httpc_free(al_httpc *c)
 		al_tls_ctx_clear(&c->tls);
 	free(c->ca_pem);
 	free(c->cert_pem);
-	al_net_free_file(c->key_pem, c->key_len);
+	if (c->key_pem)
+		al_memzero(c->key_pem, c->key_len);
+	free(c->key_pem);
 	free(c);
 }
 
@@ -97,9 +244,13 @@ static al_err tls_ready(al_httpc *c)
 
 	if (c->tls_ready)
 		return AL_OK;
-	if (!c->ca_pem && !c->cfg.ca_pem && !c->cfg.n_pins &&
-	    !(c->ca_pem = al_net_read_file(AL_HTTPC_SYSTEM_CA, &c->ca_len)))
+#ifndef ALIGHT_ENCLAVE
+	if (c->cfg.ca_file && !c->ca_pem &&
+	    !(c->ca_pem = al_net_read_file(c->cfg.ca_file, &c->ca_len)))
 		return AL_E_NET_FILE;
+#endif
+	if (!c->ca_pem && !c->cfg.ca_pem && !c->cfg.n_pins)
+		return AL_E_TLS_CONFIG;
 	tc.ca_pem = c->cfg.ca_pem ? c->cfg.ca_pem : c->ca_pem;
 	tc.ca_pem_len = c->cfg.ca_pem ? c->cfg.ca_pem_len : c->ca_len;
 	tc.pins = c->cfg.pins;
@@ -116,28 +267,26 @@ static al_err tls_ready(al_httpc *c)
 
 static al_err connect_to(al_httpc *c, const al_url *u)
 {
-	int fd;
 	al_err e;
 
 	if (u->https)
 		AL_TRY(tls_ready(c));
-	AL_TRY(al_net_connect(&fd, u->host, u->port, c->cfg.connect_timeout_ms));
-	al_conn_init(&c->conn, fd, c->cfg.io_timeout_ms);
+	AL_TRY(c->tp.open(c->tp.ctx, &c->stream, u->host, u->port, c->cfg.connect_timeout_ms));
 	c->connected = true;
 	c->https = u->https;
 	c->port = u->port;
 	memcpy(c->host, u->host, sizeof(c->host));
 	if (!u->https)
 		return AL_OK;
-	e = al_tls_client_init(&c->conn.tls, &c->tls, u->host, (int64_t)time(NULL));
+	e = al_tls_client_init(&c->conn_tls, &c->tls, u->host, c->tp.now(c->tp.ctx));
 	if (e == AL_OK) {
-		c->conn.use_tls = true;
-		e = al_conn_tls_handshake(&c->conn);
+		c->use_tls = true;
+		do
+			e = tls_step(c, al_tls_handshake(&c->conn_tls), c->cfg.io_timeout_ms);
+		while (e == AL_E_TLS_WANT);
 	}
 	if (e != AL_OK) {
-		const char *d = c->conn.use_tls ? al_tls_error_detail(&c->conn.tls) : "";
-		snprintf(c->detail_buf, sizeof(c->detail_buf), "%s", d);
-		c->detail = c->detail_buf;
+		set_detail(c, c->use_tls ? al_tls_error_detail(&c->conn_tls) : "");
 		al_httpc_disconnect(c);
 	}
 	return e;
@@ -181,7 +330,7 @@ static al_err read_response(al_httpc *c, al_httpc_response *res, bool head, size
 			}
 			buf = p;
 		}
-		e = al_conn_read(&c->conn, buf + len, cap - len, &n, c->cfg.io_timeout_ms);
+		e = stream_read(c, buf + len, cap - len, &n);
 		if (e == AL_E_NET_CLOSED) {
 			eof = true;
 			continue;
@@ -227,7 +376,7 @@ static al_err send_request(al_httpc *c, const char *method, const al_url *u,
 		        : AL_E_NOMEM;
 	}
 	if (e == AL_OK)
-		e = al_conn_write(&c->conn, req, w.len);
+		e = stream_write(c, req, w.len);
 	free(req);
 	free(target);
 	return e;
@@ -271,11 +420,8 @@ al_err al_httpc_request(al_httpc *c, al_httpc_response *res, const char *method,
 		e = attempt(c, res, method, &u, fields, n_fields, body, body_len, &got);
 	}
 	if (e != AL_OK) {
-		if (c->connected && c->conn.use_tls && *c->detail == '\0') {
-			snprintf(c->detail_buf, sizeof(c->detail_buf), "%s",
-			         al_tls_error_detail(&c->conn.tls));
-			c->detail = c->detail_buf;
-		}
+		if (c->connected && c->use_tls && *c->detail == '\0')
+			set_detail(c, al_tls_error_detail(&c->conn_tls));
 		al_httpc_disconnect(c);
 		memset(res, 0, sizeof(*res));
 		return e;

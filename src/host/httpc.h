@@ -1,11 +1,12 @@
 /* A blocking HTTP/1.1 client over TCP, plain or TLS.
  *
  * It drives the core codec (util/http.h) and the core TLS engine (crypto/tls.h) over a
- * socket, relaying bytes exactly as the host will for the enclave later: the socket only
- * carries ciphertext. One al_httpc keeps one connection alive and reuses it for the
- * next request to the same scheme, host and port; a GET or HEAD that finds the kept
- * connection closed by the server before any response byte is retried once on a new
- * connection.
+ * byte stream (al_httpc_transport): a socket in the host (al_httpc_new), the enclave's
+ * stream ocalls inside it (al_httpc_new_over; this file is compiled into the enclave
+ * image too, without its socket and file parts). The stream only carries ciphertext. One al_httpc
+ * keeps one connection alive and reuses it for the next request to the same scheme, host and port;
+ * a GET or HEAD that finds the kept connection closed by the server before any response byte is
+ * retried once on a new connection.
  *
  * Not thread-safe: one al_httpc per thread. A response with any status is AL_OK; the
  * caller checks res->status. */
@@ -43,6 +44,20 @@ typedef struct al_httpc_config {
 
 typedef struct al_httpc al_httpc;
 
+/* A blocking byte stream to host:port. recv returns 1..cap bytes, AL_E_NET_CLOSED at
+ * end of stream, AL_E_NET_TIMEOUT; errors are AL_E_NET_*. now: the wall clock in
+ * seconds (certificate validity). */
+typedef struct al_httpc_transport {
+	void *ctx;
+	al_err (*open)(void *ctx, uint64_t *h, const char *host, uint16_t port,
+	               unsigned timeout_ms);
+	al_err (*send)(void *ctx, uint64_t h, const uint8_t *p, size_t n);
+	al_err (*recv)(void *ctx, uint64_t h, uint8_t *p, size_t cap, size_t *n,
+	               unsigned timeout_ms);
+	void (*close)(void *ctx, uint64_t h);
+	int64_t (*now)(void *ctx);
+} al_httpc_transport;
+
 typedef struct al_httpc_response {
 	int status;
 	al_http_response http; /* status line and fields (strings point into the buffer) */
@@ -55,6 +70,10 @@ typedef struct al_httpc_response {
  * AL_E_TLS_CONFIG, AL_E_NOMEM. */
 AL_WARN_UNUSED al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg);
 void al_httpc_free(al_httpc *c);
+/* The same over the transport t (copied), reading no file: cfg names none, and https
+ * needs ca_pem or pins (AL_E_TLS_CONFIG otherwise). */
+AL_WARN_UNUSED al_err al_httpc_new_over(al_httpc **out, const al_httpc_config *cfg,
+                                        const al_httpc_transport *t);
 
 /* Send one request and read the response. `fields` must not contain Host or
  * Content-Length (added from url and body). Errors: AL_E_HTTP_URL(_SCHEME), AL_E_NET_*

@@ -1,11 +1,8 @@
-/* The on-chain wallet as a host service (see wallet_svc.h). */
-#include "host/wallet_svc.h"
+/* The on-chain wallet inside the enclave (see wallet_svc.h). */
+#include "enclave/wallet_svc.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "btc/address.h"
 #include "btc/bip39.h"
@@ -13,9 +10,6 @@
 #include "chain/block.h"
 #include "crypto/mem.h"
 #include "host/chain_client.h"
-#include "host/os_rng.h"
-#include "host/store_dir.h"
-#include "store/kv.h"
 #include "wallet/wallet.h"
 
 #define SVC_NS        "wallet"
@@ -31,9 +25,7 @@ struct al_wallet_svc {
 	al_wallet wallet;
 	al_arena arena, scratch, kv_scratch;
 	uint8_t *mem, *scratch_mem, *kv_mem, *state;
-	al_store_dir *dir;
 	al_kv kv;
-	al_rng rng;
 	int64_t version; /* of the persisted state, 0 if none */
 	al_chain_client *client;
 	bool wallet_ok, kv_ok;
@@ -59,9 +51,9 @@ static al_err alloc_all(al_wallet_svc *s, const al_sync_config *cfg)
 	size_t sn = al_interp_scratch_size() + (4u << 20);
 	size_t kn = SVC_STATE_MAX + (1u << 20);
 
-	s->mem = aligned_alloc(64, (n + 63) & ~(size_t)63);
-	s->scratch_mem = aligned_alloc(64, (sn + 63) & ~(size_t)63);
-	s->kv_mem = aligned_alloc(64, (kn + 63) & ~(size_t)63);
+	s->mem = malloc(n);
+	s->scratch_mem = malloc(sn);
+	s->kv_mem = malloc(kn);
 	s->state = malloc(SVC_STATE_MAX);
 	if (!s->mem || !s->scratch_mem || !s->kv_mem || !s->state)
 		return AL_E_NOMEM;
@@ -98,45 +90,37 @@ static al_err save_state(al_wallet_svc *s)
 	return AL_OK;
 }
 
-al_err al_wallet_svc_open(al_wallet_svc **out, const al_secp *secp, al_net net, const char *dir,
-                          const char *mnemonic, const char *esplora_url, const al_httpc_config *cfg)
+al_err al_wallet_svc_open(al_wallet_svc **out, const al_secp *secp, al_net net,
+                          const uint8_t seed[AL_BIP39_SEED_LEN], const char *esplora_url,
+                          const al_wallet_svc_env *env)
 {
-	uint8_t seed[AL_BIP39_SEED_LEN];
 	al_sync_config sc;
 	al_wallet_svc *s;
 	al_err e;
 
 	if (net != AL_NET_REGTEST)
 		return AL_E_ARG;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return AL_E_HOST_IO;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return AL_E_NOMEM;
 	s->secp = secp;
 	s->net = net;
-	al_os_rng(&s->rng);
 	sync_config(&sc, net);
 	e = alloc_all(s, &sc);
-	if (e == AL_OK)
-		e = al_bip39_to_seed(seed, mnemonic, strlen(mnemonic), "", 0);
 	if (e == AL_OK)
 		e = al_sync_init(&s->sync, &s->arena, &sc);
 	if (e == AL_OK)
 		e = al_wallet_init(&s->wallet, secp, &s->arena, &s->scratch, &s->sync, net, seed,
-		                   sizeof(seed));
+		                   AL_BIP39_SEED_LEN);
 	s->wallet_ok = e == AL_OK;
 	if (e == AL_OK)
-		e = al_store_dir_open(&s->dir, dir);
-	if (e == AL_OK)
-		e = al_kv_init(&s->kv, &al_store_dir_backend, s->dir, &s->kv_scratch, &s->rng, seed,
-		               sizeof(seed), 0);
+		e = al_kv_init(&s->kv, env->be, env->be_ctx, &s->kv_scratch, env->rng, seed,
+		               AL_BIP39_SEED_LEN, 0);
 	s->kv_ok = e == AL_OK;
-	al_memzero(seed, sizeof(seed));
 	if (e == AL_OK)
 		e = load_state(s);
 	if (e == AL_OK)
-		e = al_chain_client_new(&s->client, esplora_url, cfg);
+		e = al_chain_client_new_over(&s->client, esplora_url, env->http, env->transport);
 	if (e != AL_OK) {
 		al_wallet_svc_close(s);
 		return e;
@@ -152,8 +136,6 @@ void al_wallet_svc_close(al_wallet_svc *s)
 	al_chain_client_free(s->client);
 	if (s->kv_ok)
 		al_kv_clear(&s->kv);
-	if (s->dir)
-		al_store_dir_close(s->dir);
 	if (s->wallet_ok)
 		al_wallet_clear(&s->wallet);
 	if (s->scratch_mem)
@@ -167,14 +149,24 @@ void al_wallet_svc_close(al_wallet_svc *s)
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
+/* "<what e means>: <detail>" (or without the detail), truncated to the buffer. */
+static void cat(char *msg, size_t cap, size_t *n, const char *s)
+{
+	while (*s && *n + 1 < cap)
+		msg[(*n)++] = *s++;
+	msg[*n] = 0;
+}
+
 static json_t *err_obj(al_err e, const char *detail)
 {
 	char msg[512];
+	size_t n = 0;
 
-	if (detail && *detail)
-		snprintf(msg, sizeof(msg), "%s: %s", al_err_str(e), detail);
-	else
-		snprintf(msg, sizeof(msg), "%s", al_err_str(e));
+	cat(msg, sizeof(msg), &n, al_err_str(e));
+	if (detail && *detail) {
+		cat(msg, sizeof(msg), &n, ": ");
+		cat(msg, sizeof(msg), &n, detail);
+	}
 	return json_pack("{s:s,s:s}", "code", al_err_name(e), "message", msg);
 }
 
@@ -265,15 +257,21 @@ static json_t *cmd_newaddress(al_wallet_svc *s, al_err *err)
 	return json_pack("{s:s}", "address", addr);
 }
 
+/* A decimal number that fits 64 bits: digits only. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
+	uint64_t v = 0;
 
-	if (!*s || *s < '0' || *s > '9')
+	if (!*s)
 		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return !*end && errno == 0;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
 }
 
 /* Broadcast, then record and persist. */
