@@ -1,7 +1,7 @@
 """Helpers for the on-chain wallet tests: run the wallet's commands and an Esplora proxy
 that can lie.
 
-The wallet is alightd's (started with --esplora URL; host/wallet_svc.c behind
+The wallet is alightd's (started with --esplora URL; src/enclave/wallet_svc.c, inside the enclave image behind
 POST /v1/wallet/<command>), driven through alight-cli exactly as a user would.
 """
 import hashlib
