@@ -90,10 +90,17 @@ def test_replacement_evicts_original_and_is_mined(devchain):
     orig = send(dc, Tx(ALICE, [coin], [(coin[2] - 1000, BOB.script)]))
     assert dc.get_json("/tx/%s/outspend/%d" % coin[:2])["txid"] == orig.txid
     # Rule 4's minimum: the additional fee pays exactly 1 sat/vB over the replacement.
-    probe = Tx(ALICE, [coin], [(coin[2] - 1000 - 1, CAROL.script)])
-    bump = 1000 + probe.vsize
-    repl = send(dc, Tx(ALICE, [coin], [(coin[2] - bump, CAROL.script)]))
-    assert repl.vsize == probe.vsize and repl.fee - orig.fee == repl.vsize
+    # A signature's DER length depends on the amounts signed, so the vsize can move by
+    # one with the fee: settle on a fee whose transaction has exactly that vsize.
+    vsize = Tx(ALICE, [coin], [(coin[2] - 1000 - 1, CAROL.script)]).vsize
+    for _ in range(4):
+        cand = Tx(ALICE, [coin], [(coin[2] - 1000 - vsize, CAROL.script)])
+        if cand.vsize == vsize:
+            break
+        vsize = cand.vsize
+    assert cand.vsize == vsize
+    repl = send(dc, cand)
+    assert repl.fee - orig.fee == repl.vsize
     gone(dc, orig.txid)
     present(dc, repl.txid)
     assert dc.get_json("/tx/%s/outspend/%d" % coin[:2])["txid"] == repl.txid
