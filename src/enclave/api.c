@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "crypto/mem.h"
+#include "enclave/api_parse.h"
 #include "enclave/enclave_int.h"
 #include "util/hex.h"
 
@@ -175,25 +176,6 @@ static json_t *listpeers(uint32_t node)
 	return json_pack("{s:o}", "peers", arr);
 }
 
-/* LND's body: {"addr":{"pubkey":"<66 hex digits>","host":"<host>:<port>"}}. */
-static const char *connect_args(json_t *req, uint8_t id[33], const char **host)
-{
-	json_t *addr = json_object_get(req, "addr");
-	const char *pk = json_string_value(json_object_get(addr, "pubkey"));
-	al_pubkey pub;
-	*host = json_string_value(json_object_get(addr, "host"));
-	if (!req)
-		return "invalid JSON body";
-	if (!json_is_object(req) || !json_is_object(addr) || !pk || !*host)
-		return "body must be {\"addr\":{\"pubkey\":...,\"host\":...}}";
-	if (strlen(pk) != 66 || al_hex_decode_exact(id, 33, pk) != AL_OK ||
-	    al_pubkey_parse(al_enc.secp, &pub, id, 33) != AL_OK)
-		return "invalid node id (want 33-byte compressed public key hex)";
-	if (!**host || strlen(*host) >= 64)
-		return "invalid address: want IPv4:port or [IPv6]:port";
-	return NULL;
-}
-
 static json_t *connect_req(uint32_t node, const al_enode *n, uint64_t token, const uint8_t *body,
                            size_t blen, int32_t *status, al_err *e)
 {
@@ -206,7 +188,7 @@ static json_t *connect_req(uint32_t node, const al_enode *n, uint64_t token, con
 	const al_econn *c;
 
 	*status = 400;
-	if ((msg = connect_args(req, id, &host)) != NULL) {
+	if ((msg = al_enc_connect_args(al_enc.secp, req, id, &host)) != NULL) {
 		ans = error_json(msg);
 	} else if (memcmp(id, n->node_id, 33) == 0) {
 		ans = error_json("cannot connect to ourselves");

@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "crypto/mem.h"
+#include "enclave/api_parse.h"
 #include "enclave/enclave_int.h"
 #include "enclave/wallet_svc.h"
 
 #define WALLET_PREFIX   "/v1/wallet/"
-#define WALLET_MAX_ARGS 4
 #define WALLET_URL_MAX  1024
 #define WALLET_PINS_MAX 16
 #define WALLET_CA_MAX   (4u << 20)
@@ -222,36 +222,11 @@ static json_t *error_json(const char *msg)
 	return json_pack("{s:{s:s}}", "error", "message", msg);
 }
 
-/* An empty body, or {"args":[...]} with at most WALLET_MAX_ARGS strings (an object
- * without "args" has none). */
-static bool parse_args(json_t **root, const char *args[WALLET_MAX_ARGS], size_t *n,
-                       const uint8_t *body, size_t blen)
-{
-	json_t *a;
-
-	*root = NULL;
-	*n = 0;
-	if (blen == 0)
-		return true;
-	*root = json_loadb((const char *)body, blen, JSON_REJECT_DUPLICATES, NULL);
-	a = json_object_get(*root, "args");
-	if (!json_is_object(*root) || (a && !json_is_array(a)) ||
-	    json_array_size(a) > WALLET_MAX_ARGS)
-		return false;
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		args[i] = json_string_value(json_array_get(a, i));
-		if (!args[i] || strlen(args[i]) != json_string_length(json_array_get(a, i)))
-			return false;
-	}
-	*n = json_array_size(a);
-	return true;
-}
-
 json_t *al_enc_wallet_route(al_enode *n, const char *method, const char *target,
                             const uint8_t *body, size_t blen, int32_t *status)
 {
 	size_t plen = strcspn(target, "?"), pre = strlen(WALLET_PREFIX), nargs;
-	const char *args[WALLET_MAX_ARGS] = {0};
+	const char *args[AL_ENC_WALLET_MAX_ARGS] = {0};
 	char cmd[32];
 	json_t *root, *res;
 	al_err e;
@@ -272,7 +247,7 @@ json_t *al_enc_wallet_route(al_enode *n, const char *method, const char *target,
 		*status = 503;
 		return error_json("no wallet: start alightd with --esplora URL");
 	}
-	if (!parse_args(&root, args, &nargs, body, blen)) {
+	if (!al_enc_wallet_args(&root, args, &nargs, body, blen)) {
 		json_decref(root);
 		*status = 400;
 		return error_json("body must be {\"args\":[\"...\", ...]} (at most 4 strings)");

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_parse.h"
+#include "enclave/api_parse.h"
 #include "sock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,7 +45,9 @@ static bool parse_checked(sock_addr *a, const char *s)
 static void cli_connect(const al_secp *secp, const char *arg)
 {
 	const char *at = strchr(arg, '@');
-	char pubkey[67], host[SOCK_ADDR_STRLEN + 64], msg[256];
+	char pubkey[67], host[SOCK_ADDR_STRLEN + 64];
+	const char *parsed;
+	json_t *req;
 	uint8_t id[33];
 	sock_addr a, b;
 	json_t *j;
@@ -61,9 +63,12 @@ static void cli_connect(const al_secp *secp, const char *arg)
 	json_decref(j);
 	if (body == NULL)
 		return; /* not UTF-8: alight-cli refuses it before sending */
-	ok = api_connect_args(secp, id, host, sizeof(host), (const uint8_t *)body, strlen(body),
-	                      msg, sizeof(msg));
+	req = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
 	free(body);
+	ok = al_enc_connect_args(secp, req, id, &parsed) == NULL && strlen(parsed) < sizeof(host);
+	if (ok)
+		strcpy(host, parsed);
+	json_decref(req);
 	if (ok &&
 	    (strcmp(host, at + 1) != 0 || parse_checked(&a, host) != parse_checked(&b, at + 1)))
 		abort();

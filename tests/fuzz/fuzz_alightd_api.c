@@ -1,5 +1,6 @@
-/* alightd's control API (apps/alightd/api.c, api_parse.c, and the node's handler inside
- * the enclave, src/enclave/api.c): what a local client sends over the control socket.
+/* alightd's control API (apps/alightd/api.c, and the node's handler inside the enclave,
+ * src/enclave/api.c, with its body parsers src/enclave/api_parse.c): what a local client sends over
+ * the control socket.
  *
  * Input: a first line "METHOD TARGET", then the body. The handler runs on a daemon built
  * here without sockets: the real enclave image (<build>/lib/libalight_enclave.so, the
@@ -18,7 +19,7 @@
 #include <string.h>
 
 #include "alightd.h"
-#include "api_parse.h"
+#include "enclave/api_parse.h"
 #include "host/loop.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -169,32 +170,29 @@ static void check_answer(int status, const uint8_t *body, size_t len)
 	json_decref(j);
 }
 
+/* The body parsers the enclave's handlers use (src/enclave/api_parse.h), on their own:
+ * the wallet's is reached through the handler only when a wallet is open. */
 static void parsers(const uint8_t *body, size_t len, bool *connect_ok)
 {
-	const char *args[API_WALLET_MAX_ARGS];
-	char host[SOCK_ADDR_STRLEN + 64], msg[256];
+	const char *args[AL_ENC_WALLET_MAX_ARGS], *host = NULL;
+	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL), *root;
 	uint8_t id[33];
 	al_pubkey pub;
-	json_t *root;
 	size_t n;
 
-	*connect_ok =
-	    api_connect_args(daemon_.secp, id, host, sizeof(host), body, len, msg, sizeof(msg));
-	if (*connect_ok &&
-	    (strlen(host) >= sizeof(host) || al_pubkey_parse(daemon_.secp, &pub, id, 33) != AL_OK))
+	*connect_ok = al_enc_connect_args(daemon_.secp, req, id, &host) == NULL;
+	if (*connect_ok && (host == NULL || strlen(host) == 0 || strlen(host) >= 64 ||
+	                    al_pubkey_parse(daemon_.secp, &pub, id, 33) != AL_OK))
 		abort();
-	if (!*connect_ok && strlen(msg) == 0)
-		abort();
-	if (api_wallet_args(&root, args, &n, body, len)) {
-		if (n > API_WALLET_MAX_ARGS || (len == 0 && root != NULL))
+	json_decref(req);
+	if (al_enc_wallet_args(&root, args, &n, body, len)) {
+		if (n > AL_ENC_WALLET_MAX_ARGS || (len == 0 && root != NULL))
 			abort();
 		for (size_t i = 0; i < n; i++)
 			if (args[i] == NULL)
 				abort();
-		json_decref(root);
-	} else if (root != NULL) {
-		abort();
 	}
+	json_decref(root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
