@@ -64,16 +64,80 @@ static size_t mul_sz(size_t a, size_t b)
 	return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
 }
 
-size_t al_peer_arena_size(const al_peer_config *cfg)
+size_t al_peer_pool_size(uint32_t n_slots, uint32_t n_queues, size_t queue_bytes)
 {
-	size_t nslots = add_sz(cfg->max_peers, cfg->max_pending_handshakes);
-	size_t n = sizeof(al_peer_mgr) + _Alignof(al_peer_mgr);
+	size_t n = sizeof(al_peer_pool) + _Alignof(al_peer_pool);
 
 	n = add_sz(
-	    n, add_sz(mul_sz(nslots, sizeof(struct al_peer_slot)), _Alignof(struct al_peer_slot)));
-	n = add_sz(n, mul_sz(cfg->max_peers, cfg->out_queue_bytes));
-	n = add_sz(n, add_sz(mul_sz(cfg->max_peers, sizeof(uint32_t)), _Alignof(uint32_t)));
+	    n, add_sz(mul_sz(n_slots, sizeof(struct al_peer_slot)), _Alignof(struct al_peer_slot)));
+	n = add_sz(n, mul_sz(n_queues, queue_bytes));
+	n = add_sz(n, add_sz(mul_sz(n_queues, sizeof(uint32_t)), _Alignof(uint32_t)));
 	return n == SIZE_MAX ? 0 : n;
+}
+
+al_err al_peer_pool_init(al_peer_pool **out, al_arena *a, uint32_t n_slots, uint32_t n_queues,
+                         size_t queue_bytes)
+{
+	size_t mark = al_arena_mark(a);
+	al_peer_pool *p;
+	al_err e;
+
+	*out = NULL;
+	if (n_slots == 0 || n_queues == 0 || n_slots >= SLOT_NONE ||
+	    queue_bytes < AL_PEER_MIN_QUEUE || !al_peer_pool_size(n_slots, n_queues, queue_bytes))
+		return AL_E_ARG;
+	e = AL_ARENA_NEW(a, al_peer_pool, &p);
+	if (e == AL_OK)
+		e = al_arena_alloc(a, n_slots * sizeof(struct al_peer_slot),
+		                   _Alignof(struct al_peer_slot), (void **)&p->slots);
+	if (e == AL_OK)
+		e = al_arena_alloc(a, n_queues * queue_bytes, 1, (void **)&p->qmem);
+	if (e == AL_OK)
+		e = al_arena_alloc(a, n_queues * sizeof(uint32_t), _Alignof(uint32_t),
+		                   (void **)&p->qfree);
+	if (e != AL_OK) {
+		al_arena_release(a, mark);
+		return e;
+	}
+	p->n_slots = n_slots;
+	p->queue_bytes = queue_bytes;
+	p->n_queues = p->nqfree = n_queues;
+	p->slot_free = 0;
+	for (uint32_t i = 0; i < n_slots; i++)
+		p->slots[i].pool_next = i + 1 < n_slots ? i + 1 : SLOT_NONE;
+	for (uint32_t i = 0; i < n_queues; i++)
+		p->qfree[i] = n_queues - 1 - i;
+	*out = p;
+	return AL_OK;
+}
+
+void al_peer_pool_usage(const al_peer_pool *p, uint32_t *slots, uint32_t *queues)
+{
+	*slots = p->slots_used;
+	*queues = p->n_queues - p->nqfree;
+}
+
+/* The manager's own part: itself, its table and the FIFO links. */
+static size_t mgr_size(uint32_t nslots)
+{
+	size_t n = sizeof(al_peer_mgr) + _Alignof(al_peer_mgr);
+
+	n = add_sz(n, add_sz(mul_sz(nslots, sizeof(struct al_peer_slot *)), _Alignof(void *)));
+	n = add_sz(n, add_sz(mul_sz(nslots, sizeof(uint32_t)), _Alignof(uint32_t)));
+	return add_sz(n, nslots);
+}
+
+size_t al_peer_arena_size(const al_peer_config *cfg)
+{
+	size_t nslots = add_sz(cfg->max_peers, cfg->max_pending_handshakes), n;
+
+	if (nslots >= SLOT_NONE)
+		return 0;
+	n = mgr_size((uint32_t)nslots);
+	if (cfg->pool == NULL)
+		n = add_sz(
+		    n, al_peer_pool_size((uint32_t)nslots, cfg->max_peers, cfg->out_queue_bytes));
+	return n >= SIZE_MAX / 2 ? 0 : n;
 }
 
 static al_err check_config(const al_secp *secp, const al_peer_config *cfg)
@@ -81,7 +145,8 @@ static al_err check_config(const al_secp *secp, const al_peer_config *cfg)
 	if (cfg->n_chains < 1 || cfg->n_chains > AL_PEER_MAX_CHAINS || cfg->max_peers < 1 ||
 	    cfg->max_pending_handshakes < 1 || cfg->out_queue_bytes < AL_PEER_MIN_QUEUE ||
 	    cfg->ping_pong_bytes >= AL_WIRE_PONG_NO_REPLY ||
-	    (uint64_t)cfg->max_peers + cfg->max_pending_handshakes >= SLOT_NONE)
+	    (uint64_t)cfg->max_peers + cfg->max_pending_handshakes >= SLOT_NONE ||
+	    (cfg->pool && cfg->pool->queue_bytes != cfg->out_queue_bytes))
 		return AL_E_ARG;
 	if (al_peer_arena_size(cfg) == 0)
 		return AL_E_OVERFLOW;
@@ -92,19 +157,19 @@ static al_err check_config(const al_secp *secp, const al_peer_config *cfg)
 
 static al_err alloc_all(al_peer_mgr *m, al_arena *arena)
 {
-	size_t nq = m->cfg.max_peers;
 	uint32_t i;
 
-	AL_TRY(al_arena_alloc(arena, m->nslots * sizeof(struct al_peer_slot),
-	                      _Alignof(struct al_peer_slot), (void **)&m->slots));
-	AL_TRY(al_arena_alloc(arena, nq * m->cfg.out_queue_bytes, 1, (void **)&m->qmem));
-	AL_TRY(
-	    al_arena_alloc(arena, nq * sizeof(uint32_t), _Alignof(uint32_t), (void **)&m->qfree));
-	for (i = 0; i < m->cfg.max_peers; i++)
-		m->qfree[i] = m->cfg.max_peers - 1 - i;
-	m->nqfree = m->cfg.max_peers;
+	AL_TRY(al_arena_alloc(arena, m->nslots * sizeof(struct al_peer_slot *), _Alignof(void *),
+	                      (void **)&m->tab));
+	AL_TRY(al_arena_alloc(arena, m->nslots * sizeof(uint32_t), _Alignof(uint32_t),
+	                      (void **)&m->ev_link));
+	AL_TRY(al_arena_alloc(arena, m->nslots, 1, (void **)&m->in_evq));
 	for (i = 0; i < m->nslots; i++)
-		m->slots[i].ev_next = SLOT_NONE;
+		m->ev_link[i] = SLOT_NONE;
+	if (m->cfg.pool == NULL)
+		AL_TRY(al_peer_pool_init(&m->cfg.pool, arena, m->nslots, m->cfg.max_peers,
+		                         m->cfg.out_queue_bytes));
+	m->pool = m->cfg.pool;
 	return AL_OK;
 }
 
@@ -138,15 +203,15 @@ al_err al_peer_mgr_init(al_peer_mgr **out, al_arena *arena, const al_secp *secp,
 	return AL_OK;
 }
 
+static void release_slot(al_peer_mgr *mgr, struct al_peer_slot *s);
+
 void al_peer_mgr_clear(al_peer_mgr *mgr)
 {
 	uint32_t i;
 
 	for (i = 0; i < mgr->nslots; i++)
-		if (mgr->slots[i].state != SLOT_FREE)
-			al_noise_clear(&mgr->slots[i].noise);
-	al_memzero(mgr->slots, mgr->nslots * sizeof(*mgr->slots));
-	al_memzero(mgr->qmem, (size_t)mgr->cfg.max_peers * mgr->cfg.out_queue_bytes);
+		if (mgr->tab[i] != NULL)
+			release_slot(mgr, mgr->tab[i]);
 	al_privkey_clear(&mgr->cfg.node_key);
 	mgr->nslots = 0;
 	mgr->n_pending = mgr->n_established = 0;
@@ -166,8 +231,8 @@ static struct al_peer_slot *find(const al_peer_mgr *mgr, al_peer_conn conn)
 	uint32_t i;
 
 	for (i = 0; i < mgr->nslots; i++)
-		if (mgr->slots[i].state != SLOT_FREE && mgr->slots[i].conn == conn)
-			return &mgr->slots[i];
+		if (mgr->tab[i] != NULL && mgr->tab[i]->conn == conn)
+			return mgr->tab[i];
 	return NULL;
 }
 
@@ -177,50 +242,66 @@ static struct al_peer_slot *find_node(const al_peer_mgr *mgr, const uint8_t id[A
 	uint32_t i;
 
 	for (i = 0; i < mgr->nslots; i++) {
-		const struct al_peer_slot *s = &mgr->slots[i];
+		const struct al_peer_slot *s = mgr->tab[i];
 
-		if (s != except && s->state != SLOT_FREE && !s->closing && s->has_node_id &&
+		if (s != NULL && s != except && !s->closing && s->has_node_id &&
 		    memcmp(s->node_id, id, AL_PUBKEY_LEN) == 0)
 			return (struct al_peer_slot *)s;
 	}
 	return NULL;
 }
 
-static struct al_peer_slot *free_slot(al_peer_mgr *mgr)
+/* A free table entry and a slot from the pool for it. */
+static al_err take_slot(al_peer_mgr *mgr, struct al_peer_slot **out)
 {
+	al_peer_pool *p = mgr->pool;
+	struct al_peer_slot *s;
 	uint32_t i;
 
-	for (i = 0; i < mgr->nslots; i++)
-		if (mgr->slots[i].state == SLOT_FREE)
-			return &mgr->slots[i];
-	return NULL;
+	for (i = 0; i < mgr->nslots && mgr->tab[i] != NULL; i++)
+		;
+	if (i == mgr->nslots)
+		return AL_E_PEER_HANDSHAKES_FULL;
+	if (p->slot_free == SLOT_NONE)
+		return AL_E_PEER_POOL_FULL;
+	s = &p->slots[p->slot_free];
+	p->slot_free = s->pool_next;
+	p->slots_used++;
+	memset(s, 0, sizeof(*s));
+	s->state = SLOT_FREE;
+	s->idx = i;
+	mgr->tab[i] = s;
+	*out = s;
+	return AL_OK;
 }
 
 static uint32_t slot_index(const al_peer_mgr *mgr, const struct al_peer_slot *s)
 {
-	return (uint32_t)(s - mgr->slots);
+	(void)mgr;
+	return s->idx;
 }
 
-/* Give the slot back: wipe the engine (keys, frames) and the queue. The event FIFO
- * link stays: a stale entry is skipped when it comes up. */
+/* Give the slot back to the pool: wipe the engine (keys, frames) and the queue. A FIFO
+ * entry of its table index stays and is skipped when it comes up. */
 static void release_slot(al_peer_mgr *mgr, struct al_peer_slot *s)
 {
-	bool in_evq = s->in_evq;
-	uint32_t ev_next = s->ev_next;
+	al_peer_pool *p = mgr->pool;
 
 	if (mgr->held == s)
 		mgr->held = NULL;
 	if (s->established) {
-		al_memzero(s->q, mgr->cfg.out_queue_bytes);
-		mgr->qfree[mgr->nqfree++] = s->qidx;
+		al_memzero(s->q, p->queue_bytes);
+		p->qfree[p->nqfree++] = s->qidx;
 		mgr->n_established--;
 	} else {
 		mgr->n_pending--;
 	}
+	mgr->tab[s->idx] = NULL;
 	al_noise_clear(&s->noise);
 	al_memzero(s, sizeof(*s));
-	s->in_evq = in_evq;
-	s->ev_next = ev_next;
+	s->pool_next = p->slot_free;
+	p->slot_free = (uint32_t)(s - p->slots);
+	p->slots_used--;
 }
 
 static al_err new_conn(al_peer_mgr *mgr, struct al_peer_slot **out, al_peer_conn conn, uint64_t now)
@@ -232,11 +313,9 @@ static al_err new_conn(al_peer_mgr *mgr, struct al_peer_slot **out, al_peer_conn
 		return AL_E_PEER_CONN_EXISTS;
 	if (mgr->n_pending >= mgr->cfg.max_pending_handshakes)
 		return AL_E_PEER_HANDSHAKES_FULL;
-	/* Slots = max_peers + max_pending_handshakes and neither count is exceeded,
-	 * so one is free. */
-	s = free_slot(mgr);
-	if (s == NULL)
-		return AL_E_PEER_HANDSHAKES_FULL;
+	/* Table entries = max_peers + max_pending_handshakes and neither count is
+	 * exceeded, so one is free; the pool may still be empty. */
+	AL_TRY(take_slot(mgr, &s));
 	s->conn = conn;
 	s->reason = AL_OK;
 	s->started = s->last_rx = s->window_start = now;
@@ -429,15 +508,18 @@ static void on_handshake(al_peer_mgr *mgr, struct al_peer_slot *s, uint64_t now)
 		al_peer__fail(mgr, s, AL_E_PEER_ALREADY_CONNECTED, FINAL_NONE, now);
 		return;
 	}
-	if (mgr->n_established >= mgr->cfg.max_peers || mgr->nqfree == 0) {
-		al_peer__fail(mgr, s, AL_E_PEER_TOO_MANY, FINAL_NONE, now);
+	if (mgr->n_established >= mgr->cfg.max_peers || mgr->pool->nqfree == 0) {
+		al_peer__fail(mgr, s,
+		              mgr->n_established >= mgr->cfg.max_peers ? AL_E_PEER_TOO_MANY
+		                                                       : AL_E_PEER_POOL_FULL,
+		              FINAL_NONE, now);
 		return;
 	}
 	mgr->n_pending--;
 	mgr->n_established++;
 	s->established = true;
-	s->qidx = mgr->qfree[--mgr->nqfree];
-	s->q = mgr->qmem + (size_t)s->qidx * mgr->cfg.out_queue_bytes;
+	s->qidx = mgr->pool->qfree[--mgr->pool->nqfree];
+	s->q = mgr->pool->qmem + (size_t)s->qidx * mgr->cfg.out_queue_bytes;
 	s->qhead = s->qlen = 0;
 }
 
@@ -605,30 +687,31 @@ void al_peer__event(al_peer_mgr *mgr, struct al_peer_slot *s, unsigned flag)
 	uint32_t i = slot_index(mgr, s);
 
 	s->evflags |= (uint8_t)flag;
-	if (s->in_evq)
+	if (mgr->in_evq[i])
 		return;
-	s->in_evq = true;
-	s->ev_next = SLOT_NONE;
+	mgr->in_evq[i] = 1;
+	mgr->ev_link[i] = SLOT_NONE;
 	if (mgr->ev_tail == SLOT_NONE)
 		mgr->ev_head = i;
 	else
-		mgr->slots[mgr->ev_tail].ev_next = i;
+		mgr->ev_link[mgr->ev_tail] = i;
 	mgr->ev_tail = i;
 }
 
-static struct al_peer_slot *ev_pop(al_peer_mgr *mgr)
+/* The next FIFO entry: a slot (NULL for an entry whose slot was given back). */
+static bool ev_pop(al_peer_mgr *mgr, struct al_peer_slot **out)
 {
-	struct al_peer_slot *s;
+	uint32_t i = mgr->ev_head;
 
-	if (mgr->ev_head == SLOT_NONE)
-		return NULL;
-	s = &mgr->slots[mgr->ev_head];
-	mgr->ev_head = s->ev_next;
+	if (i == SLOT_NONE)
+		return false;
+	mgr->ev_head = mgr->ev_link[i];
 	if (mgr->ev_head == SLOT_NONE)
 		mgr->ev_tail = SLOT_NONE;
-	s->in_evq = false;
-	s->ev_next = SLOT_NONE;
-	return s;
+	mgr->in_evq[i] = 0;
+	mgr->ev_link[i] = SLOT_NONE;
+	*out = mgr->tab[i];
+	return true;
 }
 
 static void fill_connected(al_peer_event *ev, const struct al_peer_slot *s)
@@ -673,8 +756,8 @@ bool al_peer_next_event(al_peer_mgr *mgr, al_peer_event *ev)
 		mgr->held = NULL;
 		al_peer__release(mgr, s);
 	}
-	while ((s = ev_pop(mgr)) != NULL) {
-		if (s->evflags == 0 || s->state == SLOT_FREE)
+	while (ev_pop(mgr, &s)) {
+		if (s == NULL || s->evflags == 0 || s->state == SLOT_FREE)
 			continue;
 		take_event(mgr, s, ev);
 		if (s->evflags != 0)
@@ -691,8 +774,8 @@ void al_peer_timer(al_peer_mgr *mgr, uint64_t now)
 	uint32_t i;
 
 	for (i = 0; i < mgr->nslots; i++)
-		if (mgr->slots[i].state != SLOT_FREE)
-			al_peer__timer_slot(mgr, &mgr->slots[i], now);
+		if (mgr->tab[i] != NULL && mgr->tab[i]->state != SLOT_FREE)
+			al_peer__timer_slot(mgr, mgr->tab[i], now);
 }
 
 uint64_t al_peer_next_timer(const al_peer_mgr *mgr)
@@ -701,9 +784,9 @@ uint64_t al_peer_next_timer(const al_peer_mgr *mgr)
 	uint32_t i;
 
 	for (i = 0; i < mgr->nslots; i++) {
-		if (mgr->slots[i].state == SLOT_FREE)
+		if (mgr->tab[i] == NULL || mgr->tab[i]->state == SLOT_FREE)
 			continue;
-		d = al_peer__deadline(mgr, &mgr->slots[i]);
+		d = al_peer__deadline(mgr, mgr->tab[i]);
 		if (d < t)
 			t = d;
 	}

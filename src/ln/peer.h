@@ -97,6 +97,21 @@ void al_peer_default_features(al_features *f);
 /* A connection id chosen by the host. */
 typedef uint64_t al_peer_conn;
 
+/* Connection slots (each embeds a BOLT #8 engine, al_peer_slot_size() bytes) and
+ * out-queues, from one arena, shared by any number of managers: the enclave's nodes
+ * draw from one pool, so an idle node holds none. A manager without a pool makes its
+ * own (max_peers + max_pending_handshakes slots, max_peers queues). Not thread-safe,
+ * like the managers. */
+typedef struct al_peer_pool al_peer_pool;
+
+/* Arena bytes of a pool; 0 if the counts overflow. */
+size_t al_peer_pool_size(uint32_t n_slots, uint32_t n_queues, size_t queue_bytes);
+/* AL_E_ARG for zero counts or queue_bytes below AL_PEER_MIN_QUEUE, AL_E_NOMEM. */
+AL_WARN_UNUSED al_err al_peer_pool_init(al_peer_pool **out, al_arena *a, uint32_t n_slots,
+                                        uint32_t n_queues, size_t queue_bytes);
+/* Slots and queues in use now. */
+void al_peer_pool_usage(const al_peer_pool *p, uint32_t *slots, uint32_t *queues);
+
 typedef struct al_peer_config {
 	al_privkey node_key;  /* our node's identity key (secret; copied, then wipe yours) */
 	al_features features; /* what our init offers (al_peer_default_features) */
@@ -122,6 +137,10 @@ typedef struct al_peer_config {
 	 * unknown to the node: odd ones are dropped, even ones fail the connection. */
 	bool (*handles_type)(void *arg, uint16_t type);
 	void *handles_arg;
+	/* Where connection slots come from (NULL: the manager's own, in its arena). A
+	 * pool's queue_bytes must equal out_queue_bytes. When the pool has no free slot,
+	 * new connections are refused with AL_E_PEER_POOL_FULL. */
+	al_peer_pool *pool;
 } al_peer_config;
 
 /* Defaults for everything but node_key and chains (which stay zero): default
@@ -130,8 +149,8 @@ typedef struct al_peer_config {
  * for 8 bytes, at most 20 pings per interval, no extra message types. */
 void al_peer_config_default(al_peer_config *cfg);
 
-/* Arena bytes al_peer_mgr_init needs for cfg (alignment included); 0 if the counts
- * overflow size_t. */
+/* Arena bytes al_peer_mgr_init needs for cfg (alignment included; with cfg->pool the
+ * manager's tables only); 0 if the counts overflow size_t. */
 size_t al_peer_arena_size(const al_peer_config *cfg);
 /* Bytes of one connection slot (engine + state): the cost of a pending handshake. */
 size_t al_peer_slot_size(void);

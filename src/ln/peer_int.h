@@ -34,8 +34,7 @@ struct al_peer_slot {
 	bool ping_outstanding;
 	bool pong_owed;
 	uint8_t evflags;
-	bool in_evq; /* in the event FIFO (maybe stale once its flags are gone) */
-	uint32_t ev_next;
+	uint32_t idx; /* in the manager's table */
 	al_err reason;
 	uint8_t node_id[AL_PUBKEY_LEN];
 	uint16_t ping_expect; /* num_pong_bytes of the outstanding ping */
@@ -61,17 +60,32 @@ struct al_peer_slot {
 	uint32_t qidx;
 	size_t qhead;
 	size_t qlen;
+	uint32_t pool_next; /* the pool's free list */
+};
+
+/* Connection slots and out-queues, shared by every manager that uses the pool. */
+struct al_peer_pool {
+	struct al_peer_slot *slots;
+	uint32_t n_slots, slot_free; /* slot_free: head of the free list, SLOT_NONE */
+	uint32_t slots_used;
+	size_t queue_bytes;
+	uint8_t *qmem;
+	uint32_t *qfree;
+	uint32_t n_queues, nqfree;
 };
 
 struct al_peer_mgr {
 	const al_secp *secp;
 	al_peer_config cfg; /* holds the node key */
 	uint8_t node_id[AL_PUBKEY_LEN];
-	struct al_peer_slot *slots;
+	al_peer_pool *pool;
+	/* The manager's connections: tab[i] is a slot taken from the pool, or NULL. The
+	 * event FIFO links table indices (a slot given back leaves a stale entry, which is
+	 * skipped when it comes up). */
+	struct al_peer_slot **tab;
+	uint32_t *ev_link;
+	uint8_t *in_evq;
 	uint32_t nslots;
-	uint8_t *qmem;
-	uint32_t *qfree;
-	uint32_t nqfree;
 	size_t n_pending;
 	size_t n_established;
 	uint32_t ev_head;

@@ -154,6 +154,8 @@
 	X(AL_E_STORE_NOT_FOUND, "store: no such key")                                              \
 	X(AL_E_STORE_BACKEND, "store: backend failure")                                            \
 	X(AL_E_STORE_REPLICAS, "store: too few replicas in agreement")                             \
+	X(AL_E_STORE_STATE, "store: not ready for this (loading, a write in flight, or failed)")   \
+	X(AL_E_STORE_FULL, "store: object table full")                                             \
 	/* VSS storage service protocol (store/vss.h) */                                           \
 	X(AL_E_VSS_CONFLICT, "vss: version conflict (CONFLICT_EXCEPTION)")                         \
 	X(AL_E_VSS_NO_SUCH_KEY, "vss: no such key (NO_SUCH_KEY_EXCEPTION)")                        \
@@ -183,6 +185,7 @@
 	X(AL_E_NOISE_LENGTH, "bolt8: message longer than 65535 bytes")                             \
 	/* BOLT 1 peer manager (ln/peer.h) */                                                      \
 	X(AL_E_PEER_HANDSHAKES_FULL, "peer: too many handshakes in progress")                      \
+	X(AL_E_PEER_POOL_FULL, "peer: no free connection slot in the shared pool")                 \
 	X(AL_E_PEER_TOO_MANY, "peer: connection limit reached")                                    \
 	X(AL_E_PEER_CONN_EXISTS, "peer: connection id already in use")                             \
 	X(AL_E_PEER_UNKNOWN_CONN, "peer: no such connection")                                      \
