@@ -7,8 +7,8 @@
 #include "attest/ratls_client.h"
 #include "bench.h"
 #include "crypto/tls.h"
-#include "enclave/ratls.h"
-#include "enclave/sim_quote.h"
+#include "attest/ratls_server.h"
+#include "host/sim_quote.h"
 #include "host/sim_platform.h"
 
 typedef struct quote_ctx {

@@ -32,7 +32,7 @@
 #include "chain/esplora.h"
 #include "chain/sync.h"
 #include "crypto/hash.h"
-#include "host/chain_client.h"
+#include "chain/client.h"
 #include "host/httpc.h"
 #include "util/hex.h"
 
@@ -191,8 +191,10 @@ struct ctl {
 static void ctl_open(struct ctl *c, const char *url)
 {
 	c->url = url;
+	al_httpc *h = NULL;
 	if (al_httpc_new(&c->http, &(al_httpc_config){0}) != AL_OK ||
-	    al_chain_client_new(&c->cc, url, NULL) != AL_OK)
+	    al_httpc_new(&h, &(al_httpc_config){0}) != AL_OK ||
+	    al_chain_client_new(&c->cc, url, h, &al_host_alloc) != AL_OK)
 		bench_fail("cannot create an HTTP client", NULL);
 }
 
@@ -421,8 +423,10 @@ static void node_open(struct node *n, const char *name, size_t max_outputs)
 	if (!n->mem)
 		bench_fail("out of memory", NULL);
 	al_arena_init(&a, n->mem, len);
+	al_httpc *h = NULL;
 	if (al_sync_init(&n->sync, &a, &cfg) != AL_OK ||
-	    al_chain_client_new(&n->cc, relay.url, NULL) != AL_OK)
+	    al_httpc_new(&h, &(al_httpc_config){0}) != AL_OK ||
+	    al_chain_client_new(&n->cc, relay.url, h, &al_host_alloc) != AL_OK)
 		bench_fail(name, "cannot set up the sync");
 }
 
@@ -561,7 +565,7 @@ void bench_sync(void)
 		return;
 	}
 	bench_put_str("sync_note",
-	              "one sync step (chain/sync.h over host/chain_client.h) per new block on "
+	              "one sync step (chain/sync.h over chain/client.h) per new block on "
 	              "alight-devchain; bytes counted on the wire both ways (HTTP heads included) "
 	              "by a relay on loopback, response_body_bytes as the client counts them; "
 	              "ms include the relay");

@@ -178,6 +178,8 @@ static bool connect_and_verify(cli_ratls *r, const cli_ratls_opts *o, char *msg,
 	                         r->collateral_len, r->root, r->root_len, now) != AL_OK)
 		return failf(msg, cap, "cannot set up the RA-TLS client");
 	al_ratls_client_tls_config(&cfg, &r->rc);
+	cfg.key = o->client_key;
+	cfg.cert = o->client_cert;
 	if (al_tls_ctx_init(&r->ctx, false, &cfg) != AL_OK)
 		return failf(msg, cap, "cannot set up TLS");
 	r->ctx_ready = true;
@@ -196,24 +198,6 @@ static bool connect_and_verify(cli_ratls *r, const cli_ratls_opts *o, char *msg,
 		return false;
 	}
 	return true;
-}
-
-bool cli_ratls_authorization(const cli_ratls_opts *o, char out[80], char *msg, size_t cap)
-{
-	size_t len = 0;
-	uint8_t *t = o->token_file != NULL ? read_file(o->token_file, &len) : NULL;
-	bool ok;
-
-	if (t == NULL)
-		return failf(msg, cap,
-		             "--rpc-connect needs the daemon's token (--rpc-token-file, or "
-		             "--datadir for DIR/rpc.token)");
-	while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'))
-		len--;
-	ok = len == 64 && snprintf(out, 80, "Bearer %.*s", (int)len, (const char *)t) < 80;
-	memset(t, 0, len);
-	free(t);
-	return ok ? true : failf(msg, cap, "%s is not a token", o->token_file);
 }
 
 cli_ratls *cli_ratls_open(const cli_ratls_opts *o, char *msg, size_t cap, int *code)

@@ -1,8 +1,8 @@
-/* alight-cli's RA-TLS transport (--rpc-connect): TCP to alightd's control API, a TLS
- * 1.3 handshake in which the server's certificate evidence is appraised against the
- * policy (attest/ratls_client.h), and only then the request, authorised by the
- * daemon's token (DIR/rpc.token). A server whose evidence the policy refuses never
- * sees the request or the token. */
+/* alight-cli's user channel (--rpc-connect): TCP to alightd's user channel, a TLS 1.3
+ * handshake in which the server's certificate evidence is appraised against the policy
+ * (attest/ratls_client.h) and the client presents its credential (a certificate for the
+ * key derived from the user's seed, node/keys.h), and only then the request. A server
+ * whose evidence the policy refuses never sees the request. */
 #ifndef ALIGHT_CLI_RATLS_H
 #define ALIGHT_CLI_RATLS_H
 
@@ -18,12 +18,10 @@ typedef struct cli_ratls_opts {
 	const char *sim_dir;         /* collateral.json and root.pem of the simulation */
 	const char *collateral_file; /* or these two */
 	const char *root_file;
-	const char *token_file; /* the daemon's DIR/rpc.token */
+	/* The client's credential: its key and a certificate for it (borrowed). */
+	struct evp_pkey_st *client_key;
+	struct x509_st *client_cert;
 } cli_ratls_opts;
-
-/* "Bearer <token>" from o->token_file, for the Authorization field; false with the
- * reason in msg if it cannot be read. */
-bool cli_ratls_authorization(const cli_ratls_opts *o, char out[80], char *msg, size_t cap);
 
 typedef struct cli_ratls cli_ratls;
 

@@ -1,35 +1,54 @@
-/* alight-cli: talk to alightd over its control socket (HTTP/1.1 on DIR/rpc.sock).
+/* alight-cli: the user's and the operator's command line for alightd.
  *
- *   alight-cli --datadir DIR getinfo
- *   alight-cli --datadir DIR listpeers
- *   alight-cli --datadir DIR connect <node_id>@<host>:<port>
- *   alight-cli --datadir DIR newaddress | walletbalance | listfunds
- *   alight-cli --datadir DIR sendtoaddress <address> <sat>
- *   alight-cli --datadir DIR bumpfee <txid> <sat_per_vbyte>
- *     (the on-chain wallet: alightd runs with --esplora URL)
+ * The user, over the user channel (RA-TLS terminated inside the enclave; the request is
+ * sent only once the server's evidence passed the policy, and the client presents the
+ * credential derived from the user's seed, node/keys.h):
+ *
  *   alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]
  *              [--allow-simulated] [--sim-dir DIR | --collateral FILE --root PEM]
- *              (--datadir DIR | --rpc-token-file FILE) COMMAND
- *     (RA-TLS to alightd --rpc-listen: the server's certificate evidence must satisfy
- *     the policy and pin the measurement, or the request is never sent; cli_ratls.h)
+ *              --seed-file FILE COMMAND [ARGS]
  *
- * Prints the daemon's JSON answer on stdout and exits 0; any failure prints
- * {"error":{"message":...}} on stdout and exits non-zero (1 for a failed request,
- * 2 for bad usage). */
+ *   provision                         the node of FILE's seed; without FILE, a new
+ *                                     seed made inside the enclave, written to FILE once
+ *   getinfo | listpeers | connect <node_id>@<host>:<port> | disconnect <node_id>
+ *   setchain <url> [--ca PEM | --pin SPKI_SHA256_HEX]...   the user's chain server
+ *   getchain
+ *   newaddress | walletbalance | listfunds | sync
+ *   sendtoaddress <address> <sat> | bumpfee <txid> <sat_per_vbyte>
+ *   exportseed
+ *
+ * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
+ * it with the operator's authority only):
+ *
+ *   alight-cli --datadir DIR [--node N] getinfo | listpeers | connect ... | disconnect ...
+ *   alight-cli --datadir DIR enclave
+ *
+ * Prints the answer's JSON on stdout and exits 0; any failure prints
+ * {"error":{"message":...}} on stdout and exits non-zero (1 for a failed request, 2
+ * for bad usage). */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "host/loop.h"
+#include "attest/ratls_server.h"
 #include "cli_ratls.h"
+#include "crypto/mem.h"
+#include "crypto/p256.h"
+#include "host/loop.h"
+#include "host/seed.h"
+#include "node/keys.h"
 #include "util/http.h"
 
 /* The longest wait for an answer: a connect lasts at most the daemon's handshake
@@ -63,20 +82,23 @@ static int fail(int code, const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: alight-cli (--datadir DIR | --rpc-socket PATH) COMMAND [ARGS]\n"
-	           "       alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
+	fprintf(f, "usage: alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
 	           "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
-	           "                  --root PEM] (--datadir DIR | --rpc-token-file FILE)\n"
-	           "                  COMMAND [ARGS]   (RA-TLS; the token is DIR/rpc.token)\n"
-	           "commands:\n"
-	           "  getinfo                          node id, network, peer count\n"
-	           "  listpeers                        connected peers\n"
+	           "                  --root PEM] --seed-file FILE COMMAND [ARGS]      (the user)\n"
+	           "       alight-cli --datadir DIR [--node N] COMMAND [ARGS]     (the operator)\n"
+	           "the user's commands:\n"
+	           "  provision                        the node of the seed in FILE (or, without\n"
+	           "                                   FILE, a new seed made inside, saved there)\n"
+	           "  getinfo | listpeers              node id, network, storage, peers\n"
 	           "  connect <node_id>@<host>:<port>  connect and exchange init\n"
-	           "  newaddress                       a fresh receive address (BIP84)\n"
-	           "  walletbalance                    on-chain balance\n"
-	           "  listfunds                        on-chain outputs\n"
+	           "  disconnect <node_id>\n"
+	           "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust\n"
+	           "  getchain\n"
+	           "  newaddress | walletbalance | listfunds | sync\n"
 	           "  sendtoaddress <address> <sat>    pay an address\n"
-	           "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n");
+	           "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n"
+	           "  exportseed                       the seed's words\n"
+	           "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
 
 static int dial(const char *path)
@@ -134,12 +156,24 @@ static void print_body(const uint8_t *body, size_t len)
 	json_decref(j);
 }
 
-/* --rpc-connect: the control API over RA-TLS instead of the Unix socket. */
+/* --rpc-connect: the user channel instead of the control socket. */
 static cli_ratls_opts ratls;
+/* The path for messages: the control socket or the user channel's address. */
+static char where[4096];
+/* The operator's node slot (--node). */
+static long node_slot = -1;
 
-/* Read until a whole response parsed (from the socket, or the RA-TLS session when
- * tls is set); print it; exit code by status. */
-static int read_response(int fd, cli_ratls *tls, const char *path)
+/* An answer: status, and the whole response buffer (body inside). */
+typedef struct answer {
+	int status;
+	uint8_t *buf;
+	const uint8_t *body;
+	size_t body_len;
+} answer;
+
+/* Read until a whole response parsed (from the socket, or the user channel when tls
+ * is set). 0 with *a filled, else the exit code (the error printed). */
+static int read_answer(int fd, cli_ratls *tls, answer *a)
 {
 	static const al_http_limits lim = {.max_body = CLI_MAX_RESP - 65536};
 	size_t cap = 65536, len = 0;
@@ -147,7 +181,6 @@ static int read_response(int fd, cli_ratls *tls, const char *path)
 	al_http_response res;
 	unsigned flags = 0;
 	al_err e = AL_E_HTTP_INCOMPLETE;
-	int rc;
 
 	while (buf != NULL) {
 		ssize_t n;
@@ -167,14 +200,12 @@ static int read_response(int fd, cli_ratls *tls, const char *path)
 		                : recv(fd, buf + len, cap - len, 0);
 		if (n < 0 && tls == NULL && errno == EINTR)
 			continue;
-		if (n < 0 && tls != NULL) {
-			free(buf);
-			return fail(1, "no answer from alightd at %s over RA-TLS", path);
-		}
 		if (n < 0) {
 			free(buf);
-			return fail(1, "no answer from alightd at %s: %s", path,
-			            errno == EAGAIN ? "timed out" : strerror(errno));
+			return fail(1, "no answer from alightd at %s%s%s", where, tls ? "" : ": ",
+			            tls               ? " over the user channel"
+			            : errno == EAGAIN ? "timed out"
+			                              : strerror(errno));
 		}
 		if (n == 0)
 			flags |= AL_HTTP_RES_EOF;
@@ -182,131 +213,304 @@ static int read_response(int fd, cli_ratls *tls, const char *path)
 	}
 	if (buf == NULL || e != AL_OK) {
 		free(buf);
-		return fail(1, "bad answer from alightd at %s: %s", path,
+		return fail(1, "bad answer from alightd at %s: %s", where,
 		            buf == NULL ? "out of memory" : al_err_str(e));
 	}
-	print_body(res.body != NULL ? res.body : (const uint8_t *)"", res.body_len);
-	rc = res.status >= 200 && res.status < 300 ? 0 : 1;
-	free(buf);
+	a->status = res.status;
+	a->buf = buf;
+	a->body = res.body != NULL ? res.body : (const uint8_t *)"";
+	a->body_len = res.body_len;
+	return 0;
+}
+
+/* One request, its answer in *a (free a->buf). 0, or the exit code. */
+static int exchange(const char *method, const char *target, const char *body, answer *a)
+{
+	static const al_http_field fields[] = {{"Content-Type", "application/json"},
+	                                       {"Accept", "application/json"}};
+	size_t blen = body != NULL ? strlen(body) : 0, cap = 1024 + blen;
+	char scoped[512];
+	uint8_t *out;
+	al_wb w;
+	int fd = -1, rc;
+	cli_ratls *t = NULL;
+
+	if (node_slot >= 0 && ratls.connect == NULL) {
+		snprintf(scoped, sizeof(scoped), "/node/%ld%s", node_slot, target);
+		target = scoped;
+	}
+	out = malloc(cap);
+	if (out == NULL)
+		return fail(1, "out of memory");
+	al_wb_init(&w, out, cap);
+	if (al_http_write_request(&w, method, target, "localhost", fields, body ? 2 : 1,
+	                          (const uint8_t *)body, blen) != AL_OK) {
+		free(out);
+		return fail(1, "cannot encode the request");
+	}
+	if (ratls.connect != NULL) {
+		char msg[768];
+		int code;
+		t = cli_ratls_open(&ratls, msg, sizeof(msg), &code);
+		if (t == NULL) {
+			free(out);
+			return fail(code, "%s", msg);
+		}
+		rc = cli_ratls_send(t, out, w.len)
+		         ? read_answer(-1, t, a)
+		         : fail(1, "cannot send to alightd at %s over the user channel", where);
+		cli_ratls_close(t);
+	} else if ((fd = dial(where)) < 0) {
+		rc = fail(1, "cannot reach alightd at %s: %s", where, strerror(errno));
+	} else {
+		rc = send_all(fd, out, w.len)
+		         ? read_answer(fd, NULL, a)
+		         : fail(1, "cannot send to alightd at %s: %s", where, strerror(errno));
+		close(fd);
+	}
+	if (body != NULL)
+		al_memzero((void *)out, w.len); /* it may have carried a seed */
+	free(out);
 	return rc;
 }
 
-static int request(const char *path, const char *method, const char *target, const char *body);
+/* One request, its answer printed; the exit code by status. */
+static int request(const char *method, const char *target, const char *body)
+{
+	answer a;
+	int rc = exchange(method, target, body, &a);
+
+	if (rc != 0)
+		return rc;
+	print_body(a.body, a.body_len);
+	rc = a.status >= 200 && a.status < 300 ? 0 : 1;
+	free(a.buf);
+	return rc;
+}
+
+/* A body from a json_t (consumed). */
+static int request_json(const char *method, const char *target, json_t *j)
+{
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(j);
+	if (s == NULL)
+		return fail(2, "arguments must be UTF-8");
+	rc = request(method, target, s);
+	free(s);
+	return rc;
+}
 
 /* The wallet's commands and how many arguments each takes. */
 static const struct {
 	const char *name;
 	int nargs;
 } wallet_cmds[] = {
-    {"newaddress", 0}, {"walletbalance", 0}, {"listfunds", 0}, {"sendtoaddress", 2}, {"bumpfee", 2},
+    {"newaddress", 0},    {"walletbalance", 0}, {"listfunds", 0},
+    {"sendtoaddress", 2}, {"bumpfee", 2},       {"sync", 0},
 };
 
 /* POST /v1/wallet/<cmd> {"args":[...]} */
-static int cmd_wallet(const char *path, const char *cmd, char **args, int nargs)
+static int cmd_wallet(const char *cmd, char **args, int nargs)
 {
 	char target[64];
 	json_t *body = json_pack("{s:[]}", "args");
-	char *s;
-	int i, rc;
 
-	for (i = 0; body != NULL && i < nargs; i++)
+	for (int i = 0; body != NULL && i < nargs; i++)
 		json_array_append_new(json_object_get(body, "args"), json_string(args[i]));
-	s = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (s == NULL)
-		return fail(2, "arguments must be UTF-8");
 	snprintf(target, sizeof(target), "/v1/wallet/%s", cmd);
-	rc = request(path, "POST", target, s);
-	free(s);
-	return rc;
+	return request_json("POST", target, body);
 }
 
-/* The request over RA-TLS: sent only once the server's evidence passed the policy. */
-static int request_ratls(const uint8_t *req, size_t len)
-{
-	char msg[768];
-	int code, rc;
-	cli_ratls *t = cli_ratls_open(&ratls, msg, sizeof(msg), &code);
-
-	if (t == NULL)
-		return fail(code, "%s", msg);
-	if (!cli_ratls_send(t, req, len))
-		rc = fail(1, "cannot send to alightd at %s over RA-TLS", ratls.connect);
-	else
-		rc = read_response(-1, t, ratls.connect);
-	cli_ratls_close(t);
-	return rc;
-}
-
-static int request(const char *path, const char *method, const char *target, const char *body)
-{
-	static const al_http_field fields[] = {{"Content-Type", "application/json"},
-	                                       {"Accept", "application/json"}};
-	size_t blen = body != NULL ? strlen(body) : 0;
-	size_t cap = 1024 + blen;
-	uint8_t *out;
-	al_http_field f[3] = {fields[0], fields[1]};
-	size_t nf = body ? 2 : 1;
-	char auth[80], msg[256];
-	al_wb w;
-	int fd, rc;
-
-	if (ratls.connect != NULL) {
-		/* The token goes only into the attested channel. */
-		if (!cli_ratls_authorization(&ratls, auth, msg, sizeof(msg)))
-			return fail(2, "%s", msg);
-		f[nf].name = "Authorization";
-		f[nf++].value = auth;
-	}
-	out = malloc(cap);
-	if (out == NULL)
-		return fail(1, "out of memory");
-	al_wb_init(&w, out, cap);
-	if (al_http_write_request(&w, method, target, "localhost", f, nf, (const uint8_t *)body,
-	                          blen) != AL_OK) {
-		free(out);
-		return fail(1, "cannot encode the request");
-	}
-	if (ratls.connect != NULL) {
-		rc = request_ratls(out, w.len);
-		free(out);
-		return rc;
-	}
-	fd = dial(path);
-	if (fd < 0) {
-		free(out);
-		return fail(1, "cannot reach alightd at %s: %s", path, strerror(errno));
-	}
-	if (!send_all(fd, out, w.len))
-		rc = fail(1, "cannot send to alightd at %s: %s", path, strerror(errno));
-	else
-		rc = read_response(fd, NULL, path);
-	free(out);
-	close(fd);
-	return rc;
-}
-
-static int cmd_connect(const char *path, const char *arg)
+static int cmd_connect(const char *arg)
 {
 	const char *at = strchr(arg, '@');
 	char pubkey[67];
-	json_t *j;
-	char *body;
-	int rc;
 
 	if (at == NULL || at - arg != 66 || at[1] == '\0')
 		return fail(2, "connect wants <node_id>@<host>:<port> with a 66-hex-digit node id");
 	memcpy(pubkey, arg, 66);
 	pubkey[66] = '\0';
 	/* LND's POST /v1/peers body. */
-	j = json_pack("{s:{s:s,s:s}}", "addr", "pubkey", pubkey, "host", at + 1);
-	body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (body == NULL)
-		return fail(1, "out of memory");
-	rc = request(path, "POST", "/v1/peers", body);
-	free(body);
+	return request_json("POST", "/v1/peers",
+	                    json_pack("{s:{s:s,s:s}}", "addr", "pubkey", pubkey, "host", at + 1));
+}
+
+/* setchain <url> [--ca PEM] [--pin HEX]...: the user's chain server and its trust. */
+static int cmd_setchain(char **args, int nargs)
+{
+	json_t *j = json_pack("{s:s}", "url", args[0]), *pins = json_array();
+	int rc;
+
+	for (int i = 1; j && i < nargs; i += 2) {
+		if (i + 1 >= nargs || (strcmp(args[i], "--ca") && strcmp(args[i], "--pin"))) {
+			json_decref(j);
+			json_decref(pins);
+			return fail(2, "setchain <url> [--ca PEM] [--pin SPKI_SHA256_HEX]...");
+		}
+		if (!strcmp(args[i], "--pin")) {
+			json_array_append_new(pins, json_string(args[i + 1]));
+			continue;
+		}
+		uint8_t *pem;
+		size_t len = 0;
+		FILE *f = fopen(args[i + 1], "rb");
+		if (!f || !(pem = malloc(1u << 20)) ||
+		    ((len = fread(pem, 1, (1u << 20) - 1, f)), 0)) {
+			if (f)
+				fclose(f);
+			json_decref(j);
+			json_decref(pins);
+			return fail(2, "cannot read --ca %s", args[i + 1]);
+		}
+		fclose(f);
+		pem[len] = 0;
+		json_object_set_new(j, "ca_pem", json_string((const char *)pem));
+		free(pem);
+	}
+	if (json_array_size(pins))
+		json_object_set(j, "pins", pins);
+	json_decref(pins);
+	rc = request_json("POST", "/v1/chain", j);
 	return rc;
+}
+
+/* --- the user's credential ---------------------------------------------------------- */
+
+static char seed_words[AL_BIP39_MNEMONIC_BUFLEN];
+static const char *seed_file;
+
+/* The client certificate for `key`: self-signed, valid from now. */
+static int set_credential(EVP_PKEY *key)
+{
+	X509 *cert = NULL;
+
+	if (al_ratls_cert_build(&cert, key, "alight user", NULL, 0, (int64_t)time(NULL) - 60) !=
+	    AL_OK) {
+		EVP_PKEY_free(key);
+		return fail(1, "cannot make the client certificate");
+	}
+	ratls.client_key = key;
+	ratls.client_cert = cert;
+	return 0;
+}
+
+static void clear_credential(void)
+{
+	EVP_PKEY_free(ratls.client_key);
+	X509_free(ratls.client_cert);
+	ratls.client_key = NULL;
+	ratls.client_cert = NULL;
+	al_memzero(seed_words, sizeof(seed_words));
+}
+
+/* The seed file's credential; exists: whether the file is there. */
+static int load_credential(bool *exists)
+{
+	EVP_PKEY *key = NULL;
+	al_err e;
+
+	*exists = false;
+	if (seed_file == NULL)
+		return fail(2, "the user channel needs --seed-file FILE (the user's seed)");
+	e = al_seed_read(seed_words, seed_file);
+	if (e == AL_E_HOST_IO && errno == ENOENT)
+		return 0;
+	if (e != AL_OK)
+		return fail(2, "--seed-file %s: %s", seed_file,
+		            e == AL_E_HOST_IO ? strerror(errno) : al_err_str(e));
+	*exists = true;
+	e = al_node_credential_key(&key, seed_words, strlen(seed_words));
+	if (e != AL_OK)
+		return fail(1, "cannot derive the credential: %s", al_err_str(e));
+	return set_credential(key);
+}
+
+/* provision: the node of the seed file, or a new seed made inside (saved to it). */
+static int cmd_provision(bool exists)
+{
+	json_t *j, *ans;
+	answer a;
+	int rc;
+
+	if (exists) {
+		char *s;
+		j = json_pack("{s:s}", "mnemonic", seed_words);
+		s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (s == NULL)
+			return fail(1, "out of memory");
+		rc = exchange("POST", "/v1/provision", s, &a);
+		al_memzero(s, strlen(s));
+		free(s);
+	} else {
+		/* No seed yet: a one-time key for this channel; the seed comes back once. */
+		EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		if (key == NULL || set_credential(key) != 0)
+			return fail(1, "cannot make a key");
+		rc = exchange("POST", "/v1/provision", "{\"create\":true}", &a);
+	}
+	if (rc != 0)
+		return rc;
+	ans = json_loadb((const char *)a.body, a.body_len, 0, NULL);
+	const char *words = json_string_value(json_object_get(ans, "mnemonic"));
+	if (a.status == 200 && !exists) {
+		rc = 1;
+		if (words == NULL)
+			rc = fail(1, "the enclave made a node but sent no seed");
+		else if (al_seed_write(seed_file, words) != AL_OK)
+			rc = fail(1, "cannot write %s: %s (the node exists; its seed is lost)",
+			          seed_file, strerror(errno));
+		else
+			rc = 0;
+		if (words)
+			al_memzero((char *)words, strlen(words));
+		json_object_del(ans, "mnemonic");
+		json_object_set_new(ans, "seed_file", json_string(seed_file));
+	}
+	if (ans != NULL) {
+		char *s = json_dumps(ans, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	} else {
+		print_body(a.body, a.body_len);
+	}
+	json_decref(ans);
+	al_memzero(a.buf, a.body_len + (size_t)(a.body - a.buf));
+	free(a.buf);
+	if (rc == 0 && a.status != 200)
+		rc = 1;
+	return rc;
+}
+
+static int run(const char *cmd, char **args, int nargs, bool user)
+{
+	size_t i;
+
+	if (!strcmp(cmd, "getinfo") && nargs == 0)
+		return request("GET", "/v1/getinfo", NULL);
+	if (!strcmp(cmd, "listpeers") && nargs == 0)
+		return request("GET", "/v1/peers", NULL);
+	if (!strcmp(cmd, "connect") && nargs == 1)
+		return cmd_connect(args[0]);
+	if (!strcmp(cmd, "disconnect") && nargs == 1) {
+		char target[128];
+		snprintf(target, sizeof(target), "/v1/peers/%s", args[0]);
+		return request("DELETE", target, NULL);
+	}
+	if (!strcmp(cmd, "enclave") && nargs == 0 && !user)
+		return request("GET", "/v1/enclave", NULL);
+	if (!strcmp(cmd, "setchain") && nargs >= 1)
+		return cmd_setchain(args, nargs);
+	if (!strcmp(cmd, "getchain") && nargs == 0)
+		return request("GET", "/v1/chain", NULL);
+	if (!strcmp(cmd, "exportseed") && nargs == 0)
+		return request("POST", "/v1/seed/export", NULL);
+	for (i = 0; i < sizeof(wallet_cmds) / sizeof(wallet_cmds[0]); i++)
+		if (!strcmp(cmd, wallet_cmds[i].name) && nargs == wallet_cmds[i].nargs)
+			return cmd_wallet(cmd, args, nargs);
+	return fail(2, "unknown command or wrong arguments: \"%s\" (see --help)", cmd);
 }
 
 int main(int argc, char **argv)
@@ -314,6 +518,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"datadir", required_argument, NULL, 'd'},
 	    {"rpc-socket", required_argument, NULL, 'r'},
+	    {"node", required_argument, NULL, 'n'},
 	    {"rpc-connect", required_argument, NULL, 'c'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"measurement", required_argument, NULL, 'm'},
@@ -321,14 +526,14 @@ int main(int argc, char **argv)
 	    {"sim-dir", required_argument, NULL, 's'},
 	    {"collateral", required_argument, NULL, 'C'},
 	    {"root", required_argument, NULL, 'R'},
-	    {"rpc-token-file", required_argument, NULL, 'T'},
+	    {"seed-file", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *datadir = NULL, *sock = NULL, *cmd;
-	char path[4096], token[4096];
-	int ch, nargs;
-	size_t i;
+	const char *datadir = NULL, *sock = NULL;
+	bool exists = false;
+	char *end;
+	int ch, rc;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -338,6 +543,11 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			sock = optarg;
+			break;
+		case 'n':
+			node_slot = strtol(optarg, &end, 10);
+			if (*end || node_slot < 0 || node_slot > 100000)
+				return fail(2, "--node wants a slot number");
 			break;
 		case 'c':
 			ratls.connect = optarg;
@@ -360,8 +570,8 @@ int main(int argc, char **argv)
 		case 'R':
 			ratls.root_file = optarg;
 			break;
-		case 'T':
-			ratls.token_file = optarg;
+		case 'S':
+			seed_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -373,35 +583,29 @@ int main(int argc, char **argv)
 	}
 	if (datadir == NULL && sock == NULL && ratls.connect == NULL)
 		return fail(2,
-		            "--datadir DIR (or --rpc-socket PATH, or --rpc-connect) is required");
+		            "--datadir DIR (the operator) or --rpc-connect (the user) is required");
 	if (optind >= argc)
-		return fail(2, "no command (want getinfo, listpeers or connect)");
-	if (ratls.connect != NULL && ratls.token_file == NULL && datadir != NULL) {
-		snprintf(token, sizeof(token), "%s/rpc.token", datadir);
-		ratls.token_file = token;
-	}
+		return fail(2, "no command (see --help)");
 	if (sock != NULL)
-		snprintf(path, sizeof(path), "%s", sock);
-	else if (datadir != NULL && ratls.connect == NULL)
-		snprintf(path, sizeof(path), "%s/rpc.sock", datadir);
+		snprintf(where, sizeof(where), "%s", sock);
+	else if (ratls.connect == NULL)
+		snprintf(where, sizeof(where), "%s/rpc.sock", datadir);
 	else
-		snprintf(path, sizeof(path), "%s", ratls.connect);
-	cmd = argv[optind];
-	nargs = argc - optind - 1;
-	if (strcmp(cmd, "getinfo") == 0 && nargs == 0)
-		return request(path, "GET", "/v1/getinfo", NULL);
-	if (strcmp(cmd, "listpeers") == 0 && nargs == 0)
-		return request(path, "GET", "/v1/peers", NULL);
-	if (strcmp(cmd, "connect") == 0 && nargs == 1)
-		return cmd_connect(path, argv[optind + 1]);
-	for (i = 0; i < sizeof(wallet_cmds) / sizeof(wallet_cmds[0]); i++)
-		if (strcmp(cmd, wallet_cmds[i].name) == 0 && nargs == wallet_cmds[i].nargs)
-			return cmd_wallet(path, cmd, argv + optind + 1, nargs);
-	if (strcmp(cmd, "getinfo") == 0 || strcmp(cmd, "listpeers") == 0 ||
-	    strcmp(cmd, "connect") == 0)
-		return fail(2, "wrong number of arguments for %s", cmd);
-	for (i = 0; i < sizeof(wallet_cmds) / sizeof(wallet_cmds[0]); i++)
-		if (strcmp(cmd, wallet_cmds[i].name) == 0)
-			return fail(2, "wrong number of arguments for %s", cmd);
-	return fail(2, "unknown command \"%s\" (see --help)", cmd);
+		snprintf(where, sizeof(where), "%s", ratls.connect);
+	if (ratls.connect == NULL && !strcmp(argv[optind], "provision"))
+		return fail(2, "provision goes over the user channel (--rpc-connect)");
+	if (ratls.connect != NULL) {
+		rc = load_credential(&exists);
+		if (rc != 0)
+			return rc;
+		if (!strcmp(argv[optind], "provision") && argc - optind == 1)
+			rc = cmd_provision(exists);
+		else if (!exists)
+			rc = fail(2, "--seed-file %s does not exist (provision first)", seed_file);
+		else
+			rc = run(argv[optind], argv + optind + 1, argc - optind - 1, true);
+		clear_credential();
+		return rc;
+	}
+	return run(argv[optind], argv + optind + 1, argc - optind - 1, false);
 }

@@ -1,15 +1,18 @@
 /* alightd: the host daemon. One thread, one poll loop, one arena allocated at start,
  * and the enclave (libalight_enclave.so, host/enclave_host.h) with its own fixed heap.
  *
- * The node runs inside the enclave: its key (derived there from the seed), its BOLT #8
- * and BOLT #1 peer manager and its control API. The host keeps sockets, files and
- * timers. The pieces: main.c (arguments, data directory, seed, start-up, the enclave),
- * peers.c (TCP sockets in and out, relaying socket events and bytes to and from the
- * enclave's ecalls and ocalls, and the control API's RA-TLS clients, whose TLS ends
- * inside the enclave), rpc.c (the control socket: HTTP/1.1 over a Unix socket,
- * util/http.h), api.c (relays control requests to the enclave, the on-chain
- * wallet's too: it runs inside, over the stream and kv ocalls), netparams.c (networks
- * and chain hashes). */
+ * The nodes run inside the enclave: their keys, their peers' BOLT #8 sessions, their
+ * wallets, their storage keys, the user's channel. The host keeps sockets, files and
+ * timers and relays bytes; it holds no seed, no key, no token. The pieces, each with
+ * its header, depending one way (main -> api -> relay, main -> rpc):
+ *   relay.c   sockets relayed to and from the enclave: every node's peers (one listener
+ *             per node), the dials the enclave asks for, and the user channels
+ *             (RA-TLS, --rpc-listen), whose TLS ends inside
+ *   rpc.c     the operator's control socket: HTTP/1.1 over DIR/rpc.sock
+ *   api.c     the operator's requests: the enclave's api ecall (operator authority),
+ *             plus the host's own status route
+ *   netparams.c  networks and chain hashes
+ *   main.c    arguments, the data directory, start-up, the loop */
 #ifndef ALIGHTD_H
 #define ALIGHTD_H
 
@@ -18,26 +21,17 @@
 #include <stdint.h>
 
 #include "btc/network.h"
-#include "crypto/rng.h"
-#include "crypto/secp.h"
 #include "host/enclave_host.h"
 #include "host/loop.h"
-#include "sock.h"
+#include "host/sock.h"
 #include "util/arena.h"
-#include "util/cursor.h"
 
-/* Bytes of socket input a connection keeps when the peer manager takes only part. */
+/* Bytes of socket input a connection keeps when the enclave takes only part. */
 #define CONN_RBUF 4096
-/* Concurrent control-socket clients; more wait in the listen backlog. */
+/* Concurrent control-socket clients, and user channels; more wait in the backlog. */
 #define RPC_CLIENTS 8
-#define RPC_IN_MAX  (16 * 1024)
-/* The response buffer: the fixed part plus this much per peer listed. */
-#define RPC_OUT_BASE     4096
-#define RPC_OUT_PER_PEER 1024
-/* Room for the wallet's largest answer (listfunds). */
-#define RPC_OUT_WALLET (256 * 1024)
-/* jansson's allocations while one request is handled come from this scratch. */
-#define RPC_SCRATCH (8 * 1024 * 1024)
+#define CTL_CLIENTS AL_ENCLAVE_CTL_MAX
+#define MAX_NODES   1024
 
 typedef struct netparams {
 	const char *name; /* "mainnet", "testnet", "signet", "regtest" */
@@ -51,18 +45,14 @@ const netparams *netparams_find(const char *name);
 /* "mainnet|testnet|signet|regtest" for messages. */
 const char *netparams_names(void);
 
-/* A token naming one pending RPC request (client slot and generation); 0 is none. */
-typedef uint64_t rpc_token;
-
 typedef struct alightd alightd;
 
-/* One TCP connection to a peer: a fixed host struct from the preallocated table. The
- * peer behind it lives in the enclave; the host only moves its bytes. */
+/* One TCP connection relayed to the enclave: a node's peer or a user channel. */
 typedef struct conn {
 	alightd *owner;
 	bool used;
 	bool inbound;
-	bool ctl;        /* a control client over RA-TLS (the enclave's ctl_* ecalls) */
+	bool ctl;        /* a user channel (the enclave's ctl_* ecalls) */
 	bool connecting; /* an outbound connect() still in progress */
 	bool want_read;  /* the enclave takes bytes (net_read_ctl) */
 	bool want_write; /* the socket did not take all the enclave offered */
@@ -71,6 +61,7 @@ typedef struct conn {
 	bool close_req; /* the enclave asked to close (net_close) */
 	bool failed;    /* a socket error ended it (sock_errno) */
 	uint32_t gen;
+	uint32_t node;
 	int fd;
 	int slot;       /* in the loop */
 	int sock_errno; /* a socket error that ended it, for messages */
@@ -79,6 +70,16 @@ typedef struct conn {
 	size_t roff, rlen; /* unread bytes rbuf[roff, roff + rlen) */
 	uint8_t rbuf[CONN_RBUF];
 } conn;
+
+/* A node's peer listener. */
+typedef struct listener {
+	bool open;
+	bool wanted; /* the node became ready: open at the next settle */
+	int fd, slot;
+	uint32_t node;
+	char addr[SOCK_ADDR_STRLEN];
+	alightd *owner;
+} listener;
 
 struct rpc_client;
 
@@ -89,31 +90,29 @@ struct alightd {
 	al_arena arena;
 	void *arena_mem;
 	size_t arena_len;
-	const al_secp *secp;
-	al_rng rng;
 	al_loop *loop;
-	al_enclave_host *enc; /* the enclave holding the node */
-	uint32_t node;        /* the node's index in it */
-	uint8_t node_id[33];
+	al_enclave_host *enc;
+	uint32_t max_nodes;
 	uint32_t max_peers, max_pending;
-	/* Listening sockets. */
-	int listen_fd, listen_slot;
-	char listen_addr[SOCK_ADDR_STRLEN];
-	int rpc_fd, rpc_slot;
-	int reserve_fd; /* spare descriptor: lets accept() shed load on EMFILE */
-	/* Connection table. */
+	/* Where nodes' peers connect: port 0 gives each node its own free port, port P
+	 * gives node i port P + i. */
+	sock_addr listen_base;
+	bool listening;
+	listener *listeners; /* max_nodes */
+	int reserve_fd;      /* spare descriptor: lets accept() shed load on EMFILE */
+	/* Connection table: peers of every node, then the user channels. */
 	conn *conns;
-	size_t n_conns;
-	/* Control socket. */
+	size_t n_conns; /* peer slots */
+	/* The user channel (--rpc-listen) */
+	int ctl_fd, ctl_slot;
+	char ctl_addr[SOCK_ADDR_STRLEN];
+	/* The operator's control socket. */
+	int rpc_fd, rpc_slot;
 	struct rpc_client *rpc;
 	size_t rpc_out_cap;
-	uint8_t *rpc_body; /* scratch for rendering a response body */
-	al_arena scratch;  /* jansson's memory while one request is parsed */
 	uint64_t started_ms;
-	/* The control API over RA-TLS on TCP (--rpc-listen; peers.c relays its ciphertext
-	 * to the TLS server inside the enclave). */
-	int rpc_tls_fd, rpc_tls_slot;
-	char rpc_tls_addr[SOCK_ADDR_STRLEN];
+	/* Answers of the enclave's api ecall go here (main sets rpc_complete). */
+	void (*answer)(alightd *d, uint64_t token, int status, const uint8_t *body, size_t len);
 };
 
 /* --- logging (stderr, one line per event, never secrets) ---------------------- */
@@ -121,43 +120,5 @@ struct alightd {
 __attribute__((format(printf, 1, 2)))
 #endif
 void logf_(const char *fmt, ...);
-
-/* --- peers.c ----------------------------------------------------------------- */
-/* Bytes of the connection table for n peer connections (and the control slots). */
-size_t peers_table_size(size_t n);
-/* Set up the table (memory from d->arena). */
-al_err peers_init(alightd *d);
-al_err peers_listen(alightd *d, const sock_addr *a);
-/* Serve the control API over RA-TLS on `a`: TCP clients whose ciphertext goes to the
- * enclave (after its ctl_setup ecall). */
-al_err peers_listen_ctl(alightd *d, const sock_addr *a);
-/* The network and timer ocalls of the enclave (host/enclave_host.h), answered here. */
-void peers_enclave_net(alightd *d, al_enclave_net *net);
-/* After every ecall: act on what the enclave asked for (closes, read and write
- * interest) and on socket failures, until nothing is left. */
-void peers_settle(alightd *d);
-/* Close every connection (at shutdown). */
-void peers_shutdown(alightd *d);
-
-/* --- rpc.c: transport -------------------------------------------------------- */
-size_t rpc_table_size(size_t out_cap);
-al_err rpc_init(alightd *d);
-/* Finish a pending request with `status` and the JSON `body`; a token whose client
- * went away is ignored. */
-void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len);
-void rpc_shutdown(alightd *d);
-
-/* --- api.c: control requests to the enclave ------------------------------------ */
-
-/* What api_handle decided. */
-typedef enum api_result {
-	API_DONE,    /* *status and the body in w */
-	API_PENDING, /* the answer comes later via rpc_complete(token) */
-} api_result;
-
-api_result api_handle(alightd *d, const char *method, const char *target, const uint8_t *body,
-                      size_t body_len, rpc_token token, int *status, al_wb *w);
-/* {"error":{"message":...}} into w. */
-void api_error_body(al_wb *w, const char *msg);
 
 #endif

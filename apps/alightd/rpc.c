@@ -1,20 +1,18 @@
-/* The control socket: HTTP/1.1 over a Unix socket (mode 0600) in the data directory,
- * one request per connection, answered by api.c. (With --rpc-listen the node's API is
- * also served over RA-TLS on TCP, terminated inside the enclave: peers.c relays that
- * ciphertext; nothing of it passes here.)
+/* The operator's control socket (rpc.h): HTTP/1.1 over a Unix socket (mode 0600) in the
+ * data directory, one request per connection, answered by api.c. (The user's channel is
+ * not here: relay.c carries its ciphertext to the enclave.)
  *
  * This file is only the transport: bytes in, util/http.h parsing, bytes out. The
- * handler sees a method, a target and a body. Buffers are fixed (RPC_CLIENTS clients, each with an
- * input and an output buffer from the arena); jansson parses request bodies in a
- * scratch arena that is reset for every request. */
+ * handler sees a method, a target and a body. Buffers are fixed (RPC_CLIENTS clients,
+ * each with an input and an output buffer from the arena). */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
-#include <jansson.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "alightd.h"
+#include "api.h"
+#include "rpc.h"
 #include "util/http.h"
 
 typedef enum rpc_state {
@@ -23,6 +21,9 @@ typedef enum rpc_state {
 	RPC_PENDING, /* the handler answers later (rpc_complete) */
 	RPC_WRITE,
 } rpc_state;
+
+/* The body being rendered (one request is handled at a time). */
+static uint8_t *body_buf;
 
 struct rpc_client {
 	alightd *d;
@@ -36,27 +37,13 @@ struct rpc_client {
 	uint8_t *out;
 };
 
-/* jansson's allocator: the scratch arena (bump allocation, freed all at once). */
-static al_arena *json_scratch;
-
-static void *scratch_malloc(size_t n)
+size_t rpc_table_size(void)
 {
-	void *p;
-
-	return al_arena_alloc(json_scratch, n, 16, &p) == AL_OK ? p : NULL;
+	return RPC_CLIENTS * (sizeof(struct rpc_client) + RPC_IN_MAX + RPC_OUT_CAP + 64) +
+	       RPC_OUT_CAP + 64;
 }
 
-static void scratch_free(void *p)
-{
-	(void)p; /* released with the whole scratch after the request */
-}
-
-size_t rpc_table_size(size_t out_cap)
-{
-	return RPC_CLIENTS * (sizeof(struct rpc_client) + RPC_IN_MAX + out_cap + 64);
-}
-
-static rpc_token token_of(const alightd *d, const struct rpc_client *c)
+static uint64_t token_of(const alightd *d, const struct rpc_client *c)
 {
 	return ((uint64_t)c->gen << 32) | (uint64_t)(c - d->rpc + 1);
 }
@@ -96,16 +83,16 @@ static void respond(struct rpc_client *c, int status, const uint8_t *body, size_
 	static const al_http_field fields[] = {{"Content-Type", "application/json"}};
 	al_wb w;
 
-	al_wb_init(&w, c->out, c->d->rpc_out_cap);
+	al_wb_init(&w, c->out, RPC_OUT_CAP);
 	if (al_http_write_response(&w, status, fields, 1, body, len, true) != AL_OK) {
 		static const char too_big[] = "{\"error\":{\"message\":\"response too large\"}}";
 
-		al_wb_init(&w, c->out, c->d->rpc_out_cap);
+		al_wb_init(&w, c->out, RPC_OUT_CAP);
 		if (al_http_write_response(&w, 500, fields, 1, (const uint8_t *)too_big,
 		                           sizeof(too_big) - 1, true) != AL_OK)
 			w.len = 0;
 	}
-	c->out_len = w.len <= c->d->rpc_out_cap ? w.len : 0;
+	c->out_len = w.len <= RPC_OUT_CAP ? w.len : 0;
 	c->out_off = 0;
 	c->st = RPC_WRITE;
 	client_write(c);
@@ -115,33 +102,31 @@ static void respond_error(struct rpc_client *c, int status, const char *msg)
 {
 	al_wb w;
 
-	al_wb_init(&w, c->d->rpc_body, c->d->rpc_out_cap);
+	al_wb_init(&w, body_buf, RPC_OUT_CAP);
 	api_error_body(&w, msg);
-	respond(c, status, c->d->rpc_body, al_wb_ok(&w) ? w.len : 0);
+	respond(c, status, body_buf, al_wb_ok(&w) ? w.len : 0);
 }
 
 static void dispatch(struct rpc_client *c, al_http_request *req)
 {
 	alightd *d = c->d;
 	int status = 500;
-	api_result r;
+	bool now;
 	al_wb w;
 
-	al_arena_release(&d->scratch, 0);
-	al_wb_init(&w, d->rpc_body, d->rpc_out_cap);
+	al_wb_init(&w, body_buf, RPC_OUT_CAP);
 	/* Pending from here: a request the handler starts may also finish before it
 	 * returns (a dial refused at once), through rpc_complete. */
 	c->st = RPC_PENDING;
-	r = api_handle(d, req->method, req->target, req->body, req->body_len, token_of(d, c),
-	               &status, &w);
-	al_arena_release(&d->scratch, 0);
-	if (r == API_PENDING)
+	now = api_handle(d, req->method, req->target, req->body, req->body_len, token_of(d, c),
+	                 &status, &w);
+	if (!now)
 		return;
 	if (!al_wb_ok(&w)) {
 		respond_error(c, 500, "response too large");
 		return;
 	}
-	respond(c, status, d->rpc_body, w.len);
+	respond(c, status, body_buf, w.len);
 }
 
 static const al_http_limits rpc_limits = {
@@ -251,15 +236,11 @@ al_err rpc_init(alightd *d)
 		c->slot = -1;
 		AL_TRY(al_arena_alloc(&d->arena, RPC_IN_MAX, 16, &mem));
 		c->in = mem;
-		AL_TRY(al_arena_alloc(&d->arena, d->rpc_out_cap, 16, &mem));
+		AL_TRY(al_arena_alloc(&d->arena, RPC_OUT_CAP, 16, &mem));
 		c->out = mem;
 	}
-	AL_TRY(al_arena_alloc(&d->arena, d->rpc_out_cap, 16, &mem));
-	d->rpc_body = mem;
-	AL_TRY(al_arena_alloc(&d->arena, RPC_SCRATCH, 16, &mem));
-	al_arena_init(&d->scratch, mem, RPC_SCRATCH);
-	json_scratch = &d->scratch;
-	json_set_alloc_funcs(scratch_malloc, scratch_free);
+	AL_TRY(al_arena_alloc(&d->arena, RPC_OUT_CAP, 16, &mem));
+	body_buf = mem;
 
 	d->rpc_fd = sock_listen_unix(d->rpc_path);
 	if (d->rpc_fd < 0)
@@ -269,7 +250,7 @@ al_err rpc_init(alightd *d)
 	return AL_OK;
 }
 
-void rpc_complete(alightd *d, rpc_token t, int status, const uint8_t *body, size_t len)
+void rpc_complete(alightd *d, uint64_t t, int status, const uint8_t *body, size_t len)
 {
 	size_t i = (size_t)(t & 0xffffffffu);
 	struct rpc_client *c;

@@ -403,7 +403,7 @@ int clock_gettime(clockid_t clk, struct timespec *ts)
 }
 int getentropy(void *buf, size_t len)
 {
-	if (len > 256 || al_enc_random(buf, len) != AL_OK) {
+	if (len > 256 || al_rng_fill(&al_enc.rng, buf, len) != AL_OK) {
 		errno = EIO;
 		return -1;
 	}

@@ -26,6 +26,7 @@ struct al_enc_done {
 	struct al_enc_done *next;
 	uint64_t req;
 	int32_t status;
+	int64_t version;
 	size_t len;
 	uint8_t blob[];
 };
@@ -61,7 +62,7 @@ static void oc_net_read_ctl(void *host, al_enc_conn conn, int32_t want)
 
 /* Queue a completion; AL_E_HOST_IO without memory (the ocall then fails at once). */
 static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const uint8_t *blob,
-                         size_t len)
+                         size_t len, int64_t version)
 {
 	struct al_enc_done *d = malloc(sizeof(*d) + len);
 	if (!d)
@@ -69,6 +70,7 @@ static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const 
 	d->next = NULL;
 	d->req = req;
 	d->status = status;
+	d->version = version;
 	d->len = len;
 	if (len)
 		memcpy(d->blob, blob, len);
@@ -80,9 +82,45 @@ static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const 
 	return AL_OK;
 }
 
-static int32_t oc_store_get(void *host, uint64_t req, const uint8_t name[32])
+/* A node's records on one replica: <root>/node-<k>, opened on first use. */
+struct al_host_store {
+	struct al_host_store *next;
+	uint32_t node, replica;
+	struct al_store_dir *dir;
+};
+
+static struct al_store_dir *store_of(al_enclave_host *h, uint32_t node, uint32_t replica)
+{
+	char path[PATH_MAX];
+	struct al_host_store *s;
+
+	if (node == AL_ENC_STATE_NODE)
+		return h->state;
+	if (replica >= h->n_stores)
+		return NULL;
+	for (s = h->open; s; s = s->next)
+		if (s->node == node && s->replica == replica)
+			return s->dir;
+	if (snprintf(path, sizeof(path), "%s/node-%u", h->store_root[replica], node) >=
+	        (int)sizeof(path) ||
+	    (mkdir(path, 0700) != 0 && errno != EEXIST) || !(s = calloc(1, sizeof(*s))))
+		return NULL;
+	if (al_store_dir_open(&s->dir, path) != AL_OK) {
+		free(s);
+		return NULL;
+	}
+	s->node = node;
+	s->replica = replica;
+	s->next = h->open;
+	h->open = s;
+	return s->dir;
+}
+
+static int32_t oc_store_get(void *host, uint64_t req, uint32_t node, uint32_t replica,
+                            const uint8_t name[32])
 {
 	al_enclave_host *h = host;
+	struct al_store_dir *d = store_of(h, node, replica);
 	size_t len = 0;
 	int64_t ver = 0;
 	al_err e = AL_E_STORE_BACKEND;
@@ -90,28 +128,37 @@ static int32_t oc_store_get(void *host, uint64_t req, const uint8_t name[32])
 	h->ocalls++;
 	if (!buf)
 		return AL_E_HOST_IO;
-	if (h->store)
-		e = al_store_dir_backend.get(h->store, name, buf, MAX_BLOB, &len, &ver);
-	e = queue_done(h, req, e, buf, e == AL_OK ? len : 0);
+	if (d)
+		e = al_store_dir_backend.get(d, name, buf, MAX_BLOB, &len, &ver);
+	e = queue_done(h, req, e, buf, e == AL_OK ? len : 0, ver);
 	free(buf);
 	return e;
 }
 
-static int32_t oc_store_put(void *host, uint64_t req, const uint8_t name[32], const uint8_t *blob,
-                            size_t len)
+static int32_t oc_store_put(void *host, uint64_t req, uint32_t node, uint32_t replica,
+                            const al_enc_kv_item *items, size_t n, int64_t global_version)
 {
 	al_enclave_host *h = host;
-	int64_t g = 0;
+	struct al_store_dir *d = store_of(h, node, replica);
+	al_kv_bitem it[AL_KV_BATCH_MAX + 1];
 	al_err e = AL_E_STORE_BACKEND;
 	h->ocalls++;
-	if (h->store) {
-		al_kv_bitem it = {.value = blob, .len = len, .version = AL_KV_ANY};
-		memcpy(it.name, name, sizeof(it.name));
-		e = al_store_dir_backend.global_version(h->store, &g);
-		if (e == AL_OK)
-			e = al_store_dir_backend.put_batch(h->store, &it, 1, g);
+	if (n > sizeof(it) / sizeof(it[0]))
+		return queue_done(h, req, AL_E_ARG, NULL, 0, 0);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(it[i].name, items[i].name, sizeof(it[i].name));
+		it[i].value = items[i].value;
+		it[i].len = (size_t)items[i].len;
+		it[i].version = items[i].version;
 	}
-	return queue_done(h, req, e, NULL, 0);
+	/* The enclave's own state is rewritten whole: its global version is not checked. */
+	if (d && node == AL_ENC_STATE_NODE)
+		e = al_store_dir_backend.global_version(d, &global_version);
+	else if (d)
+		e = AL_OK;
+	if (e == AL_OK)
+		e = al_store_dir_backend.put_batch(d, it, n, global_version);
+	return queue_done(h, req, e, NULL, 0, 0);
 }
 
 static uint64_t clock_ms(clockid_t clk)
@@ -252,77 +299,12 @@ static void oc_stream_close(void *host, uint64_t stream)
 	h->streams[stream - 1] = NULL;
 }
 
-static int32_t oc_kv_get(void *host, const uint8_t name[32], uint8_t *buf, size_t cap, size_t *len,
-                         int64_t *version)
+static void oc_node_event(void *host, uint32_t node, int32_t event, int32_t status)
 {
 	al_enclave_host *h = host;
 	h->ocalls++;
-	return h->kv ? al_store_dir_backend.get(h->kv, name, buf, cap, len, version)
-	             : AL_E_STORE_BACKEND;
-}
-
-static int32_t oc_kv_put_batch(void *host, const al_enc_kv_item *items, size_t n,
-                               int64_t global_version)
-{
-	al_enclave_host *h = host;
-	al_kv_bitem it[AL_KV_BATCH_MAX + 1];
-	h->ocalls++;
-	if (!h->kv)
-		return AL_E_STORE_BACKEND;
-	if (n > sizeof(it) / sizeof(it[0]))
-		return AL_E_ARG;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(it[i].name, items[i].name, sizeof(it[i].name));
-		it[i].value = items[i].value;
-		it[i].len = (size_t)items[i].len;
-		it[i].version = items[i].version;
-	}
-	return al_store_dir_backend.put_batch(h->kv, it, n, global_version);
-}
-
-static int32_t oc_kv_del(void *host, const uint8_t name[32], int64_t version)
-{
-	al_enclave_host *h = host;
-	h->ocalls++;
-	return h->kv ? al_store_dir_backend.del(h->kv, name, version) : AL_E_STORE_BACKEND;
-}
-
-typedef struct kv_listing {
-	al_enc_kv_entry *out;
-	size_t cap, count;
-} kv_listing;
-
-static al_err kv_list_one(void *arg, const uint8_t name[AL_KV_NAME_LEN], int64_t version)
-{
-	kv_listing *l = arg;
-	if (l->count < l->cap) {
-		memcpy(l->out[l->count].name, name, AL_KV_NAME_LEN);
-		l->out[l->count].version = version;
-	}
-	l->count++;
-	return AL_OK;
-}
-
-static int32_t oc_kv_list(void *host, const uint8_t *prefix, size_t prefixlen, al_enc_kv_entry *out,
-                          size_t cap, size_t *count, int64_t *global_version)
-{
-	al_enclave_host *h = host;
-	kv_listing l = {out, cap, 0};
-	h->ocalls++;
-	*count = 0;
-	if (!h->kv)
-		return AL_E_STORE_BACKEND;
-	al_err e =
-	    al_store_dir_backend.list(h->kv, prefix, prefixlen, kv_list_one, &l, global_version);
-	*count = l.count;
-	return e == AL_OK && l.count > cap ? AL_E_BUFSIZE : e;
-}
-
-static int32_t oc_kv_global_version(void *host, int64_t *out)
-{
-	al_enclave_host *h = host;
-	h->ocalls++;
-	return h->kv ? al_store_dir_backend.global_version(h->kv, out) : AL_E_STORE_BACKEND;
+	if (h->net.node_event)
+		h->net.node_event(h->net.arg, node, event, status);
 }
 
 /* In SGX the quoting enclave is outside the enclave too: the enclave's EREPORT goes
@@ -470,11 +452,7 @@ static void ocall_table(al_enclave_host *h)
 	    .stream_send = oc_stream_send,
 	    .stream_recv = oc_stream_recv,
 	    .stream_close = oc_stream_close,
-	    .kv_get = oc_kv_get,
-	    .kv_put_batch = oc_kv_put_batch,
-	    .kv_del = oc_kv_del,
-	    .kv_list = oc_kv_list,
-	    .kv_global_version = oc_kv_global_version,
+	    .node_event = oc_node_event,
 	};
 }
 
@@ -514,13 +492,70 @@ static al_err init_enclave(al_enclave_host *h, const al_enclave_host_config *cfg
 	else
 		AL_TRY(platform_secret(ec.platform_secret, cfg->state));
 	memcpy(ec.chain_hash, cfg->chain_hash, 32);
+	snprintf(ec.network, sizeof(ec.network), "%s", cfg->network[0] ? cfg->network : "regtest");
+	ec.coin = cfg->coin;
 	ec.max_nodes = cfg->max_nodes ? cfg->max_nodes : 16;
-	ec.max_conns = cfg->max_conns ? cfg->max_conns : 1024;
+	ec.max_conns = cfg->max_conns ? cfg->max_conns : 256;
 	ec.node_max_peers = cfg->node_max_peers ? cfg->node_max_peers : 64;
 	ec.node_max_handshakes = cfg->node_max_handshakes ? cfg->node_max_handshakes : 16;
+	ec.handshake_timeout_ms = cfg->handshake_timeout_ms;
+	ec.ping_interval_ms = cfg->ping_interval_ms;
+	ec.pong_timeout_ms = cfg->pong_timeout_ms;
+	ec.idle_timeout_ms = cfg->idle_timeout_ms;
+	ec.n_stores = (uint32_t)h->n_stores;
+	ec.quorum = cfg->quorum;
 	al_err e = h->ec->init(&ec);
 	al_memzero(ec.platform_secret, sizeof(ec.platform_secret));
 	return e;
+}
+
+void al_enclave_host_config_default(al_enclave_host_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->handshake_timeout_ms = cfg->ping_interval_ms = UINT64_MAX;
+	cfg->pong_timeout_ms = cfg->idle_timeout_ms = UINT64_MAX;
+	cfg->coin = 1;
+}
+
+static void close_stores(al_enclave_host *h)
+{
+	while (h->open) {
+		struct al_host_store *s = h->open;
+		h->open = s->next;
+		al_store_dir_close(s->dir);
+		free(s);
+	}
+	for (size_t i = 0; i < h->n_stores; i++)
+		free(h->store_root[i]);
+	h->n_stores = 0;
+	if (h->state)
+		al_store_dir_close(h->state);
+	h->state = NULL;
+}
+
+/* The replicas' roots, created if needed. */
+static al_err open_stores(al_enclave_host *h, const al_enclave_host_config *cfg)
+{
+	char dflt[PATH_MAX];
+	size_t n = cfg->n_stores;
+
+	if (n > AL_ENCLAVE_HOST_STORES)
+		return AL_E_ARG;
+	if (cfg->state && (mkdir(cfg->state, 0700) != 0 && errno != EEXIST))
+		return AL_E_HOST_IO;
+	if (cfg->state)
+		AL_TRY(al_store_dir_open(&h->state, cfg->state));
+	for (size_t i = 0; i < (n ? n : 1); i++) {
+		const char *root = n ? cfg->stores[i] : dflt;
+		if (!n && (!cfg->state || snprintf(dflt, sizeof(dflt), "%s/store0", cfg->state) >=
+		                              (int)sizeof(dflt)))
+			return AL_E_HOST_IO;
+		if (!root || (mkdir(root, 0700) != 0 && errno != EEXIST) ||
+		    !(h->store_root[i] = strdup(root)))
+			return AL_E_HOST_IO;
+		h->n_stores = i + 1;
+	}
+	return AL_OK;
 }
 
 al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config *cfg)
@@ -531,15 +566,7 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 		return AL_E_HOST_IO;
 	h->net = cfg->net;
 	h->quiet = cfg->quiet;
-	al_err e = AL_OK;
-	if (cfg->state && (mkdir(cfg->state, 0700) != 0 && errno != EEXIST))
-		e = AL_E_HOST_IO;
-	if (e == AL_OK && cfg->state)
-		e = al_store_dir_open(&h->store, cfg->state);
-	if (e == AL_OK && cfg->kv_dir && (mkdir(cfg->kv_dir, 0700) != 0 && errno != EEXIST))
-		e = AL_E_HOST_IO;
-	if (e == AL_OK && cfg->kv_dir)
-		e = al_store_dir_open(&h->kv, cfg->kv_dir);
+	al_err e = open_stores(h, cfg);
 	if (e == AL_OK)
 		e = enter(h, cfg);
 	if (e == AL_OK)
@@ -547,10 +574,7 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 	if (e != AL_OK) {
 		if (h->heap)
 			munmap(h->heap, h->heap_size);
-		if (h->store)
-			al_store_dir_close(h->store);
-		if (h->kv)
-			al_store_dir_close(h->kv);
+		close_stores(h);
 		free(h);
 		return e;
 	}
@@ -566,7 +590,7 @@ size_t al_enclave_host_complete(al_enclave_host *h)
 		h->done_head = d->next;
 		if (!h->done_head)
 			h->done_tail = NULL;
-		h->ec->store_done(d->req, d->status, d->blob, d->len);
+		h->ec->store_done(d->req, d->status, d->blob, d->len, d->version);
 		free(d);
 		n++;
 	}
@@ -584,10 +608,7 @@ void al_enclave_host_close(al_enclave_host *h)
 		free(d);
 	}
 	munmap(h->heap, h->heap_size);
-	if (h->store)
-		al_store_dir_close(h->store);
-	if (h->kv)
-		al_store_dir_close(h->kv);
+	close_stores(h);
 	for (size_t i = 0; i < NSTREAMS; i++) {
 		if (h->streams[i]) {
 			al_conn_close(h->streams[i]);

@@ -7,15 +7,15 @@
  * talks to the enclave only through the ecall table (h->ec) and answers its ocalls:
  *   - time (CLOCK_MONOTONIC, wall clock), entropy (getrandom), log lines: here;
  *   - quotes: here, from the simulated quoting enclave (al_enclave_host_platform);
- *   - storage: here, into a directory (host/store_dir.h) holding sealed blobs only;
+ *   - storage: here, directory stores (host/store_dir.h) holding sealed records only:
+ *     the enclave's own state (node anchors) in `state`, and every node's records in
+ *     its own subdirectory of each configured store (`stores`, one per replica);
  *     completions are queued and delivered by al_enclave_host_complete, never from
  *     inside the ocall (ecalls do not nest);
- *   - network and the timer: the application's (al_enclave_net), since it owns the
- *     sockets and the event loop;
- *   - the wallet's outbound streams (ABI v4): here, blocking TCP sockets
- *     (host/netconn.h) carrying what the enclave sends, ciphertext for https;
- *   - the wallet's key-value backend (ABI v4): here, a second directory store
- *     (kv_dir) holding opaque names and records sealed inside.
+ *   - network, the timer and node events: the application's (al_enclave_net), since it
+ *     owns the sockets and the event loop;
+ *   - outbound streams (the chain server's): here, blocking TCP sockets
+ *     (host/netconn.h) carrying what the enclave sends, ciphertext for https.
  * The platform secret of the simulation (what a CPU's fused seal key is on hardware)
  * is kept in a file beside the storage, created on first use. */
 #ifndef ALIGHT_HOST_ENCLAVE_HOST_H
@@ -42,26 +42,42 @@ typedef struct al_enclave_net {
 	                al_enc_conn *conn, char *why, size_t whycap);
 	void (*api_done)(void *arg, uint64_t token, int32_t status, const uint8_t *body,
 	                 size_t len);
+	/* Optional: a node's life (AL_ENC_NODE_*). */
+	void (*node_event)(void *arg, uint32_t node, int32_t event, int32_t status);
 } al_enclave_net;
+
+/* Replicas of every node's records, each a directory. */
+#define AL_ENCLAVE_HOST_STORES 4
 
 typedef struct al_enclave_host_config {
 	const char *image; /* NULL: al_enclave_default_image() */
 	size_t heap_size;  /* 0: AL_ENCLAVE_HEAP_DEFAULT (512 MiB) */
-	const char *state; /* directory for sealed blobs and the platform secret; NULL: none
+	const char *state; /* directory for node anchors and the platform secret; NULL: none
 	                      (storage ocalls then fail with AL_E_STORE_BACKEND) */
-	/* The wallet's key-value store (DIR/wallet), created if needed; NULL: none (the
-	 * kv ocalls then fail with AL_E_STORE_BACKEND). */
-	const char *kv_dir;
+	/* The replicas of the nodes' records: directories, created if needed (node k's
+	 * records in <store>/node-<k>). None: <state>/store0. */
+	const char *stores[AL_ENCLAVE_HOST_STORES];
+	size_t n_stores;
+	uint32_t quorum; /* 0: every replica */
 	/* The simulated platform secret; NULL: read from (or created in) <state>. */
 	const uint8_t *platform_secret;
 	uint8_t chain_hash[32];
+	char network[16]; /* "regtest" when empty */
+	uint32_t coin;
 	uint32_t max_nodes;           /* 0: 16 */
-	uint32_t max_conns;           /* 0: 1024 */
+	uint32_t max_conns;           /* 0: 256 (connection slots shared by the nodes) */
 	uint32_t node_max_peers;      /* 0: 64 */
 	uint32_t node_max_handshakes; /* 0: 16 */
+	/* Peer manager timers in ms (UINT64_MAX: the manager's default, 0 disables). A
+	 * config made with zeroed memory asks for defaults: set them to UINT64_MAX with
+	 * al_enclave_host_config_default. */
+	uint64_t handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
 	al_enclave_net net;
 	bool quiet; /* drop the enclave's INFO and DEBUG log lines */
 } al_enclave_host_config;
+
+/* Zero everything, timers at the peer manager's defaults. */
+void al_enclave_host_config_default(al_enclave_host_config *cfg);
 
 typedef struct al_enclave_host al_enclave_host;
 
@@ -74,8 +90,10 @@ struct al_enclave_host {
 	void *heap;
 	al_ocalls oc;
 	al_enclave_net net;
-	struct al_store_dir *store;
-	struct al_store_dir *kv;    /* kv_dir */
+	struct al_store_dir *state; /* the enclave's own: node anchors */
+	char *store_root[AL_ENCLAVE_HOST_STORES];
+	size_t n_stores;
+	struct al_host_store *open; /* (node, replica) stores opened so far */
 	struct al_conn *streams[4]; /* the stream ocalls' sockets */
 	struct al_enc_done *done_head, *done_tail;
 	struct al_sim_platform *plat; /* the quoting platform (al_enclave_host_platform) */

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "btc/bip32.h"
 #include "crypto/mem.h"
 
 static bool is_blank(char c)
@@ -221,29 +220,20 @@ al_err al_seed_load_or_create(char out[AL_BIP39_MNEMONIC_BUFLEN], bool *created,
 	return e;
 }
 
-al_err al_seed_node_key(const al_secp *secp, al_privkey *key, al_pubkey *node_id,
-                        const char *mnemonic, uint32_t coin)
+al_err al_seed_write(const char *path, const char *mnemonic)
 {
-	/* LND: KeyFamilyNodeKey = 6, "m/1017'/coin'/6'/0/0". */
-	const uint32_t path[] = {AL_SEED_PURPOSE | AL_BIP32_HARDENED, coin | AL_BIP32_HARDENED,
-	                         AL_SEED_FAMILY_NODE_KEY | AL_BIP32_HARDENED, 0, 0};
-	uint8_t seed[AL_BIP39_SEED_LEN];
-	al_xkey master, child;
+	char words[AL_BIP39_MNEMONIC_BUFLEN], tmp[PATH_MAX];
 	al_err e;
+	int n;
 
-	memset(&master, 0, sizeof(master));
-	memset(&child, 0, sizeof(child));
-	e = al_bip39_to_seed(seed, mnemonic, strlen(mnemonic), "", 0);
+	e = al_seed_parse(words, mnemonic, strlen(mnemonic));
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (e == AL_OK && (n < 0 || (size_t)n >= sizeof(tmp)))
+		e = AL_E_TOO_LARGE;
 	if (e == AL_OK)
-		e = al_bip32_master(secp, &master, seed, sizeof(seed));
-	if (e == AL_OK)
-		e = al_bip32_derive(secp, &child, &master, path, sizeof(path) / sizeof(path[0]));
-	if (e == AL_OK) {
-		*key = child.priv;
-		*node_id = child.pub;
-	}
-	al_memzero(seed, sizeof(seed));
-	al_xkey_clear(&master);
-	al_xkey_clear(&child);
+		e = write_new(path, tmp, words);
+	int saved = errno;
+	al_memzero(words, sizeof(words));
+	errno = saved;
 	return e;
 }

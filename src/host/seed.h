@@ -1,5 +1,6 @@
-/* The node's root secret on disk: a BIP 39 mnemonic in a file, and the node key
- * derived from it the way LND derives its own.
+/* The user's root secret on the user's own device: a BIP 39 mnemonic in a file
+ * (alight-cli --seed-file). alightd never reads or writes one: the seed reaches the
+ * enclave only over the user channel.
  *
  * The file holds the words separated by single spaces and one newline, mode 0600.
  * A new file is written atomically: the words go to a temporary file opened with
@@ -24,13 +25,6 @@
 /* The largest seed file accepted: 24 words and generous whitespace. */
 #define AL_SEED_FILE_MAX 1024
 
-/* LND's key families (keychain/derivation.go): m/1017'/coin'/family'/0/index. */
-#define AL_SEED_PURPOSE         1017
-#define AL_SEED_FAMILY_NODE_KEY 6
-/* SLIP-44 coin types: 0 for mainnet, 1 for every test network. */
-#define AL_SEED_COIN_MAINNET 0
-#define AL_SEED_COIN_TEST    1
-
 /* Read and validate the mnemonic in `path` into `out` (NUL-terminated). Errors:
  * AL_E_HOST_IO (errno ENOENT for a missing file), AL_E_TOO_LARGE past
  * AL_SEED_FILE_MAX, al_bip39_to_entropy's errors for bad words. */
@@ -52,9 +46,8 @@ AL_WARN_UNUSED al_err al_seed_create(char out[AL_BIP39_MNEMONIC_BUFLEN], const c
 AL_WARN_UNUSED al_err al_seed_load_or_create(char out[AL_BIP39_MNEMONIC_BUFLEN], bool *created,
                                              const char *path, const al_rng *rng);
 
-/* The node key m/1017'/coin'/6'/0/0 of the mnemonic (empty passphrase) and its
- * public key, the node id. */
-AL_WARN_UNUSED al_err al_seed_node_key(const al_secp *secp, al_privkey *key, al_pubkey *node_id,
-                                       const char *mnemonic, uint32_t coin);
+/* Write a given mnemonic to a new file `path` (as al_seed_create writes). AL_E_HOST_IO
+ * with errno EEXIST if the file exists; al_seed_parse's errors for bad words. */
+AL_WARN_UNUSED al_err al_seed_write(const char *path, const char *mnemonic);
 
 #endif

@@ -1,6 +1,6 @@
 /* The simulated SGX platform of platform `sim`, read from the directory
  * scripts/sim-root made (the build's sim/, or $ALIGHT_SIM_DIR): the simulated quoting
- * enclave (enclave/sim_quote.h) ready to quote, and the verifier's side of it, the
+ * enclave (host/sim_quote.h) ready to quote, and the verifier's side of it, the
  * collateral and the simulation root CA (attest/ratls_client.h takes both).
  *
  * Files read: attest_key.pem, pck.key, pck_chain.pem, collateral.json, root.pem and
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "enclave/sim_quote.h"
+#include "host/sim_quote.h"
 #include "util/err.h"
 
 typedef struct al_sim_platform {

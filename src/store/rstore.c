@@ -70,8 +70,8 @@ al_err al_rs_init(al_rs *rs, al_arena *a, const al_rs_config *cfg, const al_allo
 	e = al_arena_alloc(a, cfg->max_objects * sizeof(struct al_rs_obj),
 	                   _Alignof(struct al_rs_obj), (void **)&rs->objs);
 	if (e == AL_OK)
-		e = al_arena_alloc(a, slots * sizeof(struct al_rs_pend), _Alignof(struct al_rs_pend),
-		                   (void **)&rs->pend);
+		e = al_arena_alloc(a, slots * sizeof(struct al_rs_pend),
+		                   _Alignof(struct al_rs_pend), (void **)&rs->pend);
 	if (e == AL_OK)
 		e = al_arena_alloc(a, (AL_RS_BATCH_MAX + 1) * sizeof(al_kv_bitem),
 		                   _Alignof(al_kv_bitem), (void **)&rs->batch);
@@ -207,7 +207,7 @@ bool al_rs_next(al_rs *rs, al_rs_req *out)
 /* A new round of requests: ids of the last round become stale. */
 static void round_begin(al_rs *rs)
 {
-	rs->gen = (rs->gen + 1) & 0xffffffffffu;
+	rs->gen = (rs->gen + 1) & 0xffffffu; /* ids stay below 2^48 */
 	rs->n_pend = rs->next_out = rs->outstanding = 0;
 }
 
@@ -331,8 +331,8 @@ static void got_meta(al_rs *rs, uint32_t r, al_err status, const uint8_t *blob, 
 	}
 }
 
-static void got_obj(al_rs *rs, uint32_t r, struct al_rs_obj *o, al_err status,
-                    const uint8_t *blob, size_t len, int64_t version)
+static void got_obj(al_rs *rs, uint32_t r, struct al_rs_obj *o, al_err status, const uint8_t *blob,
+                    size_t len, int64_t version)
 {
 	uint8_t *rec = NULL;
 	al_seal_view v;
@@ -452,8 +452,8 @@ al_err al_rs_value(const al_rs *rs, const char *ns, const char *key, const uint8
 
 /* --- writing ---------------------------------------------------------------------- */
 
-static al_err seal_into(al_rs *rs, al_kv_bitem *bi, const struct al_rs_obj *o,
-                        const uint8_t *value, size_t len, int64_t gnext)
+static al_err seal_into(al_rs *rs, al_kv_bitem *bi, const struct al_rs_obj *o, const uint8_t *value,
+                        size_t len, int64_t gnext)
 {
 	size_t cap = al_seal_record_len(strlen(o->key), len);
 	uint8_t *rec;
@@ -466,8 +466,8 @@ static al_err seal_into(al_rs *rs, al_kv_bitem *bi, const struct al_rs_obj *o,
 		return AL_OK;
 	AL_TRY(al_alloc_get(rs->mem, cap, (void **)&rec));
 	bi->value = rec;
-	return al_seal_record(&rs->keys, rs->rng, rec, cap, &bi->len, o->ns, o->key,
-	                      o->version + 1, gnext, value, len);
+	return al_seal_record(&rs->keys, rs->rng, rec, cap, &bi->len, o->ns, o->key, o->version + 1,
+	                      gnext, value, len);
 }
 
 al_err al_rs_write(al_rs *rs, const al_rs_item *items, size_t n)

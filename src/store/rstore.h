@@ -122,7 +122,7 @@ typedef struct al_rs {
 	int64_t global_version;                 /* durable, proven */
 	struct al_rs_obj *objs;
 	size_t n_objs;
-	uint64_t gen; /* ids: gen << 24 | slot */
+	uint64_t gen; /* ids: gen << 24 | slot, below 2^48 */
 	/* requests not yet handed out, and answers still owed */
 	struct al_rs_pend *pend;
 	size_t n_pend, next_out, outstanding;

@@ -15,7 +15,7 @@ typedef struct al_alloc {
 	/* n bytes, 16-byte aligned and zeroed, or NULL. */
 	void *(*alloc)(void *ctx, size_t n);
 	/* Give back a block (NULL is ignored). The caller wipes secrets first. */
-	void (*free)(void *ctx, void *p);
+	void (*release)(void *ctx, void *p);
 	void *ctx;
 } al_alloc;
 
@@ -29,7 +29,7 @@ static inline al_err al_alloc_get(const al_alloc *a, size_t n, void **out)
 static inline void al_alloc_put(const al_alloc *a, void *p)
 {
 	if (p)
-		a->free(a->ctx, p);
+		a->release(a->ctx, p);
 }
 
 #endif

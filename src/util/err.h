@@ -311,6 +311,13 @@
 	X(AL_E_ENC_NOT_READY, "enclave: node key not persisted yet")                               \
 	X(AL_E_ENC_REQUEST, "enclave: malformed or unknown API request")                           \
 	X(AL_E_ENC_PENDING, "enclave: the answer follows later (api_done ocall)")                  \
+	X(AL_E_ENC_ENTROPY, "enclave: the CPU gives no entropy (RDSEED/RDRAND)")                   \
+	/* one user's node (node/node.h) */                                                        \
+	X(AL_E_NODE_STATE, "node: not serving (loading, or failed)")                               \
+	X(AL_E_NODE_BUSY, "node: too much work queued; try again")                                 \
+	X(AL_E_NODE_FORBIDDEN, "node: only the user may do this, over the user's channel")         \
+	X(AL_E_NODE_CHAIN, "node: no chain server set (the user sets one: POST /v1/chain)")        \
+	X(AL_E_NODE_RECORD, "node: a stored record is malformed")                                  \
 	X(AL_E_SEAL_FORMAT, "seal: not a sealed blob or truncated")                                \
 	X(AL_E_SEAL_MEASUREMENT, "seal: blob sealed by another enclave measurement")               \
 	X(AL_E_SEAL_AUTH, "seal: blob failed authentication (modified or other platform)")         \

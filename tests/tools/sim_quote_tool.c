@@ -1,5 +1,5 @@
-/* sim_quote_tool: simulated SGX evidence from the C generator (enclave/sim_quote.h,
- * enclave/ratls.h) for tests/py/test_sim_quote.py, which checks it with alight-audit
+/* sim_quote_tool: simulated SGX evidence from the C generator (host/sim_quote.h,
+ * attest/ratls_server.h) for tests/py/test_sim_quote.py, which checks it with alight-audit
  * and against attest_util.py's independent generator.
  *
  *   sim_quote_tool quote SIMDIR OUT [options]   a DCAP v3 quote (binary)
@@ -16,8 +16,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "enclave/ratls.h"
-#include "enclave/sim_quote.h"
+#include "attest/ratls_server.h"
+#include "host/sim_quote.h"
 #include "host/sim_platform.h"
 #include "util/hex.h"
 
@@ -136,7 +136,7 @@ static int mismatch_cert(const char *out, const quoter *s, al_arena *a, int64_t 
 		al_ratls_claims(claims, spki, (size_t)n);
 		if (!al_sim_quote(s->qe, q, AL_RATLS_QUOTE_MAX, &qlen, s->enc, other.report_data) &&
 		    !al_ratls_evidence(ev, sizeof(ev), &evlen, q, qlen, claims, sizeof(claims)) &&
-		    !al_ratls_cert_build(&x, id.key, ev, evlen, now))
+		    !al_ratls_cert_build(&x, id.key, AL_RATLS_CN, ev, evlen, now))
 			rc = write_cert(out, x);
 	}
 	free(q);

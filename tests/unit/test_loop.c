@@ -14,6 +14,7 @@
 #include "crypto/secp.h"
 #include "host/loop.h"
 #include "host/seed.h"
+#include "node/keys.h"
 #include "test.h"
 #include "util/hex.h"
 
@@ -197,23 +198,25 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The node key of the seed read from the file (node/keys.h, LND's path). */
 static void check_node_key(uint32_t coin, const char *want)
 {
-	al_privkey key;
-	al_pubkey pub;
-	uint8_t ser[AL_PUBKEY_LEN];
+	uint8_t entropy[32], ser[AL_PUBKEY_LEN];
 	char hex[2 * AL_PUBKEY_LEN + 1];
+	al_node_keys k;
+	al_pubkey pub;
+	size_t n = 0;
 
-	CHECK_OK(al_seed_node_key(al_t_secp(), &key, &pub, zero_words, coin));
-	al_pubkey_serialize(al_t_secp(), ser, &pub);
-	CHECK_OK(al_hex_encode(hex, sizeof(hex), ser, sizeof(ser)));
+	CHECK_OK(al_bip39_to_entropy(entropy, sizeof(entropy), &n, zero_words, strlen(zero_words)));
+	CHECK_OK(al_node_keys_derive(al_t_secp(), &k, entropy, n, coin));
+	CHECK_OK(al_hex_encode(hex, sizeof(hex), k.node_id, sizeof(k.node_id)));
 	CHECK(strcmp(hex, want) == 0);
 	/* The private key is the one behind the node id. */
-	CHECK_OK(al_pubkey_from_privkey(al_t_secp(), &pub, &key));
+	CHECK_OK(al_pubkey_from_privkey(al_t_secp(), &pub, &k.node_key));
+	al_node_keys_clear(&k);
 	al_pubkey_serialize(al_t_secp(), ser, &pub);
 	CHECK_OK(al_hex_encode(hex, sizeof(hex), ser, sizeof(ser)));
 	CHECK(strcmp(hex, want) == 0);
-	al_privkey_clear(&key);
 }
 
 static void test_seed(void)
@@ -296,8 +299,8 @@ static void test_seed(void)
 	/* A directory where a file should be. */
 	CHECK_ERR(al_seed_read(words, dir), AL_E_HOST_IO);
 
-	check_node_key(AL_SEED_COIN_MAINNET, node_id_coin0);
-	check_node_key(AL_SEED_COIN_TEST, node_id_coin1);
+	check_node_key(0, node_id_coin0);
+	check_node_key(1, node_id_coin1);
 
 	unlink(other);
 	unlink(path);

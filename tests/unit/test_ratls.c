@@ -6,7 +6,7 @@
  * allowed, refused at the right step after byte flips in each signed part; argument
  * and key errors of the generator.
  * RA-TLS: two TLS engines in memory, the server with the enclave identity
- * (enclave/ratls.h), the client with the RA-TLS hook (attest/ratls_client.h): pinned
+ * (attest/ratls_server.h), the client with the RA-TLS hook (attest/ratls_client.h): pinned
  * to the enclave's measurement it connects and exchanges data; pinned to another
  * measurement, refused (policy_measurement); a certificate whose key is not the one
  * the report data binds, refused (ratls_binding, both ways of getting it wrong);
@@ -22,8 +22,8 @@
 #include "attest/ratls_client.h"
 #include "attest/sgx_quote.h"
 #include "crypto/tls.h"
-#include "enclave/ratls.h"
-#include "enclave/sim_quote.h"
+#include "attest/ratls_server.h"
+#include "host/sim_quote.h"
 #include "test.h"
 
 typedef struct blob {
@@ -346,7 +346,7 @@ static void test_binding_mismatch(void)
 	CHECK_MEM(rd, a_id.report_data, 64);
 	CHECK_OK(al_sim_quote(&qe, quote, sizeof(quote), &qlen, &enclave, rd));
 	CHECK_OK(al_ratls_evidence(ev, sizeof(ev), &evlen, quote, qlen, claims, sizeof(claims)));
-	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, ev, evlen, now));
+	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, AL_RATLS_CN, ev, evlen, now));
 	expect_refused(&forged, &pol, root.p, root.len, "ratls_binding", AL_E_ATT_BINDING);
 	X509_free(forged.cert);
 
@@ -357,12 +357,13 @@ static void test_binding_mismatch(void)
 	al_ratls_claims(claims, spki, (size_t)n);
 	CHECK_OK(al_sim_quote(&qe, quote, sizeof(quote), &qlen, &enclave, a_id.report_data));
 	CHECK_OK(al_ratls_evidence(ev, sizeof(ev), &evlen, quote, qlen, claims, sizeof(claims)));
-	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, ev, evlen, now));
+	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, AL_RATLS_CN, ev, evlen, now));
 	expect_refused(&forged, &pol, root.p, root.len, "ratls_binding", AL_E_ATT_BINDING);
 	X509_free(forged.cert);
 
 	/* 3. No evidence at all: a self-signed certificate with garbage in the extension. */
-	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, (const uint8_t *)"\x01", 1, now));
+	CHECK_OK(al_ratls_cert_build(&forged.cert, b_id.key, AL_RATLS_CN, (const uint8_t *)"\x01",
+	                             1, now));
 	expect_refused(&forged, &pol, root.p, root.len, "cert_extension", AL_E_ATT_CBOR);
 	X509_free(forged.cert);
 

@@ -99,8 +99,8 @@ static void perform(const al_rs_req *q, struct answer *a)
 		                                     &a->len, &a->version);
 	else
 		a->status = r->lose_writes ? AL_E_STORE_BACKEND
-		                           : al_store_dir_backend.put_batch(r->dir, q->items, q->n_items,
-		                                                            q->global_version);
+		                           : al_store_dir_backend.put_batch(
+		                                 r->dir, q->items, q->n_items, q->global_version);
 }
 
 static al_rs_done deliver(al_rs *rs, const struct answer *a)
@@ -135,7 +135,8 @@ static uint8_t mem[1 << 16];
 
 static al_err engine(al_rs *rs, size_t n, size_t quorum, int64_t last_seen)
 {
-	al_rs_config c = {.n_replicas = n, .quorum = quorum, .max_objects = 8, .last_seen = last_seen};
+	al_rs_config c = {
+	    .n_replicas = n, .quorum = quorum, .max_objects = 8, .last_seen = last_seen};
 	al_arena_init(&arena, mem, sizeof(mem));
 	CHECK(al_rs_mem_size(&c) <= sizeof(mem));
 	return al_rs_init(rs, &arena, &c, &heap, &rng, seed, sizeof(seed));
@@ -178,8 +179,8 @@ static void kv_reads(struct replica *r, const char *ns, const char *key, const c
 	al_kv kv;
 
 	al_arena_init(&scratch, scratch_mem, sizeof(scratch_mem));
-	CHECK_OK(al_kv_init(&kv, &al_store_dir_backend, r->dir, &scratch, &rng, seed, sizeof(seed),
-	                    g));
+	CHECK_OK(
+	    al_kv_init(&kv, &al_store_dir_backend, r->dir, &scratch, &rng, seed, sizeof(seed), g));
 	CHECK(al_kv_global_version(&kv) == g);
 	CHECK_OK(al_kv_get(&kv, out, sizeof(out), &len, &ver, ns, key, 0));
 	CHECK(len == strlen(want) && memcmp(out, want, len) == 0);

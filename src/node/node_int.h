@@ -1,0 +1,170 @@
+/* Private to src/node: the node's state, shared by node.c (life cycle, records, the
+ * effect queue), node_peers.c (connections), node_api.c (the REST routes) and
+ * node_wallet.c (the on-chain wallet and its chain requests). */
+#ifndef ALIGHT_NODE_INT_H
+#define ALIGHT_NODE_INT_H
+
+#include <jansson.h>
+
+#include "ln/features.h"
+#include "node/keys.h"
+#include "node/node.h"
+
+#define ALIGHTD_VERSION "alightd 0.2.0"
+/* Effects waiting at most; a request that would not fit is refused (503). */
+#define NODE_FXQ 64
+/* Requests queued behind the wallet job in progress. */
+#define NODE_JOBQ 8
+/* Objects the node keeps: its configuration and its wallet (channels will add theirs). */
+#define NODE_MAX_OBJECTS 16
+#define NODE_URL_MAX     512
+#define NODE_CA_MAX      (512u * 1024u)
+#define NODE_PINS_MAX    8
+
+/* One queued effect; data and text are al_alloc blocks owned by the queue. */
+typedef struct node_fx {
+	al_node_fx fx;
+	uint64_t gate; /* the persist batch it waits for (0: none) */
+	uint8_t *data; /* owned copy behind fx.data */
+	char *text;    /* owned copy behind fx.text */
+} node_fx;
+
+/* A connection as the API reports it (public facts only). */
+typedef struct node_conn {
+	bool used;
+	bool inbound;
+	bool connected;
+	bool closing;   /* NET_CLOSE emitted */
+	bool offered;   /* a NET_SEND is out, not yet answered with al_node_net_sent */
+	bool blocked;   /* the socket took less than offered: wait for writable */
+	int8_t reading; /* read interest last told (-1: not yet) */
+	uint64_t conn;
+	uint64_t waiter; /* the token of a connect request answered when init is done */
+	uint8_t node_id[AL_PUBKEY_LEN];
+	al_features remote_features;
+	char addr[64];
+	char why[96];
+} node_conn;
+
+/* A connect request's DIAL, until the driver names the connection. */
+typedef struct node_dial {
+	bool used;
+	uint64_t req, token;
+	uint8_t peer_id[AL_PUBKEY_LEN];
+	char addr[64];
+} node_dial;
+
+/* The chain server the user chose: URL and trust (a CA bundle and/or SPKI pins). */
+typedef struct node_chain {
+	char url[NODE_URL_MAX];
+	uint8_t *ca; /* al_alloc, NUL-terminated PEM; NULL if none */
+	size_t ca_len;
+	uint8_t pins[NODE_PINS_MAX][32];
+	size_t n_pins;
+	uint64_t generation; /* changes whenever the trust changes */
+} node_chain;
+
+struct node_wallet;
+
+/* A request waiting for the wallet. */
+typedef struct node_job {
+	uint64_t token;
+	char cmd[32];
+	char args[4][128];
+	size_t nargs;
+} node_job;
+
+struct al_node {
+	al_node_config cfg;
+	al_node_env env;
+	al_node_state state;
+	al_err status;
+	al_node_keys keys;
+	al_peer_mgr *mgr;
+	al_features features;
+	uint64_t now, wall, started;
+	size_t arena_bytes; /* what al_node_mem_size promised */
+	size_t alloc_bytes; /* held from the al_alloc now */
+	/* connections */
+	node_conn *conns;
+	size_t max_conns;
+	node_dial dials[4];
+	/* records */
+	al_rs rs;
+	bool cfg_dirty, wallet_dirty;
+	uint64_t batch_next; /* the number the next batch will have (from 1) */
+	uint64_t batch_flying, batch_durable;
+	/* effects */
+	node_fx q[NODE_FXQ];
+	size_t nq;
+	node_fx cur; /* the one handed out last: freed on the next call */
+	uint64_t next_req;
+	uint64_t logs_dropped;
+	/* the user's chain server, and the wallet synced from it */
+	node_chain chain;
+	bool chain_set;
+	struct node_wallet *wallet;
+	node_job jobs[NODE_JOBQ];
+	size_t njobs;
+	bool job_running;
+	al_node_stats stats;
+};
+
+/* --- node.c: memory, records, effects ---------------------------------------------- */
+void *node_alloc(al_node *n, size_t len);
+void node_free(al_node *n, void *p, size_t len);
+/* Queue an effect. copy: bytes to own (data) and text to own; gate: 0 or a batch.
+ * AL_E_NODE_BUSY when the queue is full (nothing queued). */
+al_err node_fx_push(al_node *n, const al_node_fx *fx, const void *data, size_t len,
+                    const char *text, uint64_t gate);
+/* The batch that will make the current state durable: changes made before this call
+ * are in it (marks the record dirty). */
+uint64_t node_persist_config(al_node *n);
+uint64_t node_persist_wallet(al_node *n);
+void node_log(al_node *n, int level, const char *a, const char *b);
+uint64_t node_new_req(al_node *n);
+/* Room for one more effect (and a few to spare for what it starts). */
+bool node_fx_room(const al_node *n);
+
+/* An ANSWER with a JSON body (consumes ans; NULL means out of memory: a 500). */
+void node_answer(al_node *n, uint64_t token, int status, json_t *ans, uint64_t gate);
+json_t *node_error_json(const char *msg);
+json_t *node_err_obj(al_err e, const char *detail);
+
+/* --- node_peers.c ---------------------------------------------------------------- */
+node_conn *node_conn_find(al_node *n, uint64_t conn);
+size_t node_connected_count(const al_node *n);
+json_t *node_peer_json(const node_conn *c);
+json_t *node_features_json(json_t *o, const al_features *f);
+/* Process the peer manager's events (after every input). */
+void node_peers_pump(al_node *n);
+/* Connection effects (read interest, closes, bytes) into *fx; false if none. */
+bool node_peers_fx(al_node *n, al_node_fx *fx);
+/* POST /v1/peers and DELETE /v1/peers/<id>. */
+void node_peers_connect(al_node *n, uint64_t token, const uint8_t *body, size_t len);
+void node_peers_disconnect(al_node *n, uint64_t token, const char *id_hex);
+
+/* --- node_api.c ------------------------------------------------------------------ */
+/* The node's configuration record (chain server) and back. */
+al_err node_config_save(const al_node *n, uint8_t **out, size_t *len);
+al_err node_config_load(al_node *n, const uint8_t *data, size_t len);
+
+/* --- node_wallet.c --------------------------------------------------------------- */
+/* Open the wallet (from the loaded record, or new): when a chain server is set. */
+al_err node_wallet_open(al_node *n, const uint8_t *state, size_t len);
+void node_wallet_close(al_node *n);
+/* The wallet's record, serialized (al_alloc block). */
+al_err node_wallet_save(const al_node *n, uint8_t **out, size_t *len);
+/* POST /v1/wallet/<cmd> (queued as a job). */
+void node_wallet_request(al_node *n, uint64_t token, const char *cmd, const uint8_t *body,
+                         size_t len);
+/* Start the next job if none runs. */
+void node_wallet_run(al_node *n);
+void node_wallet_fetch_done(al_node *n, uint64_t req, al_err status, int http_status,
+                            const uint8_t *body, size_t len);
+/* The chain's median time past, when the wallet knows the chain (else 0). */
+uint64_t node_wallet_mtp(const al_node *n);
+/* The wallet's state for getinfo. */
+json_t *node_wallet_info(const al_node *n);
+
+#endif

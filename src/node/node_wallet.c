@@ -1,0 +1,579 @@
+/* The node's on-chain wallet (wallet/wallet.h over chain/sync.h), driven by effects:
+ * each command is a job that syncs with the user's chain server through FETCH effects
+ * (the driver carries them over TLS that terminates inside the enclave), then acts,
+ * persists, and answers once that is durable.
+ *
+ *   POST /v1/wallet/<command>   {"args":["...", ...]}   (body optional without args)
+ *
+ *   sync                              {"tip_height","tip_hash","requests","bytes"}
+ *   newaddress                        {"address"}
+ *   walletbalance                     {"total_balance","confirmed_balance",
+ *                                      "unconfirmed_balance","immature_balance",
+ *                                      "tip_height"} (LND's names, satoshis)
+ *   listfunds                         {"outputs":[{"txid","output","amount_sat","address",
+ *                                      "status","confirmations","blockheight"?}]}
+ *   sendtoaddress <address> <sat>     {"txid","fee_sat"}
+ *   bumpfee <txid> <sat_per_vbyte>    {"txid","replaces","fee_sat"}
+ *
+ * Every command syncs first. When that fails, walletbalance and listfunds still answer
+ * from the last committed state with "sync_error":{"code","message"}; the others fail
+ * with it. Errors are {"error":{"code":"AL_E_...","message"}}: 400 for wrong arguments,
+ * 502 when the command failed. One job runs at a time; up to NODE_JOBQ wait. */
+#include <string.h>
+
+#include "btc/address.h"
+#include "btc/interp.h"
+#include "chain/block.h"
+#include "chain/esplora.h"
+#include "crypto/mem.h"
+#include "node/api_parse.h"
+#include "node/node_int.h"
+#include "util/hex.h"
+#include "wallet/wallet.h"
+
+#define WALLET_STATE_MAX (8u << 20)
+#define WALLET_TX_MAX    400000
+/* The fee-estimate target (blocks) for sends. */
+#define FEE_TARGET 6
+/* Sync steps per command: the gap may need several rounds to find every address used. */
+#define SYNC_ROUNDS 16
+
+enum phase { PH_IDLE = 0, PH_SYNC, PH_FEE, PH_BROADCAST };
+
+struct node_wallet {
+	al_sync sync;
+	al_wallet wallet;
+	al_arena arena, scratch;
+	uint8_t *mem, *scratch_mem;
+	size_t mem_len, scratch_len;
+	bool sync_ok, wallet_ok;
+	/* the job in progress */
+	enum phase phase;
+	node_job job;
+	uint64_t req; /* the FETCH in flight */
+	int rounds;
+	al_err sync_err;
+	char detail[160];
+	uint8_t tx[WALLET_TX_MAX];
+	size_t tx_len;
+	uint8_t txid[32], replaces[32];
+	al_sat fee;
+	uint64_t requests, bytes;
+};
+
+static void sync_config(al_sync_config *cfg, al_net net)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->net = net;
+	al_genesis_header(&cfg->checkpoint, net);
+	cfg->checkpoint_height = 0;
+	cfg->max_headers = 20000;
+	cfg->max_new_headers = 20000;
+	cfg->max_txs = 4096;
+	cfg->max_outputs = 64;
+	cfg->max_scripts = 2 * AL_WALLET_MAX_INDEX + 16;
+	cfg->raw_cap = 4u << 20;
+}
+
+void node_wallet_close(al_node *n)
+{
+	struct node_wallet *w = n->wallet;
+
+	if (!w)
+		return;
+	if (w->wallet_ok)
+		al_wallet_clear(&w->wallet);
+	node_free(n, w->mem, w->mem_len);
+	node_free(n, w->scratch_mem, w->scratch_len);
+	node_free(n, w, sizeof(*w));
+	n->wallet = NULL;
+}
+
+al_err node_wallet_open(al_node *n, const uint8_t *state, size_t len)
+{
+	struct node_wallet *w;
+	al_sync_config sc;
+	al_err e;
+
+	if (n->cfg.net != AL_NET_REGTEST)
+		return AL_E_ARG; /* the checkpoint is the genesis block: regtest only */
+	if (!(w = node_alloc(n, sizeof(*w))))
+		return AL_E_NOMEM;
+	n->wallet = w;
+	sync_config(&sc, n->cfg.net);
+	w->mem_len = al_sync_mem_size(&sc) + al_wallet_mem_size() + 4096;
+	w->scratch_len = al_interp_scratch_size() + (4u << 20);
+	w->mem = node_alloc(n, w->mem_len);
+	w->scratch_mem = node_alloc(n, w->scratch_len);
+	if (!w->mem || !w->scratch_mem) {
+		node_wallet_close(n);
+		return AL_E_NOMEM;
+	}
+	al_arena_init(&w->arena, w->mem, w->mem_len);
+	al_arena_init(&w->scratch, w->scratch_mem, w->scratch_len);
+	e = al_sync_init(&w->sync, &w->arena, &sc);
+	if (e == AL_OK)
+		e = al_wallet_init(&w->wallet, n->env.secp, &w->arena, &w->scratch, &w->sync,
+		                   n->cfg.net, n->keys.seed, sizeof(n->keys.seed));
+	w->wallet_ok = e == AL_OK;
+	if (e == AL_OK && state)
+		e = al_wallet_load(&w->wallet, state, len);
+	if (e != AL_OK)
+		node_wallet_close(n);
+	return e;
+}
+
+al_err node_wallet_save(const al_node *n, uint8_t **out, size_t *len)
+{
+	al_node *m = (al_node *)n;
+	uint8_t *tmp = node_alloc(m, WALLET_STATE_MAX);
+	al_wb w;
+
+	*out = NULL;
+	*len = 0;
+	if (!tmp)
+		return AL_E_NOMEM;
+	al_wb_init(&w, tmp, WALLET_STATE_MAX);
+	al_wallet_save(&n->wallet->wallet, &w);
+	if (al_wb_ok(&w) && (*out = node_alloc(m, w.len)) != NULL) {
+		memcpy(*out, tmp, w.len);
+		*len = w.len;
+	}
+	node_free(m, tmp, WALLET_STATE_MAX);
+	return !al_wb_ok(&w) ? AL_E_BUFSIZE : *out ? AL_OK : AL_E_NOMEM;
+}
+
+uint64_t node_wallet_mtp(const al_node *n)
+{
+	const struct node_wallet *w = n->wallet;
+	uint32_t t[11], tip, k = 0;
+
+	if (!w)
+		return 0;
+	tip = al_sync_tip_height(&w->sync);
+	/* BIP 113: the median of the last 11 blocks' timestamps. */
+	for (uint32_t i = 0; i < 11 && i <= tip; i++) {
+		const al_sync_hdr *h = al_sync_header_at(&w->sync, tip - i);
+		if (!h)
+			break;
+		uint32_t v = h->h.time, j = k++;
+		while (j > 0 && t[j - 1] > v) {
+			t[j] = t[j - 1];
+			j--;
+		}
+		t[j] = v;
+	}
+	return k ? t[k / 2] : 0;
+}
+
+uint64_t al_node_trusted_wall(const al_node *n)
+{
+	uint64_t mtp = node_wallet_mtp(n);
+	return n->wall > mtp ? n->wall : mtp;
+}
+
+json_t *node_wallet_info(const al_node *n)
+{
+	if (!n->wallet)
+		return json_pack("{s:b}", "open", 0);
+	return json_pack("{s:b,s:I,s:b}", "open", 1, "tip_height",
+	                 (json_int_t)al_sync_tip_height(&n->wallet->sync), "busy", n->job_running);
+}
+
+/* --- answers ------------------------------------------------------------------------ */
+
+static json_t *hash_json(const uint8_t h[32])
+{
+	char hex[65];
+	al_txid_to_hex(hex, h);
+	return json_string(hex);
+}
+
+static void job_end(al_node *n)
+{
+	n->wallet->phase = PH_IDLE;
+	n->job_running = false;
+}
+
+static void job_fail(al_node *n, al_err e, const char *detail)
+{
+	node_answer(n, n->wallet->job.token, e == AL_E_ARG ? 400 : 502,
+	            json_pack("{s:o}", "error", node_err_obj(e, detail)), 0);
+	job_end(n);
+}
+
+static json_t *balance_json(struct node_wallet *w)
+{
+	const al_wallet_balance *b = al_wallet_get_balance(&w->wallet);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "total_balance",
+	                 (json_int_t)(b->confirmed.sat + b->unconfirmed.sat), "confirmed_balance",
+	                 (json_int_t)b->confirmed.sat, "unconfirmed_balance",
+	                 (json_int_t)b->unconfirmed.sat, "immature_balance",
+	                 (json_int_t)b->immature.sat, "tip_height",
+	                 (json_int_t)al_sync_tip_height(&w->sync));
+}
+
+static json_t *listfunds_json(struct node_wallet *w)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < al_wallet_utxo_count(&w->wallet); i++) {
+		const al_wallet_utxo *u = al_wallet_utxo_at(&w->wallet, i);
+		char addr[AL_SEGWIT_ADDR_BUFLEN] = "";
+		json_t *o;
+
+		if (al_wallet_address(&w->wallet, addr, sizeof(addr), u->chain, u->index) != AL_OK)
+			addr[0] = 0;
+		o = json_pack("{s:o,s:I,s:I,s:s,s:s,s:I}", "txid", hash_json(u->txid), "output",
+		              (json_int_t)u->vout, "amount_sat", (json_int_t)u->value.sat,
+		              "address", addr, "status",
+		              u->confirmations ? "confirmed" : "unconfirmed", "confirmations",
+		              (json_int_t)u->confirmations);
+		if (u->confirmations)
+			json_object_set_new(o, "blockheight", json_integer(u->height));
+		json_array_append_new(a, o);
+	}
+	return json_pack("{s:o}", "outputs", a);
+}
+
+/* --- chain requests ----------------------------------------------------------------- */
+
+/* A FETCH of base URL + path. */
+static al_err fetch(al_node *n, const char *method, const char *path, const uint8_t *body,
+                    size_t len)
+{
+	char url[NODE_URL_MAX + AL_ESPLORA_PATH_MAX];
+	size_t b = strlen(n->chain.url), p = strlen(path);
+	al_node_fx fx = {.kind = AL_NODE_FX_FETCH, .method = method};
+
+	while (b > 0 && n->chain.url[b - 1] == '/')
+		b--;
+	if (b + p >= sizeof(url))
+		return AL_E_HTTP_URL;
+	memcpy(url, n->chain.url, b);
+	memcpy(url + b, path, p + 1);
+	fx.req = n->wallet->req = node_new_req(n);
+	n->wallet->requests++;
+	return node_fx_push(n, &fx, body, len, url, 0);
+}
+
+static void act(al_node *n);
+
+/* The next request of the sync step, or the step's end. */
+static void sync_next(al_node *n)
+{
+	struct node_wallet *w = n->wallet;
+	const al_sync_request *rq;
+	bool more = false;
+	al_err e;
+
+	for (;;) {
+		e = al_sync_next(&w->sync, &rq);
+		if (e == AL_OK && rq) {
+			e = fetch(n, rq->method == AL_ESPLORA_POST ? "POST" : "GET", rq->path, NULL,
+			          0);
+			if (e == AL_OK)
+				return;
+			al_sync_abort(&w->sync);
+		}
+		if (e == AL_OK)
+			e = al_wallet_update(&w->wallet, &more);
+		if (e != AL_OK || !more || ++w->rounds >= SYNC_ROUNDS)
+			break;
+		al_sync_begin(&w->sync);
+	}
+	w->sync_err = e;
+	if (e == AL_OK)
+		node_persist_wallet(n); /* what the sync learned */
+	act(n);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static void broadcast(al_node *n)
+{
+	struct node_wallet *w = n->wallet;
+	char *hex = node_alloc(n, 2 * w->tx_len + 1);
+	char path[AL_ESPLORA_PATH_MAX];
+	al_err e = hex ? al_hex_encode(hex, 2 * w->tx_len + 1, w->tx, w->tx_len) : AL_E_NOMEM;
+
+	al_esplora_path_broadcast(path);
+	if (e == AL_OK)
+		e = fetch(n, "POST", path, (const uint8_t *)hex, 2 * w->tx_len);
+	node_free(n, hex, 2 * w->tx_len + 1);
+	if (e != AL_OK)
+		job_fail(n, e, "broadcast");
+	else
+		w->phase = PH_BROADCAST;
+}
+
+/* The synced wallet does what the job asked. */
+static void act(al_node *n)
+{
+	struct node_wallet *w = n->wallet;
+	const node_job *j = &w->job;
+	bool reads = !strcmp(j->cmd, "walletbalance") || !strcmp(j->cmd, "listfunds");
+	uint64_t gate = n->batch_next;
+
+	if (w->sync_err != AL_OK && !reads) {
+		job_fail(n, w->sync_err, w->detail);
+		return;
+	}
+	if (!strcmp(j->cmd, "sync")) {
+		uint8_t tip[32];
+		al_sync_tip_hash(&w->sync, tip);
+		node_answer(n, j->token, 200,
+		            json_pack("{s:I,s:o,s:I,s:I}", "tip_height",
+		                      (json_int_t)al_sync_tip_height(&w->sync), "tip_hash",
+		                      hash_json(tip), "requests", (json_int_t)w->requests, "bytes",
+		                      (json_int_t)w->bytes),
+		            gate);
+	} else if (reads) {
+		json_t *r = !strcmp(j->cmd, "walletbalance") ? balance_json(w) : listfunds_json(w);
+		if (w->sync_err != AL_OK)
+			json_object_set_new(r, "sync_error", node_err_obj(w->sync_err, w->detail));
+		node_answer(n, j->token, 200, r, w->sync_err == AL_OK ? gate : 0);
+	} else if (!strcmp(j->cmd, "newaddress")) {
+		char addr[AL_SEGWIT_ADDR_BUFLEN];
+		al_err e = al_wallet_new_address(&w->wallet, addr, sizeof(addr));
+		if (e != AL_OK) {
+			job_fail(n, e, NULL);
+			return;
+		}
+		/* Never hand out an address a restart could hand out again. */
+		node_answer(n, j->token, 200, json_pack("{s:s}", "address", addr),
+		            node_persist_wallet(n));
+	} else if (!strcmp(j->cmd, "sendtoaddress")) {
+		char path[AL_ESPLORA_PATH_MAX];
+		al_esplora_path_fee_estimates(path);
+		if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
+			job_fail(n, AL_E_NODE_BUSY, "fee estimates");
+			return;
+		}
+		w->phase = PH_FEE;
+		return;
+	} else { /* bumpfee */
+		uint64_t rate;
+		al_err e = AL_OK;
+		if (al_txid_from_hex(w->replaces, j->args[0]) != AL_OK)
+			e = AL_E_ARG;
+		else if (!parse_u64(j->args[1], &rate) || rate == 0 ||
+		         rate > AL_ESPLORA_MAX_FEERATE)
+			e = AL_E_ARG;
+		else
+			e = al_wallet_bump_fee(&w->wallet, w->tx, sizeof(w->tx), &w->tx_len,
+			                       w->txid, &w->fee, w->replaces, rate * 1000);
+		if (e != AL_OK) {
+			job_fail(n, e, e == AL_E_ARG ? "txid or sat_per_vbyte" : NULL);
+			return;
+		}
+		broadcast(n);
+		return;
+	}
+	job_end(n);
+}
+
+/* The fee estimate is in: build the payment. */
+static void fee_done(al_node *n, const uint8_t *body, size_t len)
+{
+	struct node_wallet *w = n->wallet;
+	uint8_t prog[AL_WITPROG_MAX], script[AL_SEGWIT_SCRIPT_MAXLEN];
+	size_t plen, slen;
+	unsigned ver;
+	uint64_t sat, rate;
+	al_err e;
+
+	e = al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, w->job.args[0],
+	                          strlen(w->job.args[0]));
+	if (e == AL_OK)
+		e = al_segwit_script(script, sizeof(script), &slen, ver, prog, plen);
+	if (e != AL_OK) {
+		job_fail(n, e, "address");
+		return;
+	}
+	if (!parse_u64(w->job.args[1], &sat)) {
+		job_fail(n, AL_E_ARG, "amount");
+		return;
+	}
+	e = al_esplora_parse_fee(&rate, FEE_TARGET, body, len);
+	if (e == AL_OK)
+		e = al_wallet_send(&w->wallet, w->tx, sizeof(w->tx), &w->tx_len, w->txid, &w->fee,
+		                   script, slen, al_sat_of(sat), rate);
+	if (e != AL_OK) {
+		job_fail(n, e, NULL);
+		return;
+	}
+	broadcast(n);
+}
+
+/* The server took the transaction (or refused it, with Core's reason). */
+static void broadcast_done(al_node *n, int http_status, const uint8_t *body, size_t len)
+{
+	struct node_wallet *w = n->wallet;
+	char msg[256];
+	uint8_t got[32];
+	al_err e;
+
+	if (http_status != 200) {
+		size_t k = len < sizeof(msg) - 1 ? len : sizeof(msg) - 1;
+		for (size_t i = 0; i < k; i++)
+			msg[i] = body[i] >= 0x20 && body[i] < 0x7f ? (char)body[i] : '?';
+		msg[k] = 0;
+		job_fail(n, AL_E_ESPLORA_STATUS, msg);
+		return;
+	}
+	e = al_esplora_parse_hash(got, body, len);
+	if (e == AL_OK && memcmp(got, w->txid, 32))
+		e = AL_E_SYNC_TXID;
+	if (e == AL_OK)
+		e = al_wallet_commit_tx(&w->wallet, w->tx, w->tx_len);
+	if (e != AL_OK) {
+		job_fail(n, e, NULL);
+		return;
+	}
+	json_t *r =
+	    json_pack("{s:o,s:I}", "txid", hash_json(w->txid), "fee_sat", (json_int_t)w->fee.sat);
+	if (!strcmp(w->job.cmd, "bumpfee"))
+		json_object_set_new(r, "replaces", hash_json(w->replaces));
+	node_answer(n, w->job.token, 200, r, node_persist_wallet(n));
+	job_end(n);
+}
+
+void node_wallet_fetch_done(al_node *n, uint64_t req, al_err status, int http_status,
+                            const uint8_t *body, size_t len)
+{
+	struct node_wallet *w = n->wallet;
+	al_err e;
+
+	if (!w || w->phase == PH_IDLE || req != w->req)
+		return; /* not the request in flight: ignored */
+	w->req = 0;
+	if (status == AL_OK)
+		w->bytes += len;
+	if (w->phase == PH_SYNC) {
+		if (status != AL_OK) {
+			al_sync_abort(&w->sync);
+			w->sync_err = status;
+			act(n);
+			return;
+		}
+		e = al_sync_on_response(&w->sync, http_status, body, len);
+		if (e != AL_OK) {
+			w->sync_err = e;
+			act(n);
+		} else {
+			sync_next(n);
+		}
+	} else if (status != AL_OK) {
+		job_fail(n, status, w->phase == PH_FEE ? "fee estimates" : "broadcast");
+	} else if (w->phase == PH_FEE) {
+		if (http_status != 200)
+			job_fail(n, AL_E_ESPLORA_STATUS, "fee estimates");
+		else
+			fee_done(n, body, len);
+	} else {
+		broadcast_done(n, http_status, body, len);
+	}
+}
+
+void al_node_fetch_done(al_node *n, uint64_t req, al_err status, int http_status,
+                        const uint8_t *body, size_t len, uint64_t now, uint64_t wall)
+{
+	n->now = now > n->now ? now : n->now;
+	n->wall = wall > n->wall ? wall : n->wall;
+	if (n->state == AL_NODE_READY)
+		node_wallet_fetch_done(n, req, status, http_status, body, len);
+	node_wallet_run(n);
+}
+
+/* --- jobs --------------------------------------------------------------------------- */
+
+static bool command_ok(const char *cmd, size_t nargs)
+{
+	return ((!strcmp(cmd, "sync") || !strcmp(cmd, "newaddress") ||
+	         !strcmp(cmd, "walletbalance") || !strcmp(cmd, "listfunds")) &&
+	        nargs == 0) ||
+	       ((!strcmp(cmd, "sendtoaddress") || !strcmp(cmd, "bumpfee")) && nargs == 2);
+}
+
+void node_wallet_request(al_node *n, uint64_t token, const char *cmd, const uint8_t *body,
+                         size_t len)
+{
+	const char *args[AL_NODE_WALLET_MAX_ARGS] = {0};
+	json_t *root = NULL;
+	size_t nargs = 0;
+	node_job *j;
+
+	if (!n->wallet) {
+		node_answer(n, token, 503,
+		            json_pack("{s:o}", "error", node_err_obj(AL_E_NODE_CHAIN, NULL)), 0);
+		return;
+	}
+	if (!al_node_wallet_args(&root, args, &nargs, body, len)) {
+		json_decref(root);
+		node_answer(
+		    n, token, 400,
+		    node_error_json("body must be {\"args\":[\"...\", ...]} (at most 4 strings)"),
+		    0);
+		return;
+	}
+	if (strlen(cmd) >= sizeof(j->cmd) || !command_ok(cmd, nargs)) {
+		json_decref(root);
+		node_answer(n, token, 400,
+		            json_pack("{s:o}", "error",
+		                      node_err_obj(AL_E_ARG, "unknown command or wrong arguments")),
+		            0);
+		return;
+	}
+	if (n->njobs == NODE_JOBQ) {
+		json_decref(root);
+		node_answer(n, token, 503, node_error_json(al_err_str(AL_E_NODE_BUSY)), 0);
+		return;
+	}
+	j = &n->jobs[n->njobs];
+	memset(j, 0, sizeof(*j));
+	j->token = token;
+	memcpy(j->cmd, cmd, strlen(cmd) + 1);
+	for (size_t i = 0; i < nargs; i++) {
+		size_t al = strlen(args[i]);
+		if (al >= sizeof(j->args[i])) {
+			json_decref(root);
+			node_answer(n, token, 400, node_error_json("argument too long"), 0);
+			return;
+		}
+		memcpy(j->args[i], args[i], al + 1);
+	}
+	j->nargs = nargs;
+	n->njobs++;
+	json_decref(root);
+}
+
+void node_wallet_run(al_node *n)
+{
+	struct node_wallet *w = n->wallet;
+
+	if (!w || n->job_running || n->njobs == 0 || n->state != AL_NODE_READY || !node_fx_room(n))
+		return;
+	w->job = n->jobs[0];
+	memmove(&n->jobs[0], &n->jobs[1], (n->njobs - 1) * sizeof(n->jobs[0]));
+	n->njobs--;
+	n->job_running = true;
+	w->phase = PH_SYNC;
+	w->rounds = 0;
+	w->sync_err = AL_OK;
+	w->detail[0] = 0;
+	al_sync_begin(&w->sync);
+	sync_next(n);
+}

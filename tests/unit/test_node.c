@@ -1,0 +1,482 @@
+/* One user's node (node/node.h) driven directly, with no enclave image loaded: its
+ * records on real directory stores (host/store_dir.h), its peers wired to another node
+ * in the same process, its requests from the operator and from the user.
+ *
+ * What is proven here:
+ *   - the node id is LND's m/1017'/1'/6'/0/0 of the seed (the oracle: Electrum's BIP 32,
+ *     values computed with python3-electrum 4.3.4: see the constants);
+ *   - the operator cannot reach the user's routes (wallet, trust anchors, seed export);
+ *   - persist before you speak: an answer to a state-changing request is not released
+ *     until every replica reported the write durable, however late the reports come,
+ *     and never when the write is lost;
+ *   - a store rolled back behind another, or behind the node's sealed last_seen, is
+ *     caught when the node loads: it drops out, or the node refuses to serve;
+ *   - two nodes connect (BOLT #8 + init) through the effects alone;
+ *   - answers the driver makes up (unknown request ids, stale completions) change
+ *     nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/rng.h"
+#include "host/store_dir.h"
+#include "node/node.h"
+#include "test.h"
+#include "util/hex.h"
+
+/* Electrum 4.3.4: bip32.BIP32Node.from_rootseed(bip39_to_seed(words, ""))
+ * .subkey_at_private_derivation("m/1017'/1'/6'/0/0") for the BIP 39 mnemonics of 32
+ * zero bytes ("abandon" x23 "art") and 32 0xff bytes ("zoo" x23 "vote"). */
+#define ID_ZERO "02ec9fbbf851543e26104aae824788147c15bfb23e5b51a64493a3550355c5ec08"
+#define ID_FF   "0375fe1c5feac19f8bfcb96e5471ff3e943c7010f278b79f469c25df2ce892c8d6"
+
+static char base[64];
+static al_rng rng;
+static al_rng_chacha rng_state;
+
+static void *t_alloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return calloc(1, n);
+}
+static void t_free(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+static const al_alloc heap = {t_alloc, t_free, NULL};
+
+/* A node under test, its stores and what it said. */
+typedef struct tnode {
+	al_node *n;
+	al_arena arena;
+	uint8_t *mem;
+	al_store_dir *dirs[AL_RS_MAX_REPLICAS];
+	size_t n_stores;
+	bool hold_puts;   /* keep PUT answers back */
+	bool lose_puts;   /* the operator loses every write */
+	uint64_t held[8]; /* PUT requests not answered yet */
+	size_t n_held;
+	/* the last answer */
+	uint64_t token;
+	int status;
+	char body[65536];
+	size_t answers;
+	int64_t durable;
+	/* a dial asked for, and a fetch */
+	bool dialed;
+	uint64_t dial_req, fetch_req;
+	char fetch_url[1024];
+	size_t fetches;
+	struct tnode *peer; /* where NET_SEND bytes go (conn ids: 1 on each side) */
+	bool closed;
+} tnode;
+
+static uint64_t now = 1000;
+static al_peer_pool *pool;
+static al_arena pool_arena;
+static uint8_t *pool_mem;
+static al_secp *secp;
+
+static void store_path(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", base, name);
+}
+
+static void tn_open(tnode *t, const uint8_t *entropy, size_t entlen, const char *const *stores,
+                    size_t n_stores, int64_t last_seen)
+{
+	al_node_config cfg;
+	al_node_env env = {secp, &rng, &heap, pool};
+	char path[160];
+
+	memset(t, 0, sizeof(*t));
+	al_node_config_default(&cfg);
+	cfg.n_stores = n_stores;
+	cfg.last_seen = last_seen;
+	cfg.max_peers = 4;
+	cfg.max_handshakes = 2;
+	size_t need = al_node_mem_size(&cfg);
+	CHECK(need > 0 && need < (1u << 20));
+	t->mem = calloc(1, need);
+	al_arena_init(&t->arena, t->mem, need);
+	for (size_t i = 0; i < n_stores; i++) {
+		store_path(path, sizeof(path), stores[i]);
+		CHECK_OK(al_store_dir_open(&t->dirs[i], path));
+	}
+	t->n_stores = n_stores;
+	CHECK_OK(al_node_init(&t->n, &t->arena, &cfg, &env, entropy, entlen, now, 1700000000));
+}
+
+static void tn_close(tnode *t)
+{
+	al_node_clear(t->n);
+	for (size_t i = 0; i < t->n_stores; i++)
+		al_store_dir_close(t->dirs[i]);
+	free(t->mem);
+	memset(t, 0, sizeof(*t));
+}
+
+static void put_answer(tnode *t, uint64_t req, al_err e)
+{
+	al_node_store_done(t->n, req, e, NULL, 0, 0, now);
+}
+
+/* Perform every effect the node releases (peers' bytes go to the other node). */
+static void drive(tnode *t)
+{
+	static uint8_t blob[1 << 20];
+	al_node_fx fx;
+
+	for (int guard = 0; guard < 100000 && al_node_next_fx(t->n, &fx, now); guard++) {
+		size_t len = 0;
+		int64_t ver = 0;
+		al_err e;
+		switch (fx.kind) {
+		case AL_NODE_FX_STORE_GET:
+			e = al_store_dir_backend.get(t->dirs[fx.replica], fx.name, blob,
+			                             sizeof(blob), &len, &ver);
+			al_node_store_done(t->n, fx.req, e, blob, len, ver, now);
+			break;
+		case AL_NODE_FX_STORE_PUT:
+			if (t->hold_puts) {
+				/* The write happens now; its report comes when the test says. */
+				e = al_store_dir_backend.put_batch(t->dirs[fx.replica], fx.items,
+				                                   fx.n_items, fx.global_version);
+				CHECK_OK(e);
+				t->held[t->n_held++] = fx.req;
+				break;
+			}
+			e = t->lose_puts
+			        ? AL_E_STORE_BACKEND
+			        : al_store_dir_backend.put_batch(t->dirs[fx.replica], fx.items,
+			                                         fx.n_items, fx.global_version);
+			put_answer(t, fx.req, e);
+			break;
+		case AL_NODE_FX_ANSWER:
+			t->token = fx.token;
+			t->status = fx.status;
+			CHECK(fx.len < sizeof(t->body));
+			memcpy(t->body, fx.data, fx.len < sizeof(t->body) ? fx.len : 0);
+			t->body[fx.len < sizeof(t->body) ? fx.len : 0] = 0;
+			t->answers++;
+			break;
+		case AL_NODE_FX_DURABLE:
+			t->durable = fx.global_version;
+			break;
+		case AL_NODE_FX_DIAL:
+			t->dialed = true;
+			t->dial_req = fx.req;
+			break;
+		case AL_NODE_FX_FETCH:
+			t->fetch_req = fx.req;
+			snprintf(t->fetch_url, sizeof(t->fetch_url), "%s", fx.text);
+			t->fetches++;
+			break;
+		case AL_NODE_FX_NET_SEND: {
+			size_t used = 0;
+			CHECK(t->peer != NULL);
+			if (!t->peer)
+				break;
+			CHECK_OK(al_node_net_recv(t->peer->n, 1, fx.data, fx.len, &used, now));
+			al_node_net_sent(t->n, fx.conn, used, now);
+			if (used < fx.len)
+				al_node_net_writable(t->n, fx.conn, now);
+			break;
+		}
+		case AL_NODE_FX_NET_CLOSE:
+			t->closed = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void request(tnode *t, al_node_auth auth, const char *method, const char *target,
+                    const char *body)
+{
+	static uint64_t token = 100;
+	t->answers = 0;
+	al_node_request(t->n, auth, ++token, method, target, (const uint8_t *)body,
+	                body ? strlen(body) : 0, now, 1700000000);
+	drive(t);
+}
+
+static const uint8_t zero[32],
+    ff[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static void test_identity_and_authority(void)
+{
+	const char *stores[] = {"id"};
+	uint8_t id[33];
+	char hex[67];
+	tnode t;
+
+	tn_open(&t, zero, sizeof(zero), stores, 1, 0);
+	CHECK(al_node_get_state(t.n) == AL_NODE_LOADING);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	CHECK(al_node_get_state(t.n) == AL_NODE_READY);
+	al_node_id(t.n, id);
+	CHECK_OK(al_hex_encode(hex, sizeof(hex), id, 33));
+	CHECK(!strcmp(hex, ID_ZERO));
+	/* The request that came while loading was refused; a new one is answered. */
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	CHECK(t.status == 200 && strstr(t.body, ID_ZERO));
+	CHECK(strstr(t.body, "\"rollback_protection\":\"off\""));
+	/* The operator may not touch the user's routes; nothing happens. */
+	const char *user_only[][2] = {{"POST", "/v1/wallet/sendtoaddress"},
+	                              {"POST", "/v1/wallet/newaddress"},
+	                              {"POST", "/v1/chain"},
+	                              {"POST", "/v1/seed/export"}};
+	for (size_t i = 0; i < 4; i++) {
+		request(&t, AL_NODE_OPERATOR, user_only[i][0], user_only[i][1],
+		        "{\"url\":\"http://127.0.0.1:1\"}");
+		CHECK(t.answers == 1 && t.status == 403);
+		CHECK(strstr(t.body, "mnemonic") == NULL);
+	}
+	CHECK(strstr(t.body, "only the user"));
+	/* The user may; the seed's words come back once asked. */
+	request(&t, AL_NODE_USER, "POST", "/v1/seed/export", NULL);
+	CHECK(t.status == 200 && strstr(t.body, "\"mnemonic\":\"abandon abandon"));
+	request(&t, AL_NODE_USER, "GET", "/v1/nothing", NULL);
+	CHECK(t.status == 404);
+	request(&t, AL_NODE_USER, "PUT", "/v1/getinfo", NULL);
+	CHECK(t.status == 405);
+	request(&t, (al_node_auth)7, "GET", "/v1/getinfo", NULL);
+	CHECK(t.status == 403);
+	/* Without a chain server the wallet is not there. */
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	CHECK(t.status == 503 && strstr(t.body, "AL_E_NODE_CHAIN"));
+	tn_close(&t);
+}
+
+/* The user's choice of chain server is answered only once it is durable on every
+ * replica; a write the stores lose is never confirmed. */
+static void test_persist_before_speak(void)
+{
+	const char *stores[] = {"p1", "p2"};
+	tnode t;
+
+	tn_open(&t, ff, sizeof(ff), stores, 2, 0);
+	drive(&t);
+	CHECK(al_node_get_state(t.n) == AL_NODE_READY);
+	t.hold_puts = true;
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"http://127.0.0.1:9\"}");
+	CHECK(t.answers == 0); /* written to both stores, neither report is in */
+	CHECK(t.n_held == 2);
+	put_answer(&t, t.held[1], AL_OK);
+	drive(&t);
+	CHECK(t.answers == 0); /* one of two: not durable */
+	al_node_stats st;
+	al_node_get_stats(t.n, &st);
+	CHECK(st.fx_held == 1);
+	/* A report made up by the host for a request that does not exist changes nothing. */
+	put_answer(&t, t.held[0] ^ 0x5555, AL_OK);
+	put_answer(&t, t.held[1], AL_OK);
+	drive(&t);
+	CHECK(t.answers == 0);
+	put_answer(&t, t.held[0], AL_OK);
+	drive(&t);
+	CHECK(t.answers == 1 && t.status == 200 && strstr(t.body, "http://127.0.0.1:9"));
+	CHECK(t.durable == 1);
+	t.n_held = 0;
+	t.hold_puts = false;
+
+	/* A chain server over https needs trust the user chose. */
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"https://example.org\"}");
+	CHECK(t.status == 400 && strstr(t.body, "AL_E_TLS_CONFIG"));
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"ftp://x\"}");
+	CHECK(t.status == 400);
+
+	/* Lost: the answer becomes an error, and the node stops. */
+	t.lose_puts = true;
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"http://127.0.0.1:10\"}");
+	CHECK(t.answers == 1 && t.status == 503 && strstr(t.body, "nothing was done"));
+	CHECK(al_node_get_state(t.n) == AL_NODE_FAILED);
+	CHECK_ERR(al_node_status(t.n), AL_E_STORE_BACKEND);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	CHECK(t.status == 503);
+	tn_close(&t);
+
+	/* What was confirmed is what a restart finds. */
+	tn_open(&t, ff, sizeof(ff), stores, 2, 1);
+	drive(&t);
+	CHECK(al_node_get_state(t.n) == AL_NODE_READY);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/chain", NULL);
+	CHECK(t.status == 200 && strstr(t.body, "http://127.0.0.1:9"));
+	CHECK(strstr(t.body, ":10") == NULL);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	CHECK(strstr(t.body, "\"rollback_protection\":\"on\""));
+	CHECK(strstr(t.body, "\"wallet\":{\"open\":true"));
+	tn_close(&t);
+}
+
+static int sh(const char *cmd)
+{
+	char buf[512];
+	size_t n = 0;
+	for (const char *p = cmd; *p && n + sizeof(base) < sizeof(buf); p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", base);
+			p++;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = 0;
+	return system(buf);
+}
+
+/* The operator puts back an old copy of one store, or deletes it. */
+static void test_rollback(void)
+{
+	const char *stores[] = {"r1", "r2"};
+	tnode t;
+
+	tn_open(&t, ff, sizeof(ff), stores, 2, 0);
+	drive(&t);
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"http://127.0.0.1:1\"}");
+	CHECK(t.status == 200);
+	tn_close(&t);
+	CHECK(sh("cp -a %s/r1 %s/r1-old") == 0);
+	tn_open(&t, ff, sizeof(ff), stores, 2, 1);
+	drive(&t);
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"http://127.0.0.1:2\"}");
+	CHECK(t.status == 200);
+	CHECK(t.durable == 2);
+	tn_close(&t);
+
+	/* r1 swapped for its older copy: it drops out, the newer state wins. */
+	CHECK(sh("rm -rf %s/r1 && mv %s/r1-old %s/r1") == 0);
+	const char *one_store[] = {"r1"};
+	tn_open(&t, ff, sizeof(ff), stores, 2, 0);
+	drive(&t);
+	/* quorum is every store by default: the node refuses to act */
+	CHECK(al_node_get_state(t.n) == AL_NODE_FAILED);
+	CHECK_ERR(al_node_status(t.n), AL_E_STORE_REPLICAS);
+	tn_close(&t);
+	/* Alone, only the sealed last_seen tells: it does. */
+	tn_open(&t, ff, sizeof(ff), one_store, 1, 2);
+	drive(&t);
+	CHECK(al_node_get_state(t.n) == AL_NODE_FAILED);
+	CHECK_ERR(al_node_status(t.n), AL_E_STORE_ROLLBACK);
+	tn_close(&t);
+	/* Deleted: an empty store where the node had written. */
+	CHECK(sh("rm -rf %s/r1") == 0);
+	tn_open(&t, ff, sizeof(ff), one_store, 1, 2);
+	drive(&t);
+	CHECK_ERR(al_node_status(t.n), AL_E_STORE_ROLLBACK);
+	tn_close(&t);
+}
+
+/* Two nodes connect through effects only. */
+static void test_two_nodes_connect(void)
+{
+	const char *sa[] = {"ca"}, *sb[] = {"cb"};
+	char body[200];
+	tnode a, b;
+
+	tn_open(&a, zero, sizeof(zero), sa, 1, 0);
+	tn_open(&b, ff, sizeof(ff), sb, 1, 0);
+	drive(&a);
+	drive(&b);
+	a.peer = &b;
+	b.peer = &a;
+	snprintf(body, sizeof(body), "{\"addr\":{\"pubkey\":\"%s\",\"host\":\"127.0.0.1:9735\"}}",
+	         ID_FF);
+	request(&a, AL_NODE_OPERATOR, "POST", "/v1/peers", body);
+	CHECK(a.dialed && a.answers == 0);
+	/* A dial answer for a request that is not pending: ignored. */
+	al_node_dialed(a.n, a.dial_req + 1, AL_OK, 77, NULL, now);
+	CHECK_OK(al_node_net_accept(b.n, 1, "127.0.0.1:5", now));
+	al_node_dialed(a.n, a.dial_req, AL_OK, 1, NULL, now);
+	for (int i = 0; i < 10; i++) {
+		drive(&a);
+		drive(&b);
+	}
+	CHECK(a.answers == 1 && a.status == 200 && strstr(a.body, "\"status\":\"connected\""));
+	request(&b, AL_NODE_OPERATOR, "GET", "/v1/peers", NULL);
+	CHECK(strstr(b.body, ID_ZERO) != NULL);
+	/* Connecting again answers at once. */
+	request(&a, AL_NODE_OPERATOR, "POST", "/v1/peers", body);
+	CHECK(a.status == 200 && strstr(a.body, "already connected"));
+	/* Bytes for a connection the node does not know are refused. */
+	size_t used = 9;
+	CHECK_ERR(al_node_net_recv(a.n, 99, (const uint8_t *)"x", 1, &used, now),
+	          AL_E_PEER_UNKNOWN_CONN);
+	CHECK(used == 0);
+	request(&a, AL_NODE_OPERATOR, "DELETE", "/v1/peers/" ID_FF, NULL);
+	CHECK(a.status == 200);
+	for (int i = 0; i < 10 && !a.closed; i++) {
+		drive(&a);
+		drive(&b);
+	}
+	CHECK(a.closed);
+	al_node_net_closed(a.n, 1, "closed", now);
+	request(&a, AL_NODE_OPERATOR, "GET", "/v1/peers", NULL);
+	CHECK(strstr(a.body, ID_FF) == NULL);
+	tn_close(&a);
+	tn_close(&b);
+}
+
+/* Chain requests go to the user's server; a failed sync still answers reads. */
+static void test_wallet_requests(void)
+{
+	const char *stores[] = {"w"};
+	tnode t;
+
+	tn_open(&t, zero, sizeof(zero), stores, 1, 0);
+	drive(&t);
+	request(&t, AL_NODE_USER, "POST", "/v1/chain", "{\"url\":\"http://127.0.0.1:3002/api\"}");
+	CHECK(t.status == 200);
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	CHECK(t.answers == 0 && t.fetches == 1);
+	CHECK(!strcmp(t.fetch_url, "http://127.0.0.1:3002/api/blocks/tip/hash"));
+	/* A response to another request: ignored. */
+	al_node_fetch_done(t.n, t.fetch_req + 7, AL_OK, 200, (const uint8_t *)"x", 1, now, 0);
+	drive(&t);
+	CHECK(t.answers == 0);
+	al_node_fetch_done(t.n, t.fetch_req, AL_E_NET_CONNECT, 0, NULL, 0, now, 0);
+	drive(&t);
+	CHECK(t.answers == 1 && t.status == 200 && strstr(t.body, "\"sync_error\""));
+	CHECK(strstr(t.body, "\"total_balance\":0"));
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/newaddress", NULL);
+	al_node_fetch_done(t.n, t.fetch_req, AL_E_NET_CONNECT, 0, NULL, 0, now, 0);
+	drive(&t);
+	CHECK(t.status == 502 && strstr(t.body, "AL_E_NET_CONNECT"));
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/sendtoaddress", "{\"args\":[\"x\"]}");
+	CHECK(t.status == 400);
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/nonsense", NULL);
+	CHECK(t.status == 400);
+	tn_close(&t);
+}
+
+int main(void)
+{
+	uint8_t rseed[32] = {9};
+	static uint8_t secp_mem[1 << 16];
+
+	al_rng_chacha_init(&rng_state, &rng, rseed);
+	CHECK_OK(al_secp_create(&secp, secp_mem, sizeof(secp_mem), rseed));
+	pool_mem = calloc(1, al_peer_pool_size(8, 4, 65536));
+	al_arena_init(&pool_arena, pool_mem, al_peer_pool_size(8, 4, 65536));
+	CHECK_OK(al_peer_pool_init(&pool, &pool_arena, 8, 4, 65536));
+	snprintf(base, sizeof(base), "/tmp/alight-node-%d", (int)getpid());
+	CHECK(sh("rm -rf %s && mkdir -p %s") == 0);
+	test_identity_and_authority();
+	test_persist_before_speak();
+	test_rollback();
+	test_two_nodes_connect();
+	test_wallet_requests();
+	uint32_t slots, queues;
+	al_peer_pool_usage(pool, &slots, &queues);
+	CHECK(slots == 0 && queues == 0); /* every connection gave its slot back */
+	CHECK(sh("rm -rf %s") == 0);
+	al_secp_destroy(secp);
+	free(pool_mem);
+	return al_t_finish();
+}
