@@ -422,6 +422,14 @@ static int setup_io(alightd *d, const options *o)
 			return fail(1, "cannot load node slot %u: %s", i, al_err_str(e));
 		relay_settle(d);
 	}
+	/* A node that serves at start must be reachable, or the operator should know now. */
+	for (uint32_t i = 0; d->listening && i < d->max_nodes; i++) {
+		al_enclave_node_info ni;
+		if (d->enc->ec->node_info(i, &ni) == AL_OK && ni.state == 2 &&
+		    !d->listeners[i].open)
+			return fail(1, "cannot listen on %s for node %u: %s", o->listen, i,
+			            strerror(errno));
+	}
 	return 0;
 }
 
@@ -483,9 +491,10 @@ static void started(const alightd *d, uint64_t nofile)
 
 	d->enc->ec->stats(&st);
 	logf_("started network=%s max_nodes=%u nodes_ready=%u max_peers=%u "
-	      "host_arena=%zu enclave_heap_high=%llu enclave_heap=%zu node_bytes=%llu "
-	      "pool_slots=%u nofile=%llu",
-	      d->np->name, d->max_nodes, st.nodes_ready, d->max_peers, d->arena_len,
+	      "arena=%llu (host %zu + enclave heap high-water %llu) enclave_heap=%zu "
+	      "node_bytes=%llu pool_slots=%u nofile=%llu",
+	      d->np->name, d->max_nodes, st.nodes_ready, d->max_peers,
+	      (unsigned long long)(d->arena_len + st.heap_high), d->arena_len,
 	      (unsigned long long)st.heap_high, d->enc->heap_size,
 	      (unsigned long long)st.node_bytes, st.pool_slots, (unsigned long long)nofile);
 }

@@ -279,7 +279,7 @@ al_err node_fx_push(al_node *n, const al_node_fx *fx, const void *data, size_t l
 
 void node_log(al_node *n, int level, const char *a, const char *b)
 {
-	char line[256];
+	char line[400];
 	size_t i = 0;
 
 	for (const char *p = a; p && *p && i + 1 < sizeof(line); p++)
@@ -291,6 +291,40 @@ void node_log(al_node *n, int level, const char *a, const char *b)
 	/* Logs never take the last places: answers need them. */
 	if (!node_fx_room(n) || node_fx_push(n, &fx, NULL, 0, line, 0) != AL_OK)
 		n->logs_dropped++;
+}
+
+void node_line_s(node_line *l, const char *s)
+{
+	while (s && *s && l->n + 1 < sizeof(l->b))
+		l->b[l->n++] = *s++;
+	l->b[l->n] = 0;
+}
+
+void node_line_u(node_line *l, uint64_t v)
+{
+	char d[21];
+	size_t i = sizeof(d) - 1;
+	d[i] = 0;
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	node_line_s(l, d + i);
+}
+
+void node_line_hex(node_line *l, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n && l->n + 3 <= sizeof(l->b); i++) {
+		l->b[l->n++] = digits[p[i] >> 4];
+		l->b[l->n++] = digits[p[i] & 15];
+	}
+	l->b[l->n] = 0;
+}
+
+void node_line_log(al_node *n, node_line *l, int level)
+{
+	node_log(n, level, l->b, NULL);
 }
 
 json_t *node_error_json(const char *msg)

@@ -122,6 +122,15 @@ al_err node_fx_push(al_node *n, const al_node_fx *fx, const void *data, size_t l
 uint64_t node_persist_config(al_node *n);
 uint64_t node_persist_wallet(al_node *n);
 void node_log(al_node *n, int level, const char *a, const char *b);
+/* A log line assembled from parts (no formatting library in the core). */
+typedef struct node_line {
+	char b[400];
+	size_t n;
+} node_line;
+void node_line_s(node_line *l, const char *s);
+void node_line_u(node_line *l, uint64_t v);
+void node_line_hex(node_line *l, const uint8_t *p, size_t n);
+void node_line_log(al_node *n, node_line *l, int level);
 uint64_t node_new_req(al_node *n);
 /* Room for one more effect (and a few to spare for what it starts). */
 bool node_fx_room(const al_node *n);

@@ -86,8 +86,14 @@ static al_err new_conn(al_node *n, uint64_t conn, const uint8_t *their_id, const
 	c->inbound = their_id == NULL;
 	c->waiter = waiter;
 	printable(c->addr, sizeof(c->addr), addr, addr ? strlen(addr) : 0);
-	if (c->inbound)
-		node_log(n, 2, "accepted addr=", c->addr);
+	if (c->inbound) {
+		node_line l = {.n = 0};
+		node_line_s(&l, "accepted conn=");
+		node_line_u(&l, conn & 0xffffffffu);
+		node_line_s(&l, " addr=");
+		node_line_s(&l, c->addr);
+		node_line_log(n, &l, 2);
+	}
 	return AL_OK;
 }
 
@@ -193,7 +199,26 @@ void al_node_net_closed(al_node *n, uint64_t conn, const char *why, uint64_t now
 	memset(&ev, 0, sizeof(ev));
 	if (n->state != AL_NODE_READY || al_peer_closed(n->mgr, &ev, conn, n->now) != AL_OK)
 		ev.reason = AL_E_PEER_REMOTE_CLOSED;
-	node_log(n, 2, c->connected ? "disconnected addr=" : "closed addr=", c->addr);
+	node_line l = {.n = 0};
+	node_line_s(&l, "disconnected conn=");
+	node_line_u(&l, conn & 0xffffffffu);
+	node_line_s(&l, " addr=");
+	node_line_s(&l, c->addr);
+	node_line_s(&l, c->inbound ? " in node_id=" : " out node_id=");
+	if (ev.has_node_id)
+		node_line_hex(&l, ev.node_id, sizeof(ev.node_id));
+	else
+		node_line_s(&l, "-");
+	node_line_s(&l,
+	            ev.was_connected ? " was_connected=1 reason=\"" : " was_connected=0 reason=\"");
+	node_line_s(&l, al_err_str(ev.reason));
+	if (c->why[0]) {
+		node_line_s(&l, " (socket: ");
+		node_line_s(&l, c->why);
+		node_line_s(&l, ")");
+	}
+	node_line_s(&l, "\"");
+	node_line_log(n, &l, 2);
 	if (c->waiter)
 		connect_failed(n, c, &ev);
 	memset(c, 0, sizeof(*c));
@@ -353,7 +378,21 @@ static void on_connected(al_node *n, node_conn *c, const al_peer_event *ev)
 	c->remote_features = ev->remote_features;
 	if (al_hex_encode(id, sizeof(id), c->node_id, sizeof(c->node_id)) != AL_OK)
 		id[0] = 0;
-	node_log(n, 2, c->inbound ? "connected in node_id=" : "connected out node_id=", id);
+	node_line l = {.n = 0};
+	uint8_t fb[AL_FEATURES_MAX_BITS / 8];
+	size_t flen = al_features_wire_len(&ev->remote_features);
+	node_line_s(&l, "connected conn=");
+	node_line_u(&l, c->conn & 0xffffffffu);
+	node_line_s(&l, " addr=");
+	node_line_s(&l, c->addr);
+	node_line_s(&l, c->inbound ? " in node_id=" : " out node_id=");
+	node_line_s(&l, id);
+	node_line_s(&l, " features=");
+	if (flen && al_features_to_wire(fb, flen, &ev->remote_features) == AL_OK)
+		node_line_hex(&l, fb, flen);
+	else
+		node_line_s(&l, "-");
+	node_line_log(n, &l, 2);
 	if (c->waiter) {
 		node_answer(
 		    n, c->waiter, 200,

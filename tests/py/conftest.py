@@ -38,6 +38,11 @@ REGTEST_CHAIN = "06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910
 sys.path.insert(0, str(INTEROP))
 
 
+def sim_dir():
+    """The build's simulated SGX platform (collateral and root of the quotes)."""
+    return Path(os.environ.get("ALIGHT_SIM_DIR") or BIN.parent / "sim")
+
+
 def scaled(seconds):
     """A timeout, stretched for sanitizer builds."""
     return seconds * SLOW
@@ -166,18 +171,30 @@ class CliError(AssertionError):
     pass
 
 
+# The BIP 39 mnemonic of 32 zero bytes (a valid checksum): tests that need a fixed node id
+# provision it, and Electrum's key derivation checks the node key.
+ZERO_MNEMONIC = " ".join(["abandon"] * 23 + ["art"])
+
+
 class Daemon(Proc):
-    """alightd on regtest with its own datadir, listening on 127.0.0.1 with a port of the OS."""
+    """alightd on regtest with its own datadir (the operator's), listening on 127.0.0.1 with
+    ports of the OS, and its user: a seed file outside the datadir (the user's device) and
+    alight-cli over the user channel (RA-TLS terminated inside the enclave, the client's key
+    derived from that seed)."""
 
     def __init__(self, datadir, extra=()):
         self.datadir = Path(datadir)
+        self.seed_file = self.datadir.parent / (self.datadir.name + ".user.seed")
         argv = [BIN / "alightd", "--network", "regtest", "--datadir", self.datadir,
                 "--listen", "127.0.0.1:0", *extra]
         super().__init__("alightd", argv)
         self.info = None
+        self.node_id = None
 
-    def await_ready(self):
-        """Reads the first line: {"node_id": <33-byte hex>, "listen": "HOST:PORT"}."""
+    def await_ready(self, provision=True, mnemonic=ZERO_MNEMONIC):
+        """Reads the first line ({"measurement", "rpc_listen", "nodes": [...]}), then, unless
+        node 0 is already there, the user provisions it with `mnemonic` (None: a seed made
+        inside the enclave) and its peer listener is read back from getinfo."""
         first = self.line(scaled(15))
         try:
             info = json.loads(first)
@@ -185,11 +202,64 @@ class Daemon(Proc):
             raise AssertionError("alightd's first line is not JSON: %r\n%s" %
                                  (first, self.describe())) from None
         self.info = info
-        self.node_id = info["node_id"]
+        self.measurement = info["measurement"]
+        self.rpc_listen = info["rpc_listen"]
+        assert len(bytes.fromhex(self.measurement)) == 32, first
+        if not info["nodes"] and provision:
+            self.provision(mnemonic)
+        if info["nodes"] or provision:
+            self.await_node()
+        return self
+
+    def provision(self, mnemonic=ZERO_MNEMONIC):
+        """The user provisions node 0 (with `mnemonic` in the seed file, or a new seed)."""
+        if mnemonic is not None and not self.seed_file.exists():
+            self.seed_file.write_text(mnemonic + "\n")
+            os.chmod(self.seed_file, 0o600)
+        return self.user("provision")
+
+    def await_node(self, timeout=None):
+        """Node 0's id and peer address, once it serves and listens."""
+        deadline = time.monotonic() + (timeout or scaled(15))
+        while True:
+            info = self.cli("getinfo")
+            if info.get("listen"):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("node 0 never listened: %r\n%s" % (info, self.describe()))
+            time.sleep(0.05)
+        self.node_id = info["identity_pubkey"]
         host, _, port = info["listen"].rpartition(":")
         self.host, self.port = host, int(port)
-        assert len(bytes.fromhex(self.node_id)) == 33 and self.port > 0, first
-        return self
+        assert len(bytes.fromhex(self.node_id)) == 33 and self.port > 0, info
+        return info
+
+    def user_argv(self, *args, seed_file=None):
+        return [str(BIN / "alight-cli"), "--rpc-connect", self.rpc_listen, "--measurement",
+                self.measurement, "--allow-simulated", "--sim-dir", str(sim_dir()),
+                "--seed-file", str(seed_file or self.seed_file)] + [str(a) for a in args]
+
+    def user(self, *args, timeout=None, seed_file=None):
+        """The user's alight-cli over the user channel: its JSON answer (CliError on failure)."""
+        r = subprocess.run(self.user_argv(*args, seed_file=seed_file), capture_output=True,
+                           text=True, timeout=timeout or scaled(60))
+        try:
+            out = json.loads(r.stdout) if r.stdout.strip() else None
+        except ValueError:
+            raise AssertionError("alight-cli (user) %s printed non-JSON: %r (stderr %r)" %
+                                 (" ".join(map(str, args)), r.stdout, r.stderr)) from None
+        if r.returncode != 0:
+            raise CliError("alight-cli (user) %s exited %d: %s %s\n%s" % (
+                " ".join(map(str, args)), r.returncode, r.stdout.strip(), r.stderr.strip(),
+                self.describe()))
+        return out
+
+    def user_fails(self, *args, seed_file=None):
+        """The user's alight-cli expecting an error: (exit code, its JSON)."""
+        r = subprocess.run(self.user_argv(*args, seed_file=seed_file), capture_output=True,
+                           text=True, timeout=scaled(60))
+        assert r.returncode != 0, "alight-cli (user) %s succeeded: %s" % (args, r.stdout)
+        return r.returncode, json.loads(r.stdout or r.stderr)
 
     @property
     def address(self):
@@ -371,13 +441,14 @@ def alightd(alight_bin, procs, tmp_path):
     """Factory: alightd(*extra_args) starts a daemon in a fresh datadir and returns a Daemon."""
     count = [0]
 
-    def start(*extra):
+    def start(*extra, mnemonic=None, provision=True):
+        """mnemonic None: a seed made inside the enclave (a different node each time)."""
         count[0] += 1
         datadir = tmp_path / ("alightd%d" % count[0])
         datadir.mkdir()
         d = Daemon(datadir, extra)
         procs.append(d)  # before the first line is read: stopped even if start-up fails
-        return d.await_ready()
+        return d.await_ready(provision=provision, mnemonic=mnemonic)
 
     return start
 

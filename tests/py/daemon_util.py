@@ -13,20 +13,18 @@ import os
 import socket
 import subprocess
 
-from conftest import BIN, Daemon, scaled
-
-# BIP 39's 24-word vector for 32 zero bytes of entropy (valid checksum).
-ZERO_MNEMONIC = " ".join(["abandon"] * 23 + ["art"])
+from conftest import BIN, ZERO_MNEMONIC, Daemon, scaled  # noqa: F401 (ZERO_MNEMONIC re-exported)
 
 
-def start_daemon(procs, datadir, *extra, listen="127.0.0.1:0"):
-    """alightd on regtest in `datadir` (created if needed); returns the ready Daemon.
-
-    `extra` comes after conftest's default arguments, so a later --listen or --network wins."""
+def start_daemon(procs, datadir, *extra, listen="127.0.0.1:0", mnemonic=None, provision=True):
+    """alightd on regtest in `datadir` (created if needed) with node 0 provisioned by its user
+    (`mnemonic`, or None for a seed made inside the enclave), unless already there; returns the
+    ready Daemon. `extra` comes after conftest's default arguments, so a later --listen or
+    --network wins."""
     os.makedirs(str(datadir), exist_ok=True)
     d = Daemon(datadir, ["--listen", listen, *extra])
     procs.append(d)
-    return d.await_ready()
+    return d.await_ready(provision=provision, mnemonic=mnemonic)
 
 
 def daemon_fails(*argv, timeout=None):

@@ -1,12 +1,14 @@
 """alightd and alight-cli: the command-line contract.
 
-- alightd's first stdout line is JSON {"node_id", "listen"} with the real bound port; it serves
-  until SIGTERM (or SIGINT) and exits 0.
-- The node key comes from a 24-word BIP 39 seed created in the data directory (mode 0600) or
-  given with --seed-file, derived along LND's path m/1017'/coin'/6'/0/0: Electrum derives the
-  same key independently. Restarting on the same directory keeps the node id.
-- alight-cli getinfo / listpeers / connect over the control socket DIR/rpc.sock (mode 0600),
-  between real alightd processes over IPv4 and IPv6.
+- alightd's first stdout line is JSON {"measurement", "rpc_listen", "nodes", ...} with the real
+  bound ports; it serves until SIGTERM (or SIGINT) and exits 0.
+- The host holds no seed: the user provisions node 0 over the user channel, with the seed in
+  the user's own file (--seed-file, mode 0600, outside the data directory) or one made inside
+  the enclave and written there once. The node key is LND's m/1017'/coin'/6'/0/0 of that seed:
+  Electrum derives the same key independently. Restarting on the same directory reopens the
+  node from its sealed anchor: the same node id, no user needed.
+- alight-cli getinfo / listpeers / connect over the operator's control socket DIR/rpc.sock
+  (mode 0600), between real alightd processes over IPv4 and IPv6.
 - Every failure is {"error":{"message":...}} with a non-zero exit: bad arguments, a closed port,
   the wrong node id, a daemon that is not running.
 """
@@ -30,11 +32,6 @@ def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def read_seed(datadir):
-    with open(os.path.join(str(datadir), "seed")) as f:
-        return f.read()
-
-
 def free_port():
     """A TCP port nobody listens on (bound and released)."""
     s = socket.socket()
@@ -44,60 +41,90 @@ def free_port():
     return port
 
 
-# --- start-up, seed, node key ------------------------------------------------------------------
+def files_under(path):
+    for root, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.isfile(p):
+                yield p
 
-def test_first_line_seed_and_getinfo(procs, tmp_path, electrum_available):
-    d = start_daemon(procs, tmp_path / "a")
-    assert set(d.info) >= {"node_id", "listen"}, d.info
-    host, port = d.info["listen"].rsplit(":", 1)
-    assert host == "127.0.0.1" and 0 < int(port) < 65536
-    # The port printed is the real one: something listens there.
-    socket.create_connection(("127.0.0.1", int(port)), timeout=scaled(5)).close()
 
-    seed_path = tmp_path / "a" / "seed"
-    assert mode_of(seed_path) == 0o600
-    words = read_seed(tmp_path / "a").split()
+def contains(path, needle):
+    with open(path, "rb") as f:
+        return needle in f.read()
+
+
+# --- start-up, provisioning, node key -----------------------------------------------------------
+
+def test_first_line_provision_and_getinfo(procs, tmp_path, electrum_available):
+    d = start_daemon(procs, tmp_path / "a", provision=False)
+    assert set(d.info) >= {"measurement", "rpc_listen", "rpc", "nodes"}, d.info
+    assert d.info["nodes"] == [] and d.node_id is None
+    # The user channel's port printed is the real one: something listens there.
+    host, port = d.rpc_listen.rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=scaled(5)).close()
+    # The operator reaches no node before a user provisions one.
+    rc, out = cli("getinfo", datadir=d.datadir)
+    assert rc == 1 and "no node" in error_message(out)
+
+    # The user provisions: a seed made inside the enclave, its words written once, to the
+    # user's file (never into the host's directory).
+    out = d.provision(mnemonic=None)
+    assert out["node"] == 0 and "mnemonic" not in out and out["seed_file"] == str(d.seed_file)
+    info = d.await_node()
+    assert mode_of(d.seed_file) == 0o600
+    words = d.seed_file.read_text().split()
     assert len(words) == SEED_WORDS
     # The oracle: Electrum's BIP 39 + BIP 32 along LND's node key path (coin 1 on regtest).
-    assert d.node_id == electrum_node_id(" ".join(words), 1)
-    assert mode_of(tmp_path / "a" / "rpc.sock") == 0o600
-    assert not any(n.endswith(".tmp") or ".tmp." in n for n in os.listdir(tmp_path / "a"))
-
-    info = d.cli("getinfo")
+    assert d.node_id == out["node_id"] == electrum_node_id(" ".join(words), 1)
     assert info["node_id"] == info["identity_pubkey"] == d.node_id
     assert info["network"] == "regtest"
     assert info["num_peers"] == info["peers"] == 0
     assert info["chain_hash"] == electrum_chain_hash("regtest")
-    assert info["listen"] == d.info["listen"]
+    assert info["storage"]["rollback_protection"] == "off"  # one store: said plainly
+    # The peer port printed is the real one.
+    socket.create_connection((d.host, d.port), timeout=scaled(5)).close()
+    assert mode_of(tmp_path / "a" / "rpc.sock") == 0o600
+    # The host's directory holds no seed and no token: no file carries the words, nothing
+    # is named after a seed or a token.
+    assert not (tmp_path / "a" / "seed").exists() and not (tmp_path / "a" / "rpc.token").exists()
+    phrase = " ".join(words).encode()
+    for f in files_under(tmp_path / "a"):
+        if not f.endswith("rpc.sock"):
+            assert not contains(f, phrase) and not contains(f, words[0].encode() + b" "), f
     # Never a secret in the log.
     log = d.stderr(limit=1 << 20)
     for w in set(words):
         if len(w) > 4:
             assert " %s " % w not in " %s " % log.replace("\n", " "), "a seed word was logged"
+    # Exported once more to the user, over the user channel only.
+    assert d.user("exportseed")["mnemonic"] == " ".join(words)
+    rc, out = cli("exportseed", datadir=d.datadir)
+    assert rc != 0
 
 
 def test_restart_keeps_node_id(procs, tmp_path):
     d = start_daemon(procs, tmp_path / "a")
-    seed1 = read_seed(tmp_path / "a")
     assert d.stop(signal.SIGTERM) == 0
     assert not os.path.exists(tmp_path / "a" / "rpc.sock")
-    d2 = start_daemon(procs, tmp_path / "a")
-    assert d2.node_id == d.node_id
-    assert read_seed(tmp_path / "a") == seed1
-    assert "seed loaded" in d2.stderr()
+    d2 = start_daemon(procs, tmp_path / "a", provision=False)
+    assert d2.info["nodes"][0]["node_id"] == d.node_id
+    assert d2.await_node()["identity_pubkey"] == d.node_id
 
 
-def test_seed_file(procs, tmp_path, electrum_available):
-    seed = tmp_path / "words.txt"
+def test_provision_a_given_seed(procs, tmp_path, electrum_available):
+    d = start_daemon(procs, tmp_path / "a", provision=False)
     # Surrounding blanks, CRLF and doubled spaces are tolerated; the words are what count.
-    seed.write_text("  " + ZERO_MNEMONIC.replace(" ", "  ", 3) + "\r\n")
-    d = start_daemon(procs, tmp_path / "a", "--seed-file", seed)
-    assert d.node_id == electrum_node_id(ZERO_MNEMONIC, 1)
-    assert not os.path.exists(tmp_path / "a" / "seed"), "a seed was created despite --seed-file"
+    d.seed_file.write_text("  " + ZERO_MNEMONIC.replace(" ", "  ", 3) + "\r\n")
+    out = d.user("provision")
+    assert out["node_id"] == electrum_node_id(ZERO_MNEMONIC, 1)
+    # The same seed twice is one node.
+    rc, out = d.user_fails("provision")
+    assert rc == 1 and "already" in error_message(out)
     d.stop()
     # Mainnet uses coin type 0, and its own chain hash.
-    m = start_daemon(procs, tmp_path / "m", "--seed-file", seed, "--network", "mainnet")
-    assert m.node_id == electrum_node_id(ZERO_MNEMONIC, 0) != d.node_id
+    m = start_daemon(procs, tmp_path / "m", "--network", "mainnet", mnemonic=ZERO_MNEMONIC)
+    assert m.node_id == electrum_node_id(ZERO_MNEMONIC, 0) != out.get("node_id")
     info = m.cli("getinfo")
     assert info["network"] == "mainnet"
     assert info["chain_hash"] == electrum_chain_hash("mainnet")
@@ -105,36 +132,41 @@ def test_seed_file(procs, tmp_path, electrum_available):
 
 @pytest.mark.parametrize("network", ["testnet", "signet"])
 def test_test_networks(procs, tmp_path, network, electrum_available):
-    seed = tmp_path / "words.txt"
-    seed.write_text(ZERO_MNEMONIC + "\n")
-    d = start_daemon(procs, tmp_path / network, "--seed-file", seed, "--network", network)
+    d = start_daemon(procs, tmp_path / network, "--network", network, mnemonic=ZERO_MNEMONIC)
     assert d.node_id == electrum_node_id(ZERO_MNEMONIC, 1)
     info = d.cli("getinfo")
     assert info["network"] == network
     assert info["chain_hash"] == electrum_chain_hash(network)
 
 
-def test_bad_seed_files(tmp_path):
+def test_bad_seeds(procs, tmp_path):
+    d = start_daemon(procs, tmp_path / "a", provision=False)
     bad = tmp_path / "bad.txt"
     bad.write_text(" ".join(["abandon"] * 24) + "\n")  # checksum wrong
-    rc, err = daemon_fails("--datadir", tmp_path / "a", "--seed-file", bad)
-    assert "checksum" in error_message(err)
+    rc, out = d.user_fails("provision", seed_file=bad)
+    assert rc == 2 and "checksum" in error_message(out)
     bad.write_text(" ".join(["abandon"] * 11 + ["about", "zebra"]) + "\n")  # 13 words
-    rc, err = daemon_fails("--datadir", tmp_path / "a", "--seed-file", bad)
-    assert "word count" in error_message(err)
-    rc, err = daemon_fails("--datadir", tmp_path / "a", "--seed-file", tmp_path / "missing")
-    assert "No such file" in error_message(err)
-    # A seed that does not validate is never replaced.
-    os.makedirs(tmp_path / "b")
-    (tmp_path / "b" / "seed").write_text("not a mnemonic\n")
-    rc, err = daemon_fails("--datadir", tmp_path / "b")
-    error_message(err)
-    assert (tmp_path / "b" / "seed").read_text() == "not a mnemonic\n"
+    rc, out = d.user_fails("provision", seed_file=bad)
+    assert rc == 2 and "word count" in error_message(out)
+    # The user's seed file exists and is kept: a bad one is never replaced.
+    assert bad.read_text().startswith("abandon")
+    # Commands other than provision need the seed.
+    rc, out = d.user_fails("getinfo", seed_file=tmp_path / "missing")
+    assert rc == 2 and "provision first" in error_message(out)
+    # A credential that opens no node: refused by the enclave.
+    other = tmp_path / "other.txt"
+    other.write_text(" ".join(["zoo"] * 23 + ["vote"]) + "\n")
+    rc, out = d.user_fails("getinfo", seed_file=other)
+    assert rc == 1 and "no node here has this credential" in error_message(out)
 
 
 def test_bad_arguments(tmp_path):
     cases = [
         (["--listen", "127.0.0.1:0"], "--datadir"),
+        (["--datadir", tmp_path / "a", "--seed-file", tmp_path / "s"], "option"),
+        (["--datadir", tmp_path / "a", "--rpc-listen", "nowhere"], "--rpc-listen"),
+        (["--datadir", tmp_path / "a", "--max-nodes", "0"], "--max-nodes"),
+        (["--datadir", tmp_path / "a", "--store-quorum", "2"], "--store-quorum"),
         (["--datadir", tmp_path / "a", "--network", "bitcoin-cash"], "network"),
         (["--datadir", tmp_path / "a", "--listen", "127.0.0.1"], "--listen"),
         (["--datadir", tmp_path / "a", "--listen", "example.com:9735"], "--listen"),
@@ -153,8 +185,19 @@ def test_bad_arguments(tmp_path):
 
 def test_listen_in_use_and_datadir_lock(procs, tmp_path):
     d = start_daemon(procs, tmp_path / "a")
-    rc, err = daemon_fails("--datadir", tmp_path / "b", "--listen", d.address)
+    rc, err = daemon_fails("--datadir", tmp_path / "b", "--rpc-listen", d.rpc_listen)
     assert "cannot listen" in error_message(err) and rc == 1
+    # A node that serves at start and cannot listen for its peers fails the start.
+    d.stop()
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    taken = "127.0.0.1:%d" % blocker.getsockname()[1]
+    rc, err = daemon_fails("--datadir", tmp_path / "a", "--listen", taken)
+    blocker.close()
+    assert "cannot listen" in error_message(err) and rc == 1
+    d = start_daemon(procs, tmp_path / "a", provision=False)
+    d.await_node()
     rc, err = daemon_fails("--datadir", tmp_path / "a", "--listen", "127.0.0.1:0")
     assert "in use" in error_message(err) and rc == 1
     assert d.running() and d.cli("getinfo")["node_id"] == d.node_id
@@ -188,14 +231,14 @@ def test_connect_ipv4_and_ipv6(procs, tmp_path):
     a = start_daemon(procs, tmp_path / "a")                  # IPv4
     b = start_daemon(procs, tmp_path / "b", listen="[::1]:0")  # IPv6
     c = start_daemon(procs, tmp_path / "c")
-    assert b.info["listen"].startswith("[::1]:")
+    assert b.address.startswith("[::1]:")
 
     r = c.cli("connect", a.target)
     check_peer(r["peer"], a.node_id)
     assert r["peer"]["address"] == a.address and r["peer"]["inbound"] is False
-    r = c.cli("connect", "%s@%s" % (b.node_id, b.info["listen"]))
+    r = c.cli("connect", "%s@%s" % (b.node_id, b.address))
     check_peer(r["peer"], b.node_id)
-    assert r["peer"]["address"] == b.info["listen"]
+    assert r["peer"]["address"] == b.address
 
     listed = {p["node_id"]: p for p in peers_of(c)}
     assert set(listed) == {a.node_id, b.node_id}
@@ -256,6 +299,8 @@ def test_connect_failures(procs, tmp_path):
 def test_cli_errors(procs, tmp_path):
     rc, out = cli("getinfo")
     assert rc == 2 and "--datadir" in error_message(out)
+    rc, out = cli("provision", datadir=tmp_path)
+    assert rc == 2 and "user channel" in error_message(out)
     rc, out = cli("getinfo", datadir=tmp_path / "nobody")
     assert rc == 1 and "cannot reach alightd" in error_message(out)
     d = start_daemon(procs, tmp_path / "a")

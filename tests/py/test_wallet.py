@@ -104,18 +104,18 @@ def test_https_esplora_ca_and_pin(tmp_path):
     d = Devchain(tmp_path / "chain", tls=(cert, key)).start()
     try:
         d.mine(101, MINER)
-        w = Wallet(tmp_path / "w", d.url, trust=("--esplora-ca", cert))
+        w = Wallet(tmp_path / "w", d.url, trust=("--ca", cert))
         addr = w.new_address()
         d.faucet(addr, 40_000)
         d.mine(1, MINER)
         assert w.balance()["confirmed_balance"] == 40_000
         w.stop()
-        w.trust = ("--esplora-pin", pin)
+        w.trust = ("--pin", pin)
         d.mine(1, MINER)
         b = w.balance()
         assert b["confirmed_balance"] == 40_000 and b["tip_height"] == d.height(), b
         w.stop()
-        w.trust = ("--esplora-pin", "00" * 32)
+        w.trust = ("--pin", "00" * 32)
         d.mine(1, MINER)
         b = w.balance()
         assert b["sync_error"]["code"] == "AL_E_TLS_PIN", b

@@ -1,8 +1,10 @@
 """Helpers for the on-chain wallet tests: run the wallet's commands and an Esplora proxy
 that can lie.
 
-The wallet is alightd's (started with --esplora URL; src/enclave/wallet_svc.c, inside the enclave image behind
-POST /v1/wallet/<command>), driven through alight-cli exactly as a user would.
+The wallet is a node's inside alightd's enclave (src/node/node_wallet.c, behind
+POST /v1/wallet/<command>), driven through alight-cli over the user channel exactly as a user
+would: the user provisions the node, chooses the chain server and whom to trust for it
+(setchain), then uses the wallet. The host has no say in any of it.
 """
 import hashlib
 import http.server
@@ -14,11 +16,11 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from conftest import Daemon
-from devchain_util import bin_dir
 
 
 def sha256d(b):
@@ -26,26 +28,30 @@ def sha256d(b):
 
 
 class Wallet:
-    """An alightd with a wallet on `url`; restarted when the test points it elsewhere
-    (w.url = ...). Every Wallet's daemon is stopped when the test ends (stop_all)."""
+    """A node's wallet on `url` in an alightd of its own, provisioned on first use; told of a
+    new chain server (or trust) when the test changes w.url or w.trust (the user's setchain).
+    trust: ("--ca", PEM file) and/or ("--pin", SPKI SHA-256 hex) pairs. Every Wallet's daemon
+    is stopped when the test ends (stop_all)."""
 
     live = []
 
     def __init__(self, datadir, url, trust=()):
-        self.datadir = str(datadir)
+        self.datadir = Path(datadir)
         self.url = url
-        self.trust = tuple(trust)  # e.g. ("--esplora-ca", PEM) for an https devchain
+        self.trust = tuple(trust)
         self.daemon = None
-        self.daemon_url = None
+        self.told = None  # the (url, trust) the node was told
 
     def _ensure_daemon(self):
-        if self.daemon is not None and self.daemon.running() and self.daemon_url == self.url:
-            return
-        self.stop()
-        self.daemon = Daemon(self.datadir, extra=("--esplora", self.url) + self.trust)
-        self.daemon.await_ready()
-        self.daemon_url = self.url
-        Wallet.live.append(self)
+        if self.daemon is None or not self.daemon.running():
+            self.stop()
+            self.datadir.mkdir(parents=True, exist_ok=True)
+            self.daemon = Daemon(self.datadir)
+            self.daemon.await_ready(provision=True, mnemonic=None)
+            Wallet.live.append(self)
+        if self.told != (self.url, self.trust):
+            self.daemon.user("setchain", self.url, *self.trust)
+            self.told = (self.url, self.trust)
 
     def stop(self):
         if self.daemon is not None:
@@ -60,9 +66,7 @@ class Wallet:
 
     def run(self, *args, check=True):
         self._ensure_daemon()
-        cmd = [os.path.join(bin_dir(), "alight-cli"), "--datadir", self.datadir] + \
-            [str(a) for a in args]
-        p = subprocess.run(cmd, capture_output=True, timeout=300)
+        p = subprocess.run(self.daemon.user_argv(*args), capture_output=True, timeout=300)
         out = json.loads(p.stdout.decode())
         if check:
             assert p.returncode == 0 and "error" not in out, (

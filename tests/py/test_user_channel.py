@@ -1,0 +1,231 @@
+"""The user channel, terminated inside the enclave: alightd --rpc-listen relays ciphertext to
+the TLS 1.3 server in libalight_enclave.so, whose key was made there and whose certificate
+carries a simulated quote of the image's measurement (SHA-256 of the .so as loaded, announced as
+"measurement"). The client must present a certificate for the credential derived from the
+user's seed; the enclave binds the channel to the node whose seed gives that credential.
+alight-cli --rpc-connect checks the server's evidence against its policy during the handshake
+and sends the request only if it passes.
+
+Oracles: the measurement is recomputed from the image file with hashlib; the server's
+certificate is fetched with Python's ssl module and appraised by alight-audit and by an
+independent check of the DICE claims binding; the credential is derived again in Python
+(Electrum's BIP 39 seed, HKDF and P-256 from python3-cryptography) and accepted by the enclave
+from Python's own TLS client; the node id comes back equal to the one provisioned."""
+import hashlib
+import json
+import os
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+from attest_util import HAVE_CRYPTO, cbor, need, run_audit
+from conftest import BIN, ZERO_MNEMONIC, scaled, sim_dir
+from daemon_util import daemon_fails, start_daemon
+
+if HAVE_CRYPTO:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.x509.oid import NameOID
+
+CRED_LABEL = b"alight/user-credential/p256/v1"
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+@pytest.fixture(scope="module")
+def sim():
+    d = str(sim_dir())
+    need(os.path.exists(os.path.join(d, "collateral.json")), f"simulation platform ({d})")
+    return d
+
+
+@pytest.fixture
+def node(procs, tmp_path, sim):
+    d = start_daemon(procs, tmp_path / "node", "--rpc-listen", "127.0.0.1:0", "--sim-dir", sim,
+                     mnemonic=ZERO_MNEMONIC)
+    assert d.info["platform"] == "sim"
+    return d
+
+
+def cli(node, sim, *args, pin=None, allow=True, seed=True):
+    argv = [str(BIN / "alight-cli"), "--rpc-connect", node.rpc_listen, "--sim-dir", sim]
+    if pin is not None:
+        argv += ["--measurement", pin]
+    if allow:
+        argv.append("--allow-simulated")
+    if seed:
+        argv += ["--seed-file", str(node.seed_file)]
+    r = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=scaled(30))
+    return r.returncode, json.loads(r.stdout)
+
+
+def test_needs_the_platform(tmp_path):
+    rc, out = daemon_fails("--datadir", tmp_path / "n", "--rpc-listen", "127.0.0.1:0",
+                           "--sim-dir", tmp_path / "missing")
+    assert rc == 1 and "simulated platform" in out["error"]["message"]
+    rc, out = daemon_fails("--datadir", tmp_path / "n", "--rpc-listen", "nowhere")
+    assert rc == 2 and "--rpc-listen" in out["error"]["message"]
+
+
+def image_measurement():
+    with open(BIN.parent / "lib" / "libalight_enclave.so", "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_measurement_is_the_image(node):
+    # One measurement: the enclave image's, which the TLS endpoint lives in.
+    assert node.measurement == image_measurement()
+
+
+def test_pinned_client_connects(node, sim):
+    m = image_measurement()
+    rc, out = cli(node, sim, "getinfo", pin=m)
+    assert rc == 0, out
+    assert out["node_id"] == node.node_id
+    rc, out = cli(node, sim, "listpeers", pin=m)
+    assert rc == 0 and out["peers"] == []
+
+
+def test_binary_measurement_refused(node, sim):
+    # The alightd binary no longer holds the TLS key: pinning it is refused.
+    with open(BIN / "alightd", "rb") as f:
+        m = hashlib.sha256(f.read()).hexdigest()
+    rc, out = cli(node, sim, "getinfo", pin=m)
+    assert rc == 1 and "step policy_measurement" in out["error"]["message"]
+
+
+def test_refusals(node, sim):
+    m = image_measurement()
+    other = ("0" if m[0] != "0" else "1") + m[1:]
+    rc, out = cli(node, sim, "getinfo", pin=other)
+    assert rc == 1 and "step policy_measurement" in out["error"]["message"]
+    rc, out = cli(node, sim, "getinfo", pin=m, allow=False)
+    assert rc == 1 and "step simulated" in out["error"]["message"]
+    # No pin: a client that would trust any enclave is a usage error.
+    rc, out = cli(node, sim, "getinfo")
+    assert rc == 2 and "measurement" in out["error"]["message"]
+    # No seed: no credential to present.
+    rc, out = cli(node, sim, "getinfo", pin=m, seed=False)
+    assert rc == 2 and "--seed-file" in out["error"]["message"]
+    # The Unix socket still answers (the operator's status).
+    assert node.cli("getinfo")["node_id"] == node.node_id
+
+
+def credential(words):
+    """The user's credential, derived again in Python: P-256 from HKDF-SHA256(salt = label,
+    ikm = the BIP 39 seed, info = "p256" || counter), the first scalar in range."""
+    from electrum import keystore
+    seed = keystore.bip39_to_seed(words, "")
+    for counter in range(256):
+        d = int.from_bytes(HKDF(algorithm=hashes.SHA256(), length=32, salt=CRED_LABEL,
+                                info=b"p256" + bytes([counter])).derive(seed), "big")
+        if 0 < d < P256_N:
+            return ec.derive_private_key(d, ec.SECP256R1())
+    raise AssertionError("no scalar")
+
+
+def client_files(tmp_path, key):
+    """A self-signed certificate for key, as files Python's ssl loads."""
+    import datetime
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "python user")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    c, k = tmp_path / "client.pem", tmp_path / "client.key"
+    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    k.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    return str(c), str(k)
+
+
+def fetch(node, request=None, client=None):
+    """Python's TLS client (no evidence check: the server certificate is returned for the
+    tests to appraise); client: (cert file, key file) presented, or none."""
+    host, _, port = node.rpc_listen.rpartition(":")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if client:
+        ctx.load_cert_chain(*client)
+    with socket.create_connection((host, int(port)), timeout=scaled(10)) as s:
+        with ctx.wrap_socket(s) as t:
+            assert t.version() == "TLSv1.3"
+            der = t.getpeercert(binary_form=True)
+            data = b""
+            if request is not None:
+                t.sendall(request)
+                while True:
+                    try:
+                        chunk = t.recv(65536)
+                    except (ssl.SSLError, ConnectionResetError):
+                        break
+                    if not chunk:
+                        break
+                    data += chunk
+            return der, data
+
+
+def test_credential_required(node, tmp_path, electrum_available):
+    need(HAVE_CRYPTO, "python3-cryptography")
+    req = b"GET /v1/getinfo HTTP/1.1\r\nHost: x\r\n\r\n"
+    # No client certificate: the enclave ends the handshake; no answer.
+    _, data = fetch(node, req)
+    assert not data.startswith(b"HTTP/1.1 200")
+    # A key that is no node's credential: 401.
+    other = client_files(tmp_path, ec.generate_private_key(ec.SECP256R1()))
+    _, data = fetch(node, req, client=other)
+    assert data.startswith(b"HTTP/1.1 401"), data
+    # The seed's credential, derived here independently: the user's node answers.
+    mine = client_files(tmp_path, credential(ZERO_MNEMONIC))
+    _, data = fetch(node, req, client=mine)
+    assert data.startswith(b"HTTP/1.1 200"), data
+    body = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    assert body["identity_pubkey"] == node.node_id
+    # Malformed HTTP inside the channel: refused by the enclave's parser.
+    _, data = fetch(node, b"GET /v1/getinfo HTTP/1.1\nHost: x\n\n", client=mine)
+    assert data.startswith(b"HTTP/1.1 400")
+
+
+def test_connect_answered_later(node, tmp_path, electrum_available):
+    # POST /v1/peers is answered once the dial fails: the pending answer is made and
+    # encrypted inside the enclave, never crossing the boundary in plaintext.
+    need(HAVE_CRYPTO, "python3-cryptography")
+    mine = client_files(tmp_path, credential(ZERO_MNEMONIC))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: the dial is refused
+        body = json.dumps({"addr": {
+            "pubkey": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+            "host": f"127.0.0.1:{port}"}}).encode()
+        _, data = fetch(node, b"POST /v1/peers HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                        str(len(body)).encode() + b"\r\n\r\n" + body, client=mine)
+    assert data.startswith(b"HTTP/1.1 502"), data
+    msg = json.loads(data.split(b"\r\n\r\n", 1)[1])["error"]["message"]
+    assert "failed" in msg
+
+
+def test_server_certificate(node, sim, tmp_path):
+    need(HAVE_CRYPTO, "python3-cryptography")
+    der, _ = fetch(node)
+    path = tmp_path / "server.der"
+    path.write_bytes(der)
+    rc, out, _ = run_audit("--evidence", str(path), "--collateral",
+                           os.path.join(sim, "collateral.json"), "--root",
+                           os.path.join(sim, "root.pem"), "--allow-simulated")
+    assert rc == 1 and out["status"] == "warning" and out["simulated"] and out["bound"]
+    assert out["container"] == "x509-tcg-dice-tagged-evidence"
+    assert out["measurement"] == image_measurement() == node.measurement
+    cert = x509.load_der_x509_certificate(der)
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    ev = cert.extensions.get_extension_for_oid(
+        x509.ObjectIdentifier("2.23.133.5.4.9")).value.value
+    claims = cbor({"pubkey-hash": [1, hashlib.sha256(spki).digest()]})
+    assert ev.endswith(bytes([0x58, len(claims)]) + claims)
+    assert out["report_data"] == hashlib.sha256(claims).hexdigest() + "00" * 32
