@@ -23,6 +23,8 @@ check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@echo "Vector suites (passed/total, total = every vector in the file):"
 	@cd $(BUILD) && ctest -L vectors -V 2>/dev/null | sed -n 's/^[0-9]*: \(VECTORS .*\)/  \1/p'
+	@echo "The hostile host (tests/unit/test_hostile_host.c, the real image, a lying host):"
+	@sed -n 's/^\(ATTACK .*\)/  \1/p' $(BUILD)/Testing/Temporary/LastTest.log
 
 # alight's current end-to-end story on embedded defaults.
 demo: build

@@ -408,7 +408,7 @@ al_err fh_open(fake_host *h, const fh_config *cfg)
 {
 	static al_ocalls oc;
 	al_enclave_config ec;
-	char fdpath[64];
+	char fdpath[128];
 	const char *image = cfg->image ? cfg->image : ALIGHT_ENCLAVE_SO;
 	al_enclave_entry_fn *entry;
 	al_err e;
@@ -427,14 +427,22 @@ al_err fh_open(fake_host *h, const fh_config *cfg)
 		if (mkdir(h->stores[i], 0700) != 0 && errno != EEXIST)
 			return AL_E_HOST_IO;
 	}
-	/* Measured from the descriptor that is then loaded (as enclave_host.c does). */
 	fd = open(image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return AL_E_ENC_LOAD;
 	close(fd);
 	AL_TRY(al_enclave_measure_file(h->measurement, image));
-	snprintf(fdpath, sizeof(fdpath), "%s", image);
+	/* A fresh copy for every host: dlopen of a path already loaded would give back the
+	 * enclave that was shut down (an SGX enclave is created anew each time too). The
+	 * bytes, and so the measurement, are the same. */
+	static unsigned copies;
+	char cmd[1200];
+	snprintf(fdpath, sizeof(fdpath), "/tmp/alight-fh-%d-%u.so", (int)getpid(), ++copies);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", image, fdpath);
+	if (system(cmd) != 0)
+		return AL_E_ENC_LOAD;
 	h->dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
+	unlink(fdpath);
 	if (!h->dl)
 		return AL_E_ENC_LOAD;
 	*(void **)&entry = dlsym(h->dl, AL_ENCLAVE_ENTRY_SYMBOL);
