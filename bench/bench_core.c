@@ -16,6 +16,7 @@
 #include "bench_commit.h"
 #include "bench_devchain.h"
 #include "bench_noise.h"
+#include "bench_mega.h"
 #include "bench_quote.h"
 #include "bench_store.h"
 #include "bench_sync.h"
@@ -219,7 +220,7 @@ static const struct group {
 	void (*run)(void);
 } groups[] = {
     {"crypto", group_crypto}, {"ln", group_ln},     {"store", bench_store}, {"chain", group_chain},
-    {"attest", bench_attest}, {"sync", bench_sync}, {"quote", bench_quote},
+    {"attest", bench_attest}, {"sync", bench_sync}, {"quote", bench_quote}, {"mega", bench_mega},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))

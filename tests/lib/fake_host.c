@@ -476,8 +476,8 @@ al_err fh_open(fake_host *h, const fh_config *cfg)
 	ec.coin = 1;
 	ec.max_nodes = cfg->max_nodes ? cfg->max_nodes : 4;
 	ec.max_conns = cfg->max_conns ? cfg->max_conns : 8;
-	ec.node_max_peers = 4;
-	ec.node_max_handshakes = 2;
+	ec.node_max_peers = cfg->node_max_peers ? cfg->node_max_peers : 4;
+	ec.node_max_handshakes = cfg->node_max_handshakes ? cfg->node_max_handshakes : 2;
 	ec.handshake_timeout_ms = ec.ping_interval_ms = UINT64_MAX;
 	ec.pong_timeout_ms = ec.idle_timeout_ms = UINT64_MAX;
 	ec.n_stores = (uint32_t)h->n_stores;

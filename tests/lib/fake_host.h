@@ -81,6 +81,7 @@ typedef struct fh_config {
 	uint32_t quorum;   /* 0: all */
 	uint32_t max_nodes;
 	uint32_t max_conns;
+	uint32_t node_max_peers, node_max_handshakes; /* 0: 4 and 2 */
 	uint8_t platform_secret[32];
 	bool constant_random;
 } fh_config;

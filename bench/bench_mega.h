@@ -1,0 +1,12 @@
+#ifndef ALIGHT_BENCH_MEGA_H
+#define ALIGHT_BENCH_MEGA_H
+
+/* Group "mega": many nodes in one enclave (the meganode), through the real image
+ * (tests/lib/fake_host.h plays the host, with directory stores). For 1, 100 and 1,000
+ * nodes provisioned by users over the user channel and left idle: the enclave heap in use
+ * and its high-water mark, bytes per idle node (heap growth / nodes, and the node's own
+ * account), provisioning time per node; then node start time (a node reopened from its
+ * sealed anchor and its records, ready to serve), p50 and p99. */
+void bench_mega(void);
+
+#endif
