@@ -1,5 +1,9 @@
-/* Sockets and plain/TLS connections (host/netconn.h). */
+/* Sockets and plain/TLS connections (host/netconn.h). Every socket is made, bound and
+ * named by host/sock.h, the host's one socket layer; this file adds name resolution,
+ * waiting with timeouts and TLS. */
 #include "host/netconn.h"
+
+#include "host/sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,35 +51,31 @@ static al_err wait_fd(const al_conn *c, int fd, short events, unsigned timeout_m
 	}
 }
 
-static void set_cloexec_nonblock(int fd, bool nonblock)
+static bool to_sock_addr(sock_addr *a, const struct addrinfo *ai)
 {
-	int fl = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK));
+	if (ai->ai_addrlen > sizeof(a->ss))
+		return false;
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
+	a->len = ai->ai_addrlen;
+	return true;
 }
 
 static al_err connect_one(int *out, const struct addrinfo *ai, unsigned timeout_ms)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), err = 0, one = 1;
-	socklen_t len = sizeof(err);
+	sock_addr a;
+	int fd = to_sock_addr(&a, ai) ? sock_dial_tcp(&a) : -1;
 	al_err e;
 
 	if (fd < 0)
 		return AL_E_NET_CONNECT;
-	set_cloexec_nonblock(fd, true);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-		close(fd);
-		return AL_E_NET_CONNECT;
-	}
 	e = wait_fd(NULL, fd, POLLOUT, timeout_ms);
-	if (e == AL_OK && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0))
+	if (e == AL_OK && sock_error(fd) != 0)
 		e = AL_E_NET_CONNECT;
 	if (e != AL_OK) {
 		close(fd);
 		return e;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*out = fd;
 	return AL_OK;
 }
@@ -101,56 +101,26 @@ al_err al_net_connect(int *fd, const char *host, uint16_t port, unsigned connect
 	return e;
 }
 
-static void format_addr(const struct sockaddr *sa, char out[AL_NET_ADDR_MAX], uint16_t *port)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		*port = ntohs(a->sin_port);
-		snprintf(out, AL_NET_ADDR_MAX, "%s:%u", ip, (unsigned)*port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		*port = ntohs(a->sin6_port);
-		snprintf(out, AL_NET_ADDR_MAX, "[%s]:%u", ip, (unsigned)*port);
-	} else {
-		*port = 0;
-		snprintf(out, AL_NET_ADDR_MAX, "unix");
-	}
-}
-
 void al_net_peer_name(int fd, char out[AL_NET_ADDR_MAX])
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	uint16_t port;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
+	sock_addr a;
+	char text[SOCK_ADDR_STRLEN];
+
+	a.len = sizeof(a.ss);
+	if (getpeername(fd, (struct sockaddr *)&a.ss, &a.len) != 0) {
 		snprintf(out, AL_NET_ADDR_MAX, "unknown");
 		return;
 	}
-	format_addr((struct sockaddr *)&ss, out, &port);
+	sock_format(text, (const struct sockaddr *)&a.ss);
+	snprintf(out, AL_NET_ADDR_MAX, "%s", text);
 }
 
 static al_err listen_unix(int *fd, char addr[AL_NET_ADDR_MAX], const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
-	int s;
+	int s = strlen(path) == 0 ? -1 : sock_listen_unix(path);
 
-	if (strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path))
-		return AL_E_ARG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (s < 0)
 		return AL_E_NET_LISTEN;
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(s, 128) != 0) {
-		close(s);
-		return AL_E_NET_LISTEN;
-	}
-	set_cloexec_nonblock(s, true);
 	snprintf(addr, AL_NET_ADDR_MAX, "unix:%s", path);
 	*fd = s;
 	return AL_OK;
@@ -184,19 +154,13 @@ static al_err split_hostport(const char *spec, char host[AL_NET_ADDR_MAX], char 
 	return AL_OK;
 }
 
-static al_err listen_tcp(int *fd, const struct addrinfo *ai)
+static al_err listen_tcp(int *fd, sock_addr *bound, const struct addrinfo *ai)
 {
-	int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), one = 1;
+	sock_addr a;
+	int s = to_sock_addr(&a, ai) ? sock_listen_tcp(&a, bound) : -1;
+
 	if (s < 0)
 		return AL_E_NET_LISTEN;
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
-		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, 128) != 0) {
-		close(s);
-		return AL_E_NET_LISTEN;
-	}
-	set_cloexec_nonblock(s, true);
 	*fd = s;
 	return AL_OK;
 }
@@ -204,10 +168,9 @@ static al_err listen_tcp(int *fd, const struct addrinfo *ai)
 al_err al_net_listen(int *fd, char addr[AL_NET_ADDR_MAX], uint16_t *port, const char *spec)
 {
 	struct addrinfo hints = {0}, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[AL_NET_ADDR_MAX], ps[8];
+	char host[AL_NET_ADDR_MAX], ps[8], text[SOCK_ADDR_STRLEN];
 	al_err e = AL_E_NET_LISTEN;
+	sock_addr bound;
 
 	*port = 0;
 	if (!spec)
@@ -221,14 +184,12 @@ al_err al_net_listen(int *fd, char addr[AL_NET_ADDR_MAX], uint16_t *port, const 
 	if (getaddrinfo(host, ps, &hints, &res) != 0 || !res)
 		return AL_E_NET_RESOLVE;
 	for (struct addrinfo *ai = res; ai && e != AL_OK; ai = ai->ai_next)
-		e = listen_tcp(fd, ai);
+		e = listen_tcp(fd, &bound, ai);
 	freeaddrinfo(res);
 	AL_TRY(e);
-	if (getsockname(*fd, (struct sockaddr *)&ss, &len) != 0) {
-		close(*fd);
-		return AL_E_NET_LISTEN;
-	}
-	format_addr((struct sockaddr *)&ss, addr, port);
+	sock_format(text, (const struct sockaddr *)&bound.ss);
+	snprintf(addr, AL_NET_ADDR_MAX, "%s", text);
+	*port = (uint16_t)sock_port(&bound);
 	return AL_OK;
 }
 
@@ -239,7 +200,7 @@ void al_conn_init(al_conn *c, int fd, unsigned io_timeout_ms)
 	memset(c, 0, offsetof(al_conn, scratch));
 	c->fd = fd;
 	c->io_timeout_ms = io_timeout_ms;
-	set_cloexec_nonblock(fd, true);
+	(void)sock_nonblock(fd); /* failure shows as the first send or recv error */
 }
 
 static al_err send_all(al_conn *c, const uint8_t *p, size_t len)

@@ -105,6 +105,8 @@ void sock_format(char out[SOCK_ADDR_STRLEN], const struct sockaddr *sa)
 
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		snprintf(out, SOCK_ADDR_STRLEN, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		snprintf(out, SOCK_ADDR_STRLEN, "unix");
 	} else {
 		snprintf(out, SOCK_ADDR_STRLEN, "unknown");
 	}
