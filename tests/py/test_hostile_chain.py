@@ -87,8 +87,44 @@ def wrong_status_height(ctx):
     return lie, "AL_E_SYNC_HEIGHT"
 
 
+def wrong_tx_count(ctx):
+    # Twice the block's transactions: its tree is one level deeper than the proof.
+    def lie(path, status, body):
+        if path == "/block/%s" % ctx["new_tip"]:
+            b = json.loads(body)
+            b["tx_count"] *= 2
+            return status, json.dumps(b).encode()
+        return status, body
+    return lie, "AL_E_CHAIN_MERKLE_DEPTH"
+
+
+def proof_pos_outside(ctx):
+    # A position past the block's last transaction.
+    n = ctx["dc"].get_json("/block/%s" % ctx["new_tip"])["tx_count"]
+
+    def lie(path, status, body):
+        if path == "/tx/%s/merkle-proof" % ctx["txid"]:
+            p = json.loads(body)
+            p["pos"] = n
+            return status, json.dumps(p).encode()
+        return status, body
+    return lie, "AL_E_CHAIN_MERKLE_POS"
+
+
+def block_summary_root(ctx):
+    # A block summary whose merkle root is not the header's.
+    def lie(path, status, body):
+        if path == "/block/%s" % ctx["new_tip"]:
+            b = json.loads(body)
+            b["merkle_root"] = "00" * 32
+            return status, json.dumps(b).encode()
+        return status, body
+    return lie, "AL_E_SYNC_BLOCK_INFO"
+
+
 @pytest.mark.parametrize("case", [bad_merkle, forked_header, low_work, missing_tx,
-                                  wrong_height, wrong_status_height])
+                                  wrong_height, wrong_status_height, wrong_tx_count,
+                                  proof_pos_outside, block_summary_root])
 def test_lie(tmp_path, devchain, case):  # noqa: F811
     proxy = LyingProxy(devchain.url)
     try:

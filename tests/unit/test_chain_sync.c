@@ -9,48 +9,82 @@
 
 #include "chain/esplora.h"
 #include "chain/sync.h"
+#include "crypto/hash.h"
 #include "test.h"
 #include "util/hex.h"
 #include "wallet/coinsel.h"
 
 #define MAXB 16
+#define MAXL 8
 
-/* The server's chain: headers by height, two leaves per block (a coinbase stand-in and
- * one transaction id). */
+/* A proof the server serves for one txid instead of the honest one (the forged proofs). */
+typedef struct forge {
+	uint8_t txid[32];
+	size_t height;
+	uint32_t pos;
+	uint8_t branch[4][32];
+	size_t n_branch;
+	const uint8_t *raw; /* served as /tx/:txid/hex when not NULL */
+	size_t raw_len;
+} forge;
+
+/* The server's chain: headers by height, leaves per block (by default a coinbase stand-in
+ * and one transaction id). */
 typedef struct server {
 	al_block_header h[MAXB];
 	uint8_t hash[MAXB][32];
-	uint8_t leaf[MAXB][2][32];
+	uint8_t leaf[MAXB][MAXL][32];
+	size_t n_leaf[MAXB];
 	size_t n;
 	int lie;
+	uint32_t tx_count; /* not 0: the tx_count every /block/:hash claims */
+	const forge *fg;
+	unsigned block_requests; /* GET /block/:hash answered */
 } server;
 
-enum { LIE_NONE, LIE_MERKLE, LIE_TIP_HEIGHT, LIE_HEADER_HASH, LIE_MISSING, LIE_STATUS_HEIGHT };
+enum {
+	LIE_NONE,
+	LIE_MERKLE,
+	LIE_TIP_HEIGHT,
+	LIE_HEADER_HASH,
+	LIE_MISSING,
+	LIE_STATUS_HEIGHT,
+	LIE_TX_COUNT,
+	LIE_POS,
+	LIE_BLOCK_ID,
+	LIE_BLOCK_ROOT,
+	LIE_BLOCK_HEIGHT,
+};
 
 static uint8_t mem[64u << 20];
 static char body[8192];
 
-static void mine(server *s, size_t height, uint8_t tag, uint32_t bits)
+/* Block `height` over the n given leaves. */
+static void mine_leaves(server *s, size_t height, const uint8_t (*leaves)[32], size_t n,
+                        uint32_t bits)
 {
 	al_block_header *h = &s->h[height];
 	bool mutated;
 
-	memset(s->leaf[height], 0, sizeof(s->leaf[height]));
-	s->leaf[height][0][0] = 0xcb;
-	s->leaf[height][0][1] = (uint8_t)height;
-	s->leaf[height][1][0] = tag;
-	s->leaf[height][1][1] = (uint8_t)height;
+	memcpy(s->leaf[height], leaves, n * 32);
+	s->n_leaf[height] = n;
 	memset(h, 0, sizeof(*h));
 	h->version = 0x20000000;
 	memcpy(h->prev_hash, s->hash[height - 1], 32);
-	CHECK_OK(
-	    al_merkle_root(h->merkle_root, &mutated, (const uint8_t(*)[32])s->leaf[height], 2));
+	CHECK_OK(al_merkle_root(h->merkle_root, &mutated, leaves, n));
 	h->time = 1700000000 + (uint32_t)height;
 	h->bits = bits;
 	while (al_block_header_check_pow(h, AL_NET_REGTEST) != AL_OK)
 		h->nonce++;
 	al_block_header_hash(s->hash[height], h);
 	s->n = height + 1;
+}
+
+static void mine(server *s, size_t height, uint8_t tag, uint32_t bits)
+{
+	uint8_t l[2][32] = {{0xcb, (uint8_t)height}, {tag, (uint8_t)height}};
+
+	mine_leaves(s, height, (const uint8_t(*)[32])l, 2, bits);
 }
 
 static void server_init(server *s, size_t blocks)
@@ -65,6 +99,71 @@ static void server_init(server *s, size_t blocks)
 static void hexrev(char *out, const uint8_t h[32])
 {
 	al_txid_to_hex(out, h);
+}
+
+/* /block/:hash and /block/:hash/header of block i. */
+static int answer_block(server *s, size_t i, const char *sub, size_t *len)
+{
+	uint8_t raw[80];
+	char id[65], root[65];
+
+	if (!strcmp(sub, "/header")) {
+		al_block_header_write(raw, &s->h[i]);
+		if (s->lie == LIE_HEADER_HASH && i == s->n - 1)
+			raw[70] ^= 1;
+		CHECK_OK(al_hex_encode(body, sizeof(body), raw, 80));
+		*len = strlen(body);
+		return 200;
+	}
+	if (*sub)
+		return 404;
+	s->block_requests++;
+	hexrev(id, s->hash[s->lie == LIE_BLOCK_ID ? i - 1 : i]);
+	memcpy(raw, s->h[i].merkle_root, 32);
+	raw[0] ^= s->lie == LIE_BLOCK_ROOT;
+	hexrev(root, raw);
+	sprintf(body,
+	        "{\"id\":\"%s\",\"height\":%zu,\"version\":536870912,\"tx_count\":%zu,"
+	        "\"size\":300,\"weight\":1200,\"merkle_root\":\"%s\"}",
+	        id, i + (s->lie == LIE_BLOCK_HEIGHT),
+	        s->tx_count ? s->tx_count : s->n_leaf[i] + (s->lie == LIE_TX_COUNT), root);
+	*len = strlen(body);
+	return 200;
+}
+
+/* /tx/:txid/status and /merkle-proof of leaf pos in block i, with the proof given. */
+static int answer_tx(server *s, const char *path, size_t i, uint32_t pos, const uint8_t (*br)[32],
+                     size_t nb, size_t *len)
+{
+	char h[65];
+	int n;
+
+	hexrev(h, s->hash[i]);
+	if (strstr(path, "/status")) {
+		sprintf(body,
+		        "{\"confirmed\":true,\"block_height\":%zu,\"block_hash\":\"%s\","
+		        "\"block_time\":1}",
+		        i - (s->lie == LIE_STATUS_HEIGHT), h);
+		*len = strlen(body);
+		return 200;
+	}
+	if (!strstr(path, "/merkle-proof"))
+		return 404;
+	if (s->lie == LIE_MISSING)
+		return 404;
+	n = sprintf(body, "{\"block_height\":%zu,\"merkle\":[", i);
+	for (size_t k = 0; k < nb; k++) {
+		uint8_t b[32];
+
+		memcpy(b, br[k], 32);
+		if (s->lie == LIE_MERKLE && k == 0)
+			b[5] ^= 1;
+		hexrev(h, b);
+		n += sprintf(body + n, "%s\"%s\"", k ? "," : "", h);
+	}
+	sprintf(body + n, "],\"pos\":%zu}", s->lie == LIE_POS ? (size_t)s->n_leaf[i] : (size_t)pos);
+	*len = strlen(body);
+	return 200;
 }
 
 /* Answer a request path like an Esplora server would (with the configured lie). */
@@ -83,16 +182,8 @@ static int answer(server *s, const char *path, size_t *len)
 		id[64] = 0;
 		CHECK_OK(al_txid_from_hex(want, id));
 		for (size_t i = 0; i < s->n; i++) {
-			uint8_t raw[80];
-
-			if (memcmp(s->hash[i], want, 32))
-				continue;
-			al_block_header_write(raw, &s->h[i]);
-			if (s->lie == LIE_HEADER_HASH && i == s->n - 1)
-				raw[70] ^= 1;
-			CHECK_OK(al_hex_encode(body, sizeof(body), raw, 80));
-			*len = strlen(body);
-			return 200;
+			if (!memcmp(s->hash[i], want, 32))
+				return answer_block(s, i, path + 7 + 64, len);
 		}
 		return 404;
 	} else if (!strncmp(path, "/scripthash/", 12)) {
@@ -106,34 +197,29 @@ static int answer(server *s, const char *path, size_t *len)
 			*len = strlen(body);
 			return 200;
 		}
-		for (size_t i = 1; i < s->n; i++) {
-			uint8_t br[16][32];
-			size_t nb;
-			char bh[65];
-
-			if (memcmp(s->leaf[i][1], want, 32))
-				continue;
-			hexrev(bh, s->hash[i]);
-			if (strstr(path, "/status")) {
-				sprintf(body,
-				        "{\"confirmed\":true,\"block_height\":%zu,\"block_hash\":"
-				        "\"%s\","
-				        "\"block_time\":1}",
-				        i - (s->lie == LIE_STATUS_HEIGHT), bh);
-			} else {
-				if (s->lie == LIE_MISSING)
-					return 404;
-				CHECK_OK(al_merkle_branch(br, 16, &nb,
-				                          (const uint8_t(*)[32])s->leaf[i], 2, 1));
-				if (s->lie == LIE_MERKLE)
-					br[0][5] ^= 1;
-				hexrev(bh, br[0]);
-				sprintf(body,
-				        "{\"block_height\":%zu,\"merkle\":[\"%s\"],\"pos\":1}", i,
-				        bh);
-			}
+		if (s->fg && !memcmp(s->fg->txid, want, 32)) {
+			if (!strstr(path, "/hex"))
+				return answer_tx(s, path, s->fg->height, s->fg->pos,
+				                 (const uint8_t(*)[32])s->fg->branch,
+				                 s->fg->n_branch, len);
+			if (!s->fg->raw)
+				return 404;
+			CHECK_OK(al_hex_encode(body, sizeof(body), s->fg->raw, s->fg->raw_len));
 			*len = strlen(body);
 			return 200;
+		}
+		for (size_t i = 1; i < s->n; i++) {
+			for (uint32_t p = 1; p < s->n_leaf[i]; p++) {
+				uint8_t br[16][32];
+				size_t nb;
+
+				if (memcmp(s->leaf[i][p], want, 32))
+					continue;
+				CHECK_OK(al_merkle_branch(br, 16, &nb,
+				                          (const uint8_t(*)[32])s->leaf[i],
+				                          s->n_leaf[i], p));
+				return answer_tx(s, path, i, p, (const uint8_t(*)[32])br, nb, len);
+			}
 		}
 		return 404;
 	} else {
@@ -247,7 +333,9 @@ static void test_lies(void)
 	} cases[] = {
 	    {LIE_MERKLE, AL_E_CHAIN_MERKLE},          {LIE_TIP_HEIGHT, AL_E_SYNC_HEIGHT},
 	    {LIE_HEADER_HASH, AL_E_SYNC_HEADER_HASH}, {LIE_MISSING, AL_E_SYNC_TX_MISSING},
-	    {LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},    {LIE_TX_COUNT, AL_E_CHAIN_MERKLE_DEPTH},
+	    {LIE_POS, AL_E_CHAIN_MERKLE_POS},         {LIE_BLOCK_ID, AL_E_SYNC_BLOCK_INFO},
+	    {LIE_BLOCK_ROOT, AL_E_SYNC_BLOCK_INFO},   {LIE_BLOCK_HEIGHT, AL_E_SYNC_BLOCK_INFO},
 	};
 	static server s;
 	static uint8_t before[1 << 16], after[1 << 16];
@@ -379,12 +467,159 @@ static void test_coinsel(void)
 	CHECK_ERR(al_coinsel_bnb(sel, &total, v, 4, 1000001, 100), AL_E_WALLET_FUNDS);
 }
 
+/* A step the server's answers must make fail with `want`, changing nothing. */
+static void refused(al_sync *sy, server *s, al_err want)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	size_t n1 = snapshot(sy, before, sizeof(before)), n2;
+
+	CHECK_ERR(run_step(sy, s), want);
+	n2 = snapshot(sy, after, sizeof(after));
+	CHECK(n1 == n2 && !memcmp(before, after, n1));
+}
+
+static void hash_pair(uint8_t out[32], const uint8_t l[32], const uint8_t r[32])
+{
+	uint8_t b[64];
+
+	memcpy(b, l, 32);
+	memcpy(b + 32, r, 32);
+	al_sha256d(out, b, 64);
+}
+
+/* A transaction of exactly 64 bytes without witness: one input with a 4-byte scriptSig,
+ * one output with an empty script (what CVE-2017-12842 needs; non-standard, valid). */
+static void make_tx64(uint8_t t[64])
+{
+	al_tx tx;
+	al_arena a;
+	size_t n = 0;
+
+	memset(t, 0, 64);
+	t[n] = 2, n += 4;                             /* version 2 */
+	t[n++] = 1;                                   /* one input */
+	memset(t + n, 0x11, 32), n += 36;             /* prevout 1111..11:0 */
+	t[n++] = 4;                                   /* scriptSig length */
+	memcpy(t + n, "\x03\x01\x02\x03", 4), n += 4; /* push 3 bytes */
+	memset(t + n, 0xff, 4), n += 4;               /* sequence */
+	t[n++] = 1;                                   /* one output */
+	t[n] = 0xe8, t[n + 1] = 0x03, n += 8;         /* 1000 sat */
+	t[n++] = 0;                                   /* empty script */
+	n += 4;                                       /* nLockTime 0 */
+	CHECK(n == 64);
+	al_arena_init(&a, mem, 1 << 20);
+	CHECK_OK(al_tx_parse(&tx, &a, t, 64));
+	CHECK(al_tx_len(&tx, false) == 64);
+}
+
+/* The leaf-node weakness both ways, the branch depth against the block's transaction
+ * count, the duplicated-last-node rule, and one /block/:hash per block. */
+static void test_forged_proofs(void)
+{
+	static server s;
+	static forge fg;
+	uint8_t t64[64], id64[32], l[4][32] = {{0xcb, 1}, {0xa1}, {0}, {0}};
+	const al_sync_tx *t;
+	al_sync sy;
+	al_arena a;
+
+	make_tx64(t64);
+	al_sha256d(id64, t64, 64);
+
+	/* An inner node served as the transaction it hashes to: block 1 holds leaves
+	 * cb, a1 and the two halves of t64, so H(halves) = txid(t64) is an inner node. */
+	memcpy(l[2], t64, 32);
+	memcpy(l[3], t64 + 32, 32);
+	server_init(&s, 0);
+	mine_leaves(&s, 1, (const uint8_t(*)[32])l, 4, 0x207fffff);
+	memset(&fg, 0, sizeof(fg));
+	memcpy(fg.txid, id64, 32);
+	fg.height = 1;
+	fg.pos = 1;
+	hash_pair(fg.branch[0], l[0], l[1]);
+	fg.n_branch = 1;
+	fg.raw = t64;
+	fg.raw_len = 64;
+	s.fg = &fg;
+	new_sync(&sy, &a);
+	CHECK_OK(al_sync_watch_tx(&sy, id64, true));
+	/* The branch reaches the root, but the block has 4 transactions: depth 2, not 1. */
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_DEPTH);
+	/* A server that lies about the count too: the 64-byte leaf gives it away. */
+	s.tx_count = 2;
+	refused(&sy, &s, AL_E_CHAIN_TX64);
+	CHECK(al_sync_tip_height(&sy) == 0);
+
+	/* A "transaction" below a real 64-byte one: block 1 holds cb and txid(t64); the
+	 * right half of t64 is claimed at position 3 of a 4-transaction block. */
+	memcpy(l[1], id64, 32);
+	server_init(&s, 0);
+	mine_leaves(&s, 1, (const uint8_t(*)[32])l, 2, 0x207fffff);
+	memset(&fg, 0, sizeof(fg));
+	memcpy(fg.txid, t64 + 32, 32);
+	fg.height = 1;
+	fg.pos = 3;
+	memcpy(fg.branch[0], t64, 32);
+	memcpy(fg.branch[1], l[0], 32);
+	fg.n_branch = 2;
+	s.fg = &fg;
+	new_sync(&sy, &a);
+	CHECK_OK(al_sync_watch_tx(&sy, fg.txid, false));
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_DEPTH);
+	s.tx_count = 4;
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_INNER_TX);
+	CHECK(al_sync_tip_height(&sy) == 0);
+
+	/* A count that moves a transaction: c at position 2 of a, b, c, d claimed in a block
+	 * of 3, where position 2 is the last of its level and its sibling must be itself. */
+	{
+		uint8_t q[4][32] = {{0xcb, 1}, {0xb1}, {0xc1}, {0xd1}};
+
+		server_init(&s, 0);
+		mine_leaves(&s, 1, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		new_sync(&sy, &a);
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		s.tx_count = 3;
+		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
+		s.tx_count = 0;
+		CHECK_OK(run_step(&sy, &s));
+		t = al_sync_find_tx(&sy, q[2]);
+		CHECK(t && t->st.confirmed && t->st.pos == 2);
+		/* CVE-2012-2459: a block whose last two leaves are equal (a, b, c, c) is invalid.
+		 */
+		q[2][1] = 2;
+		memcpy(q[3], q[2], 32);
+		mine_leaves(&s, 2, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
+	}
+
+	/* Two watched transactions in one block of 3 (the last one's sibling is itself):
+	 * both confirm, and the block's transaction count is asked once. */
+	{
+		uint8_t q[3][32] = {{0xcb, 1}, {0xe1}, {0xe2}};
+
+		server_init(&s, 0);
+		mine_leaves(&s, 1, (const uint8_t(*)[32])q, 3, 0x207fffff);
+		new_sync(&sy, &a);
+		CHECK_OK(al_sync_watch_tx(&sy, q[1], false));
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		CHECK_OK(run_step(&sy, &s));
+		CHECK(s.block_requests == 1);
+		t = al_sync_find_tx(&sy, q[1]);
+		CHECK(t && t->st.confirmed && t->st.pos == 1);
+		t = al_sync_find_tx(&sy, q[2]);
+		CHECK(t && t->st.confirmed && t->st.pos == 2);
+	}
+}
+
 int main(void)
 {
 	test_esplora_parsers();
 	test_coinsel();
 	test_good_chain_and_reorg();
 	test_lies();
+	test_forged_proofs();
 	test_persistence();
 	return al_t_finish();
 }
