@@ -1,250 +1,18 @@
-/* Chain sync (chain/sync.h) against a scripted Esplora server built here: real regtest
- * headers with proof of work, real merkle trees. A good chain syncs and confirms; a
- * reorganisation unconfirms; every lie fails with its precise error and leaves the
- * committed state exactly as it was. Also the Esplora parsers' edges and coin
+/* Chain sync (chain/sync.h) against the scripted Esplora server of esplora_sim.h: real
+ * regtest headers with proof of work, real merkle trees. A good chain syncs and confirms;
+ * a reorganisation unconfirms; every lie and forged proof fails with its precise error and
+ * leaves the committed state exactly as it was. Also the Esplora parsers' edges and coin
  * selection. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "chain/esplora.h"
 #include "chain/sync.h"
 #include "crypto/hash.h"
+#include "esplora_sim.h"
 #include "test.h"
-#include "util/hex.h"
 #include "wallet/coinsel.h"
 
-#define MAXB 16
-#define MAXL 8
-
-/* A proof the server serves for one txid instead of the honest one (the forged proofs). */
-typedef struct forge {
-	uint8_t txid[32];
-	size_t height;
-	uint32_t pos;
-	uint8_t branch[4][32];
-	size_t n_branch;
-	const uint8_t *raw; /* served as /tx/:txid/hex when not NULL */
-	size_t raw_len;
-} forge;
-
-/* The server's chain: headers by height, leaves per block (by default a coinbase stand-in
- * and one transaction id). */
-typedef struct server {
-	al_block_header h[MAXB];
-	uint8_t hash[MAXB][32];
-	uint8_t leaf[MAXB][MAXL][32];
-	size_t n_leaf[MAXB];
-	size_t n;
-	int lie;
-	uint32_t tx_count; /* not 0: the tx_count every /block/:hash claims */
-	const forge *fg;
-	unsigned block_requests; /* GET /block/:hash answered */
-} server;
-
-enum {
-	LIE_NONE,
-	LIE_MERKLE,
-	LIE_TIP_HEIGHT,
-	LIE_HEADER_HASH,
-	LIE_MISSING,
-	LIE_STATUS_HEIGHT,
-	LIE_TX_COUNT,
-	LIE_POS,
-	LIE_BLOCK_ID,
-	LIE_BLOCK_ROOT,
-	LIE_BLOCK_HEIGHT,
-};
-
 static uint8_t mem[64u << 20];
-static char body[8192];
-
-/* Block `height` over the n given leaves. */
-static void mine_leaves(server *s, size_t height, const uint8_t (*leaves)[32], size_t n,
-                        uint32_t bits)
-{
-	al_block_header *h = &s->h[height];
-	bool mutated;
-
-	memcpy(s->leaf[height], leaves, n * 32);
-	s->n_leaf[height] = n;
-	memset(h, 0, sizeof(*h));
-	h->version = 0x20000000;
-	memcpy(h->prev_hash, s->hash[height - 1], 32);
-	CHECK_OK(al_merkle_root(h->merkle_root, &mutated, leaves, n));
-	h->time = 1700000000 + (uint32_t)height;
-	h->bits = bits;
-	while (al_block_header_check_pow(h, AL_NET_REGTEST) != AL_OK)
-		h->nonce++;
-	al_block_header_hash(s->hash[height], h);
-	s->n = height + 1;
-}
-
-static void mine(server *s, size_t height, uint8_t tag, uint32_t bits)
-{
-	uint8_t l[2][32] = {{0xcb, (uint8_t)height}, {tag, (uint8_t)height}};
-
-	mine_leaves(s, height, (const uint8_t(*)[32])l, 2, bits);
-}
-
-static void server_init(server *s, size_t blocks)
-{
-	memset(s, 0, sizeof(*s));
-	al_genesis_header(&s->h[0], AL_NET_REGTEST);
-	al_block_header_hash(s->hash[0], &s->h[0]);
-	for (size_t i = 1; i <= blocks; i++)
-		mine(s, i, 0xa0, 0x207fffff);
-}
-
-static void hexrev(char *out, const uint8_t h[32])
-{
-	al_txid_to_hex(out, h);
-}
-
-/* /block/:hash and /block/:hash/header of block i. */
-static int answer_block(server *s, size_t i, const char *sub, size_t *len)
-{
-	uint8_t raw[80];
-	char id[65], root[65];
-
-	if (!strcmp(sub, "/header")) {
-		al_block_header_write(raw, &s->h[i]);
-		if (s->lie == LIE_HEADER_HASH && i == s->n - 1)
-			raw[70] ^= 1;
-		CHECK_OK(al_hex_encode(body, sizeof(body), raw, 80));
-		*len = strlen(body);
-		return 200;
-	}
-	if (*sub)
-		return 404;
-	s->block_requests++;
-	hexrev(id, s->hash[s->lie == LIE_BLOCK_ID ? i - 1 : i]);
-	memcpy(raw, s->h[i].merkle_root, 32);
-	raw[0] ^= s->lie == LIE_BLOCK_ROOT;
-	hexrev(root, raw);
-	sprintf(body,
-	        "{\"id\":\"%s\",\"height\":%zu,\"version\":536870912,\"tx_count\":%zu,"
-	        "\"size\":300,\"weight\":1200,\"merkle_root\":\"%s\"}",
-	        id, i + (s->lie == LIE_BLOCK_HEIGHT),
-	        s->tx_count ? s->tx_count : s->n_leaf[i] + (s->lie == LIE_TX_COUNT), root);
-	*len = strlen(body);
-	return 200;
-}
-
-/* /tx/:txid/status and /merkle-proof of leaf pos in block i, with the proof given. */
-static int answer_tx(server *s, const char *path, size_t i, uint32_t pos, const uint8_t (*br)[32],
-                     size_t nb, size_t *len)
-{
-	char h[65];
-	int n;
-
-	hexrev(h, s->hash[i]);
-	if (strstr(path, "/status")) {
-		sprintf(body,
-		        "{\"confirmed\":true,\"block_height\":%zu,\"block_hash\":\"%s\","
-		        "\"block_time\":1}",
-		        i - (s->lie == LIE_STATUS_HEIGHT), h);
-		*len = strlen(body);
-		return 200;
-	}
-	if (!strstr(path, "/merkle-proof"))
-		return 404;
-	if (s->lie == LIE_MISSING)
-		return 404;
-	n = sprintf(body, "{\"block_height\":%zu,\"merkle\":[", i);
-	for (size_t k = 0; k < nb; k++) {
-		uint8_t b[32];
-
-		memcpy(b, br[k], 32);
-		if (s->lie == LIE_MERKLE && k == 0)
-			b[5] ^= 1;
-		hexrev(h, b);
-		n += sprintf(body + n, "%s\"%s\"", k ? "," : "", h);
-	}
-	sprintf(body + n, "],\"pos\":%zu}", s->lie == LIE_POS ? (size_t)s->n_leaf[i] : (size_t)pos);
-	*len = strlen(body);
-	return 200;
-}
-
-/* Answer a request path like an Esplora server would (with the configured lie). */
-static int answer(server *s, const char *path, size_t *len)
-{
-	char id[65];
-	uint8_t want[32];
-
-	body[0] = 0;
-	if (!strcmp(path, "/blocks/tip/hash")) {
-		hexrev(body, s->hash[s->n - 1]);
-	} else if (!strcmp(path, "/blocks/tip/height")) {
-		sprintf(body, "%zu", s->n - 1 + (s->lie == LIE_TIP_HEIGHT));
-	} else if (!strncmp(path, "/block/", 7)) {
-		memcpy(id, path + 7, 64);
-		id[64] = 0;
-		CHECK_OK(al_txid_from_hex(want, id));
-		for (size_t i = 0; i < s->n; i++) {
-			if (!memcmp(s->hash[i], want, 32))
-				return answer_block(s, i, path + 7 + 64, len);
-		}
-		return 404;
-	} else if (!strncmp(path, "/scripthash/", 12)) {
-		strcpy(body, "[]");
-	} else if (!strncmp(path, "/tx/", 4)) {
-		memcpy(id, path + 4, 64);
-		id[64] = 0;
-		CHECK_OK(al_txid_from_hex(want, id));
-		if (strstr(path, "/outspend/")) {
-			strcpy(body, "{\"spent\":false}");
-			*len = strlen(body);
-			return 200;
-		}
-		if (s->fg && !memcmp(s->fg->txid, want, 32)) {
-			if (!strstr(path, "/hex"))
-				return answer_tx(s, path, s->fg->height, s->fg->pos,
-				                 (const uint8_t(*)[32])s->fg->branch,
-				                 s->fg->n_branch, len);
-			if (!s->fg->raw)
-				return 404;
-			CHECK_OK(al_hex_encode(body, sizeof(body), s->fg->raw, s->fg->raw_len));
-			*len = strlen(body);
-			return 200;
-		}
-		for (size_t i = 1; i < s->n; i++) {
-			for (uint32_t p = 1; p < s->n_leaf[i]; p++) {
-				uint8_t br[16][32];
-				size_t nb;
-
-				if (memcmp(s->leaf[i][p], want, 32))
-					continue;
-				CHECK_OK(al_merkle_branch(br, 16, &nb,
-				                          (const uint8_t(*)[32])s->leaf[i],
-				                          s->n_leaf[i], p));
-				return answer_tx(s, path, i, p, (const uint8_t(*)[32])br, nb, len);
-			}
-		}
-		return 404;
-	} else {
-		return 404;
-	}
-	*len = strlen(body);
-	return 200;
-}
-
-static al_err run_step(al_sync *sy, server *s)
-{
-	al_sync_begin(sy);
-	for (int guard = 0; guard < 1000; guard++) {
-		const al_sync_request *rq;
-		size_t len = 0;
-		int st;
-
-		AL_TRY(al_sync_next(sy, &rq));
-		if (!rq)
-			return AL_OK;
-		st = answer(s, rq->path, &len);
-		AL_TRY(al_sync_on_response(sy, st, (const uint8_t *)body, len));
-	}
-	return AL_E_ARG;
-}
 
 static void new_sync(al_sync *sy, al_arena *a)
 {
@@ -276,18 +44,18 @@ static size_t snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
 
 static void test_good_chain_and_reorg(void)
 {
-	static server s;
+	static esim s;
 	static uint8_t before[1 << 16], after[1 << 16];
 	al_sync sy;
 	al_arena a;
 	const al_sync_tx *t;
 	size_t n1, n2;
 
-	server_init(&s, 3);
+	esim_init(&s, 3);
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[2][1], false));
 	CHECK_OK(al_sync_watch_output(&sy, s.leaf[2][1], 0));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 3);
 	t = al_sync_find_tx(&sy, s.leaf[2][1]);
 	CHECK(t && t->st.confirmed && t->st.height == 2 && t->st.pos == 1);
@@ -296,27 +64,27 @@ static void test_good_chain_and_reorg(void)
 
 	/* Idle: one request, nothing changes. */
 	n1 = snapshot(&sy, before, sizeof(before));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	n2 = snapshot(&sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(!al_sync_last_result(&sy)->tip_changed);
 
 	/* A sibling of block 3 at the same height: no more work. */
 	{
-		server f = s;
+		esim f = s;
 
-		mine(&f, 3, 0xb3, 0x207fffff);
-		CHECK_ERR(run_step(&sy, &f), AL_E_SYNC_LESS_WORK);
+		esim_mine(&f, 3, 0xb3, 0x207fffff);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_LESS_WORK);
 		n2 = snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 	}
 
 	/* Reorganise blocks 2 and 3 away with a longer branch: the transaction in block 2
-	 * is unconfirmed, and dropped since the server no longer knows it. */
-	mine(&s, 2, 0xc2, 0x207fffff);
-	mine(&s, 3, 0xc3, 0x207fffff);
-	mine(&s, 4, 0xc4, 0x207fffff);
-	CHECK_OK(run_step(&sy, &s));
+	 * is unconfirmed, and dropped since the esim no longer knows it. */
+	esim_mine(&s, 2, 0xc2, 0x207fffff);
+	esim_mine(&s, 3, 0xc3, 0x207fffff);
+	esim_mine(&s, 4, 0xc4, 0x207fffff);
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 4);
 	CHECK(al_sync_last_result(&sy)->disconnected == 2);
 	CHECK(al_sync_last_result(&sy)->fork_height == 1);
@@ -331,65 +99,70 @@ static void test_lies(void)
 		int lie;
 		al_err want;
 	} cases[] = {
-	    {LIE_MERKLE, AL_E_CHAIN_MERKLE},          {LIE_TIP_HEIGHT, AL_E_SYNC_HEIGHT},
-	    {LIE_HEADER_HASH, AL_E_SYNC_HEADER_HASH}, {LIE_MISSING, AL_E_SYNC_TX_MISSING},
-	    {LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},    {LIE_TX_COUNT, AL_E_CHAIN_MERKLE_DEPTH},
-	    {LIE_POS, AL_E_CHAIN_MERKLE_POS},         {LIE_BLOCK_ID, AL_E_SYNC_BLOCK_INFO},
-	    {LIE_BLOCK_ROOT, AL_E_SYNC_BLOCK_INFO},   {LIE_BLOCK_HEIGHT, AL_E_SYNC_BLOCK_INFO},
+	    {ESIM_LIE_MERKLE, AL_E_CHAIN_MERKLE},
+	    {ESIM_LIE_TIP_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {ESIM_LIE_HEADER_HASH, AL_E_SYNC_HEADER_HASH},
+	    {ESIM_LIE_MISSING, AL_E_SYNC_TX_MISSING},
+	    {ESIM_LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {ESIM_LIE_TX_COUNT, AL_E_CHAIN_MERKLE_DEPTH},
+	    {ESIM_LIE_POS, AL_E_CHAIN_MERKLE_POS},
+	    {ESIM_LIE_BLOCK_ID, AL_E_SYNC_BLOCK_INFO},
+	    {ESIM_LIE_BLOCK_ROOT, AL_E_SYNC_BLOCK_INFO},
+	    {ESIM_LIE_BLOCK_HEIGHT, AL_E_SYNC_BLOCK_INFO},
 	};
-	static server s;
+	static esim s;
 	static uint8_t before[1 << 16], after[1 << 16];
 	al_sync sy;
 	al_arena a;
 
-	server_init(&s, 3);
+	esim_init(&s, 3);
 	new_sync(&sy, &a);
-	CHECK_OK(run_step(&sy, &s));
-	mine(&s, 4, 0xa0, 0x207fffff);
+	CHECK_OK(esim_step(&sy, &s));
+	esim_mine(&s, 4, 0xa0, 0x207fffff);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[4][1], false));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n1 = snapshot(&sy, before, sizeof(before)), n2;
 
 		s.lie = cases[i].lie;
-		CHECK_ERR(run_step(&sy, &s), cases[i].want);
+		CHECK_ERR(esim_step(&sy, &s), cases[i].want);
 		CHECK(al_sync_last_error(&sy) == cases[i].want);
 		n2 = snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 		CHECK(al_sync_tip_height(&sy) == 3);
 	}
 	/* Too little work: block 5 whose hash misses its target. */
-	s.lie = LIE_NONE;
+	s.lie = ESIM_LIE_NONE;
 	{
-		server f = s;
+		esim f = s;
 
-		mine(&f, 5, 0xa0, 0x207fffff);
+		esim_mine(&f, 5, 0xa0, 0x207fffff);
 		while (al_block_header_check_pow(&f.h[5], AL_NET_REGTEST) == AL_OK)
 			f.h[5].nonce++;
 		al_block_header_hash(f.hash[5], &f.h[5]);
-		CHECK_ERR(run_step(&sy, &f), AL_E_CHAIN_POW);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_CHAIN_POW);
 		/* A harder target than regtest's: valid work, wrong network rule. */
-		mine(&f, 5, 0xa0, 0x1f7fffff);
-		CHECK_ERR(run_step(&sy, &f), AL_E_SYNC_TARGET);
+		esim_mine(&f, 5, 0xa0, 0x1f7fffff);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_TARGET);
 	}
 	CHECK(al_sync_tip_height(&sy) == 3);
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 4);
 	CHECK(al_sync_find_tx(&sy, s.leaf[4][1])->st.confirmed);
 }
 
 static void test_persistence(void)
 {
-	static server s;
+	static esim s;
 	static uint8_t buf[1 << 16], buf2[1 << 16];
 	static uint8_t mem2[4u << 20];
 	al_sync sy, sy2;
 	al_arena a, a2;
 	size_t n, n2;
 
-	server_init(&s, 5);
+	esim_init(&s, 5);
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[3][1], false));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	n = snapshot(&sy, buf, sizeof(buf));
 	al_arena_init(&a2, mem2, sizeof(mem2));
 	CHECK_OK(al_sync_init(&sy2, &a2, &sy.cfg));
@@ -468,12 +241,12 @@ static void test_coinsel(void)
 }
 
 /* A step the server's answers must make fail with `want`, changing nothing. */
-static void refused(al_sync *sy, server *s, al_err want)
+static void refused(al_sync *sy, esim *s, al_err want)
 {
 	static uint8_t before[1 << 16], after[1 << 16];
 	size_t n1 = snapshot(sy, before, sizeof(before)), n2;
 
-	CHECK_ERR(run_step(sy, s), want);
+	CHECK_ERR(esim_step(sy, s), want);
 	n2 = snapshot(sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 }
@@ -516,8 +289,8 @@ static void make_tx64(uint8_t t[64])
  * count, the duplicated-last-node rule, and one /block/:hash per block. */
 static void test_forged_proofs(void)
 {
-	static server s;
-	static forge fg;
+	static esim s;
+	static esim_forge fg;
 	uint8_t t64[64], id64[32], l[4][32] = {{0xcb, 1}, {0xa1}, {0}, {0}};
 	const al_sync_tx *t;
 	al_sync sy;
@@ -530,8 +303,8 @@ static void test_forged_proofs(void)
 	 * cb, a1 and the two halves of t64, so H(halves) = txid(t64) is an inner node. */
 	memcpy(l[2], t64, 32);
 	memcpy(l[3], t64 + 32, 32);
-	server_init(&s, 0);
-	mine_leaves(&s, 1, (const uint8_t(*)[32])l, 4, 0x207fffff);
+	esim_init(&s, 0);
+	esim_mine_leaves(&s, 1, (const uint8_t(*)[32])l, 4, 0x207fffff);
 	memset(&fg, 0, sizeof(fg));
 	memcpy(fg.txid, id64, 32);
 	fg.height = 1;
@@ -545,7 +318,7 @@ static void test_forged_proofs(void)
 	CHECK_OK(al_sync_watch_tx(&sy, id64, true));
 	/* The branch reaches the root, but the block has 4 transactions: depth 2, not 1. */
 	refused(&sy, &s, AL_E_CHAIN_MERKLE_DEPTH);
-	/* A server that lies about the count too: the 64-byte leaf gives it away. */
+	/* A esim that lies about the count too: the 64-byte leaf gives it away. */
 	s.tx_count = 2;
 	refused(&sy, &s, AL_E_CHAIN_TX64);
 	CHECK(al_sync_tip_height(&sy) == 0);
@@ -553,8 +326,8 @@ static void test_forged_proofs(void)
 	/* A "transaction" below a real 64-byte one: block 1 holds cb and txid(t64); the
 	 * right half of t64 is claimed at position 3 of a 4-transaction block. */
 	memcpy(l[1], id64, 32);
-	server_init(&s, 0);
-	mine_leaves(&s, 1, (const uint8_t(*)[32])l, 2, 0x207fffff);
+	esim_init(&s, 0);
+	esim_mine_leaves(&s, 1, (const uint8_t(*)[32])l, 2, 0x207fffff);
 	memset(&fg, 0, sizeof(fg));
 	memcpy(fg.txid, t64 + 32, 32);
 	fg.height = 1;
@@ -575,21 +348,21 @@ static void test_forged_proofs(void)
 	{
 		uint8_t q[4][32] = {{0xcb, 1}, {0xb1}, {0xc1}, {0xd1}};
 
-		server_init(&s, 0);
-		mine_leaves(&s, 1, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		esim_init(&s, 0);
+		esim_mine_leaves(&s, 1, (const uint8_t(*)[32])q, 4, 0x207fffff);
 		new_sync(&sy, &a);
 		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
 		s.tx_count = 3;
 		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
 		s.tx_count = 0;
-		CHECK_OK(run_step(&sy, &s));
+		CHECK_OK(esim_step(&sy, &s));
 		t = al_sync_find_tx(&sy, q[2]);
 		CHECK(t && t->st.confirmed && t->st.pos == 2);
 		/* CVE-2012-2459: a block whose last two leaves are equal (a, b, c, c) is invalid.
 		 */
 		q[2][1] = 2;
 		memcpy(q[3], q[2], 32);
-		mine_leaves(&s, 2, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		esim_mine_leaves(&s, 2, (const uint8_t(*)[32])q, 4, 0x207fffff);
 		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
 		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
 	}
@@ -599,12 +372,12 @@ static void test_forged_proofs(void)
 	{
 		uint8_t q[3][32] = {{0xcb, 1}, {0xe1}, {0xe2}};
 
-		server_init(&s, 0);
-		mine_leaves(&s, 1, (const uint8_t(*)[32])q, 3, 0x207fffff);
+		esim_init(&s, 0);
+		esim_mine_leaves(&s, 1, (const uint8_t(*)[32])q, 3, 0x207fffff);
 		new_sync(&sy, &a);
 		CHECK_OK(al_sync_watch_tx(&sy, q[1], false));
 		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
-		CHECK_OK(run_step(&sy, &s));
+		CHECK_OK(esim_step(&sy, &s));
 		CHECK(s.block_requests == 1);
 		t = al_sync_find_tx(&sy, q[1]);
 		CHECK(t && t->st.confirmed && t->st.pos == 1);
