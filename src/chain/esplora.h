@@ -139,7 +139,9 @@ AL_WARN_UNUSED al_err al_esplora_parse_txids(uint8_t (*txids)[32], size_t cap, s
 /* /fee-estimates: {"<target blocks>": <sat/vB>, ...}. The rate for the largest target
  * not above `target` (the smallest target present when none is), in sat per 1000
  * vbytes rounded up. AL_E_ESPLORA_FIELD for a non-numeric, negative or absurd rate or
- * a key that is not a target 1..1008; AL_E_RANGE for an empty object. */
+ * a key that is not a target 1..1008; AL_E_RANGE for an empty object. The rate is the
+ * server's word, up to AL_ESPLORA_MAX_FEERATE: what the wallet pays goes through
+ * al_wallet_fee_clamp and the wallet's fee caps (wallet/wallet.h). */
 AL_WARN_UNUSED al_err al_esplora_parse_fee(uint64_t *sat_per_kvb, unsigned target,
                                            const uint8_t *body, size_t len);
 

@@ -301,9 +301,11 @@ static json_t *cmd_send(al_wallet_svc *s, const char *addr, const char *amt, al_
 	if (!parse_u64(amt, &sat))
 		return fail(err, AL_E_ARG, "amount");
 	e = al_chain_client_fee(s->client, SVC_FEE_TARGET, &rate);
+	/* The server's estimate is untrusted: clamped, and the fee caps apply. */
 	if (e == AL_OK)
 		e = al_wallet_send(&s->wallet, raw, sizeof(raw), &len, txid, &fee, script, slen,
-		                   al_sat_of(sat), rate);
+		                   al_sat_of(sat), al_wallet_fee_clamp(&s->wallet.caps, rate),
+		                   NULL);
 	msg[0] = 0;
 	if (e == AL_OK)
 		e = publish(s, raw, len, msg, sizeof(msg));
@@ -327,7 +329,7 @@ static json_t *cmd_bumpfee(al_wallet_svc *s, const char *id, const char *rate_s,
 	if (!parse_u64(rate_s, &rate) || rate == 0 || rate > AL_ESPLORA_MAX_FEERATE)
 		return fail(err, AL_E_ARG, "sat_per_vbyte");
 	e = al_wallet_bump_fee(&s->wallet, raw, sizeof(raw), &len, new_txid, &fee, txid,
-	                       rate * 1000);
+	                       rate * 1000, NULL);
 	msg[0] = 0;
 	if (e == AL_OK)
 		e = publish(s, raw, len, msg, sizeof(msg));

@@ -327,6 +327,10 @@
 	X(AL_E_WALLET_CONFIRMED, "wallet: transaction already confirmed")                          \
 	X(AL_E_WALLET_NOT_RBF, "wallet: transaction does not signal replaceability (BIP 125)")     \
 	X(AL_E_WALLET_FEERATE, "wallet: replacement fee too low (BIP 125 rules 3 and 4)")          \
+	X(AL_E_WALLET_FEE_RATE_CAP, "wallet: fee rate above the cap (override needed)")            \
+	X(AL_E_WALLET_FEE_ABS_CAP, "wallet: fee above the absolute cap (override needed)")         \
+	X(AL_E_WALLET_FEE_SHARE_CAP,                                                               \
+	  "wallet: fee above the cap's share of the amount sent (override needed)")                \
 	/* chain: transaction validation; texts are Bitcoin Core's reject reasons */               \
 	X(AL_E_TXV_VIN_EMPTY, "bad-txns-vin-empty")                                                \
 	X(AL_E_TXV_VOUT_EMPTY, "bad-txns-vout-empty")                                              \

@@ -2,7 +2,7 @@
 names the lie. A proxy in front of alight-devchain rewrites one kind of answer per case
 after a new block confirms a second payment; the wallet's sync must fail with the
 precise error, keep the confirmed balance it had, and count the payment once the proxy
-tells the truth again."""
+tells the truth again. A lying fee estimate cannot make the wallet overpay."""
 import json
 import os
 
@@ -155,5 +155,36 @@ def test_lie(tmp_path, devchain, case):  # noqa: F811
         assert "sync_error" not in b, b
         assert b["confirmed_balance"] == 500_000
         assert b["tip_height"] == devchain.height()
+    finally:
+        proxy.stop()
+
+
+def test_fee_estimate_lie(tmp_path, devchain):  # noqa: F811
+    """A chain server claiming 1,000,000 sat/vB for every target cannot make the wallet
+    overpay: the estimate is clamped (1,500 sat/vB) and what that would cost a 100,000 sat
+    payment (about 210,000 sat) is over the cap of a tenth of it. Nothing is sent, and the
+    truth afterwards pays an ordinary fee."""
+    proxy = LyingProxy(devchain.url)
+    try:
+        w = Wallet(tmp_path / "w", proxy.url)
+        devchain.mine(101, MINER)
+        devchain.faucet(w.new_address(), 1_000_000)
+        devchain.mine(1, MINER)
+        assert w.balance()["confirmed_balance"] == 1_000_000
+
+        def lie(path, status, body):
+            if path == "/fee-estimates":
+                return 200, json.dumps({str(t): 1_000_000 for t in (1, 2, 6, 144)}).encode()
+            return status, body
+        proxy.lie = lie
+        r = w.run("sendtoaddress", MINER, 100_000, check=False)
+        assert r["error"]["code"] == "AL_E_WALLET_FEE_SHARE_CAP", r
+        b = w.balance()
+        assert (b["confirmed_balance"], b["unconfirmed_balance"]) == (1_000_000, 0)
+        assert devchain.get_json("/mempool")["count"] == 0
+
+        proxy.lie = None
+        sent = w.run("sendtoaddress", MINER, 100_000)
+        assert 100 <= sent["fee_sat"] < 1000
     finally:
         proxy.stop()
