@@ -404,8 +404,9 @@ al_err al_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
 		bool right = i < 32 && ((pos >> i) & 1);
 		size_t me = i < 32 ? pos >> i : 0;
 
-		/* Core's ComputeMerkleRoot: "duplicate the last hash" of an odd level; two equal
-		 * siblings anywhere else are CVE-2012-2459's mutation, never a valid block. */
+		/* Core (consensus/merkle.cpp): "if the number of hashes in the list at a given
+		 * level is odd, the last one is duplicated"; two equal siblings anywhere else are
+		 * CVE-2012-2459's mutation, which no valid block has. */
 		if (n_tx &&
 		    (!right && me + 1 >= level_width(n_tx, i)) != !memcmp(branch[i], cur, 32))
 			return AL_E_CHAIN_MERKLE_PADDING;

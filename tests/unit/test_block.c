@@ -163,6 +163,23 @@ static void test_compact(void)
 	CHECK(al_target_to_bits(&t) == 0x207fffff);
 }
 
+/* Every position of every block of 1..max of these leaves verifies against the root and
+ * the block's transaction count. */
+static void all_positions_verify(const uint8_t (*leaves)[32], size_t max)
+{
+	uint8_t root[32], branch[8][32];
+	size_t nb;
+
+	for (size_t n = 1; n <= max; n++) {
+		CHECK_OK(al_merkle_root(root, NULL, leaves, n));
+		for (size_t p = 0; p < n; p++) {
+			CHECK_OK(al_merkle_branch(branch, 8, &nb, leaves, n, p));
+			CHECK_OK(al_merkle_branch_verify(
+			    root, leaves[p], (const uint8_t(*)[32])branch, nb, (uint32_t)p, n));
+		}
+	}
+}
+
 static void test_merkle_100k(void)
 {
 	uint8_t leaves[4][32], root[32], branch[8][32], want[32], buf[512], got[4][32];
@@ -226,16 +243,7 @@ static void test_merkle_100k(void)
 	CHECK_ERR(al_merkle_branch(branch, 1, &nb, (const uint8_t(*)[32])leaves, 4, 1),
 	          AL_E_BUFSIZE);
 	CHECK_ERR(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 4, 4), AL_E_RANGE);
-	/* Every position of every size verifies against the root. */
-	for (size_t n = 1; n <= 4; n++) {
-		CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, n));
-		for (size_t p = 0; p < n; p++) {
-			CHECK_OK(
-			    al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, n, p));
-			CHECK_OK(al_merkle_branch_verify(
-			    root, leaves[p], (const uint8_t(*)[32])branch, nb, (uint32_t)p, n));
-		}
-	}
+	all_positions_verify((const uint8_t(*)[32])leaves, 4);
 
 	/* BIP 37 merkleblock proving the second transaction. */
 	al_wb_init(&w, buf, sizeof(buf));
@@ -422,7 +430,7 @@ static void test_block_check(void)
 	CHECK_ERR(al_block_parse(&b, &a, raw, 40), AL_E_TRUNCATED);
 }
 
-/* Every position of blocks of 1..11 transactions verifies against its count; the
+/* Every position of blocks of 1..11 transactions verifies against their count; the
  * duplicated-last-node rule refuses an odd level's last node with a foreign sibling and a
  * real sibling equal to the node; a level hashing the two halves of a 64-byte
  * transaction is refused wherever it is. */
@@ -435,15 +443,7 @@ static void test_merkle_branch_rules(void)
 		memset(leaves[i], 0, 32);
 		leaves[i][0] = (uint8_t)(0x40 + i);
 	}
-	for (size_t n = 1; n <= 11; n++) {
-		CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, n));
-		for (size_t p = 0; p < n; p++) {
-			CHECK_OK(
-			    al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, n, p));
-			CHECK_OK(al_merkle_branch_verify(
-			    root, leaves[p], (const uint8_t(*)[32])branch, nb, (uint32_t)p, n));
-		}
-	}
+	all_positions_verify((const uint8_t(*)[32])leaves, 11);
 	/* 11 leaves: position 10 is alone at levels 0 and 1 (its sibling is itself). */
 	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 11));
 	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 11, 10));
@@ -473,7 +473,7 @@ static void test_merkle_branch_rules(void)
 	CHECK_ERR(al_merkle_branch_verify(root, leaves[1], (const uint8_t(*)[32])branch, nb, 1, 0),
 	          AL_E_CHAIN_MERKLE_INNER_TX);
 	/* An amount above MAX_MONEY cannot be in a block: not a transaction's shape. */
-	memset(leaves[1] + 47 + 4 - 32, 0xff, 8);
+	memset(leaves[1] + (51 - 32), 0xff, 8); /* t64's amount, bytes 51..58 */
 	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 3));
 	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 3, 1));
 	CHECK_OK(al_merkle_branch_verify(root, leaves[1], (const uint8_t(*)[32])branch, nb, 1, 3));
