@@ -18,7 +18,7 @@
 #include "btc/sighash.h"
 #include "btc/tx.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "crypto/secp.h"
 #include "host/os_rng.h"
 #include "ln/commit.h"

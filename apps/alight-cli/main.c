@@ -44,7 +44,7 @@
 
 #include "attest/ratls_server.h"
 #include "cli_ratls.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "crypto/p256.h"
 #include "host/loop.h"
 #include "host/seed.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 

@@ -4,7 +4,7 @@
 
 #include "btc/base58.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "util/cursor.h"
 
 void al_xkey_clear(al_xkey *k)

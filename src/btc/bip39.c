@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 #define BITS_PER_WORD 11
 #define PBKDF2_ROUNDS 2048

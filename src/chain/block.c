@@ -371,17 +371,55 @@ al_err al_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32], const uin
 	return AL_OK;
 }
 
+/* Could these 64 bytes be a transaction in a block? A txid hashes the serialization
+ * without witness, and in 64 bytes that can only be one input and one output (CheckTransaction
+ * refuses an empty vin or vout, and a second input or output needs more room): version (4),
+ * 1, prevout (36), scriptSig length S and S bytes, sequence (4), 1, amount (8, at most
+ * MAX_MONEY), script length P and P bytes, nLockTime (4), so S + P == 4. A random node
+ * passes with probability about 2^-45; a real 64-byte transaction always does. */
+static bool tx_shaped(const uint8_t n[64])
+{
+	size_t s = n[41];
+	uint64_t amount = 0;
+
+	if (n[4] != 1 || s > 4 || n[46 + s] != 1 || n[55 + s] != 4 - s)
+		return false;
+	for (size_t i = 0; i < 8; i++)
+		amount |= (uint64_t)n[47 + s + i] << (8 * i);
+	return amount <= AL_MAX_MONEY_SAT;
+}
+
 al_err al_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
                                const uint8_t (*branch)[32], size_t n_branch, uint32_t pos,
                                size_t n_tx)
 {
-	uint8_t got[32];
+	uint8_t cur[32], node[64];
 
-	if (n_tx && (n_branch != al_merkle_depth(n_tx) || pos >= n_tx))
-		return AL_E_CHAIN_MERKLE;
-	if (al_merkle_branch_root(got, leaf, branch, n_branch, pos) != AL_OK)
-		return AL_E_CHAIN_MERKLE;
-	return memcmp(got, root, 32) == 0 ? AL_OK : AL_E_CHAIN_MERKLE;
+	if (n_tx && n_branch != al_merkle_depth(n_tx))
+		return AL_E_CHAIN_MERKLE_DEPTH;
+	if ((n_tx && pos >= n_tx) || (n_branch < 32 && (pos >> n_branch) != 0))
+		return AL_E_CHAIN_MERKLE_POS;
+	memcpy(cur, leaf, 32);
+	for (size_t i = 0; i < n_branch; i++) {
+		bool right = i < 32 && ((pos >> i) & 1);
+		size_t me = i < 32 ? pos >> i : 0;
+
+		/* Core (consensus/merkle.cpp): "if the number of hashes in the list at a given
+		 * level is odd, the last one is duplicated"; two equal siblings anywhere else are
+		 * CVE-2012-2459's mutation, which no valid block has. */
+		if (n_tx &&
+		    (!right && me + 1 >= level_width(n_tx, i)) != !memcmp(branch[i], cur, 32))
+			return AL_E_CHAIN_MERKLE_PADDING;
+		memcpy(node, right ? branch[i] : cur, 32);
+		memcpy(node + 32, right ? cur : branch[i], 32);
+		/* The leaf-node weakness (CVE-2017-12842): a 64-byte transaction hashes like an
+		 * inner node, so a branch may continue below it to a "transaction" that is half
+		 * of it. Electrum's verifier refuses any inner node that parses as one. */
+		if (tx_shaped(node))
+			return AL_E_CHAIN_MERKLE_INNER_TX;
+		al_sha256d(cur, node, sizeof(node));
+	}
+	return memcmp(cur, root, 32) == 0 ? AL_OK : AL_E_CHAIN_MERKLE;
 }
 
 /* ---- BIP 37 partial merkle trees ------------------------------------------------- */

@@ -103,12 +103,30 @@ AL_WARN_UNUSED al_err al_merkle_branch(uint8_t (*branch)[32], size_t cap, size_t
 AL_WARN_UNUSED al_err al_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
                                             const uint8_t (*branch)[32], size_t n_branch,
                                             uint32_t pos);
-/* Check a branch against the root from a header: AL_E_CHAIN_MERKLE if it leads
- * elsewhere. When n_tx is not 0 (known from the block), the branch length must be
- * al_merkle_depth(n_tx) and pos < n_tx, else AL_E_CHAIN_MERKLE too. */
+/* Check a branch against the root from a header. A branch alone does not bind the
+ * tree's depth: a 64-byte transaction hashes like an inner node (the leaf-node weakness,
+ * CVE-2017-12842), so a proof can stop at an inner node or run on below a real 64-byte
+ * transaction. Checks, in this order:
+ *  - when n_tx is not 0 (the block's transaction count): the branch has
+ *    al_merkle_depth(n_tx) hashes (AL_E_CHAIN_MERKLE_DEPTH) and pos < n_tx;
+ *  - pos fits in the branch's levels (AL_E_CHAIN_MERKLE_POS for either);
+ *  - with n_tx, at every level the sibling is the node itself exactly where the node is
+ *    the last of an odd level, and differs from it everywhere else
+ *    (AL_E_CHAIN_MERKLE_PADDING: a position path the count cannot have, or CVE-2012-2459
+ *    mutation);
+ *  - no node on the path (the 64 bytes hashed at each level) has the one shape a 64-byte
+ *    transaction can have (AL_E_CHAIN_MERKLE_INNER_TX), as Electrum's verifier refuses;
+ *  - the branch leads to `root` (AL_E_CHAIN_MERKLE).
+ * The caller refuses a 64-byte transaction as the leaf itself (AL_E_CHAIN_TX64) when it
+ * has its bytes. */
 AL_WARN_UNUSED al_err al_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
                                               const uint8_t (*branch)[32], size_t n_branch,
                                               uint32_t pos, size_t n_tx);
+/* The serialized size without witness that hashes like a merkle tree's inner node.
+ * Bitcoin Core's policy has refused it since 0.16 (MIN_STANDARD_TX_NONWITNESS_SIZE, 82
+ * then, 65 since 25.0: "one larger than 64"); BIP 54 (Consensus Cleanup) would make it
+ * invalid. */
+#define AL_TX_AMBIGUOUS_LEN 64
 
 /* ---- BIP 37 merkleblock (partial merkle tree) ------------------------------------- */
 

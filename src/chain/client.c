@@ -87,36 +87,6 @@ al_err al_chain_client_sync(al_chain_client *c, al_sync *s)
 	}
 }
 
-al_err al_chain_client_sync_wallet(al_chain_client *c, al_wallet *w)
-{
-	for (int round = 0; round < 16; round++) {
-		bool more;
-
-		AL_TRY(al_chain_client_sync(c, w->sync));
-		AL_TRY(al_wallet_update(w, &more));
-		if (!more)
-			return AL_OK;
-	}
-	return AL_OK;
-}
-
-al_err al_chain_client_fee(al_chain_client *c, unsigned target, uint64_t *rate)
-{
-	char url[sizeof(c->base) + AL_ESPLORA_PATH_MAX], path[AL_ESPLORA_PATH_MAX];
-	al_httpc_response res;
-	al_err e;
-
-	al_esplora_path_fee_estimates(path);
-	url_of(c, url, sizeof(url), path);
-	AL_TRY(al_httpc_get(c->http, &res, url));
-	c->requests++;
-	c->bytes += res.body_len;
-	e = res.status == 200 ? al_esplora_parse_fee(rate, target, res.body, res.body_len)
-	                      : AL_E_ESPLORA_STATUS;
-	al_httpc_response_free(&res);
-	return e;
-}
-
 al_err al_chain_client_broadcast(al_chain_client *c, const uint8_t *raw, size_t len, char *msg,
                                  size_t cap)
 {

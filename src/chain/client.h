@@ -1,8 +1,8 @@
 /* Chain sync over HTTP, synchronously: runs chain/sync.h steps against an Esplora
  * server through a blocking HTTP client (net/httpc.h, plain HTTP or TLS with CA roots or
- * pins, over whatever transport its maker chose), fetches fee estimates and broadcasts
- * transactions. It does no I/O itself. (A node drives its sync with effects instead,
- * node/node.h; this driver serves tools and benchmarks.)
+ * pins, over whatever transport its maker chose) and broadcasts transactions. It does no I/O
+ * itself. (A node drives its sync with effects instead, node/node.h; this driver serves tools and
+ * benchmarks.)
  *
  * The server is untrusted: everything it answers goes through the sync's checks; this
  * file only moves bytes. Byte counts include response bodies only. */
@@ -16,7 +16,6 @@
 #include "net/httpc.h"
 #include "util/alloc.h"
 #include "util/err.h"
-#include "wallet/wallet.h"
 
 typedef struct al_chain_client al_chain_client;
 
@@ -31,13 +30,6 @@ void al_chain_client_free(al_chain_client *c);
 /* One sync step, to its end: AL_OK when it committed, else the first error (network,
  * HTTP, or the sync's check that failed; the sync is then unchanged). */
 AL_WARN_UNUSED al_err al_chain_client_sync(al_chain_client *c, al_sync *s);
-
-/* Sync steps and wallet updates until the wallet's gap is covered (at most 16
- * rounds). */
-AL_WARN_UNUSED al_err al_chain_client_sync_wallet(al_chain_client *c, al_wallet *w);
-
-/* GET /fee-estimates: the rate for `target` blocks in sat per 1000 vB. */
-AL_WARN_UNUSED al_err al_chain_client_fee(al_chain_client *c, unsigned target, uint64_t *rate);
 
 /* POST /tx. AL_OK with the txid the server returned (checked to be the transaction's);
  * AL_E_ESPLORA_STATUS when it refused, with its message (NUL-terminated, truncated

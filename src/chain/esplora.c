@@ -60,6 +60,11 @@ void al_esplora_path_header(char *out, const uint8_t hash[32])
 	put_str(put_hash(put_str(out, "/block/"), hash), "/header");
 }
 
+void al_esplora_path_block(char *out, const uint8_t hash[32])
+{
+	put_hash(put_str(out, "/block/"), hash);
+}
+
 void al_esplora_path_tx(char *out, const uint8_t txid[32], const char *suffix)
 {
 	char s[16] = {0};
@@ -292,6 +297,35 @@ al_err al_esplora_parse_proof(al_esplora_proof *p, const uint8_t *body, size_t l
 		return AL_E_ESPLORA_JSON;
 	e = proof_from(p, j);
 	json_decref(j);
+	return e;
+}
+
+static al_err block_from(al_esplora_block *b, const json_t *j)
+{
+	uint64_t h, n;
+
+	if (!json_is_object(j) || !get_hash(j, "id", b->hash) ||
+	    !get_uint(j, "height", AL_ESPLORA_MAX_HEIGHT, &h) ||
+	    !get_uint(j, "tx_count", AL_BLOCK_MAX_TX, &n) || n == 0 ||
+	    !get_hash(j, "merkle_root", b->merkle_root))
+		return AL_E_ESPLORA_FIELD;
+	b->height = (uint32_t)h;
+	b->tx_count = (uint32_t)n;
+	return AL_OK;
+}
+
+al_err al_esplora_parse_block(al_esplora_block *b, const uint8_t *body, size_t len)
+{
+	json_t *j = load(body, len);
+	al_esplora_block tmp;
+	al_err e;
+
+	if (!j)
+		return AL_E_ESPLORA_JSON;
+	e = block_from(&tmp, j);
+	json_decref(j);
+	if (e == AL_OK)
+		*b = tmp;
 	return e;
 }
 

@@ -45,6 +45,7 @@ void al_esplora_path_tip_hash(char *out);                       /* /blocks/tip/h
 void al_esplora_path_tip_height(char *out);                     /* /blocks/tip/height */
 void al_esplora_path_block_height(char *out, uint32_t height);  /* /block-height/:h */
 void al_esplora_path_header(char *out, const uint8_t hash[32]); /* /block/:hash/header */
+void al_esplora_path_block(char *out, const uint8_t hash[32]);  /* /block/:hash */
 /* /tx/:txid followed by `suffix` ("/status", "/merkle-proof", "/hex", "/raw",
  * "/outspends"); suffix must be shorter than 16 bytes. */
 void al_esplora_path_tx(char *out, const uint8_t txid[32], const char *suffix);
@@ -100,6 +101,21 @@ typedef struct al_esplora_proof {
 
 AL_WARN_UNUSED al_err al_esplora_parse_proof(al_esplora_proof *p, const uint8_t *body, size_t len);
 
+/* /block/:hash: the block's summary; only what checks a merkle proof is taken (the id,
+ * height and merkle root the caller compares with its header chain, and the
+ * transaction count that fixes the tree's depth). */
+typedef struct al_esplora_block {
+	uint8_t hash[32]; /* "id", internal order */
+	uint32_t height;
+	uint8_t merkle_root[32]; /* internal order */
+	uint32_t tx_count;       /* 1..AL_BLOCK_MAX_TX */
+} al_esplora_block;
+
+/* {"id":"..","height":N,"tx_count":N,"merkle_root":"..", ...}; other members are
+ * ignored. AL_E_ESPLORA_JSON, AL_E_ESPLORA_FIELD (a count of 0 or over AL_BLOCK_MAX_TX
+ * among them). */
+AL_WARN_UNUSED al_err al_esplora_parse_block(al_esplora_block *b, const uint8_t *body, size_t len);
+
 /* /tx/:txid/outspend/:vout: {"spent":false} or {"spent":true,"txid":"..","vin":N,
  * "status":{...}}. */
 typedef struct al_esplora_outspend {
@@ -123,7 +139,9 @@ AL_WARN_UNUSED al_err al_esplora_parse_txids(uint8_t (*txids)[32], size_t cap, s
 /* /fee-estimates: {"<target blocks>": <sat/vB>, ...}. The rate for the largest target
  * not above `target` (the smallest target present when none is), in sat per 1000
  * vbytes rounded up. AL_E_ESPLORA_FIELD for a non-numeric, negative or absurd rate or
- * a key that is not a target 1..1008; AL_E_RANGE for an empty object. */
+ * a key that is not a target 1..1008; AL_E_RANGE for an empty object. The rate is the
+ * server's word, up to AL_ESPLORA_MAX_FEERATE: what the wallet pays goes through
+ * al_wallet_fee_clamp and the wallet's fee caps (wallet/wallet.h). */
 AL_WARN_UNUSED al_err al_esplora_parse_fee(uint64_t *sat_per_kvb, unsigned target,
                                            const uint8_t *body, size_t len);
 

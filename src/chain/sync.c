@@ -23,7 +23,7 @@ enum {
 };
 
 /* Sub-steps for one transaction. */
-enum { TX_RAW, TX_STATUS, TX_PROOF, TX_DONE };
+enum { TX_RAW, TX_STATUS, TX_BLOCK, TX_PROOF, TX_DONE };
 
 #define RETARGET_INTERVAL 2016
 
@@ -31,8 +31,8 @@ size_t al_sync_mem_size(const al_sync_config *cfg)
 {
 	return cfg->max_headers * sizeof(al_sync_hdr) + cfg->max_new_headers * sizeof(al_sync_hdr) +
 	       cfg->max_txs * sizeof(al_sync_tx) + cfg->max_outputs * sizeof(al_sync_out) +
-	       cfg->max_scripts * sizeof(al_sync_script) + cfg->raw_cap + AL_SYNC_SCRATCH +
-	       AL_SYNC_PAGE_MAX * 32 + 8 * 64;
+	       cfg->max_scripts * sizeof(al_sync_script) + cfg->max_txs * sizeof(al_sync_blk) +
+	       cfg->raw_cap + AL_SYNC_SCRATCH + AL_SYNC_PAGE_MAX * 32 + 9 * 64;
 }
 
 static al_err alloc(al_arena *a, size_t n, size_t size, void **out)
@@ -56,6 +56,7 @@ al_err al_sync_init(al_sync *s, al_arena *a, const al_sync_config *cfg)
 	AL_TRY(alloc(a, cfg->max_scripts, sizeof(al_sync_script), (void **)&s->scripts));
 	AL_TRY(alloc(a, cfg->raw_cap, 1, (void **)&s->raw));
 	AL_TRY(alloc(a, AL_SYNC_PAGE_MAX, 32, (void **)&s->ids));
+	AL_TRY(alloc(a, cfg->max_txs, sizeof(al_sync_blk), (void **)&s->blks));
 	AL_TRY(alloc(a, AL_SYNC_SCRATCH, 1, &scratch));
 	al_arena_init(&s->scratch, scratch, AL_SYNC_SCRATCH);
 	s->hdrs[0].h = cfg->checkpoint;
@@ -305,6 +306,16 @@ static bool kept_height(const al_sync *s, const uint8_t hash[32], uint32_t *heig
 	return false;
 }
 
+/* The transaction count this step fetched for a block. */
+static const al_sync_blk *find_blk(const al_sync *s, const uint8_t hash[32])
+{
+	for (size_t i = 0; i < s->n_blks; i++) {
+		if (!memcmp(s->blks[i].hash, hash, 32))
+			return &s->blks[i];
+	}
+	return NULL;
+}
+
 /* ---- stage / commit ---------------------------------------------------------------- */
 
 static void drop_stage(al_sync *s)
@@ -319,6 +330,7 @@ static void drop_stage(al_sync *s)
 		s->scripts[i].n_next = 0;
 	s->n_new = 0;
 	s->n_nh = 0;
+	s->n_blks = 0;
 	s->raw_stage = s->raw_used;
 	s->active = s->pending = false;
 	s->phase = PH_IDLE;
@@ -387,6 +399,7 @@ static void commit(al_sync *s)
 	}
 	s->raw_used = s->raw_stage;
 	s->n_nh = 0;
+	s->n_blks = 0;
 	s->active = s->pending = false;
 	s->phase = PH_IDLE;
 	s->last_err = AL_OK;
@@ -519,7 +532,7 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 			}
 			t = &s->txs[s->idx];
 			if (!t->check || s->sub == TX_DONE ||
-			    (s->sub == TX_PROOF && !s->pst.confirmed)) {
+			    (s->sub >= TX_BLOCK && !s->pst.confirmed)) {
 				s->idx++;
 				s->sub = TX_RAW;
 				break;
@@ -528,10 +541,17 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 				s->sub = TX_STATUS;
 				break;
 			}
-			al_esplora_path_tx(s->req.path, t->txid,
-			                   s->sub == TX_RAW      ? "/hex"
-			                   : s->sub == TX_STATUS ? "/status"
-			                                         : "/merkle-proof");
+			if (s->sub == TX_BLOCK && find_blk(s, s->pst.block_hash)) {
+				s->sub = TX_PROOF;
+				break;
+			}
+			if (s->sub == TX_BLOCK)
+				al_esplora_path_block(s->req.path, s->pst.block_hash);
+			else
+				al_esplora_path_tx(s->req.path, t->txid,
+				                   s->sub == TX_RAW      ? "/hex"
+				                   : s->sub == TX_STATUS ? "/status"
+				                                         : "/merkle-proof");
 			req_set(s, req);
 			return AL_OK;
 		}
@@ -794,9 +814,50 @@ static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t 
 	return AL_OK;
 }
 
+/* /block/:hash of the block the status named: it must be the header chain's block at
+ * that height; its transaction count is kept for the proofs of this step. */
+static al_err on_block(al_sync *s, int status, const uint8_t *body, size_t len)
+{
+	const al_sync_hdr *h = view_at(s, s->pst.height);
+	al_esplora_block b;
+	al_sync_blk *k;
+
+	if (status != 200)
+		return AL_E_ESPLORA_STATUS;
+	AL_TRY(al_esplora_parse_block(&b, body, len));
+	if (!h || memcmp(b.hash, s->pst.block_hash, 32) || b.height != s->pst.height ||
+	    memcmp(b.merkle_root, h->h.merkle_root, 32))
+		return AL_E_SYNC_BLOCK_INFO;
+	if (s->n_blks >= s->cfg.max_txs)
+		return AL_E_SYNC_FULL;
+	k = &s->blks[s->n_blks++];
+	memcpy(k->hash, b.hash, 32);
+	k->tx_count = b.tx_count;
+	return AL_OK;
+}
+
+/* Is this transaction's serialization without witness 64 bytes long? Only when its bytes
+ * are known (staged or committed). */
+static al_err check_tx64(al_sync *s, const al_sync_tx *t)
+{
+	size_t mark = al_arena_mark(&s->scratch), len = t->n_raw_len ? t->n_raw_len : t->raw_len;
+	const uint8_t *raw = s->raw + (t->n_raw_len ? t->n_raw_off : t->raw_off);
+	al_tx tx;
+	al_err e;
+
+	if (!len)
+		return AL_OK;
+	e = al_tx_parse(&tx, &s->scratch, raw, len);
+	if (e == AL_OK && al_tx_len(&tx, false) == AL_TX_AMBIGUOUS_LEN)
+		e = AL_E_CHAIN_TX64;
+	al_arena_release(&s->scratch, mark);
+	return e;
+}
+
 static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
 	const al_sync_hdr *h = view_at(s, s->pst.height);
+	const al_sync_blk *b = find_blk(s, s->pst.block_hash);
 	al_esplora_proof p;
 
 	if (status == 404)
@@ -804,10 +865,13 @@ static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *
 	if (status != 200)
 		return AL_E_ESPLORA_STATUS;
 	AL_TRY(al_esplora_parse_proof(&p, body, len));
-	if (p.height != s->pst.height || !h)
+	if (p.height != s->pst.height || !h || !b)
 		return AL_E_SYNC_HEIGHT;
 	AL_TRY(al_merkle_branch_verify(h->h.merkle_root, t->txid, (const uint8_t(*)[32])p.branch,
-	                               p.n_branch, p.pos, 0));
+	                               p.n_branch, p.pos, b->tx_count));
+	/* The leaf-node weakness the other way round: an inner node's 64 bytes served as the
+	 * transaction it hashes to. */
+	AL_TRY(check_tx64(s, t));
 	memset(&t->next, 0, sizeof(t->next));
 	t->next.confirmed = true;
 	t->next.height = p.height;
@@ -828,6 +892,10 @@ static al_err on_tx(al_sync *s, int status, const uint8_t *body, size_t len)
 		return AL_OK;
 	case TX_STATUS:
 		AL_TRY(on_tx_status(s, t, status, body, len));
+		s->sub = TX_BLOCK;
+		return AL_OK;
+	case TX_BLOCK:
+		AL_TRY(on_block(s, status, body, len));
 		s->sub = TX_PROOF;
 		return AL_OK;
 	default:

@@ -34,13 +34,17 @@
  *     spender is watched too, and its bytes must spend that output (AL_E_SYNC_SPEND).
  *  5. For watched transactions (new ones, unconfirmed and disconnected ones when the
  *     tip moved): GET /tx/:txid/hex when the bytes are wanted (they must hash to the
- *     txid: AL_E_SYNC_TXID), GET /tx/:txid/status, and when confirmed GET
+ *     txid: AL_E_SYNC_TXID), GET /tx/:txid/status, and when confirmed GET /block/:hash
+ *     (once per block and step: its id, height and merkle root must be the header
+ *     chain's, AL_E_SYNC_BLOCK_INFO; its tx_count fixes the tree's depth) and GET
  *     /tx/:txid/merkle-proof: the block must be in the header chain at the height
  *     the status and the proof both give (AL_E_SYNC_HEIGHT, AL_E_SYNC_UNKNOWN_BLOCK)
- *     and the branch must lead to that header's merkle root (AL_E_CHAIN_MERKLE). A
- *     transaction the server listed or confirmed and then cannot produce is
- *     AL_E_SYNC_TX_MISSING; an unconfirmed one it forgot (evicted, replaced) is
- *     marked dropped.
+ *     and the branch must fit the block's transaction count and lead to that header's
+ *     merkle root (al_merkle_branch_verify: AL_E_CHAIN_MERKLE_DEPTH, _POS, _PADDING,
+ *     _INNER_TX, AL_E_CHAIN_MERKLE); a confirmed transaction whose bytes are known must
+ *     not be 64 bytes without witness (AL_E_CHAIN_TX64). A transaction the server
+ *     listed or confirmed and then cannot produce is AL_E_SYNC_TX_MISSING; an
+ *     unconfirmed one it forgot (evicted, replaced) is marked dropped.
  *  6. Commit: headers, confirmations, spends and new transactions all change together
  *     here, and only here. A step that fails changes nothing the caller can see.
  *
@@ -128,6 +132,12 @@ typedef struct al_sync_script {
 	uint32_t n_next;
 } al_sync_script;
 
+/* A block whose transaction count this step fetched (step-private). */
+typedef struct al_sync_blk {
+	uint8_t hash[32];
+	uint32_t tx_count;
+} al_sync_blk;
+
 typedef struct al_sync_request {
 	al_esplora_method method;
 	char path[AL_ESPLORA_PATH_MAX];
@@ -170,6 +180,8 @@ typedef struct al_sync {
 	size_t raw_used, raw_stage;
 	al_arena scratch;
 	uint8_t (*ids)[32];
+	al_sync_blk *blks; /* max_txs: at most one block per checked transaction */
+	size_t n_blks;
 	/* the step */
 	int phase;
 	size_t idx;

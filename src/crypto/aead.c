@@ -5,7 +5,7 @@
 
 #include <openssl/evp.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "util/cursor.h"
 
 void al_aead_bolt8_nonce(uint8_t nonce[AL_AEAD_NONCE_LEN], uint64_t n)

@@ -11,7 +11,7 @@
 #include <openssl/params.h>
 #include <openssl/ripemd.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 void al_sha256_init(al_sha256_ctx *ctx)
 {

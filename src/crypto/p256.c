@@ -13,7 +13,7 @@
 #include <openssl/x509.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 #define SPKI_MAX 160
 

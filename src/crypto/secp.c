@@ -6,7 +6,7 @@
 #include <secp256k1_preallocated.h>
 #include <secp256k1_schnorrsig.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 struct al_secp {
 	secp256k1_context *ctx;

@@ -13,7 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* Largest SubjectPublicKeyInfo we pin (RSA-8192 is about 1.1 KB). */
 #define SPKI_MAX 2048

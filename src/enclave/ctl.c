@@ -9,7 +9,7 @@
  * authority; POST /v1/provision makes a new node. The host sees ciphertext only. */
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "enclave/enclave_int.h"
 
 /* The quote ocall. The host writes into a staging copy; the quote is copied from

@@ -7,7 +7,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "enclave/enclave_int.h"
 #include "enclave/rt.h"
 

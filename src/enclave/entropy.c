@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "enclave/enclave_int.h"
 
 #define RESEED_HOST 4096

@@ -17,7 +17,7 @@
 
 #include "btc/bip39.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "enclave/enclave_int.h"
 #include "node/keys.h"
 #include "util/cursor.h"

@@ -4,7 +4,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 static const uint8_t magic[AL_SEALSIM_MAGIC_LEN] = {'A', 'S', 'L', '1'};
 static const char salt[] = "alight/sim-seal/v1";

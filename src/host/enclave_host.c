@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "crypto/rng.h"
 #include "host/netconn.h"
 #include "host/os_rng.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "host/netconn.h"
 
 static void *h_alloc(void *ctx, size_t n)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 static bool is_blank(char c)
 {

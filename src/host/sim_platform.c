@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* The whole file, NUL-terminated (not counted); NULL if it cannot be read. */
 static uint8_t *read_file(const char *dir, const char *name, size_t *len)

@@ -16,7 +16,7 @@
 #include "attest/sgx_quote.h"
 #include "attest/x509.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "util/cursor.h"
 
 /* sgx_quote_3.h: the quote signature covers header || report body. */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "host/os_rng.h"
 #include "store/vss.h"
 #include "util/hex.h"

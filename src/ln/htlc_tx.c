@@ -5,7 +5,7 @@
 #include "btc/script.h"
 #include "btc/sighash.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "ln/scripts.h"
 
 #define P2WSH_LEN 34

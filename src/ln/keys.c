@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* SHA256(a || b) over the compressed encodings of two points. */
 void al_ln_sha256_points(const al_secp *ctx, uint8_t out[32], const al_pubkey *a,

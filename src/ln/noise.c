@@ -5,7 +5,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* BOLT #8: "where `protocolName = "Noise_XK_secp256k1_ChaChaPoly_SHA256"` encoded as
  * an ASCII string." and "where `prologue` is the ASCII string: `lightning`." */

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "ln/peer_int.h"
 #include "ln/wire.h"
 

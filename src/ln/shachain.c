@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* Marks a store that has received index 0 and so can take no more. */
 #define NEXT_NONE UINT64_MAX

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 struct al_httpc {
 	al_httpc_config cfg;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 static const al_http_limits limits = {
     .max_head = 8192, .max_headers = 32, .max_body = AL_CTL_IN_MAX - 8192};

@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 
 #include "btc/bip32.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "crypto/p256.h"
 
 static al_err credential(struct evp_pkey_st **out, const uint8_t seed[AL_BIP39_SEED_LEN])

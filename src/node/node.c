@@ -4,7 +4,7 @@
  * wallet in node_wallet.c. */
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "node/node_int.h"
 
 static const al_rs_key records[] = {{"node", "config"}, {"wallet", "state"}};

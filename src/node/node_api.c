@@ -14,7 +14,7 @@
  * {"error":{"message":...}} (wallet errors also carry a code). */
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "node/node_int.h"
 #include "util/cursor.h"
 #include "util/hex.h"

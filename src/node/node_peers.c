@@ -4,7 +4,7 @@
  * out as effects. */
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "node/api_parse.h"
 #include "node/node_int.h"
 #include "util/hex.h"

@@ -25,7 +25,7 @@
 #include "btc/interp.h"
 #include "chain/block.h"
 #include "chain/esplora.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "node/api_parse.h"
 #include "node/node_int.h"
 #include "util/hex.h"
@@ -374,7 +374,7 @@ static void act(al_node *n)
 			e = AL_E_ARG;
 		else
 			e = al_wallet_bump_fee(&w->wallet, w->tx, sizeof(w->tx), &w->tx_len,
-			                       w->txid, &w->fee, w->replaces, rate * 1000);
+			                       w->txid, &w->fee, w->replaces, rate * 1000, NULL);
 		if (e != AL_OK) {
 			job_fail(n, e, e == AL_E_ARG ? "txid or sat_per_vbyte" : NULL);
 			return;
@@ -408,9 +408,11 @@ static void fee_done(al_node *n, const uint8_t *body, size_t len)
 		return;
 	}
 	e = al_esplora_parse_fee(&rate, FEE_TARGET, body, len);
+	/* The chain server's estimate is the host's word: clamped, and the fee caps apply. */
 	if (e == AL_OK)
 		e = al_wallet_send(&w->wallet, w->tx, sizeof(w->tx), &w->tx_len, w->txid, &w->fee,
-		                   script, slen, al_sat_of(sat), rate);
+		                   script, slen, al_sat_of(sat),
+		                   al_wallet_fee_clamp(&w->wallet.caps, rate), NULL);
 	if (e != AL_OK) {
 		job_fail(n, e, NULL);
 		return;

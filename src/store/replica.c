@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* Errors that say the request itself cannot be carried out (the caller's to fix),
  * as opposed to a replica misbehaving. */

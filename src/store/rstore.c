@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "util/cursor.h"
 
 /* The store's own record (as store/kv.c writes it): the global version, in the

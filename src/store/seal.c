@@ -4,7 +4,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "util/cursor.h"
 
 #define OFF_LENGTH  1

@@ -1,7 +1,7 @@
 /* VSS protocol codec and signature authorization (see vss.h). */
 #include "store/vss.h"
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 void al_arena_init(al_arena *a, void *mem, size_t len)
 {

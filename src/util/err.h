@@ -285,6 +285,13 @@
 	X(AL_E_CHAIN_WITNESS_UNEXPECTED,                                                           \
 	  "chain: witness data without a commitment (unexpected-witness)")                         \
 	X(AL_E_CHAIN_WEIGHT, "chain: block weight over the limit (bad-blk-weight)")                \
+	X(AL_E_CHAIN_MERKLE_DEPTH,                                                                 \
+	  "chain: merkle branch length is not the depth of the block's tree")                      \
+	X(AL_E_CHAIN_MERKLE_POS, "chain: merkle proof position not in the block")                  \
+	X(AL_E_CHAIN_MERKLE_PADDING, "chain: merkle branch breaks the duplicated-last-node rule")  \
+	X(AL_E_CHAIN_MERKLE_INNER_TX,                                                              \
+	  "chain: a merkle branch node's 64 bytes have the form of a transaction")                 \
+	X(AL_E_CHAIN_TX64, "chain: 64-byte transaction (indistinguishable from a merkle node)")    \
 	/* chain sync: Esplora responses (chain/esplora.h, chain/sync.h) */                        \
 	X(AL_E_ESPLORA_STATUS, "esplora: unexpected HTTP status")                                  \
 	X(AL_E_ESPLORA_JSON, "esplora: malformed JSON")                                            \
@@ -302,6 +309,7 @@
 	X(AL_E_SYNC_SPEND, "chain sync: reported spender does not spend the output")               \
 	X(AL_E_SYNC_FULL, "chain sync: watch list or header store full")                           \
 	X(AL_E_SYNC_STATE, "chain sync: no request is pending")                                    \
+	X(AL_E_SYNC_BLOCK_INFO, "chain sync: block summary contradicts the header chain")          \
 	/* enclave boundary, fixed heap, simulated sealing (src/enclave) */                        \
 	X(AL_E_ENC_LOAD, "enclave: image cannot be loaded or lacks its entry point")               \
 	X(AL_E_ENC_ABI, "enclave: ecall/ocall table version or size mismatch")                     \
@@ -329,6 +337,10 @@
 	X(AL_E_WALLET_CONFIRMED, "wallet: transaction already confirmed")                          \
 	X(AL_E_WALLET_NOT_RBF, "wallet: transaction does not signal replaceability (BIP 125)")     \
 	X(AL_E_WALLET_FEERATE, "wallet: replacement fee too low (BIP 125 rules 3 and 4)")          \
+	X(AL_E_WALLET_FEE_RATE_CAP, "wallet: fee rate above the cap (override needed)")            \
+	X(AL_E_WALLET_FEE_ABS_CAP, "wallet: fee above the absolute cap (override needed)")         \
+	X(AL_E_WALLET_FEE_SHARE_CAP,                                                               \
+	  "wallet: fee above the cap's share of the amount sent (override needed)")                \
 	/* chain: transaction validation; texts are Bitcoin Core's reject reasons */               \
 	X(AL_E_TXV_VIN_EMPTY, "bad-txns-vin-empty")                                                \
 	X(AL_E_TXV_VOUT_EMPTY, "bad-txns-vout-empty")                                              \

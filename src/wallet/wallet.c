@@ -8,7 +8,7 @@
 #include "btc/script.h"
 #include "chain/block.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "wallet/wallet_int.h"
 
 size_t al_wallet_mem_size(void)
@@ -61,6 +61,7 @@ al_err al_wallet_init(al_wallet *w, const al_secp *secp, al_arena *a, al_arena *
 	w->net = net;
 	w->sync = sync;
 	w->scratch = scratch;
+	al_wallet_fee_caps_default(&w->caps);
 	AL_TRY(
 	    al_arena_alloc(a, AL_WALLET_MAX_UTXOS * sizeof(al_wallet_utxo), 8, (void **)&w->utxos));
 	e = al_bip32_master(secp, &master, seed, seed_len);

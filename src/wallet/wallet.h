@@ -47,6 +47,45 @@
 /* BIP 125: "an nSequence number less than (0xffffffff - 1)" signals replaceability. */
 #define AL_WALLET_SEQUENCE_RBF 0xfffffffdu
 
+/* ---- fee caps ----------------------------------------------------------------------
+ * ARCHITECTURE.md: "Fee caps bound what any chain-server answer can make the wallet pay."
+ * Every transaction the wallet builds (al_wallet_send, al_wallet_bump_fee) is held, once
+ * signed, to three caps on its fee:
+ *  - the fee rate: at most max_feerate (AL_E_WALLET_FEE_RATE_CAP). Default 0.1 BTC/kvB
+ *    (10,000 sat/vB), Bitcoin Core's maxfeerate (DEFAULT_MAX_RAW_TX_FEE_RATE, and its
+ *    wallet's -maxfeerate default);
+ *  - the fee: at most max_fee (AL_E_WALLET_FEE_ABS_CAP). Default 0.1 BTC, Core's
+ *    -maxtxfee (DEFAULT_TRANSACTION_MAXFEE);
+ *  - the fee against the amount sent (the outputs not on our change chain): at most
+ *    max_fee_permille of it (AL_E_WALLET_FEE_SHARE_CAP). Default 10%. Core has no such
+ *    cap and the two above allow a fee larger than a small payment; Electrum warns from
+ *    5% (FEE_RATIO_HIGH_WARNING). So a lying estimate burns at most a tenth of a
+ *    payment; a small payment in a busy hour may need the override.
+ * A larger fee needs the user's explicit override for that one transaction
+ * (al_wallet_send_opts). A chain server's fee estimate is untrusted: al_wallet_fee_clamp
+ * turns it into the rate to pay, at most max_estimate. Default 1,500 sat/vB, Electrum's
+ * FEERATE_MAX_DYNAMIC (the ceiling it puts on server estimates), far above ordinary
+ * next-block rates; a user who wants more names the rate (the caps still apply). */
+#define AL_WALLET_MAX_FEERATE      10000000u /* sat per 1000 vB */
+#define AL_WALLET_MAX_FEE          10000000u /* sat */
+#define AL_WALLET_MAX_FEE_PERMILLE 100u
+#define AL_WALLET_MAX_ESTIMATE     1500000u /* sat per 1000 vB */
+
+typedef struct al_wallet_fee_caps {
+	uint64_t max_feerate; /* sat per 1000 vB */
+	al_sat max_fee;
+	uint32_t max_fee_permille; /* of the amount sent */
+	uint64_t max_estimate;     /* sat per 1000 vB: al_wallet_fee_clamp's ceiling */
+} al_wallet_fee_caps;
+
+/* Options of one send or fee bump (NULL: all defaults). */
+typedef struct al_wallet_send_opts {
+	/* The user's explicit override of the caps for this transaction: the largest fee
+	 * they accept, shown to them first. Not 0: the caps are not applied and a larger fee
+	 * is AL_E_WALLET_FEE_ABS_CAP. 0: the caps apply. */
+	al_sat fee_override;
+} al_wallet_send_opts;
+
 enum { AL_WALLET_RECEIVE = 0, AL_WALLET_CHANGE = 1 };
 
 typedef struct al_wallet_utxo {
@@ -78,7 +117,8 @@ typedef struct al_wallet {
 	al_wallet_utxo *utxos; /* AL_WALLET_MAX_UTXOS, from the arena */
 	size_t n_utxos;
 	al_wallet_balance bal;
-	al_arena *scratch; /* transaction parsing, building and the interpreter */
+	al_wallet_fee_caps caps; /* the defaults until al_wallet_set_fee_caps */
+	al_arena *scratch;       /* transaction parsing, building and the interpreter */
 } al_wallet;
 
 /* Arena bytes al_wallet_init takes (the scratch arena is separate: give it
@@ -110,29 +150,44 @@ const al_wallet_balance *al_wallet_get_balance(const al_wallet *w);
 size_t al_wallet_utxo_count(const al_wallet *w);
 const al_wallet_utxo *al_wallet_utxo_at(const al_wallet *w, size_t i);
 
+/* The defaults above. */
+void al_wallet_fee_caps_default(al_wallet_fee_caps *caps);
+/* Replace the wallet's caps. AL_E_ARG unless AL_WALLET_MIN_FEERATE <= max_estimate <=
+ * max_feerate, 0 < max_fee <= MAX_MONEY and 0 < max_fee_permille <= 1000. */
+AL_WARN_UNUSED al_err al_wallet_set_fee_caps(al_wallet *w, const al_wallet_fee_caps *caps);
+/* The rate to pay for an untrusted fee estimate (sat per 1000 vB, e.g.
+ * al_esplora_parse_fee's): raised to AL_WALLET_MIN_FEERATE, lowered to max_estimate. */
+uint64_t al_wallet_fee_clamp(const al_wallet_fee_caps *caps, uint64_t estimate);
+
 /* Pay `amount` to `script` at `feerate` (sat per 1000 vB, raised to
  * AL_WALLET_MIN_FEERATE): coin selection over confirmed UTXOs and our own unconfirmed
  * change (branch-and-bound for a changeless result, else largest first with change
  * when it is above the dust threshold), version 2, nLockTime the tip height, every
  * input signalling BIP 125, signed (BIP 143) and every input verified by the
- * interpreter with the standard flags. The serialized transaction goes to out (cap
- * bytes), its txid and fee to the last outputs. Errors: AL_E_WALLET_DUST,
- * AL_E_WALLET_FUNDS, AL_E_BUFSIZE, the interpreter's. Nothing is recorded: call
+ * interpreter with the standard flags, then held to the fee caps (unless `opts`
+ * overrides them). The serialized transaction goes to out (cap bytes), its txid and fee
+ * to the last outputs. Errors: AL_E_WALLET_FEE_RATE_CAP (for `feerate` itself before
+ * anything is selected, or for the signed transaction's rate),
+ * AL_E_WALLET_FEE_ABS_CAP, AL_E_WALLET_FEE_SHARE_CAP, AL_E_WALLET_DUST,
+ * AL_E_WALLET_FUNDS, AL_E_BUFSIZE, the interpreter's; on any error *out_len is 0 and
+ * nothing was written that could be broadcast. Nothing is recorded: call
  * al_wallet_commit_tx after a successful broadcast. */
 AL_WARN_UNUSED al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len,
                                      uint8_t txid[32], al_sat *fee, const uint8_t *script,
-                                     size_t script_len, al_sat amount, uint64_t feerate);
+                                     size_t script_len, al_sat amount, uint64_t feerate,
+                                     const al_wallet_send_opts *opts);
 
 /* A replacement of unconfirmed wallet transaction `txid` paying `feerate` (sat per 1000
  * vB), the fee taken from its change output: BIP 125 rule 3 (no less absolute fee than
  * the original) and rule 4 (the extra fee pays for the replacement's own size at the
- * minimum relay rate). Errors: AL_E_WALLET_UNKNOWN_TX (not a wallet transaction whose
- * inputs are all ours), AL_E_WALLET_CONFIRMED, AL_E_WALLET_NOT_RBF,
- * AL_E_WALLET_FEERATE (not above the original's rate), AL_E_WALLET_FUNDS (no change
- * output that can pay the difference and stay above dust). */
+ * minimum relay rate); held to the fee caps as al_wallet_send is. Errors:
+ * AL_E_WALLET_UNKNOWN_TX (not a wallet transaction whose inputs are all ours),
+ * AL_E_WALLET_CONFIRMED, AL_E_WALLET_NOT_RBF, AL_E_WALLET_FEERATE (not above the
+ * original's rate), the cap errors, AL_E_WALLET_FUNDS (no change output that can pay
+ * the difference and stay above dust). */
 AL_WARN_UNUSED al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len,
                                          uint8_t new_txid[32], al_sat *fee, const uint8_t txid[32],
-                                         uint64_t feerate);
+                                         uint64_t feerate, const al_wallet_send_opts *opts);
 
 /* Record a transaction the host broadcast (or will): the sync watches it with its bytes
  * and the wallet updates. */

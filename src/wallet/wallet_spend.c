@@ -7,8 +7,79 @@
 #include "btc/sighash.h"
 #include "chain/txcheck.h"
 #include "crypto/hash.h"
+#include "util/mem.h"
 #include "wallet/coinsel.h"
 #include "wallet/wallet_int.h"
+
+/* ---- fee caps ------------------------------------------------------------------------ */
+
+void al_wallet_fee_caps_default(al_wallet_fee_caps *caps)
+{
+	caps->max_feerate = AL_WALLET_MAX_FEERATE;
+	caps->max_fee = al_sat_of(AL_WALLET_MAX_FEE);
+	caps->max_fee_permille = AL_WALLET_MAX_FEE_PERMILLE;
+	caps->max_estimate = AL_WALLET_MAX_ESTIMATE;
+}
+
+al_err al_wallet_set_fee_caps(al_wallet *w, const al_wallet_fee_caps *caps)
+{
+	if (caps->max_estimate < AL_WALLET_MIN_FEERATE || caps->max_estimate > caps->max_feerate ||
+	    caps->max_fee.sat == 0 || caps->max_fee.sat > AL_MAX_MONEY_SAT ||
+	    caps->max_fee_permille == 0 || caps->max_fee_permille > 1000)
+		return AL_E_ARG;
+	w->caps = *caps;
+	return AL_OK;
+}
+
+uint64_t al_wallet_fee_clamp(const al_wallet_fee_caps *caps, uint64_t estimate)
+{
+	if (estimate < AL_WALLET_MIN_FEERATE)
+		return AL_WALLET_MIN_FEERATE;
+	return estimate > caps->max_estimate ? caps->max_estimate : estimate;
+}
+
+static bool overridden(const al_wallet_send_opts *opts)
+{
+	return opts && opts->fee_override.sat;
+}
+
+/* A requested rate above the cap is refused before anything is built. */
+static al_err check_rate(const al_wallet *w, const al_wallet_send_opts *opts, uint64_t rate)
+{
+	return overridden(opts) || rate <= w->caps.max_feerate ? AL_OK : AL_E_WALLET_FEE_RATE_CAP;
+}
+
+/* The caps on a signed transaction of `vsize` paying `fee` and sending `sent` to others.
+ * fee and sent are at most MAX_MONEY (inputs we hold), so the products fit 64 bits. */
+static al_err check_caps(const al_wallet *w, const al_wallet_send_opts *opts, uint64_t fee,
+                         size_t vsize, uint64_t sent)
+{
+	const al_wallet_fee_caps *c = &w->caps;
+
+	if (overridden(opts))
+		return fee <= opts->fee_override.sat ? AL_OK : AL_E_WALLET_FEE_ABS_CAP;
+	if (fee > AL_MAX_MONEY_SAT || sent > AL_MAX_MONEY_SAT)
+		return AL_E_OVERFLOW;
+	/* fee / vsize > max_feerate / 1000, without rounding */
+	if (c->max_feerate <= UINT64_MAX / (vsize ? vsize : 1) &&
+	    fee * 1000 > c->max_feerate * vsize)
+		return AL_E_WALLET_FEE_RATE_CAP;
+	if (fee > c->max_fee.sat)
+		return AL_E_WALLET_FEE_ABS_CAP;
+	if (fee * 1000 > sent * c->max_fee_permille)
+		return AL_E_WALLET_FEE_SHARE_CAP;
+	return AL_OK;
+}
+
+/* Nothing a refused transaction wrote may be broadcast. */
+static void unwrite(uint8_t *out, size_t *out_len, uint8_t txid[32])
+{
+	al_memzero(out, *out_len);
+	*out_len = 0;
+	al_memzero(txid, 32);
+}
+
+/* ---- building ------------------------------------------------------------------------ */
 
 /* ceil(vbytes * rate / 1000): the fee for `vbytes` at `rate` sat per 1000 vB. */
 static uint64_t fee_for(uint64_t vbytes, uint64_t rate)
@@ -146,7 +217,7 @@ static al_err select_coins(const al_wallet *w, selection *s, uint64_t target, ui
 
 al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len, uint8_t txid[32],
                       al_sat *fee, const uint8_t *script, size_t script_len, al_sat amount,
-                      uint64_t feerate)
+                      uint64_t feerate, const al_wallet_send_opts *opts)
 {
 	selection s;
 	size_t mark = al_arena_mark(w->scratch), n_in = 0;
@@ -157,6 +228,8 @@ al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len, u
 	al_tx tx;
 	al_err e;
 
+	*out_len = 0;
+	AL_TRY(check_rate(w, opts, rate));
 	if (amount.sat < dust_of(script, script_len) || amount.sat > AL_MAX_MONEY_SAT)
 		return AL_E_WALLET_DUST;
 	target = amount.sat + fee_for(AL_WALLET_TX_VB + out_vbytes(script_len), rate);
@@ -191,6 +264,10 @@ al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len, u
 		e = finish(w, &tx, pv, out, cap, out_len, txid);
 	if (e == AL_OK)
 		fee->sat = in_total - amount.sat - change;
+	if (e == AL_OK)
+		e = check_caps(w, opts, fee->sat, al_tx_vsize(&tx), amount.sat);
+	if (e != AL_OK)
+		unwrite(out, out_len, txid);
 	al_arena_release(w->scratch, mark);
 	return e;
 }
@@ -263,9 +340,26 @@ static al_err bump_check(const al_wallet *w, const al_sync_tx *t, const al_tx *o
 	return rbf ? AL_OK : AL_E_WALLET_NOT_RBF;
 }
 
+/* What a transaction of ours sends to others: its outputs not on our change chain. */
+static uint64_t sent_by(const al_wallet *w, const al_tx *tx)
+{
+	uint64_t sent = 0;
+
+	for (size_t k = 0; k < tx->n_out; k++) {
+		uint8_t c;
+		uint32_t idx;
+
+		if (!al_wallet_find_script(w, tx->out[k].script.p, tx->out[k].script.len, &c,
+		                           &idx) ||
+		    c != AL_WALLET_CHANGE)
+			sent += tx->out[k].amount.sat;
+	}
+	return sent;
+}
+
 al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len,
                           uint8_t new_txid[32], al_sat *fee, const uint8_t txid[32],
-                          uint64_t feerate)
+                          uint64_t feerate, const al_wallet_send_opts *opts)
 {
 	const al_sync_tx *t = al_sync_find_tx(w->sync, txid);
 	size_t mark = al_arena_mark(w->scratch);
@@ -274,6 +368,7 @@ al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap, size_t *out_le
 	al_tx orig, nt;
 	al_err e;
 
+	*out_len = 0;
 	if (!t || !t->raw_len)
 		return AL_E_WALLET_UNKNOWN_TX;
 	e = al_wallet_parse_tx(w, t, &orig);
@@ -296,6 +391,9 @@ al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap, size_t *out_le
 		e = AL_E_WALLET_FEERATE;
 		goto out;
 	}
+	e = check_rate(w, opts, feerate);
+	if (e != AL_OK)
+		goto out;
 	/* BIP 125 rule 3: "pays an absolute fee of at least the sum paid by the original
 	 * transactions"; rule 4: "must also pay for its own bandwidth at or above the rate
 	 * set by the node's minimum relay fee setting". */
@@ -311,6 +409,10 @@ al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap, size_t *out_le
 		e = finish(w, &nt, pv, out, cap, out_len, new_txid);
 	if (e == AL_OK)
 		fee->sat = new_fee;
+	if (e == AL_OK)
+		e = check_caps(w, opts, new_fee, al_tx_vsize(&nt), sent_by(w, &nt));
+	if (e != AL_OK)
+		unwrite(out, out_len, new_txid);
 out:
 	al_arena_release(w->scratch, mark);
 	return e;

@@ -17,6 +17,7 @@ static void check_parsers(unsigned sel, const uint8_t *d, size_t n)
 	al_esplora_status st;
 	al_esplora_proof p;
 	al_esplora_outspend o;
+	al_esplora_block b;
 	al_block_header h;
 	uint8_t hash[32], ids[AL_SYNC_PAGE_MAX][32];
 	uint32_t height;
@@ -38,6 +39,10 @@ static void check_parsers(unsigned sel, const uint8_t *d, size_t n)
 	case 2:
 		if (al_esplora_parse_status(&st, d, n) == AL_OK && st.confirmed &&
 		    st.height > AL_ESPLORA_MAX_HEIGHT)
+			__builtin_trap();
+		if (al_esplora_parse_block(&b, d, n) == AL_OK &&
+		    (b.tx_count == 0 || b.tx_count > AL_BLOCK_MAX_TX ||
+		     b.height > AL_ESPLORA_MAX_HEIGHT))
 			__builtin_trap();
 		break;
 	case 3:

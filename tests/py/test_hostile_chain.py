@@ -2,7 +2,7 @@
 names the lie. A proxy in front of alight-devchain rewrites one kind of answer per case
 after a new block confirms a second payment; the wallet's sync must fail with the
 precise error, keep the confirmed balance it had, and count the payment once the proxy
-tells the truth again."""
+tells the truth again. A lying fee estimate cannot make the wallet overpay."""
 import json
 import os
 
@@ -87,8 +87,44 @@ def wrong_status_height(ctx):
     return lie, "AL_E_SYNC_HEIGHT"
 
 
+def wrong_tx_count(ctx):
+    # Twice the block's transactions: its tree is one level deeper than the proof.
+    def lie(path, status, body):
+        if path == "/block/%s" % ctx["new_tip"]:
+            b = json.loads(body)
+            b["tx_count"] *= 2
+            return status, json.dumps(b).encode()
+        return status, body
+    return lie, "AL_E_CHAIN_MERKLE_DEPTH"
+
+
+def proof_pos_outside(ctx):
+    # A position past the block's last transaction.
+    n = ctx["dc"].get_json("/block/%s" % ctx["new_tip"])["tx_count"]
+
+    def lie(path, status, body):
+        if path == "/tx/%s/merkle-proof" % ctx["txid"]:
+            p = json.loads(body)
+            p["pos"] = n
+            return status, json.dumps(p).encode()
+        return status, body
+    return lie, "AL_E_CHAIN_MERKLE_POS"
+
+
+def block_summary_root(ctx):
+    # A block summary whose merkle root is not the header's.
+    def lie(path, status, body):
+        if path == "/block/%s" % ctx["new_tip"]:
+            b = json.loads(body)
+            b["merkle_root"] = "00" * 32
+            return status, json.dumps(b).encode()
+        return status, body
+    return lie, "AL_E_SYNC_BLOCK_INFO"
+
+
 @pytest.mark.parametrize("case", [bad_merkle, forked_header, low_work, missing_tx,
-                                  wrong_height, wrong_status_height])
+                                  wrong_height, wrong_status_height, wrong_tx_count,
+                                  proof_pos_outside, block_summary_root])
 def test_lie(tmp_path, devchain, case):  # noqa: F811
     proxy = LyingProxy(devchain.url)
     try:
@@ -119,5 +155,36 @@ def test_lie(tmp_path, devchain, case):  # noqa: F811
         assert "sync_error" not in b, b
         assert b["confirmed_balance"] == 500_000
         assert b["tip_height"] == devchain.height()
+    finally:
+        proxy.stop()
+
+
+def test_fee_estimate_lie(tmp_path, devchain):  # noqa: F811
+    """A chain server claiming 1,000,000 sat/vB for every target cannot make the wallet
+    overpay: the estimate is clamped (1,500 sat/vB) and what that would cost a 100,000 sat
+    payment (about 210,000 sat) is over the cap of a tenth of it. Nothing is sent, and the
+    truth afterwards pays an ordinary fee."""
+    proxy = LyingProxy(devchain.url)
+    try:
+        w = Wallet(tmp_path / "w", proxy.url)
+        devchain.mine(101, MINER)
+        devchain.faucet(w.new_address(), 1_000_000)
+        devchain.mine(1, MINER)
+        assert w.balance()["confirmed_balance"] == 1_000_000
+
+        def lie(path, status, body):
+            if path == "/fee-estimates":
+                return 200, json.dumps({str(t): 1_000_000 for t in (1, 2, 6, 144)}).encode()
+            return status, body
+        proxy.lie = lie
+        r = w.run("sendtoaddress", MINER, 100_000, check=False)
+        assert r["error"]["code"] == "AL_E_WALLET_FEE_SHARE_CAP", r
+        b = w.balance()
+        assert (b["confirmed_balance"], b["unconfirmed_balance"]) == (1_000_000, 0)
+        assert devchain.get_json("/mempool")["count"] == 0
+
+        proxy.lie = None
+        sent = w.run("sendtoaddress", MINER, 100_000)
+        assert 100 <= sent["fee_sat"] < 1000
     finally:
         proxy.stop()

@@ -163,6 +163,23 @@ static void test_compact(void)
 	CHECK(al_target_to_bits(&t) == 0x207fffff);
 }
 
+/* Every position of every block of 1..max of these leaves verifies against the root and
+ * the block's transaction count. */
+static void all_positions_verify(const uint8_t (*leaves)[32], size_t max)
+{
+	uint8_t root[32], branch[8][32];
+	size_t nb;
+
+	for (size_t n = 1; n <= max; n++) {
+		CHECK_OK(al_merkle_root(root, NULL, leaves, n));
+		for (size_t p = 0; p < n; p++) {
+			CHECK_OK(al_merkle_branch(branch, 8, &nb, leaves, n, p));
+			CHECK_OK(al_merkle_branch_verify(
+			    root, leaves[p], (const uint8_t(*)[32])branch, nb, (uint32_t)p, n));
+		}
+	}
+}
+
 static void test_merkle_100k(void)
 {
 	uint8_t leaves[4][32], root[32], branch[8][32], want[32], buf[512], got[4][32];
@@ -194,25 +211,39 @@ static void test_merkle_100k(void)
 	CHECK_ERR(al_merkle_branch_verify(h.merkle_root, leaves[1], (const uint8_t(*)[32])branch, 2,
 	                                  0, 4),
 	          AL_E_CHAIN_MERKLE);
+	/* Position 5 does not fit in 2 levels; position 4 is not in a block of 4. */
 	CHECK_ERR(al_merkle_branch_verify(h.merkle_root, leaves[1], (const uint8_t(*)[32])branch, 2,
 	                                  5, 0),
-	          AL_E_CHAIN_MERKLE);
+	          AL_E_CHAIN_MERKLE_POS);
+	CHECK_ERR(al_merkle_branch_verify(h.merkle_root, leaves[1], (const uint8_t(*)[32])branch, 2,
+	                                  4, 4),
+	          AL_E_CHAIN_MERKLE_POS);
+	/* Too short and too long for 4 transactions (depth 2), though the first may be the
+	 * proof of an inner node. */
 	CHECK_ERR(al_merkle_branch_verify(h.merkle_root, leaves[1], (const uint8_t(*)[32])branch, 1,
 	                                  1, 4),
-	          AL_E_CHAIN_MERKLE);
+	          AL_E_CHAIN_MERKLE_DEPTH);
+	CHECK_ERR(al_merkle_branch_verify(h.merkle_root, leaves[1], (const uint8_t(*)[32])branch, 2,
+	                                  1, 5),
+	          AL_E_CHAIN_MERKLE_DEPTH);
+	/* The inner node above leaves 2 and 3 (branch[1]) proven as position 1 of a block of
+	 * 2: the branch reaches the real root, and only the real count refutes it. */
+	{
+		uint8_t inner[1][32], pair[64];
+
+		memcpy(pair, leaves[0], 32);
+		memcpy(pair + 32, leaves[1], 32);
+		al_sha256d(inner[0], pair, 64);
+		CHECK_OK(al_merkle_branch_verify(h.merkle_root, branch[1],
+		                                 (const uint8_t(*)[32])inner, 1, 1, 2));
+		CHECK_ERR(al_merkle_branch_verify(h.merkle_root, branch[1],
+		                                  (const uint8_t(*)[32])inner, 1, 1, 4),
+		          AL_E_CHAIN_MERKLE_DEPTH);
+	}
 	CHECK_ERR(al_merkle_branch(branch, 1, &nb, (const uint8_t(*)[32])leaves, 4, 1),
 	          AL_E_BUFSIZE);
 	CHECK_ERR(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 4, 4), AL_E_RANGE);
-	/* Every position of every size verifies against the root. */
-	for (size_t n = 1; n <= 4; n++) {
-		CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, n));
-		for (size_t p = 0; p < n; p++) {
-			CHECK_OK(
-			    al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, n, p));
-			CHECK_OK(al_merkle_branch_verify(
-			    root, leaves[p], (const uint8_t(*)[32])branch, nb, (uint32_t)p, n));
-		}
-	}
+	all_positions_verify((const uint8_t(*)[32])leaves, 4);
 
 	/* BIP 37 merkleblock proving the second transaction. */
 	al_wb_init(&w, buf, sizeof(buf));
@@ -399,12 +430,62 @@ static void test_block_check(void)
 	CHECK_ERR(al_block_parse(&b, &a, raw, 40), AL_E_TRUNCATED);
 }
 
+/* Every position of blocks of 1..11 transactions verifies against their count; the
+ * duplicated-last-node rule refuses an odd level's last node with a foreign sibling and a
+ * real sibling equal to the node; a level hashing the two halves of a 64-byte
+ * transaction is refused wherever it is. */
+static void test_merkle_branch_rules(void)
+{
+	uint8_t leaves[11][32], root[32], branch[8][32], t64[64];
+	size_t nb;
+
+	for (size_t i = 0; i < 11; i++) {
+		memset(leaves[i], 0, 32);
+		leaves[i][0] = (uint8_t)(0x40 + i);
+	}
+	all_positions_verify((const uint8_t(*)[32])leaves, 11);
+	/* 11 leaves: position 10 is alone at levels 0 and 1 (its sibling is itself). */
+	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 11));
+	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 11, 10));
+	CHECK(nb == 4 && !memcmp(branch[0], leaves[10], 32));
+	branch[0][31] ^= 1;
+	CHECK_ERR(
+	    al_merkle_branch_verify(root, leaves[10], (const uint8_t(*)[32])branch, nb, 10, 11),
+	    AL_E_CHAIN_MERKLE_PADDING);
+	/* 4 leaves with the last two equal (CVE-2012-2459): position 2's real sibling is itself. */
+	memcpy(leaves[3], leaves[2], 32);
+	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 4));
+	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 4, 2));
+	CHECK_ERR(al_merkle_branch_verify(root, leaves[2], (const uint8_t(*)[32])branch, nb, 2, 4),
+	          AL_E_CHAIN_MERKLE_PADDING);
+	/* One input with a 4-byte scriptSig, one output with an empty script: 64 bytes. */
+	memset(t64, 0, sizeof(t64));
+	t64[0] = 2;
+	t64[4] = 1;
+	t64[41] = 4;
+	t64[50] = 1;
+	t64[51] = 0xe8;
+	t64[52] = 0x03;
+	memcpy(leaves[0], t64, 32);
+	memcpy(leaves[1], t64 + 32, 32);
+	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 3));
+	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 3, 1));
+	CHECK_ERR(al_merkle_branch_verify(root, leaves[1], (const uint8_t(*)[32])branch, nb, 1, 0),
+	          AL_E_CHAIN_MERKLE_INNER_TX);
+	/* An amount above MAX_MONEY cannot be in a block: not a transaction's shape. */
+	memset(leaves[1] + (51 - 32), 0xff, 8); /* t64's amount, bytes 51..58 */
+	CHECK_OK(al_merkle_root(root, NULL, (const uint8_t(*)[32])leaves, 3));
+	CHECK_OK(al_merkle_branch(branch, 8, &nb, (const uint8_t(*)[32])leaves, 3, 1));
+	CHECK_OK(al_merkle_branch_verify(root, leaves[1], (const uint8_t(*)[32])branch, nb, 1, 3));
+}
+
 int main(void)
 {
 	test_genesis();
 	test_header_100k();
 	test_compact();
 	test_merkle_100k();
+	test_merkle_branch_rules();
 	test_mutation();
 	test_bip34();
 	test_block_check();

@@ -1,164 +1,18 @@
-/* Chain sync (chain/sync.h) against a scripted Esplora server built here: real regtest
- * headers with proof of work, real merkle trees. A good chain syncs and confirms; a
- * reorganisation unconfirms; every lie fails with its precise error and leaves the
- * committed state exactly as it was. Also the Esplora parsers' edges and coin
+/* Chain sync (chain/sync.h) against the scripted Esplora server of esplora_sim.h: real
+ * regtest headers with proof of work, real merkle trees. A good chain syncs and confirms;
+ * a reorganisation unconfirms; every lie and forged proof fails with its precise error and
+ * leaves the committed state exactly as it was. Also the Esplora parsers' edges and coin
  * selection. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "chain/esplora.h"
 #include "chain/sync.h"
+#include "crypto/hash.h"
+#include "esplora_sim.h"
 #include "test.h"
-#include "util/hex.h"
 #include "wallet/coinsel.h"
 
-#define MAXB 16
-
-/* The server's chain: headers by height, two leaves per block (a coinbase stand-in and
- * one transaction id). */
-typedef struct server {
-	al_block_header h[MAXB];
-	uint8_t hash[MAXB][32];
-	uint8_t leaf[MAXB][2][32];
-	size_t n;
-	int lie;
-} server;
-
-enum { LIE_NONE, LIE_MERKLE, LIE_TIP_HEIGHT, LIE_HEADER_HASH, LIE_MISSING, LIE_STATUS_HEIGHT };
-
 static uint8_t mem[64u << 20];
-static char body[8192];
-
-static void mine(server *s, size_t height, uint8_t tag, uint32_t bits)
-{
-	al_block_header *h = &s->h[height];
-	bool mutated;
-
-	memset(s->leaf[height], 0, sizeof(s->leaf[height]));
-	s->leaf[height][0][0] = 0xcb;
-	s->leaf[height][0][1] = (uint8_t)height;
-	s->leaf[height][1][0] = tag;
-	s->leaf[height][1][1] = (uint8_t)height;
-	memset(h, 0, sizeof(*h));
-	h->version = 0x20000000;
-	memcpy(h->prev_hash, s->hash[height - 1], 32);
-	CHECK_OK(
-	    al_merkle_root(h->merkle_root, &mutated, (const uint8_t(*)[32])s->leaf[height], 2));
-	h->time = 1700000000 + (uint32_t)height;
-	h->bits = bits;
-	while (al_block_header_check_pow(h, AL_NET_REGTEST) != AL_OK)
-		h->nonce++;
-	al_block_header_hash(s->hash[height], h);
-	s->n = height + 1;
-}
-
-static void server_init(server *s, size_t blocks)
-{
-	memset(s, 0, sizeof(*s));
-	al_genesis_header(&s->h[0], AL_NET_REGTEST);
-	al_block_header_hash(s->hash[0], &s->h[0]);
-	for (size_t i = 1; i <= blocks; i++)
-		mine(s, i, 0xa0, 0x207fffff);
-}
-
-static void hexrev(char *out, const uint8_t h[32])
-{
-	al_txid_to_hex(out, h);
-}
-
-/* Answer a request path like an Esplora server would (with the configured lie). */
-static int answer(server *s, const char *path, size_t *len)
-{
-	char id[65];
-	uint8_t want[32];
-
-	body[0] = 0;
-	if (!strcmp(path, "/blocks/tip/hash")) {
-		hexrev(body, s->hash[s->n - 1]);
-	} else if (!strcmp(path, "/blocks/tip/height")) {
-		sprintf(body, "%zu", s->n - 1 + (s->lie == LIE_TIP_HEIGHT));
-	} else if (!strncmp(path, "/block/", 7)) {
-		memcpy(id, path + 7, 64);
-		id[64] = 0;
-		CHECK_OK(al_txid_from_hex(want, id));
-		for (size_t i = 0; i < s->n; i++) {
-			uint8_t raw[80];
-
-			if (memcmp(s->hash[i], want, 32))
-				continue;
-			al_block_header_write(raw, &s->h[i]);
-			if (s->lie == LIE_HEADER_HASH && i == s->n - 1)
-				raw[70] ^= 1;
-			CHECK_OK(al_hex_encode(body, sizeof(body), raw, 80));
-			*len = strlen(body);
-			return 200;
-		}
-		return 404;
-	} else if (!strncmp(path, "/scripthash/", 12)) {
-		strcpy(body, "[]");
-	} else if (!strncmp(path, "/tx/", 4)) {
-		memcpy(id, path + 4, 64);
-		id[64] = 0;
-		CHECK_OK(al_txid_from_hex(want, id));
-		if (strstr(path, "/outspend/")) {
-			strcpy(body, "{\"spent\":false}");
-			*len = strlen(body);
-			return 200;
-		}
-		for (size_t i = 1; i < s->n; i++) {
-			uint8_t br[16][32];
-			size_t nb;
-			char bh[65];
-
-			if (memcmp(s->leaf[i][1], want, 32))
-				continue;
-			hexrev(bh, s->hash[i]);
-			if (strstr(path, "/status")) {
-				sprintf(body,
-				        "{\"confirmed\":true,\"block_height\":%zu,\"block_hash\":"
-				        "\"%s\","
-				        "\"block_time\":1}",
-				        i - (s->lie == LIE_STATUS_HEIGHT), bh);
-			} else {
-				if (s->lie == LIE_MISSING)
-					return 404;
-				CHECK_OK(al_merkle_branch(br, 16, &nb,
-				                          (const uint8_t(*)[32])s->leaf[i], 2, 1));
-				if (s->lie == LIE_MERKLE)
-					br[0][5] ^= 1;
-				hexrev(bh, br[0]);
-				sprintf(body,
-				        "{\"block_height\":%zu,\"merkle\":[\"%s\"],\"pos\":1}", i,
-				        bh);
-			}
-			*len = strlen(body);
-			return 200;
-		}
-		return 404;
-	} else {
-		return 404;
-	}
-	*len = strlen(body);
-	return 200;
-}
-
-static al_err run_step(al_sync *sy, server *s)
-{
-	al_sync_begin(sy);
-	for (int guard = 0; guard < 1000; guard++) {
-		const al_sync_request *rq;
-		size_t len = 0;
-		int st;
-
-		AL_TRY(al_sync_next(sy, &rq));
-		if (!rq)
-			return AL_OK;
-		st = answer(s, rq->path, &len);
-		AL_TRY(al_sync_on_response(sy, st, (const uint8_t *)body, len));
-	}
-	return AL_E_ARG;
-}
 
 static void new_sync(al_sync *sy, al_arena *a)
 {
@@ -190,18 +44,18 @@ static size_t snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
 
 static void test_good_chain_and_reorg(void)
 {
-	static server s;
+	static esim s;
 	static uint8_t before[1 << 16], after[1 << 16];
 	al_sync sy;
 	al_arena a;
 	const al_sync_tx *t;
 	size_t n1, n2;
 
-	server_init(&s, 3);
+	esim_init(&s, 3);
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[2][1], false));
 	CHECK_OK(al_sync_watch_output(&sy, s.leaf[2][1], 0));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 3);
 	t = al_sync_find_tx(&sy, s.leaf[2][1]);
 	CHECK(t && t->st.confirmed && t->st.height == 2 && t->st.pos == 1);
@@ -210,27 +64,27 @@ static void test_good_chain_and_reorg(void)
 
 	/* Idle: one request, nothing changes. */
 	n1 = snapshot(&sy, before, sizeof(before));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	n2 = snapshot(&sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(!al_sync_last_result(&sy)->tip_changed);
 
 	/* A sibling of block 3 at the same height: no more work. */
 	{
-		server f = s;
+		esim f = s;
 
-		mine(&f, 3, 0xb3, 0x207fffff);
-		CHECK_ERR(run_step(&sy, &f), AL_E_SYNC_LESS_WORK);
+		esim_mine(&f, 3, 0xb3, 0x207fffff);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_LESS_WORK);
 		n2 = snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 	}
 
 	/* Reorganise blocks 2 and 3 away with a longer branch: the transaction in block 2
-	 * is unconfirmed, and dropped since the server no longer knows it. */
-	mine(&s, 2, 0xc2, 0x207fffff);
-	mine(&s, 3, 0xc3, 0x207fffff);
-	mine(&s, 4, 0xc4, 0x207fffff);
-	CHECK_OK(run_step(&sy, &s));
+	 * is unconfirmed, and dropped since the esim no longer knows it. */
+	esim_mine(&s, 2, 0xc2, 0x207fffff);
+	esim_mine(&s, 3, 0xc3, 0x207fffff);
+	esim_mine(&s, 4, 0xc4, 0x207fffff);
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 4);
 	CHECK(al_sync_last_result(&sy)->disconnected == 2);
 	CHECK(al_sync_last_result(&sy)->fork_height == 1);
@@ -245,63 +99,70 @@ static void test_lies(void)
 		int lie;
 		al_err want;
 	} cases[] = {
-	    {LIE_MERKLE, AL_E_CHAIN_MERKLE},          {LIE_TIP_HEIGHT, AL_E_SYNC_HEIGHT},
-	    {LIE_HEADER_HASH, AL_E_SYNC_HEADER_HASH}, {LIE_MISSING, AL_E_SYNC_TX_MISSING},
-	    {LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {ESIM_LIE_MERKLE, AL_E_CHAIN_MERKLE},
+	    {ESIM_LIE_TIP_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {ESIM_LIE_HEADER_HASH, AL_E_SYNC_HEADER_HASH},
+	    {ESIM_LIE_MISSING, AL_E_SYNC_TX_MISSING},
+	    {ESIM_LIE_STATUS_HEIGHT, AL_E_SYNC_HEIGHT},
+	    {ESIM_LIE_TX_COUNT, AL_E_CHAIN_MERKLE_DEPTH},
+	    {ESIM_LIE_POS, AL_E_CHAIN_MERKLE_POS},
+	    {ESIM_LIE_BLOCK_ID, AL_E_SYNC_BLOCK_INFO},
+	    {ESIM_LIE_BLOCK_ROOT, AL_E_SYNC_BLOCK_INFO},
+	    {ESIM_LIE_BLOCK_HEIGHT, AL_E_SYNC_BLOCK_INFO},
 	};
-	static server s;
+	static esim s;
 	static uint8_t before[1 << 16], after[1 << 16];
 	al_sync sy;
 	al_arena a;
 
-	server_init(&s, 3);
+	esim_init(&s, 3);
 	new_sync(&sy, &a);
-	CHECK_OK(run_step(&sy, &s));
-	mine(&s, 4, 0xa0, 0x207fffff);
+	CHECK_OK(esim_step(&sy, &s));
+	esim_mine(&s, 4, 0xa0, 0x207fffff);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[4][1], false));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n1 = snapshot(&sy, before, sizeof(before)), n2;
 
 		s.lie = cases[i].lie;
-		CHECK_ERR(run_step(&sy, &s), cases[i].want);
+		CHECK_ERR(esim_step(&sy, &s), cases[i].want);
 		CHECK(al_sync_last_error(&sy) == cases[i].want);
 		n2 = snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 		CHECK(al_sync_tip_height(&sy) == 3);
 	}
 	/* Too little work: block 5 whose hash misses its target. */
-	s.lie = LIE_NONE;
+	s.lie = ESIM_LIE_NONE;
 	{
-		server f = s;
+		esim f = s;
 
-		mine(&f, 5, 0xa0, 0x207fffff);
+		esim_mine(&f, 5, 0xa0, 0x207fffff);
 		while (al_block_header_check_pow(&f.h[5], AL_NET_REGTEST) == AL_OK)
 			f.h[5].nonce++;
 		al_block_header_hash(f.hash[5], &f.h[5]);
-		CHECK_ERR(run_step(&sy, &f), AL_E_CHAIN_POW);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_CHAIN_POW);
 		/* A harder target than regtest's: valid work, wrong network rule. */
-		mine(&f, 5, 0xa0, 0x1f7fffff);
-		CHECK_ERR(run_step(&sy, &f), AL_E_SYNC_TARGET);
+		esim_mine(&f, 5, 0xa0, 0x1f7fffff);
+		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_TARGET);
 	}
 	CHECK(al_sync_tip_height(&sy) == 3);
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	CHECK(al_sync_tip_height(&sy) == 4);
 	CHECK(al_sync_find_tx(&sy, s.leaf[4][1])->st.confirmed);
 }
 
 static void test_persistence(void)
 {
-	static server s;
+	static esim s;
 	static uint8_t buf[1 << 16], buf2[1 << 16];
 	static uint8_t mem2[4u << 20];
 	al_sync sy, sy2;
 	al_arena a, a2;
 	size_t n, n2;
 
-	server_init(&s, 5);
+	esim_init(&s, 5);
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[3][1], false));
-	CHECK_OK(run_step(&sy, &s));
+	CHECK_OK(esim_step(&sy, &s));
 	n = snapshot(&sy, buf, sizeof(buf));
 	al_arena_init(&a2, mem2, sizeof(mem2));
 	CHECK_OK(al_sync_init(&sy2, &a2, &sy.cfg));
@@ -379,12 +240,159 @@ static void test_coinsel(void)
 	CHECK_ERR(al_coinsel_bnb(sel, &total, v, 4, 1000001, 100), AL_E_WALLET_FUNDS);
 }
 
+/* A step the server's answers must make fail with `want`, changing nothing. */
+static void refused(al_sync *sy, esim *s, al_err want)
+{
+	static uint8_t before[1 << 16], after[1 << 16];
+	size_t n1 = snapshot(sy, before, sizeof(before)), n2;
+
+	CHECK_ERR(esim_step(sy, s), want);
+	n2 = snapshot(sy, after, sizeof(after));
+	CHECK(n1 == n2 && !memcmp(before, after, n1));
+}
+
+static void hash_pair(uint8_t out[32], const uint8_t l[32], const uint8_t r[32])
+{
+	uint8_t b[64];
+
+	memcpy(b, l, 32);
+	memcpy(b + 32, r, 32);
+	al_sha256d(out, b, 64);
+}
+
+/* A transaction of exactly 64 bytes without witness: one input with a 4-byte scriptSig,
+ * one output with an empty script (what CVE-2017-12842 needs; non-standard, valid). */
+static void make_tx64(uint8_t t[64])
+{
+	al_tx tx;
+	al_arena a;
+	size_t n = 0;
+
+	memset(t, 0, 64);
+	t[n] = 2, n += 4;                             /* version 2 */
+	t[n++] = 1;                                   /* one input */
+	memset(t + n, 0x11, 32), n += 36;             /* prevout 1111..11:0 */
+	t[n++] = 4;                                   /* scriptSig length */
+	memcpy(t + n, "\x03\x01\x02\x03", 4), n += 4; /* push 3 bytes */
+	memset(t + n, 0xff, 4), n += 4;               /* sequence */
+	t[n++] = 1;                                   /* one output */
+	t[n] = 0xe8, t[n + 1] = 0x03, n += 8;         /* 1000 sat */
+	t[n++] = 0;                                   /* empty script */
+	n += 4;                                       /* nLockTime 0 */
+	CHECK(n == 64);
+	al_arena_init(&a, mem, 1 << 20);
+	CHECK_OK(al_tx_parse(&tx, &a, t, 64));
+	CHECK(al_tx_len(&tx, false) == 64);
+}
+
+/* The leaf-node weakness both ways, the branch depth against the block's transaction
+ * count, the duplicated-last-node rule, and one /block/:hash per block. */
+static void test_forged_proofs(void)
+{
+	static esim s;
+	static esim_forge fg;
+	uint8_t t64[64], id64[32], l[4][32] = {{0xcb, 1}, {0xa1}, {0}, {0}};
+	const al_sync_tx *t;
+	al_sync sy;
+	al_arena a;
+
+	make_tx64(t64);
+	al_sha256d(id64, t64, 64);
+
+	/* An inner node served as the transaction it hashes to: block 1 holds leaves
+	 * cb, a1 and the two halves of t64, so H(halves) = txid(t64) is an inner node. */
+	memcpy(l[2], t64, 32);
+	memcpy(l[3], t64 + 32, 32);
+	esim_init(&s, 0);
+	esim_mine_leaves(&s, 1, (const uint8_t(*)[32])l, 4, 0x207fffff);
+	memset(&fg, 0, sizeof(fg));
+	memcpy(fg.txid, id64, 32);
+	fg.height = 1;
+	fg.pos = 1;
+	hash_pair(fg.branch[0], l[0], l[1]);
+	fg.n_branch = 1;
+	fg.raw = t64;
+	fg.raw_len = 64;
+	s.fg = &fg;
+	new_sync(&sy, &a);
+	CHECK_OK(al_sync_watch_tx(&sy, id64, true));
+	/* The branch reaches the root, but the block has 4 transactions: depth 2, not 1. */
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_DEPTH);
+	/* A esim that lies about the count too: the 64-byte leaf gives it away. */
+	s.tx_count = 2;
+	refused(&sy, &s, AL_E_CHAIN_TX64);
+	CHECK(al_sync_tip_height(&sy) == 0);
+
+	/* A "transaction" below a real 64-byte one: block 1 holds cb and txid(t64); the
+	 * right half of t64 is claimed at position 3 of a 4-transaction block. */
+	memcpy(l[1], id64, 32);
+	esim_init(&s, 0);
+	esim_mine_leaves(&s, 1, (const uint8_t(*)[32])l, 2, 0x207fffff);
+	memset(&fg, 0, sizeof(fg));
+	memcpy(fg.txid, t64 + 32, 32);
+	fg.height = 1;
+	fg.pos = 3;
+	memcpy(fg.branch[0], t64, 32);
+	memcpy(fg.branch[1], l[0], 32);
+	fg.n_branch = 2;
+	s.fg = &fg;
+	new_sync(&sy, &a);
+	CHECK_OK(al_sync_watch_tx(&sy, fg.txid, false));
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_DEPTH);
+	s.tx_count = 4;
+	refused(&sy, &s, AL_E_CHAIN_MERKLE_INNER_TX);
+	CHECK(al_sync_tip_height(&sy) == 0);
+
+	/* A count that moves a transaction: c at position 2 of a, b, c, d claimed in a block
+	 * of 3, where position 2 is the last of its level and its sibling must be itself. */
+	{
+		uint8_t q[4][32] = {{0xcb, 1}, {0xb1}, {0xc1}, {0xd1}};
+
+		esim_init(&s, 0);
+		esim_mine_leaves(&s, 1, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		new_sync(&sy, &a);
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		s.tx_count = 3;
+		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
+		s.tx_count = 0;
+		CHECK_OK(esim_step(&sy, &s));
+		t = al_sync_find_tx(&sy, q[2]);
+		CHECK(t && t->st.confirmed && t->st.pos == 2);
+		/* CVE-2012-2459: a block whose last two leaves are equal (a, b, c, c) is invalid.
+		 */
+		q[2][1] = 2;
+		memcpy(q[3], q[2], 32);
+		esim_mine_leaves(&s, 2, (const uint8_t(*)[32])q, 4, 0x207fffff);
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		refused(&sy, &s, AL_E_CHAIN_MERKLE_PADDING);
+	}
+
+	/* Two watched transactions in one block of 3 (the last one's sibling is itself):
+	 * both confirm, and the block's transaction count is asked once. */
+	{
+		uint8_t q[3][32] = {{0xcb, 1}, {0xe1}, {0xe2}};
+
+		esim_init(&s, 0);
+		esim_mine_leaves(&s, 1, (const uint8_t(*)[32])q, 3, 0x207fffff);
+		new_sync(&sy, &a);
+		CHECK_OK(al_sync_watch_tx(&sy, q[1], false));
+		CHECK_OK(al_sync_watch_tx(&sy, q[2], false));
+		CHECK_OK(esim_step(&sy, &s));
+		CHECK(s.block_requests == 1);
+		t = al_sync_find_tx(&sy, q[1]);
+		CHECK(t && t->st.confirmed && t->st.pos == 1);
+		t = al_sync_find_tx(&sy, q[2]);
+		CHECK(t && t->st.confirmed && t->st.pos == 2);
+	}
+}
+
 int main(void)
 {
 	test_esplora_parsers();
 	test_coinsel();
 	test_good_chain_and_reorg();
 	test_lies();
+	test_forged_proofs();
 	test_persistence();
 	return al_t_finish();
 }

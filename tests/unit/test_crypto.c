@@ -4,7 +4,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "crypto/rng.h"
 #include "crypto/secp.h"
 #include "test.h"

@@ -1,4 +1,4 @@
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 #include <openssl/crypto.h>
 

@@ -1,6 +1,7 @@
-/* Secret hygiene: wiping and constant-time comparison (OpenSSL's implementations). */
-#ifndef ALIGHT_CRYPTO_MEM_H
-#define ALIGHT_CRYPTO_MEM_H
+/* Secret hygiene: wiping and constant-time comparison (OpenSSL's implementations, so
+ * util may use them without reaching up into crypto). */
+#ifndef ALIGHT_UTIL_MEM_H
+#define ALIGHT_UTIL_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>

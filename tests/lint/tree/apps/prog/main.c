@@ -1,0 +1,2 @@
+#include "prog.h"
+#include "util/u.h"

@@ -1,0 +1,4 @@
+/* Fixture: attest includes util (allowed). A commented-out include is no include:
+#include "host/h.h"
+ */
+#include "util/u.h"

@@ -1,0 +1,2 @@
+/* Fixture: a cycle inside one folder. */
+#include "chain/b.h"

@@ -1,0 +1,2 @@
+/* Fixture: chain includes util (allowed). */
+#include "util/u.h"

@@ -1,0 +1,2 @@
+#include "host/h.h"
+#include "store/s.h"

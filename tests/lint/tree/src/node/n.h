@@ -1,0 +1,3 @@
+/* Fixture: node includes core (allowed) and the enclave (refused). */
+#include "chain/c.h"
+#include "enclave/e.h"

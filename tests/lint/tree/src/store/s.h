@@ -1,0 +1,2 @@
+/* Fixture: store and attest are siblings of one rank. */
+#include "attest/t.h"

@@ -1,0 +1,2 @@
+/* Fixture: util includes chain (upward), which includes util back (a cycle). */
+#include "chain/c.h"
