@@ -11,7 +11,8 @@
  *   provision                         the node of FILE's seed; without FILE, a new
  *                                     seed made inside the enclave, written to FILE once
  *   getinfo | listpeers | connect <node_id>@<host>:<port> | disconnect <node_id>
- *   setchain <url> [--ca PEM | --pin SPKI_SHA256_HEX]...   the user's chain server
+ *   setchain <url> [--ca PEM | --pin SPKI_SHA256_HEX]...   the user's chain server (an
+ *                                     https URL with neither: the roots in the image)
  *   getchain
  *   newaddress | walletbalance | listfunds | sync
  *   sendtoaddress <address> <sat> | bumpfee <txid> <sat_per_vbyte>
@@ -92,7 +93,8 @@ static void usage(FILE *f)
 	           "  getinfo | listpeers              node id, network, storage, peers\n"
 	           "  connect <node_id>@<host>:<port>  connect and exchange init\n"
 	           "  disconnect <node_id>\n"
-	           "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust\n"
+	           "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust (https\n"
+	           "      with neither: the Mozilla roots compiled into the image)\n"
 	           "  getchain\n"
 	           "  newaddress | walletbalance | listfunds | sync\n"
 	           "  sendtoaddress <address> <sat>    pay an address\n"

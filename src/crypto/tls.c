@@ -99,9 +99,9 @@ static al_err load_own(SSL_CTX *c, const al_tls_config *cfg, bool server)
 	return SSL_CTX_check_private_key(c) == 1 ? AL_OK : AL_E_TLS_CONFIG;
 }
 
-static al_err load_roots(SSL_CTX *c, const uint8_t *pem, size_t len)
+/* The roots of a CA bundle into `st`: every certificate in it, at least one. */
+static al_err add_roots(X509_STORE *st, const uint8_t *pem, size_t len, size_t *count)
 {
-	X509_STORE *st = SSL_CTX_get_cert_store(c);
 	BIO *b = mem_bio(pem, len);
 	size_t n = 0;
 	X509 *x;
@@ -118,7 +118,33 @@ static al_err load_roots(SSL_CTX *c, const uint8_t *pem, size_t len)
 		n++;
 	}
 	BIO_free(b);
+	if (count)
+		*count = n;
 	return n ? AL_OK : AL_E_TLS_PEM;
+}
+
+/* An al_tls_roots is an X509_STORE: OpenSSL counts its references. */
+al_err al_tls_roots_new(al_tls_roots **out, const uint8_t *pem, size_t len, size_t *count)
+{
+	X509_STORE *st = X509_STORE_new();
+	al_err e;
+
+	*out = NULL;
+	if (!st)
+		return AL_E_NOMEM;
+	e = add_roots(st, pem, len, count);
+	ERR_clear_error();
+	if (e != AL_OK) {
+		X509_STORE_free(st);
+		return e;
+	}
+	*out = (al_tls_roots *)st;
+	return AL_OK;
+}
+
+void al_tls_roots_free(al_tls_roots *r)
+{
+	X509_STORE_free((X509_STORE *)r);
 }
 
 /* --- verification during the handshake -------------------------------------------------- */
@@ -194,7 +220,7 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 
 static al_err ctx_setup(al_tls_ctx *ctx, SSL_CTX *c, bool server, const al_tls_config *cfg)
 {
-	bool has_trust = cfg->ca_pem || cfg->n_pins || cfg->verify;
+	bool has_trust = cfg->ca_pem || cfg->roots || cfg->n_pins || cfg->verify;
 	bool check_peer = !server || cfg->verify_peer;
 	int min = (!server && cfg->allow_tls12) ? TLS1_2_VERSION : TLS1_3_VERSION;
 
@@ -202,6 +228,8 @@ static al_err ctx_setup(al_tls_ctx *ctx, SSL_CTX *c, bool server, const al_tls_c
 		return AL_E_TLS_CONFIG;
 	if (cfg->n_pins && !cfg->pins)
 		return AL_E_ARG;
+	if (cfg->ca_pem && cfg->roots)
+		return AL_E_TLS_CONFIG;
 	if (SSL_CTX_set_min_proto_version(c, min) != 1)
 		return AL_E_CRYPTO;
 	SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
@@ -211,7 +239,12 @@ static al_err ctx_setup(al_tls_ctx *ctx, SSL_CTX *c, bool server, const al_tls_c
 		SSL_CTX_set_num_tickets(c, 0);
 	AL_TRY(load_own(c, cfg, server));
 	if (cfg->ca_pem) {
-		AL_TRY(load_roots(c, cfg->ca_pem, cfg->ca_pem_len));
+		AL_TRY(add_roots(SSL_CTX_get_cert_store(c), cfg->ca_pem, cfg->ca_pem_len, NULL));
+		ctx->has_ca = true;
+	}
+	if (cfg->roots) {
+		/* The set is shared, not copied: set1 takes a reference. */
+		SSL_CTX_set1_cert_store(c, (X509_STORE *)cfg->roots);
 		ctx->has_ca = true;
 	}
 	if (cfg->n_pins) {

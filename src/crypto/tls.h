@@ -13,9 +13,11 @@
  *
  * Trust (al_tls_config). A client checks the server certificate with every check that
  * is configured, and at least one must be:
- *  - ca_pem: the chain must end at one of these roots, every certificate valid at the
- *    `now` given to al_tls_client_init, and, when a server name is given, the leaf must
- *    match it (DNS name or IP address SAN, RFC 6125) -> AL_E_TLS_VERIFY / _HOSTNAME;
+ *  - ca_pem, or roots (a set of roots built once and shared by many contexts, such as
+ *    the CA bundle compiled into the enclave image): the chain must end at one of these
+ *    roots, every certificate valid at the `now` given to al_tls_client_init, and, when
+ *    a server name is given, the leaf must match it (DNS name or IP address SAN,
+ *    RFC 6125) -> AL_E_TLS_VERIFY / _HOSTNAME;
  *  - pins: SHA-256 of the leaf's DER SubjectPublicKeyInfo must equal one of them
  *    -> AL_E_TLS_PIN. Without ca_pem a pin alone is the whole identity (self-signed
  *    servers such as alight-store in development): no chain, date or name check;
@@ -52,6 +54,18 @@ struct evp_pkey_st;
 #define AL_TLS_PIN_LEN  32
 #define AL_TLS_MAX_NAME 255
 
+/* Roots parsed once and shared: every context given them takes a reference, so the
+ * set lives until its last user is cleared. Immutable once built. */
+typedef struct al_tls_roots al_tls_roots;
+
+/* Parse one or more PEM certificates (anything between them is ignored, as in a CA
+ * bundle); *count gets how many. AL_E_TLS_PEM when none parses or one is refused,
+ * AL_E_NOMEM. */
+AL_WARN_UNUSED al_err al_tls_roots_new(al_tls_roots **out, const uint8_t *pem, size_t len,
+                                       size_t *count);
+/* Drop this reference (contexts keep theirs). */
+void al_tls_roots_free(al_tls_roots *r);
+
 /* Verify hook: `leaf` is the peer's certificate (borrowed for the call), also given as
  * DER. Return AL_OK to accept; any other value rejects the peer. */
 typedef al_err (*al_tls_verify_fn)(void *arg, struct x509_st *leaf, const uint8_t *der,
@@ -70,6 +84,7 @@ typedef struct al_tls_config {
 	/* Trust in the peer (see the top of this file). */
 	const uint8_t *ca_pem; /* one or more PEM certificates */
 	size_t ca_pem_len;
+	const al_tls_roots *roots; /* instead of ca_pem (both: AL_E_TLS_CONFIG) */
 	const uint8_t (*pins)[AL_TLS_PIN_LEN];
 	size_t n_pins;
 	al_tls_verify_fn verify;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "enclave/enclave_int.h"
+#include "enclave/roots.h"
 
 static al_err st_open(void *ctx, uint64_t *h, const char *host, uint16_t port, unsigned timeout_ms)
 {
@@ -72,6 +73,8 @@ static al_err client(al_enode *e, const al_node_fx *fx)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ca_pem = fx->ca;
 	cfg.ca_pem_len = fx->ca_len;
+	if (fx->image_roots && !(cfg.roots = al_enc_roots()))
+		return AL_E_NOMEM;
 	cfg.pins = fx->pins;
 	cfg.n_pins = fx->n_pins;
 	cfg.max_body = 8u << 20;

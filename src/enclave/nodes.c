@@ -19,6 +19,7 @@
 #include "crypto/hash.h"
 #include "util/mem.h"
 #include "enclave/enclave_int.h"
+#include "enclave/roots.h"
 #include "node/keys.h"
 #include "util/cursor.h"
 #include "util/hex.h"
@@ -63,6 +64,7 @@ al_err al_enc_nodes_init(void)
 	c->idle_timeout_ms = al_enc.cfg.idle_timeout_ms;
 	c->n_stores = al_enc.cfg.n_stores;
 	c->quorum = al_enc.cfg.quorum;
+	c->image_roots = al_enc_roots_desc;
 	al_enc.node_bytes = al_node_mem_size(c);
 	return al_enc.node_bytes ? AL_OK : AL_E_ARG;
 }

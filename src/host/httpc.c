@@ -82,9 +82,9 @@ al_err al_httpc_new(al_httpc **out, const al_httpc_config *cfg)
 	if (!c.client_cert_file != !c.client_key_file)
 		return AL_E_ARG;
 	/* Without any trust given, the system roots. */
-	const char *ca_file = c.ca_file                ? c.ca_file
-	                      : !c.ca_pem && !c.n_pins ? AL_HTTPC_SYSTEM_CA
-	                                               : NULL;
+	const char *ca_file = c.ca_file                            ? c.ca_file
+	                      : !c.ca_pem && !c.roots && !c.n_pins ? AL_HTTPC_SYSTEM_CA
+	                                                           : NULL;
 	if (ca_file && !(ca = al_net_read_file(ca_file, &ca_len)) && c.ca_file)
 		e = AL_E_NET_FILE; /* the system bundle may be absent: then plain http only */
 	if (e == AL_OK && c.client_cert_file &&

@@ -190,10 +190,11 @@ static al_err tls_ready(al_httpc *c)
 
 	if (c->tls_ready)
 		return AL_OK;
-	if (!c->ca_pem && !c->cfg.n_pins)
+	if (!c->ca_pem && !c->cfg.roots && !c->cfg.n_pins)
 		return AL_E_TLS_CONFIG;
 	tc.ca_pem = c->ca_pem;
 	tc.ca_pem_len = c->ca_len;
+	tc.roots = c->cfg.roots;
 	tc.pins = c->cfg.pins;
 	tc.n_pins = c->cfg.n_pins;
 	tc.allow_tls12 = c->cfg.allow_tls12;

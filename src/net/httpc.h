@@ -31,6 +31,7 @@ typedef struct al_httpc_config {
 	const char *ca_file;
 	const uint8_t *ca_pem;
 	size_t ca_pem_len;
+	const al_tls_roots *roots; /* instead of ca_pem: a shared set; must outlive the client */
 	const uint8_t (*pins)[AL_TLS_PIN_LEN];
 	size_t n_pins;
 	/* Optional client certificate (mutual TLS): PEM files (host only), PEM bytes, or
@@ -77,8 +78,8 @@ typedef struct al_httpc_response {
 
 /* A client over the transport t (copied; its drop, if any, is called by al_httpc_free,
  * and not on failure here), with memory from `mem` (which must outlive it). The PEM bytes of cfg
- * are copied; https needs ca_pem or pins (AL_E_TLS_CONFIG at the first https request otherwise).
- * AL_E_ARG when cfg names files, AL_E_NOMEM. */
+ * are copied; https needs ca_pem, roots or pins (AL_E_TLS_CONFIG at the first https request
+ * otherwise). AL_E_ARG when cfg names files, AL_E_NOMEM. */
 AL_WARN_UNUSED al_err al_httpc_new_over(al_httpc **out, const al_httpc_config *cfg,
                                         const al_httpc_transport *t, const al_alloc *mem);
 void al_httpc_free(al_httpc *c);

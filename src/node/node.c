@@ -549,6 +549,7 @@ bool al_node_next_fx(al_node *n, al_node_fx *fx, uint64_t now)
 			fx->ca_len = n->chain.ca_len;
 			fx->pins = (const uint8_t(*)[32])n->chain.pins;
 			fx->n_pins = n->chain.n_pins;
+			fx->image_roots = !n->chain.ca_len && !n->chain.n_pins;
 			fx->trust_gen = n->chain.generation;
 		}
 		return true;

@@ -71,6 +71,10 @@ typedef struct al_node_config {
 	size_t quorum;        /* 0: every replica */
 	int64_t last_seen;    /* the global version last made durable (from sealed state) */
 	uint64_t fee_cap_sat; /* 0: the wallet's default absolute fee cap */
+	/* Roots the image carries for https chain servers named without a CA or pin (what
+	 * they are, for the user to see), NULL when it carries none: such a server is then
+	 * refused. */
+	const char *image_roots;
 } al_node_config;
 
 /* Defaults: regtest, 64 peers, 16 handshakes, default timers, one store. */
@@ -168,9 +172,9 @@ typedef enum al_node_fx_kind {
 	AL_NODE_FX_STORE_GET, /* req, replica, name: answer with al_node_store_done */
 	AL_NODE_FX_STORE_PUT, /* req, replica, items/n_items, global_version: the same */
 	AL_NODE_FX_FETCH,     /* req, method, text (URL), data/len (body), trust: the chain
-	                       * server's CA bytes and pins as the user set them, and their
-	                       * generation (a new one: build a new client); answer with
-	                       * al_node_fetch_done */
+	                       * server's CA bytes and pins as the user set them, or
+	                       * image_roots when they set neither, and their generation (a
+	                       * new one: build a new client); answer with al_node_fetch_done */
 	AL_NODE_FX_ANSWER,    /* token, status, data/len (JSON) */
 	AL_NODE_FX_DURABLE,   /* global_version: keep it in sealed state (last_seen) */
 	AL_NODE_FX_LOG,       /* level (0 error .. 3 debug), text; never a secret */
@@ -195,6 +199,7 @@ typedef struct al_node_fx {
 	size_t ca_len;
 	const uint8_t (*pins)[32];
 	size_t n_pins;
+	bool image_roots;
 	uint64_t trust_gen;
 } al_node_fx;
 

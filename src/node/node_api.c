@@ -63,8 +63,8 @@ static al_err chain_set(al_node *n, const char *url, const uint8_t *ca, size_t c
 		*why = "ca_pem at most 512 KiB of PEM, at most 8 pins";
 		return AL_E_ARG;
 	}
-	if (u.https && !ca_len && !n_pins) {
-		*why = "an https server needs ca_pem or pins: the user chooses whom to trust";
+	if (u.https && !ca_len && !n_pins && !n->cfg.image_roots) {
+		*why = "an https server needs ca_pem or pins (this image carries no roots)";
 		return AL_E_TLS_CONFIG;
 	}
 	if (ca_len && !(copy = node_alloc(n, ca_len + 1)))
@@ -149,8 +149,10 @@ static json_t *chain_json(const al_node *n)
 {
 	if (!n->chain_set)
 		return json_pack("{s:b}", "set", 0);
-	return json_pack("{s:b,s:s,s:b,s:i}", "set", 1, "url", n->chain.url, "ca_pem",
-	                 n->chain.ca_len > 0, "pins", (int)n->chain.n_pins);
+	const char *roots = !n->chain.ca_len && !n->chain.n_pins ? n->cfg.image_roots : NULL;
+
+	return json_pack("{s:b,s:s,s:b,s:i,s:s?}", "set", 1, "url", n->chain.url, "ca_pem",
+	                 n->chain.ca_len > 0, "pins", (int)n->chain.n_pins, "image_roots", roots);
 }
 
 static json_t *getinfo(al_node *n)

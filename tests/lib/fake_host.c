@@ -417,6 +417,7 @@ al_err fh_open(fake_host *h, const fh_config *cfg)
 	memset(h, 0, sizeof(*h));
 	h->constant_random = cfg->constant_random;
 	h->mono_ms = 1000;
+	h->wall_s = cfg->wall_s;
 	snprintf(h->state, sizeof(h->state), "%s", cfg->state);
 	if (mkdir(h->state, 0700) != 0 && errno != EEXIST)
 		return AL_E_HOST_IO;

@@ -84,6 +84,7 @@ typedef struct fh_config {
 	uint32_t node_max_peers, node_max_handshakes; /* 0: 4 and 2 */
 	uint8_t platform_secret[32];
 	bool constant_random;
+	uint64_t wall_s; /* the wall clock it tells from the start (0: the real one) */
 } fh_config;
 
 /* Load, measure, initialise (the enclave's init). AL_OK or the enclave's error. */

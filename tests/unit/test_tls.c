@@ -352,6 +352,54 @@ static void test_tls12(void)
 	done(&c, &s, &cc, &sc);
 }
 
+/* A shared set of roots: the same verdicts as ca_pem; the set outlives our reference
+ * while a context holds it; it cannot be combined with ca_pem; garbage is refused. */
+static void test_roots(void)
+{
+	al_tls_roots *r = NULL, *r2 = NULL;
+	al_tls_config scfg = server_cfg(&leaf), ccfg = {0};
+	al_tls c, s;
+	al_tls_ctx cc, sc, cc2;
+	al_err ce, se;
+	size_t count = 0;
+	char two[8192];
+
+	/* Two certificates, text around them as in a bundle: both count. */
+	snprintf(two, sizeof(two), "# bundle\n%s\nsome text\n%s", ca2.cert_pem, ca.cert_pem);
+	CHECK_OK(al_tls_roots_new(&r, (const uint8_t *)two, strlen(two), &count));
+	CHECK(count == 2);
+	ccfg.roots = r;
+	CHECK_OK(al_tls_ctx_init(&cc2, false, &ccfg)); /* a second holder of the set */
+	attempt(&scfg, &ccfg, "localhost", now, &ce, &se, &c, &s, &cc, &sc);
+	al_tls_roots_free(r); /* the contexts keep the set alive */
+	CHECK_OK(ce);
+	CHECK_OK(se);
+	done(&c, &s, &cc, &sc);
+	/* The second holder still verifies with it. */
+	CHECK_OK(al_tls_ctx_init(&sc, true, &scfg));
+	CHECK_OK(al_tls_client_init(&c, &cc2, "localhost", now));
+	CHECK_OK(al_tls_server_init(&s, &sc, now));
+	handshake(&c, &s, &ce, &se);
+	CHECK_OK(ce);
+	CHECK_OK(se);
+	done(&c, &s, &cc2, &sc);
+
+	/* Only the other CA in the set: the leaf's issuer is unknown. */
+	CHECK_OK(al_tls_roots_new(&r2, (const uint8_t *)ca2.cert_pem, ca2.cert_len, &count));
+	CHECK(count == 1);
+	ccfg.roots = r2;
+	expect_refusal(&ccfg, "localhost", now, AL_E_TLS_VERIFY, "local issuer");
+	expect_refusal(&ccfg, "example.com", now, AL_E_TLS_VERIFY, "local issuer");
+	ccfg.ca_pem = (const uint8_t *)ca.cert_pem;
+	ccfg.ca_pem_len = ca.cert_len;
+	CHECK_ERR(al_tls_ctx_init(&cc, false, &ccfg), AL_E_TLS_CONFIG);
+	al_tls_roots_free(r2);
+
+	CHECK_ERR(al_tls_roots_new(&r, (const uint8_t *)"no certificate", 14, &count),
+	          AL_E_TLS_PEM);
+	CHECK(r == NULL);
+}
+
 static void test_config_errors(void)
 {
 	al_tls_config cfg = {0};
@@ -405,6 +453,7 @@ int main(void)
 	test_hook_and_mutual();
 	test_bad_bytes();
 	test_tls12();
+	test_roots();
 	test_config_errors();
 	tc_free(&ca);
 	tc_free(&ca2);

@@ -1,6 +1,6 @@
 /* Certificates made at test time with the OpenSSL API (no private key is committed):
- * P-256 keys, a CA, leaves signed by it, self-signed certificates. Shared by test_tls.c
- * and test_httpd.c. */
+ * P-256 keys, a CA, leaves signed by it, self-signed certificates. Shared by test_tls.c,
+ * test_httpd.c and test_hostile_fetch.c. */
 #ifndef ALIGHT_TESTS_TLS_TESTCERTS_H
 #define ALIGHT_TESTS_TLS_TESTCERTS_H
 
