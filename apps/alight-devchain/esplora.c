@@ -111,8 +111,7 @@ static const char *script_type(const uint8_t *s, size_t n)
 	return "unknown";
 }
 
-/* The address of an output script on regtest; false for none. */
-static bool script_address(char *out, size_t cap, const uint8_t *s, size_t n)
+bool dc_script_address(char *out, size_t cap, const uint8_t *s, size_t n)
 {
 	uint8_t payload[21];
 	int ver;
@@ -274,7 +273,7 @@ static json_t *txout_json(const al_tx_out *o)
 	json_object_set_new(j, "scriptpubkey_asm", script_asm(o->script.p, o->script.len));
 	json_object_set_new(j, "scriptpubkey_type",
 	                    json_string(script_type(o->script.p, o->script.len)));
-	if (script_address(addr, sizeof(addr), o->script.p, o->script.len))
+	if (dc_script_address(addr, sizeof(addr), o->script.p, o->script.len))
 		json_object_set_new(j, "scriptpubkey_address", json_string(addr));
 	json_object_set_new(j, "value", json_integer((json_int_t)o->amount.sat));
 	return j;
@@ -915,36 +914,18 @@ static void route_mempool(dc_chain *c, const char *sub, al_httpd_res *res)
 	reply_json(res, j);
 }
 
-/* Estimates from the mempool: the median fee rate of what waits, for the next few
- * blocks; the relay floor (1 sat/vB) beyond, and when the mempool is empty. */
+/* Estimates from the mempool (dc_fee_rate). */
 static void fee_estimates(dc_chain *c, al_httpd_res *res)
 {
 	static const int targets[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,  13,  14,
 	                              15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008};
-	double *rates = NULL, fast = 1.0;
 	json_t *j = json_object();
 
-	if (c->n_mempool) {
-		rates = malloc(c->n_mempool * sizeof(double));
-		for (size_t i = 0; i < c->n_mempool; i++)
-			rates[i] =
-			    (double)c->mempool[i]->fee / (double)al_tx_vsize(&c->mempool[i]->tx);
-		for (size_t i = 1; i < c->n_mempool; i++) {
-			for (size_t k = i; k > 0 && rates[k - 1] > rates[k]; k--) {
-				double t = rates[k];
-
-				rates[k] = rates[k - 1];
-				rates[k - 1] = t;
-			}
-		}
-		fast = rates[c->n_mempool / 2] > 1.0 ? rates[c->n_mempool / 2] : 1.0;
-		free(rates);
-	}
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char k[8];
 
 		snprintf(k, sizeof(k), "%d", targets[i]);
-		json_object_set_new(j, k, json_real(targets[i] <= 6 ? fast : 1.0));
+		json_object_set_new(j, k, json_real(dc_fee_rate(c, (unsigned)targets[i])));
 	}
 	reply_json(res, j);
 }
