@@ -64,6 +64,25 @@ class ElectrumError(AssertionError):
     pass
 
 
+# --- transactions on devchain, read with Electrum's own parser ------------------------------
+
+def chain_tx(dc, txid):
+    from electrum import transaction as etx
+    return etx.Transaction(dc.get_text("/tx/%s/hex" % txid))
+
+
+def fee_of(dc, txid):
+    """Inputs minus outputs, from the raw transaction and its parents' raw outputs."""
+    t = chain_tx(dc, txid)
+    spent = sum(chain_tx(dc, i.prevout.txid.hex()).outputs()[i.prevout.out_idx].value
+                for i in t.inputs())
+    return spent - sum(o.value for o in t.outputs())
+
+
+def paid_to(dc, txid, address):
+    return sum(o.value for o in chain_tx(dc, txid).outputs() if o.address == address)
+
+
 class _UnixHTTP(http.client.HTTPConnection):
     def __init__(self, path, timeout):
         super().__init__("localhost", timeout=timeout)
@@ -306,6 +325,11 @@ class ElectrumDaemon:
         return self.wait_for("channel %s %s" % (point, state),
                              lambda: (self.channel(point) or {}).get("state") == state and
                              self.channel(point), timeout)
+
+    def received(self, dc, txid):
+        """What txid's outputs pay to this wallet."""
+        return sum(o.value for o in chain_tx(dc, txid).outputs()
+                   if o.address and self.call("ismine", address=o.address))
 
     @property
     def uri(self):

@@ -11,25 +11,10 @@ from decimal import Decimal
 
 from devchain_util import Devchain, devchain  # noqa: F401  (fixture)
 from electrum import transaction as etx
-from electrum_util import btc, electrum_daemon  # noqa: F401  (fixture)
+from electrum_util import btc, electrum_daemon, fee_of, paid_to  # noqa: F401  (fixture)
 from wallet_util import Wallet, _stop_wallets  # noqa: F401  (fixture)
 
 MINER = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
-
-
-def fee_of(dc, txid):
-    """Inputs minus outputs, from the raw transaction and its parents' raw outputs."""
-    tx = etx.Transaction(dc.get_text("/tx/%s/hex" % txid))
-    spent = 0
-    for i in tx.inputs():
-        parent = etx.Transaction(dc.get_text("/tx/%s/hex" % i.prevout.txid.hex()))
-        spent += parent.outputs()[i.prevout.out_idx].value
-    return spent - sum(o.value for o in tx.outputs())
-
-
-def paid_to(dc, txid, address):
-    tx = etx.Transaction(dc.get_text("/tx/%s/hex" % txid))
-    return sum(o.value for o in tx.outputs() if o.address == address)
 
 
 def confirmations(e, txid, n):
