@@ -83,6 +83,105 @@ def paid_to(dc, txid, address):
     return sum(o.value for o in chain_tx(dc, txid).outputs() if o.address == address)
 
 
+class RPCError(AssertionError):
+    """An error response from an Electrum server: .code, .message."""
+
+    def __init__(self, code, message):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.message = message
+
+
+class ElectrumClient:
+    """A plain Electrum-protocol client (newline-delimited JSON-RPC 2.0 over TCP) for talking
+    to devchain's server directly. Notifications that arrive while waiting for a response
+    are kept in `notes`, in order."""
+
+    def __init__(self, addr, timeout=30, rcvbuf=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(scaled(timeout))
+        self.sock.connect(addr)
+        self.buf = b""
+        self.notes = []
+        self._id = 0
+
+    def close(self):
+        self.sock.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        """The next line from the server; b"" at the end of the stream."""
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                rest, self.buf = self.buf, b""
+                return rest
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def message(self):
+        line = self.line()
+        assert line.endswith(b"\n"), "connection ended: %r" % line
+        return json.loads(line)
+
+    def send(self, method, params=None, id_=None):
+        """Sends one request (no params member when params is None); returns its id."""
+        if id_ is None:
+            self._id += 1
+            id_ = self._id
+        req = {"jsonrpc": "2.0", "id": id_, "method": method}
+        if params is not None:
+            req["params"] = params
+        self.send_raw(json.dumps(req).encode() + b"\n")
+        return id_
+
+    def response(self, id_):
+        """The response to request id_, keeping notifications that come first."""
+        while True:
+            m = self.message()
+            assert m.get("jsonrpc") == "2.0", m
+            if "method" in m and "id" not in m:
+                self.notes.append(m)
+                continue
+            assert m["id"] == id_, (m, id_)
+            return m
+
+    def call(self, method, *params):
+        m = self.response(self.send(method, list(params) if params else None))
+        if "error" in m:
+            raise RPCError(m["error"]["code"], m["error"]["message"])
+        return m["result"]
+
+    def note(self, method):
+        """The next notification of `method` (from `notes`, else read from the server)."""
+        while True:
+            for i, n in enumerate(self.notes):
+                if n["method"] == method:
+                    return self.notes.pop(i)
+            m = self.message()
+            assert "method" in m and "id" not in m, "expected a notification: %r" % m
+            self.notes.append(m)
+
+
+def scripthash(script):
+    """The protocol's script hash: SHA-256 of the script, hex of the reversed digest."""
+    import hashlib
+    return hashlib.sha256(script).digest()[::-1].hex()
+
+
+def status_of(history):
+    """The protocol 1.4 status of a history [(txid, height), ...]."""
+    import hashlib
+    if not history:
+        return None
+    return hashlib.sha256("".join("%s:%d:" % h for h in history).encode()).hexdigest()
+
+
 class _UnixHTTP(http.client.HTTPConnection):
     def __init__(self, path, timeout):
         super().__init__("localhost", timeout=timeout)
