@@ -36,7 +36,8 @@ typedef struct el_conn {
 	el_server *srv;
 	int fd, slot;
 	conn_state state;
-	bool shut; /* shutdown(SHUT_WR) done (C_DRAIN) */
+	bool shut;    /* shutdown(SHUT_WR) done (C_DRAIN) */
+	bool backlog; /* complete lines wait for room in the output queue */
 	uint64_t deadline;
 	el_buf in;
 	size_t scanned; /* bytes from in.off known to hold no newline */
@@ -127,7 +128,7 @@ static void update(el_conn *k)
 			ev |= AL_LOOP_READ;
 		break;
 	case C_EOF:
-		if (out == 0 && k->scanned == in) {
+		if (out == 0 && !k->backlog && k->scanned == in) {
 			conn_close(k, false);
 			return;
 		}
@@ -140,18 +141,22 @@ static void update(el_conn *k)
 		ev |= AL_LOOP_READ;
 		break;
 	}
-	if (out > 0)
+	/* Waiting lines are taken up again on the next round: as soon as the queue has
+	 * room, the socket's writability is the event that brings us back. */
+	if (out > 0 || (k->backlog && k->state != C_DRAIN))
 		ev |= AL_LOOP_WRITE;
 	al_loop_set_events(k->srv->loop, k->slot, ev);
 }
 
-/* Answer the complete lines waiting, while the output queue has room. Holds the lock. */
+/* Answer the complete lines waiting, while the output queue has room (k->backlog says
+ * when it had none left). Holds the lock. */
 static void process_lines(el_conn *k)
 {
 	el_server *s = k->srv;
 	el_buf *in = &k->in;
 
-	while (k->state != C_DRAIN && el_buf_pending(&k->sess.out) <= s->lim.max_queue / 4) {
+	k->backlog = false;
+	while (k->state != C_DRAIN) {
 		char *start = (char *)in->p + in->off;
 		size_t avail = el_buf_pending(in);
 		char *nl = memchr(start + k->scanned, '\n', avail - k->scanned);
@@ -164,6 +169,10 @@ static void process_lines(el_conn *k)
 				               "request line too long");
 				cut(k, "request line too long");
 			}
+			return;
+		}
+		if (el_buf_pending(&k->sess.out) > s->lim.max_queue / 4) {
+			k->backlog = true;
 			return;
 		}
 		len = (size_t)(nl - start);

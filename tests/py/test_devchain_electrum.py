@@ -383,6 +383,25 @@ def test_many_clients(devchain):  # noqa: F811
         c.close()
 
 
+def test_pipelined_requests(devchain):  # noqa: F811
+    """A client that sends thousands of requests at once and reads as it goes gets every
+    answer, in order, while the server holds back (its queue full) and resumes."""
+    devchain.mine(60, MINER.address)
+    c = client(devchain)
+    reqs = [{"jsonrpc": "2.0", "id": i, "method": "blockchain.block.headers",
+             "params": [0, 50]} if i % 2 else
+            {"jsonrpc": "2.0", "id": i, "method": "server.ping"} for i in range(8000)]
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in reqs)
+    sender = threading.Thread(target=c.send_raw, args=(data,))
+    sender.start()
+    for i in range(len(reqs)):
+        m = c.message()
+        assert m["id"] == i and ("result" in m), m
+        if i % 2:
+            assert m["result"]["count"] == 50
+    sender.join()
+
+
 def tcp_state(sock):
     """tcpi_state of a socket (1 established, 7 closed, 8 close-wait)."""
     return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
