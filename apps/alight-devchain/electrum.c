@@ -730,10 +730,40 @@ static json_t *respond(el_session *s, dc_chain *c, json_t *obj)
 	return j;
 }
 
+/* One response as text, NULL for a notification. A response over `budget` bytes is
+ * replaced by aiorpcx's EXCESSIVE_RESOURCE_USAGE error, as ElectrumX answers what it will
+ * not send; after the budget is spent, every request gets that error unanswered. */
+static char *answer(el_session *s, dc_chain *c, json_t *obj, size_t budget, size_t *n)
+{
+	json_t *j, *id = json_object_get(obj, "id");
+	char *txt;
+
+	if (budget == 0) {
+		if (!json_is_object(obj) || !id)
+			return NULL;
+		j = error_obj(id, EL_ERR_RESOURCE, "response too large");
+	} else if (!(j = respond(s, c, obj))) {
+		return NULL;
+	}
+	txt = dump(j, n);
+	if (*n > budget) {
+		json_t *e =
+		    error_obj(json_object_get(j, "id"), EL_ERR_RESOURCE, "response too large");
+
+		free(txt);
+		txt = dump(e, n);
+		json_decref(e);
+	}
+	json_decref(j);
+	return txt;
+}
+
 void el_session_line(el_session *s, dc_chain *c, const char *line, size_t len)
 {
 	el_error err;
-	json_t *doc = el_parse_line(line, len, &err), *out;
+	json_t *doc = el_parse_line(line, len, &err);
+	size_t budget = s->lim->max_queue, n, total = 0;
+	char *txt;
 
 	if (!doc) {
 		/* Not JSON at all: the client does not speak the protocol. */
@@ -745,23 +775,28 @@ void el_session_line(el_session *s, dc_chain *c, const char *line, size_t len)
 		return;
 	}
 	if (json_is_object(doc)) {
-		out = respond(s, c, doc);
-		if (out)
-			put_json(s, out);
+		if ((txt = answer(s, c, doc, budget, &n)) != NULL) {
+			el_buf_put(&s->out, txt, n);
+			el_buf_put(&s->out, "\n", 1);
+			free(txt);
+		}
+	} else if (json_array_size(doc) > EL_MAX_BATCH) {
+		el_reply_error(s, NULL, EL_ERR_INVALID, "batch too large");
 	} else {
 		/* A batch: "an Array containing the corresponding Response objects", none for
-		 * notifications, nothing at all when every request was one. */
-		out = json_array();
+		 * notifications, nothing at all when every request was one. Its responses
+		 * together stay within the budget of one. */
 		for (size_t i = 0; i < json_array_size(doc); i++) {
-			json_t *one = respond(s, c, json_array_get(doc, i));
-
-			if (one)
-				json_array_append_new(out, one);
+			txt = answer(s, c, json_array_get(doc, i), budget - total, &n);
+			if (!txt)
+				continue;
+			el_buf_put(&s->out, total ? "," : "[", 1);
+			el_buf_put(&s->out, txt, n);
+			free(txt);
+			total = n + 1 < budget - total ? total + n + 1 : budget;
 		}
-		if (json_array_size(out) > 0)
-			put_json(s, out);
-		else
-			json_decref(out);
+		if (total)
+			el_buf_put(&s->out, "]\n", 2);
 	}
 	json_decref(doc);
 }

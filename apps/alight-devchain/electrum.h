@@ -39,6 +39,10 @@
 #define EL_ERR_PARAMS      (-32602)
 #define EL_ERR_BAD_REQUEST 1
 #define EL_ERR_DAEMON      2
+#define EL_ERR_RESOURCE    (-101) /* aiorpcx's EXCESSIVE_RESOURCE_USAGE */
+
+/* Requests in one batch, at most. */
+#define EL_MAX_BATCH 100
 
 /* ---- electrum_parse.c ---------------------------------------------------------------- */
 
@@ -142,8 +146,10 @@ typedef struct el_session {
 
 void el_session_init(el_session *s, const el_limits *lim, uint16_t tcp_port);
 void el_session_free(el_session *s);
-/* Handle one request line (without its newline): the answers are appended to s->out.
- * Sets s->cut when the line was not JSON (the client does not speak the protocol). */
+/* Handle one request line (without its newline): the answers are appended to s->out,
+ * together at most about max_queue bytes (a response that would pass that is an error
+ * instead). Sets s->cut when the line was not JSON (the client does not speak the
+ * protocol). */
 void el_session_line(el_session *s, dc_chain *c, const char *line, size_t len);
 /* After a change: queue this session's notifications for the tip and the entries in
  * `dirty` (the index's dirty list, their flags still set). Sets s->overflow when they do

@@ -339,6 +339,12 @@ def test_batches_named_params_errors(devchain):  # noqa: F811
         c.send_raw(json.dumps(req).encode() + b"\n")
         m = c.message()
         assert m["error"]["code"] == code, (req, m)
+    c.send_raw(json.dumps([{"id": i, "method": "server.ping"} for i in range(101)]).encode() +
+               b"\n")
+    assert c.message()["error"] == {"code": -32600, "message": "batch too large"}
+    c.send_raw(json.dumps([{"id": i, "method": "server.ping"} for i in range(100)]).encode() +
+               b"\n")
+    assert [m["id"] for m in c.message()] == list(range(100))
     # A notification with an unknown method gets nothing; the connection carries on.
     c.send_raw(b'{"jsonrpc":"2.0","method":"no.such"}\n\r\n')
     assert c.call("server.ping") is None
@@ -497,6 +503,24 @@ def test_hostile_clients(tmp_path):
             time.sleep(0.01)
         tips = [m["params"][0]["height"] for m in heard if m.get("method")]
         assert tips[-1] == height and tips == sorted(tips)
+
+        # What does not fit in the queue's cap is an error (aiorpcx's excessive resource
+        # usage), never a bigger queue: a single response, and a batch's sum.
+        r = client(dc)
+        assert r.call("blockchain.block.headers", 0, 100)["count"] == 100
+        with pytest.raises(RPCError) as e:
+            r.call("blockchain.block.headers", 0, 2016)
+        assert e.value.code == -101 and e.value.message == "response too large"
+        r.send_raw(json.dumps([{"id": i, "method": "blockchain.block.headers",
+                                "params": [0, 100]} for i in range(5)] +
+                              [{"id": 5, "method": "server.ping"}]).encode() + b"\n")
+        batch = r.message()
+        assert [m["id"] for m in batch] == list(range(6))
+        kinds = ["result" if "result" in m else m["error"]["code"] for m in batch[:5]]
+        k = kinds.count("result")
+        assert 1 <= k < 5 and kinds == ["result"] * k + [-101] * (5 - k)
+        assert sum(len(json.dumps(m)) for m in batch[:k]) <= 65536
+        assert batch[5]["result"] is None  # a small one still fits
 
         err = log.read_text()
         assert "cut off: sent a line that is not JSON" in err
