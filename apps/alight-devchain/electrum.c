@@ -23,6 +23,7 @@ void el_limits_default(el_limits *l)
 	l->max_queue = 4u << 20;
 	l->max_subs = 20000;
 	l->max_conns = 256;
+	l->idle_ms = 600000; /* ElectrumX's default session timeout */
 }
 
 /* ---- byte queue -------------------------------------------------------------------------- */

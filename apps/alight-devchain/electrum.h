@@ -13,7 +13,8 @@
  * wait to be sent (a client that does not read is simply not served further); a
  * notification that would make more than max_queue bytes wait cuts the connection (the
  * client does not read what it subscribed to); at most max_subs script hashes
- * subscribed (beyond: an error). At most max_conns connections. */
+ * subscribed (beyond: an error); no more than idle_ms without a complete request. At
+ * most max_conns connections. */
 #ifndef ALIGHT_DEVCHAIN_ELECTRUM_H
 #define ALIGHT_DEVCHAIN_ELECTRUM_H
 
@@ -117,6 +118,7 @@ typedef struct el_limits {
 	size_t max_queue; /* bytes waiting to be sent */
 	size_t max_subs;  /* script hashes subscribed */
 	unsigned max_conns;
+	uint64_t idle_ms; /* without a complete request: cut off */
 } el_limits;
 
 void el_limits_default(el_limits *l);

@@ -7,7 +7,9 @@
  * is not JSON, a line over max_line) gets its error, then the server stops sending
  * (shutdown) and reads and discards what still comes for at most LINGER_MS before
  * closing, so that the error is delivered rather than lost to a reset. A client that
- * does not read (its notifications would pass max_queue) is reset at once. */
+ * does not read (its notifications would pass max_queue) is reset at once. A client that
+ * sends no complete request for idle_ms (a slow one, or one that went quiet; Electrum
+ * pings every 300 s) is cut off as one that broke the protocol. */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +38,9 @@ typedef struct el_conn {
 	el_server *srv;
 	int fd, slot;
 	conn_state state;
-	bool shut;    /* shutdown(SHUT_WR) done (C_DRAIN) */
-	bool backlog; /* complete lines wait for room in the output queue */
-	uint64_t deadline;
+	bool shut;         /* shutdown(SHUT_WR) done (C_DRAIN) */
+	bool backlog;      /* complete lines wait for room in the output queue */
+	uint64_t deadline; /* C_DRAIN: the end of the linger; else: of the idle time */
 	el_buf in;
 	size_t scanned; /* bytes from in.off known to hold no newline */
 	el_session sess;
@@ -178,6 +180,7 @@ static void process_lines(el_conn *k)
 		len = (size_t)(nl - start);
 		el_buf_consume(in, len + 1);
 		k->scanned = 0;
+		k->deadline = al_loop_now_ms() + s->lim.idle_ms;
 		if (len > s->lim.max_line) {
 			el_reply_error(&k->sess, NULL, EL_ERR_INVALID, "request line too long");
 			cut(k, "request line too long");
@@ -298,6 +301,7 @@ static void on_accept(al_loop *l, void *arg, int slot, unsigned events)
 		}
 		k->srv = s;
 		k->fd = fd;
+		k->deadline = al_loop_now_ms() + s->lim.idle_ms;
 		al_net_peer_name(fd, k->peer);
 		if (al_loop_add(l, &k->slot, fd, AL_LOOP_READ, on_conn, k) != AL_OK) {
 			close(fd);
@@ -329,7 +333,7 @@ static void on_wake(al_loop *l, void *arg, int slot, unsigned events)
 	send_all(s);
 }
 
-/* Connections cut for breaking the protocol get LINGER_MS to take their error. */
+/* Idle connections are cut; those cut get LINGER_MS to take their error. */
 static uint64_t expire(el_server *s)
 {
 	uint64_t now = al_loop_now_ms(), next = AL_LOOP_NO_TIMER;
@@ -337,11 +341,18 @@ static uint64_t expire(el_server *s)
 
 	for (; k; k = nx) {
 		nx = k->next;
-		if (k->state != C_DRAIN)
-			continue;
-		if (k->deadline <= now)
+		if (k->deadline <= now && k->state == C_DRAIN) {
 			conn_close(k, true);
-		else if (k->deadline < next)
+			continue;
+		}
+		if (k->deadline <= now) {
+			el_reply_error(&k->sess, NULL, EL_ERR_INVALID, "idle too long");
+			cut(k, "idle too long");
+			if (flush_out(k))
+				update(k);
+			continue;
+		}
+		if (k->deadline < next)
 			next = k->deadline;
 	}
 	return next;
@@ -353,7 +364,8 @@ static void *run(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		uint64_t next = expire(s), now = al_loop_now_ms();
-		int wait = next == AL_LOOP_NO_TIMER ? -1 : (int)(next > now ? next - now : 0);
+		/* At least once a minute: idle deadlines may lie beyond an int's milliseconds. */
+		int wait = next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
 
 		if (al_loop_run_once(s->loop, wait) != AL_OK)
 			break;

@@ -4,6 +4,7 @@
  *   alight-devchain --datadir DIR [--listen 127.0.0.1:PORT] [--tls-cert PEM --tls-key PEM]
  *                   [--electrum HOST:PORT | --electrum none]
  *                   [--electrum-max-queue BYTES] [--electrum-max-subs N]
+ *                   [--electrum-idle-ms MS]
  *
  * Both servers listen on port 0 unless told otherwise. The first line on stdout is JSON:
  * {"esplora":"http://127.0.0.1:PORT","electrum":"tcp://127.0.0.1:PORT","network":"regtest"}
@@ -30,7 +31,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: alight-devchain --datadir DIR [--listen HOST:PORT] "
 	                "[--tls-cert PEM --tls-key PEM] [--electrum HOST:PORT|none] "
-	                "[--electrum-max-queue BYTES] [--electrum-max-subs N]\n");
+	                "[--electrum-max-queue BYTES] [--electrum-max-subs N] "
+	                "[--electrum-idle-ms MS]\n");
 	exit(2);
 }
 
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
 			lim.max_queue = count_arg(argv[++i]);
 		else if (!strcmp(argv[i], "--electrum-max-subs"))
 			lim.max_subs = count_arg(argv[++i]);
+		else if (!strcmp(argv[i], "--electrum-idle-ms"))
+			lim.idle_ms = count_arg(argv[++i]);
 		else
 			usage();
 	}

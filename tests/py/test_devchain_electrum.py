@@ -533,6 +533,25 @@ def test_hostile_clients(tmp_path):
         dc.stop()
 
 
+def test_idle_client_cut(tmp_path):
+    """A client that starts a request and never finishes it (or goes quiet) is cut off after
+    --electrum-idle-ms without a complete request; it gets the reason first."""
+    log = tmp_path / "devchain.err"
+    dc = Devchain(tmp_path / "chain", extra=("--electrum-idle-ms", "300"),
+                  stderr_file=str(log)).start()
+    try:
+        slow = client(dc)
+        slow.send_raw(b'{"jsonrpc": "2.0", "id": 1, "meth')
+        m = slow.message()
+        assert m == {"jsonrpc": "2.0", "id": None,
+                     "error": {"code": -32600, "message": "idle too long"}}
+        assert slow.line() == b""
+        assert "cut off: idle too long" in log.read_text()
+        slow.close()
+    finally:
+        dc.stop()
+
+
 def test_electrum_off(tmp_path):
     """--electrum none: no server, no "electrum" in the first line; Esplora as before."""
     dc = Devchain(tmp_path / "chain", extra=("--electrum", "none")).start()
