@@ -213,6 +213,22 @@ int64_t dc_mempool_height(const dc_chain *c, const dc_tx *t);
 /* esplora.c: the HTTP handler (arg is the dc_chain). */
 /* The regtest address of an output script (segwit, P2PKH, P2SH); false for none. */
 bool dc_script_address(char *out, size_t cap, const uint8_t *s, size_t n);
+/* What an output script is, for the names Esplora and Core give it. */
+typedef enum dc_spk {
+	DC_SPK_P2PKH,
+	DC_SPK_P2SH,
+	DC_SPK_P2WPKH,
+	DC_SPK_P2WSH,
+	DC_SPK_P2TR,
+	DC_SPK_WITNESS_V0_OTHER, /* version 0, neither 20 nor 32 bytes */
+	DC_SPK_WITNESS_FUTURE,   /* versions 1-16 but P2TR */
+	DC_SPK_P2PK,
+	DC_SPK_OP_RETURN,
+	DC_SPK_EMPTY,
+	DC_SPK_OTHER,
+	DC_SPK_N
+} dc_spk;
+dc_spk dc_script_kind(const uint8_t *s, size_t n);
 struct al_httpd_req;
 struct al_httpd_res;
 void dc_http_handler(void *arg, const struct al_httpd_req *req, struct al_httpd_res *res);

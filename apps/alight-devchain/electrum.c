@@ -2,7 +2,6 @@
  * their notifications (see electrum.h). Called with the chain's lock held; no I/O.
  * Shapes and errors as ElectrumX gives them (spesmilo/electrumx docs/protocol-methods.rst,
  * protocol 1.4). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,34 +121,12 @@ void el_reply_error(el_session *s, json_t *id, int code, const char *msg)
 	put_json(s, error_obj(id, code, msg));
 }
 
-static json_t *hash_hex(const uint8_t h[32])
-{
-	char s[65];
-
-	al_txid_to_hex(s, h);
-	return json_string(s);
-}
-
-static json_t *bytes_hex(const uint8_t *p, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-	json_t *j;
-
-	if (!s || al_hex_encode(s, 2 * n + 1, p, n) != AL_OK) {
-		fprintf(stderr, "alight-devchain: out of memory\n");
-		exit(1);
-	}
-	j = json_stringn(s, 2 * n);
-	free(s);
-	return j;
-}
-
 static json_t *header_hex(const dc_block *b)
 {
 	uint8_t hdr[AL_BLOCK_HEADER_LEN];
 
 	al_block_header_write(hdr, &b->hdr);
-	return bytes_hex(hdr, sizeof(hdr));
+	return dc_json_hex(hdr, sizeof(hdr));
 }
 
 static json_t *tip_json(const dc_chain *c)
@@ -161,19 +138,8 @@ static json_t *tip_json(const dc_chain *c)
 	return j;
 }
 
-static json_t *fail(el_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static json_t *fail(el_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return NULL;
-}
+/* An error for the request: no result. */
+#define fail(err, ...) (el_error_set(err, __VA_ARGS__), (json_t *)NULL)
 
 /* ---- sessions ------------------------------------------------------------------------------ */
 
@@ -245,7 +211,7 @@ static json_t *server_features(const el_session *s, const dc_chain *c)
 	json_object_set_new(h, "ssl_port", json_null());
 	json_object_set_new(hosts, "127.0.0.1", h);
 	json_object_set_new(j, "hosts", hosts);
-	json_object_set_new(j, "genesis_hash", hash_hex(c->blocks[0]->hash));
+	json_object_set_new(j, "genesis_hash", dc_json_hash(c->blocks[0]->hash));
 	json_object_set_new(j, "hash_function", json_string("sha256"));
 	json_object_set_new(j, "server_version", json_string(EL_SERVER_NAME));
 	json_object_set_new(j, "protocol_min", json_string(EL_PROTOCOL));
@@ -274,9 +240,9 @@ static void checkpoint(const dc_chain *c, json_t *j, uint64_t height, uint64_t c
 		exit(1);
 	free(leaves);
 	for (size_t i = 0; i < nb; i++)
-		json_array_append_new(a, hash_hex(branch[i]));
+		json_array_append_new(a, dc_json_hash(branch[i]));
 	json_object_set_new(j, "branch", a);
-	json_object_set_new(j, "root", hash_hex(root));
+	json_object_set_new(j, "root", dc_json_hash(root));
 }
 
 static json_t *block_header(const dc_chain *c, const el_req *r, el_error *err)
@@ -406,7 +372,7 @@ static json_t *status_json(const dc_chain *c, const uint8_t sh[32], el_sub *keep
 		keep->empty = !have;
 		memcpy(keep->status, st, 32);
 	}
-	return have ? bytes_hex(st, 32) : json_null();
+	return have ? dc_json_hex(st, 32) : json_null();
 }
 
 static json_t *sh_subscribe(el_session *s, const dc_chain *c, const el_req *r, el_error *err)
@@ -442,23 +408,28 @@ static json_t *sh_unsubscribe(el_session *s, const el_req *r)
 	return json_true();
 }
 
+/* The history of a script hash in the protocol's order; none for an unknown one. */
+static size_t history(const dc_chain *c, const uint8_t sh[32], dc_hist **h)
+{
+	dc_sh *e = dc_index_get(c, sh);
+
+	*h = NULL;
+	return e ? dc_index_history(c, e, h) : 0;
+}
+
 static json_t *sh_history(const dc_chain *c, const el_req *r, bool mempool_only)
 {
-	dc_sh *e = dc_index_get(c, r->p[0].h);
 	json_t *a = json_array();
 	dc_hist *h;
-	size_t n;
+	size_t n = history(c, r->p[0].h, &h);
 
-	if (!e)
-		return a;
-	n = dc_index_history(c, e, &h);
 	for (size_t i = 0; i < n; i++) {
 		json_t *item;
 
 		if (mempool_only && h[i].tx->block)
 			continue;
 		item = json_object();
-		json_object_set_new(item, "tx_hash", hash_hex(h[i].tx->txid));
+		json_object_set_new(item, "tx_hash", dc_json_hash(h[i].tx->txid));
 		json_object_set_new(item, "height", json_integer((json_int_t)h[i].height));
 		if (!h[i].tx->block)
 			json_object_set_new(item, "fee", json_integer((json_int_t)h[i].tx->fee));
@@ -481,14 +452,10 @@ static bool pays(const al_tx_out *o, const uint8_t sh[32])
  * appear." */
 static json_t *sh_listunspent(const dc_chain *c, const el_req *r)
 {
-	dc_sh *e = dc_index_get(c, r->p[0].h);
 	json_t *a = json_array();
 	dc_hist *h;
-	size_t n;
+	size_t n = history(c, r->p[0].h, &h);
 
-	if (!e)
-		return a;
-	n = dc_index_history(c, e, &h);
 	for (size_t i = 0; i < n; i++) {
 		const dc_tx *t = h[i].tx;
 
@@ -498,7 +465,7 @@ static json_t *sh_listunspent(const dc_chain *c, const el_req *r)
 			if (!pays(&t->tx.out[v], r->p[0].h) || dc_spender(c, t->txid, v))
 				continue;
 			u = json_object();
-			json_object_set_new(u, "tx_hash", hash_hex(t->txid));
+			json_object_set_new(u, "tx_hash", dc_json_hash(t->txid));
 			json_object_set_new(u, "tx_pos", json_integer(v));
 			json_object_set_new(
 			    u, "height", json_integer(t->block ? (json_int_t)t->block->height : 0));
@@ -564,7 +531,7 @@ static json_t *tx_get(const dc_chain *c, const el_req *r, el_error *err)
 		return no_tx(err);
 	if (r->p[1].present && r->p[1].b)
 		return el_tx_verbose(c, t);
-	return bytes_hex(t->raw, t->len);
+	return dc_json_hex(t->raw, t->len);
 }
 
 static json_t *branch_json(const dc_block *b, size_t pos)
@@ -581,7 +548,7 @@ static json_t *branch_json(const dc_block *b, size_t pos)
 		exit(1);
 	free(ids);
 	for (size_t i = 0; i < nb; i++)
-		json_array_append_new(a, hash_hex(branch[i]));
+		json_array_append_new(a, dc_json_hash(branch[i]));
 	return a;
 }
 
@@ -620,9 +587,9 @@ static json_t *tx_id_from_pos(const dc_chain *c, const el_req *r, el_error *err)
 		return fail(err, EL_ERR_BAD_REQUEST, "no tx at position %llu in block at height %u",
 		            (unsigned long long)r->p[1].u, b->height);
 	if (!(r->p[2].present && r->p[2].b))
-		return hash_hex(b->txs[r->p[1].u]->txid);
+		return dc_json_hash(b->txs[r->p[1].u]->txid);
 	j = json_object();
-	json_object_set_new(j, "tx_hash", hash_hex(b->txs[r->p[1].u]->txid));
+	json_object_set_new(j, "tx_hash", dc_json_hash(b->txs[r->p[1].u]->txid));
 	json_object_set_new(j, "merkle", branch_json(b, (size_t)r->p[1].u));
 	return j;
 }
@@ -639,12 +606,12 @@ static json_t *tx_broadcast(dc_chain *c, const el_req *r, el_error *err)
 	if (al_hex_decode(raw, r->p[0].s_len / 2 + 1, &len, r->p[0].s, r->p[0].s_len) != AL_OK)
 		snprintf(rej.msg, sizeof(rej.msg), "TX decode failed");
 	else if (dc_submit(c, raw, len, txid, &rej))
-		j = hash_hex(txid);
+		j = dc_json_hash(txid);
 	/* ElectrumX: RPCError(BAD_REQUEST, "the transaction was rejected by network
 	 * rules.\n\n" + bitcoind's message + ...); the raw transaction it appends is left out. */
 	if (!j)
-		fail(err, EL_ERR_BAD_REQUEST,
-		     "the transaction was rejected by network rules.\n\n%s", rej.msg);
+		el_error_set(err, EL_ERR_BAD_REQUEST,
+		             "the transaction was rejected by network rules.\n\n%s", rej.msg);
 	free(raw);
 	return j;
 }
@@ -839,8 +806,8 @@ static bool notify_sh(el_session *s, dc_chain *c, dc_sh *e, el_sub *sub)
 	sub->empty = !have;
 	memcpy(sub->status, st, 32);
 	p = json_array();
-	json_array_append_new(p, hash_hex(e->sh));
-	json_array_append_new(p, have ? bytes_hex(st, 32) : json_null());
+	json_array_append_new(p, dc_json_hash(e->sh));
+	json_array_append_new(p, have ? dc_json_hex(st, 32) : json_null());
 	/* "blockchain.scripthash.subscribe(scripthash, status)" */
 	return notify(s, "blockchain.scripthash.subscribe", p);
 }

@@ -99,6 +99,9 @@ typedef struct el_error {
 	char msg[160];
 } el_error;
 
+/* Set an error (printf-style message); returns false. */
+bool el_error_set(el_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The JSON-RPC name of a method. */
 const char *el_method_name(el_method m);
 /* Parse one line (without its newline) into a JSON document: a request object or a
@@ -159,6 +162,10 @@ void el_session_line(el_session *s, dc_chain *c, const char *line, size_t len);
 void el_session_notify(el_session *s, dc_chain *c, dc_sh *const *dirty, size_t n_dirty);
 /* Append one error response (id may be NULL: JSON null). */
 void el_reply_error(el_session *s, json_t *id, int code, const char *msg);
+
+/* esplora.c: bytes as lower-case hex; a hash (txid, block) in display order. */
+json_t *dc_json_hex(const uint8_t *p, size_t n);
+json_t *dc_json_hash(const uint8_t h[32]);
 
 /* electrum_tx.c: blockchain.transaction.get with verbose=true, "whatever the coin daemon
  * returns when asked for a verbose form of the raw transaction" (Core's

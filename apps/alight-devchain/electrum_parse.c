@@ -70,10 +70,7 @@ const char *el_method_name(el_method m)
 	return m < EL_N_METHODS ? methods[m].name : "?";
 }
 
-static bool fail(el_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(el_error *err, int code, const char *fmt, ...)
+bool el_error_set(el_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,6 +80,8 @@ static bool fail(el_error *err, int code, const char *fmt, ...)
 	va_end(ap);
 	return false;
 }
+
+#define fail el_error_set
 
 json_t *el_parse_line(const char *line, size_t len, el_error *err)
 {

@@ -35,6 +35,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import PYTHON, scaled
+from daemon_util import _UnixHTTPConnection
 
 ELECTRUM = [PYTHON, "-P", "/usr/lib/python3/dist-packages/electrum/electrum"]
 
@@ -180,18 +181,6 @@ def status_of(history):
     if not history:
         return None
     return hashlib.sha256("".join("%s:%d:" % h for h in history).encode()).hexdigest()
-
-
-class _UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self._path)
-        self.sock = s
 
 
 def _os_port():
@@ -344,7 +333,7 @@ class ElectrumDaemon:
     # --- commands ---------------------------------------------------------------------------
     def _rpc(self, method, params, timeout):
         self._id += 1
-        conn = _UnixHTTP(os.path.join(self.dir, "regtest", "daemon_rpc_socket"), timeout)
+        conn = _UnixHTTPConnection(os.path.join(self.dir, "regtest", "daemon_rpc_socket"), timeout)
         try:
             conn.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": self._id,
                                                   "method": method, "params": params}),
