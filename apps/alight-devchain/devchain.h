@@ -210,7 +210,7 @@ bool dc_index_status(const dc_chain *c, dc_sh *e, uint8_t status[32]);
 /* The mempool height of t: -1 when one of its inputs is unconfirmed, else 0. */
 int64_t dc_mempool_height(const dc_chain *c, const dc_tx *t);
 
-/* esplora.c: the HTTP handler (arg is the dc_chain). */
+/* esplora.c */
 /* The regtest address of an output script (segwit, P2PKH, P2SH); false for none. */
 bool dc_script_address(char *out, size_t cap, const uint8_t *s, size_t n);
 /* What an output script is, for the names Esplora and Core give it. */
@@ -229,6 +229,7 @@ typedef enum dc_spk {
 	DC_SPK_N
 } dc_spk;
 dc_spk dc_script_kind(const uint8_t *s, size_t n);
+/* The HTTP handler (arg is the dc_chain). */
 struct al_httpd_req;
 struct al_httpd_res;
 void dc_http_handler(void *arg, const struct al_httpd_req *req, struct al_httpd_res *res);

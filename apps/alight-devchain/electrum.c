@@ -106,12 +106,28 @@ static json_t *envelope(json_t *id)
 	return j;
 }
 
+/* A message as a JSON string. It may quote what a client sent, cut short in the middle of
+ * a UTF-8 sequence: then every byte outside ASCII becomes '?'. */
+static json_t *message(const char *msg)
+{
+	json_t *j = json_string(msg);
+	char ascii[sizeof(((el_error *)0)->msg)];
+	size_t i = 0;
+
+	if (j)
+		return j;
+	for (; msg[i] && i + 1 < sizeof(ascii); i++)
+		ascii[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+	ascii[i] = 0;
+	return json_string(ascii);
+}
+
 static json_t *error_obj(json_t *id, int code, const char *msg)
 {
 	json_t *j = envelope(id), *e = json_object();
 
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", json_string(msg));
+	json_object_set_new(e, "message", message(msg));
 	json_object_set_new(j, "error", e);
 	return j;
 }

@@ -112,6 +112,10 @@ static void check_response(json_t *j)
 	if (!json_object_get(j, "id") ||
 	    (json_object_get(j, "result") == NULL) == (json_object_get(j, "error") == NULL))
 		abort();
+	v = json_object_get(j, "error");
+	if (v && (!json_is_integer(json_object_get(v, "code")) ||
+	          !json_is_string(json_object_get(v, "message"))))
+		abort();
 }
 
 /* Every line the session queued is JSON-RPC 2.0; the queue is emptied. */
