@@ -40,9 +40,17 @@ def pay(payer, payee, amount, memo):
     return res
 
 
-def balances(e, point):
-    c = e.channel(point)
-    return c["local_balance"], c["remote_balance"]
+def settled(alice, bob, point, alice_sat, bob_sat):
+    """Waits until both sides' committed balances are these (a payment's success reaches the
+    payer before the last commitment_signed/revoke_and_ack round has settled it)."""
+    def at(e, local, remote):
+        c = e.channel(point)
+        return c and (c["local_balance"], c["remote_balance"]) == (local, remote) and \
+            c["local_unsettled_sent"] == c["remote_unsettled_sent"] == 0
+    alice.wait_for("%s at %d/%d" % (point, alice_sat, bob_sat),
+                   lambda: at(alice, alice_sat, bob_sat))
+    bob.wait_for("%s at %d/%d" % (point, bob_sat, alice_sat),
+                 lambda: at(bob, bob_sat, alice_sat))
 
 
 def test_electrum_channels_on_devchain(devchain, electrum_daemon):  # noqa: F811
@@ -58,11 +66,11 @@ def test_electrum_channels_on_devchain(devchain, electrum_daemon):  # noqa: F811
     point = open_channel(alice, bob, devchain, 2_000_000)
     funding = point.split(":")[0]
     fee_open = fee_of(devchain, funding)
-    assert balances(alice, point) == (2_000_000, 0) and balances(bob, point) == (0, 2_000_000)
+    settled(alice, bob, point, 2_000_000, 0)
     pay(alice, bob, 100_000, "alice to bob")
+    settled(alice, bob, point, 1_900_000, 100_000)
     pay(bob, alice, 30_000, "bob to alice")
-    assert balances(alice, point) == (1_930_000, 70_000)
-    assert balances(bob, point) == (70_000, 1_930_000)
+    settled(alice, bob, point, 1_930_000, 70_000)
 
     closing = alice.call("close_channel", channel_point=point)
     wait_on_devchain(alice, devchain, closing)
@@ -85,6 +93,7 @@ def test_electrum_channels_on_devchain(devchain, electrum_daemon):  # noqa: F811
     funding2 = point2.split(":")[0]
     fee_open2 = fee_of(devchain, funding2)
     pay(alice, bob, 200_000, "before the force close")
+    settled(alice, bob, point2, 800_000, 200_000)
     ctx = alice.call("close_channel", channel_point=point2, force=True)
     wait_on_devchain(alice, devchain, ctx)
     ctx_tx = tx(devchain, ctx)
