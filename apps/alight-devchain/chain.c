@@ -55,6 +55,7 @@ static void tx_free(dc_tx *t)
 		return;
 	free(t->raw);
 	free(t->mem);
+	free(t->shs);
 	free(t);
 }
 
@@ -103,6 +104,7 @@ static void index_tx(dc_chain *c, dc_tx *t)
 
 	dc_key_txid(k, t->txid);
 	dc_map_put(&c->txs, k, t);
+	dc_index_add(c, t);
 	if (t->coinbase)
 		return;
 	for (size_t i = 0; i < t->tx.n_in; i++) {
@@ -120,6 +122,7 @@ static void unindex_tx(dc_chain *c, dc_tx *t)
 {
 	uint8_t k[36];
 
+	dc_index_del(c, t);
 	dc_key_txid(k, t->txid);
 	if (dc_map_get(&c->txs, k) == t)
 		dc_map_del(&c->txs, k);
@@ -296,6 +299,7 @@ static void connect_block(dc_chain *c, dc_block *b, bool persist)
 
 		if (dc_tx_by_id(c, t->txid) == t) {
 			mempool_remove(c, t);
+			dc_index_touch(c, t);
 			if (persist)
 				db_mempool_del(c, t);
 		} else {
@@ -305,6 +309,8 @@ static void connect_block(dc_chain *c, dc_block *b, bool persist)
 	push_ptr((void ***)&c->blocks, &c->n_blocks, &c->cap_blocks, b);
 	dc_key_txid(k, b->hash);
 	dc_map_put(&c->bhash, k, b);
+	dc_index_touch_mempool(c);
+	c->gen++;
 	if (persist)
 		db_put_block(c, b);
 }
@@ -322,6 +328,8 @@ static void disconnect_tip(dc_chain *c, dc_tx ***out, size_t *n_out, size_t *cap
 	}
 	b->active = false;
 	c->n_blocks--;
+	dc_index_touch_mempool(c);
+	c->gen++;
 	push_ptr((void ***)&c->stale, &c->n_stale, &c->cap_stale, b);
 	st = db_prep(c, "UPDATE blocks SET active = 0 WHERE hash = ?");
 	sqlite3_bind_blob(st, 1, b->hash, 32, SQLITE_TRANSIENT);
@@ -543,6 +551,28 @@ bool dc_submit(dc_chain *c, const uint8_t *raw, size_t len, uint8_t txid[32], dc
 		return false;
 	}
 	return true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double dc_fee_rate(const dc_chain *c, unsigned target)
+{
+	double *rates, fast;
+
+	if (target > 6 || c->n_mempool == 0)
+		return 1.0;
+	rates = xmalloc(c->n_mempool * sizeof(double));
+	for (size_t i = 0; i < c->n_mempool; i++)
+		rates[i] = (double)c->mempool[i]->fee / (double)al_tx_vsize(&c->mempool[i]->tx);
+	qsort(rates, c->n_mempool, sizeof(double), cmp_double);
+	fast = rates[c->n_mempool / 2];
+	free(rates);
+	return fast > 1.0 ? fast : 1.0;
 }
 
 /* ---- mining ------------------------------------------------------------------------ */
@@ -997,6 +1027,7 @@ int dc_open(dc_chain *c, const char *datadir)
 	char path[4096];
 	void *secp_mem;
 	uint8_t seed[32] = {0};
+	size_t n_dirty;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(path, sizeof(path), "%s/devchain.sqlite", datadir);
@@ -1017,6 +1048,7 @@ int dc_open(dc_chain *c, const char *datadir)
 	dc_map_init(&c->txs, 1 << 16);
 	dc_map_init(&c->spends, 1 << 16);
 	dc_map_init(&c->bhash, 1 << 12);
+	dc_index_init(&c->index);
 	c->extranonce = now_u32();
 	setup_faucet(c);
 	load_blocks(c);
@@ -1034,6 +1066,7 @@ int dc_open(dc_chain *c, const char *datadir)
 		connect_block(c, g, true);
 	}
 	load_mempool(c);
+	(void)dc_index_take_dirty(c, &n_dirty);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #define DC_REGTEST_BITS     0x207fffff
 
 typedef struct dc_block dc_block;
+typedef struct dc_sh dc_sh;
 
 /* A transaction known to the chain: confirmed (block != NULL) or in the mempool. */
 typedef struct dc_tx {
@@ -41,6 +42,8 @@ typedef struct dc_tx {
 	uint64_t seq;    /* mempool arrival order */
 	bool coinbase;
 	struct dc_tx *next; /* mempool list / hash chain helpers */
+	dc_sh **shs;        /* the script hashes it is indexed under (index.c) */
+	uint32_t n_shs;
 } dc_tx;
 
 struct dc_block {
@@ -69,6 +72,25 @@ typedef struct dc_map {
 	size_t count;
 } dc_map;
 
+/* The Electrum script-hash index (index.c): for every output script ever seen, the
+ * transactions touching it (paying it, or spending an output that paid it), confirmed
+ * and in the mempool. Entries are never freed, so pointers to them stay valid. */
+struct dc_sh {
+	uint8_t sh[32]; /* SHA-256 of the script, natural byte order */
+	dc_tx **txs;    /* unordered; ordered on the way out */
+	uint32_t n, cap;
+	bool dirty;       /* changed since the last dc_index_take_dirty */
+	bool have_status; /* status cached */
+	bool empty;       /* cached status: no history (the protocol's null) */
+	uint8_t status[32];
+};
+
+typedef struct dc_index {
+	dc_map map;    /* script hash -> dc_sh */
+	dc_sh **dirty; /* entries whose history or status may have changed */
+	size_t n_dirty, cap_dirty;
+} dc_index;
+
 /* What spends an output. */
 typedef struct dc_spend {
 	dc_tx *tx;
@@ -94,6 +116,8 @@ typedef struct dc_chain {
 	char faucet_addr[80];
 	uint8_t *scratch_mem;
 	al_arena scratch;
+	dc_index index;
+	uint64_t gen; /* bumped by every change to the chain or the mempool */
 } dc_chain;
 
 /* Why a submission failed: Core's reason and message, and the RPC error code
@@ -122,6 +146,11 @@ bool dc_faucet(dc_chain *c, const uint8_t *script, size_t script_len, uint64_t a
                uint8_t txid[32], dc_reject *rej);
 uint64_t dc_subsidy(uint32_t height);
 
+/* The fee rate (sat/vB) to confirm within `target` blocks, from the mempool: the median
+ * rate of what waits for targets up to 6, the relay floor of 1 sat/vB beyond and when the
+ * mempool is empty. */
+double dc_fee_rate(const dc_chain *c, unsigned target);
+
 /* Core's FormatMoney: BTC with at least two decimals, trailing zeros trimmed. */
 void dc_fmt_btc(char *out, size_t cap, uint64_t sat);
 
@@ -145,6 +174,7 @@ bool dc_rbf_check(dc_chain *c, const dc_tx *t, uint64_t fee, size_t vsize, dc_re
 void dc_replace_free(dc_replace *rp);
 
 /* map.c */
+/* The table doubles its buckets as it fills, so nb is only a starting size. */
 void dc_map_init(dc_map *m, size_t nb);
 void dc_map_free(dc_map *m);
 void *dc_map_get(const dc_map *m, const uint8_t key[36]);
@@ -153,7 +183,53 @@ void dc_map_del(dc_map *m, const uint8_t key[36]);
 void dc_key_txid(uint8_t key[36], const uint8_t txid[32]);
 void dc_key_outpoint(uint8_t key[36], const uint8_t txid[32], uint32_t vout);
 
-/* esplora.c: the HTTP handler (arg is the dc_chain). */
+/* index.c: the script-hash index, kept by chain.c as transactions come and go. */
+void dc_index_init(dc_index *ix);
+/* t became known (mempool or block) / is forgotten / moved between mempool and block. */
+void dc_index_add(dc_chain *c, dc_tx *t);
+void dc_index_del(dc_chain *c, dc_tx *t);
+void dc_index_touch(dc_chain *c, dc_tx *t);
+/* Every mempool transaction: its parents' confirmation decides its height (0 or -1). */
+void dc_index_touch_mempool(dc_chain *c);
+/* The entry for a script hash (natural order), NULL if no transaction ever touched it. */
+dc_sh *dc_index_get(const dc_chain *c, const uint8_t sh[32]);
+/* Entries changed since the last call (each once), handed over; the list is reset. */
+dc_sh **dc_index_take_dirty(dc_chain *c, size_t *n);
+
+/* One history entry: the protocol's height (the block's, or 0 / -1 in the mempool). */
+typedef struct dc_hist {
+	dc_tx *tx;
+	int64_t height;
+} dc_hist;
+/* The history in the protocol's order: confirmed by height and position, then the
+ * mempool with height 0 before -1, each by txid (internal byte order). Caller frees. */
+size_t dc_index_history(const dc_chain *c, const dc_sh *e, dc_hist **out);
+/* The protocol 1.4 status: SHA-256 over "txid:height:" of the history; false when the
+ * history is empty (the protocol's null). Cached until the entry changes. */
+bool dc_index_status(const dc_chain *c, dc_sh *e, uint8_t status[32]);
+/* The mempool height of t: -1 when one of its inputs is unconfirmed, else 0. */
+int64_t dc_mempool_height(const dc_chain *c, const dc_tx *t);
+
+/* esplora.c */
+/* The regtest address of an output script (segwit, P2PKH, P2SH); false for none. */
+bool dc_script_address(char *out, size_t cap, const uint8_t *s, size_t n);
+/* What an output script is, for the names Esplora and Core give it. */
+typedef enum dc_spk {
+	DC_SPK_P2PKH,
+	DC_SPK_P2SH,
+	DC_SPK_P2WPKH,
+	DC_SPK_P2WSH,
+	DC_SPK_P2TR,
+	DC_SPK_WITNESS_V0_OTHER, /* version 0, neither 20 nor 32 bytes */
+	DC_SPK_WITNESS_FUTURE,   /* versions 1-16 but P2TR */
+	DC_SPK_P2PK,
+	DC_SPK_OP_RETURN,
+	DC_SPK_EMPTY,
+	DC_SPK_OTHER,
+	DC_SPK_N
+} dc_spk;
+dc_spk dc_script_kind(const uint8_t *s, size_t n);
+/* The HTTP handler (arg is the dc_chain). */
 struct al_httpd_req;
 struct al_httpd_res;
 void dc_http_handler(void *arg, const struct al_httpd_req *req, struct al_httpd_res *res);

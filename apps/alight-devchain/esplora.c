@@ -11,6 +11,7 @@
 #include "btc/script.h"
 #include "crypto/hash.h"
 #include "devchain.h"
+#include "electrum.h"
 #include "host/httpd.h"
 #include "util/hex.h"
 
@@ -27,7 +28,7 @@ static char *hexdup(const uint8_t *p, size_t n)
 	return s;
 }
 
-static json_t *json_hex(const uint8_t *p, size_t n)
+json_t *dc_json_hex(const uint8_t *p, size_t n)
 {
 	char *s = hexdup(p, n);
 	json_t *j = json_string(s ? s : "");
@@ -36,7 +37,7 @@ static json_t *json_hex(const uint8_t *p, size_t n)
 	return j;
 }
 
-static json_t *json_hash(const uint8_t h[32])
+json_t *dc_json_hash(const uint8_t h[32])
 {
 	char s[65];
 
@@ -82,37 +83,55 @@ static void reply_hex(al_httpd_res *res, const uint8_t *p, size_t n)
 
 /* ---- scripts: type, asm, address ------------------------------------------------- */
 
-static const char *script_type(const uint8_t *s, size_t n)
+dc_spk dc_script_kind(const uint8_t *s, size_t n)
 {
 	int ver;
 	const uint8_t *prog;
 	size_t plen;
 
 	if (al_script_is_p2pkh(s, n, NULL))
-		return "p2pkh";
+		return DC_SPK_P2PKH;
 	if (al_script_is_p2sh(s, n, NULL))
-		return "p2sh";
+		return DC_SPK_P2SH;
 	if (al_script_is_witness_program(s, n, &ver, &prog, &plen)) {
 		if (ver == 0 && plen == 20)
-			return "v0_p2wpkh";
+			return DC_SPK_P2WPKH;
 		if (ver == 0 && plen == 32)
-			return "v0_p2wsh";
+			return DC_SPK_P2WSH;
 		if (ver == 1 && plen == 32)
-			return "v1_p2tr";
-		return "unknown";
+			return DC_SPK_P2TR;
+		return ver == 0 ? DC_SPK_WITNESS_V0_OTHER : DC_SPK_WITNESS_FUTURE;
 	}
 	if ((n == 35 && s[0] == 33 && s[34] == AL_OP_CHECKSIG) ||
 	    (n == 67 && s[0] == 65 && s[66] == AL_OP_CHECKSIG))
-		return "p2pk";
+		return DC_SPK_P2PK;
 	if (n >= 1 && s[0] == AL_OP_RETURN)
-		return "op_return";
-	if (n == 0)
-		return "empty";
-	return "unknown";
+		return DC_SPK_OP_RETURN;
+	return n == 0 ? DC_SPK_EMPTY : DC_SPK_OTHER;
+}
+
+/* electrs' names for them. */
+static const char *script_type(const uint8_t *s, size_t n)
+{
+	static const char *const names[DC_SPK_N] = {
+	    [DC_SPK_P2PKH] = "p2pkh",
+	    [DC_SPK_P2SH] = "p2sh",
+	    [DC_SPK_P2WPKH] = "v0_p2wpkh",
+	    [DC_SPK_P2WSH] = "v0_p2wsh",
+	    [DC_SPK_P2TR] = "v1_p2tr",
+	    [DC_SPK_WITNESS_V0_OTHER] = "unknown",
+	    [DC_SPK_WITNESS_FUTURE] = "unknown",
+	    [DC_SPK_P2PK] = "p2pk",
+	    [DC_SPK_OP_RETURN] = "op_return",
+	    [DC_SPK_EMPTY] = "empty",
+	    [DC_SPK_OTHER] = "unknown",
+	};
+
+	return names[dc_script_kind(s, n)];
 }
 
 /* The address of an output script on regtest; false for none. */
-static bool script_address(char *out, size_t cap, const uint8_t *s, size_t n)
+bool dc_script_address(char *out, size_t cap, const uint8_t *s, size_t n)
 {
 	uint8_t payload[21];
 	int ver;
@@ -259,7 +278,7 @@ static json_t *tx_status(const dc_tx *t)
 	json_object_set_new(j, "confirmed", json_boolean(t && t->block));
 	if (t && t->block) {
 		json_object_set_new(j, "block_height", json_integer(t->block->height));
-		json_object_set_new(j, "block_hash", json_hash(t->block->hash));
+		json_object_set_new(j, "block_hash", dc_json_hash(t->block->hash));
 		json_object_set_new(j, "block_time", json_integer(t->block->hdr.time));
 	}
 	return j;
@@ -270,11 +289,11 @@ static json_t *txout_json(const al_tx_out *o)
 	json_t *j = json_object();
 	char addr[AL_SEGWIT_ADDR_BUFLEN];
 
-	json_object_set_new(j, "scriptpubkey", json_hex(o->script.p, o->script.len));
+	json_object_set_new(j, "scriptpubkey", dc_json_hex(o->script.p, o->script.len));
 	json_object_set_new(j, "scriptpubkey_asm", script_asm(o->script.p, o->script.len));
 	json_object_set_new(j, "scriptpubkey_type",
 	                    json_string(script_type(o->script.p, o->script.len)));
-	if (script_address(addr, sizeof(addr), o->script.p, o->script.len))
+	if (dc_script_address(addr, sizeof(addr), o->script.p, o->script.len))
 		json_object_set_new(j, "scriptpubkey_address", json_string(addr));
 	json_object_set_new(j, "value", json_integer((json_int_t)o->amount.sat));
 	return j;
@@ -286,16 +305,16 @@ static json_t *txin_json(const dc_chain *c, const dc_tx *t, size_t i)
 	json_t *j = json_object(), *w = json_array();
 	const dc_tx *prev = t->coinbase ? NULL : dc_tx_by_id(c, in->txid);
 
-	json_object_set_new(j, "txid", json_hash(in->txid));
+	json_object_set_new(j, "txid", dc_json_hash(in->txid));
 	json_object_set_new(j, "vout", json_integer(in->vout));
 	if (prev && in->vout < prev->tx.n_out)
 		json_object_set_new(j, "prevout", txout_json(&prev->tx.out[in->vout]));
 	else
 		json_object_set_new(j, "prevout", json_null());
-	json_object_set_new(j, "scriptsig", json_hex(in->script_sig.p, in->script_sig.len));
+	json_object_set_new(j, "scriptsig", dc_json_hex(in->script_sig.p, in->script_sig.len));
 	json_object_set_new(j, "scriptsig_asm", script_asm(in->script_sig.p, in->script_sig.len));
 	for (size_t k = 0; k < in->n_witness; k++)
-		json_array_append_new(w, json_hex(in->witness[k].p, in->witness[k].len));
+		json_array_append_new(w, dc_json_hex(in->witness[k].p, in->witness[k].len));
 	if (in->n_witness)
 		json_object_set_new(j, "witness", w);
 	else
@@ -316,7 +335,7 @@ static json_t *tx_json(const dc_chain *c, const dc_tx *t, bool with_status)
 {
 	json_t *j = json_object(), *vin = json_array(), *vout = json_array();
 
-	json_object_set_new(j, "txid", json_hash(t->txid));
+	json_object_set_new(j, "txid", dc_json_hash(t->txid));
 	json_object_set_new(j, "version", json_integer(t->tx.version));
 	json_object_set_new(j, "locktime", json_integer(t->tx.locktime));
 	for (size_t i = 0; i < t->tx.n_in; i++)
@@ -340,7 +359,7 @@ static json_t *outspend_json(const dc_chain *c, const dc_tx *t, uint32_t vout)
 
 	json_object_set_new(j, "spent", json_boolean(s != NULL));
 	if (s) {
-		json_object_set_new(j, "txid", json_hash(s->tx->txid));
+		json_object_set_new(j, "txid", dc_json_hash(s->tx->txid));
 		json_object_set_new(j, "vin", json_integer(s->vin));
 		json_object_set_new(j, "status", tx_status(s->tx));
 	}
@@ -379,7 +398,7 @@ static void tx_merkle_proof(al_httpd_res *res, const dc_tx *t)
 	m = json_array();
 	json_object_set_new(j, "block_height", json_integer(t->block->height));
 	for (size_t i = 0; i < nb; i++)
-		json_array_append_new(m, json_hash(branch[i]));
+		json_array_append_new(m, dc_json_hash(branch[i]));
 	json_object_set_new(j, "merkle", m);
 	json_object_set_new(j, "pos", json_integer(t->pos));
 	reply_json(res, j);
@@ -488,7 +507,7 @@ static json_t *block_json(const dc_block *b)
 	double diff;
 	int shift;
 
-	json_object_set_new(j, "id", json_hash(b->hash));
+	json_object_set_new(j, "id", dc_json_hash(b->hash));
 	json_object_set_new(j, "height", json_integer(b->height));
 	json_object_set_new(j, "version", json_integer(b->hdr.version));
 	json_object_set_new(j, "timestamp", json_integer(b->hdr.time));
@@ -496,9 +515,9 @@ static json_t *block_json(const dc_block *b)
 	json_object_set_new(j, "size", json_integer((json_int_t)b->len));
 	json_object_set_new(j, "weight", json_integer((json_int_t)b->weight));
 	memcpy(root, b->hdr.merkle_root, 32);
-	json_object_set_new(j, "merkle_root", json_hash(root));
+	json_object_set_new(j, "merkle_root", dc_json_hash(root));
 	if (b->height > 0)
-		json_object_set_new(j, "previousblockhash", json_hash(b->hdr.prev_hash));
+		json_object_set_new(j, "previousblockhash", dc_json_hash(b->hdr.prev_hash));
 	else
 		json_object_set_new(j, "previousblockhash", json_null());
 	json_object_set_new(j, "mediantime", json_integer(b->mtp));
@@ -550,7 +569,7 @@ static void route_block(dc_chain *c, const char *rest, al_httpd_res *res)
 			json_object_set_new(j, "height", json_integer(b->height));
 			if (b->height + 1 < c->n_blocks)
 				json_object_set_new(j, "next_best",
-				                    json_hash(c->blocks[b->height + 1]->hash));
+				                    dc_json_hash(c->blocks[b->height + 1]->hash));
 			else
 				json_object_set_new(j, "next_best", json_null());
 		}
@@ -559,7 +578,7 @@ static void route_block(dc_chain *c, const char *rest, al_httpd_res *res)
 		json_t *a = json_array();
 
 		for (size_t i = 0; i < b->n_tx; i++)
-			json_array_append_new(a, json_hash(b->txs[i]->txid));
+			json_array_append_new(a, dc_json_hash(b->txs[i]->txid));
 		reply_json(res, a);
 	} else if (!strncmp(sub, "/txs", 4) && b->txs) {
 		unsigned long start = 0;
@@ -799,7 +818,7 @@ static void address_utxo(const dc_chain *c, const script_q *q, al_httpd_res *res
 				if (!out_matches(q, &t->tx.out[v]) || dc_spender(c, t->txid, v))
 					continue;
 				u = json_object();
-				json_object_set_new(u, "txid", json_hash(t->txid));
+				json_object_set_new(u, "txid", dc_json_hash(t->txid));
 				json_object_set_new(u, "vout", json_integer(v));
 				json_object_set_new(u, "status", tx_status(t));
 				json_object_set_new(
@@ -899,7 +918,7 @@ static void route_mempool(dc_chain *c, const char *sub, al_httpd_res *res)
 	if (!strcmp(sub, "/txids")) {
 		j = json_array();
 		for (size_t i = 0; i < c->n_mempool; i++)
-			json_array_append_new(j, json_hash(c->mempool[i]->txid));
+			json_array_append_new(j, dc_json_hash(c->mempool[i]->txid));
 		reply_json(res, j);
 		return;
 	}
@@ -915,36 +934,18 @@ static void route_mempool(dc_chain *c, const char *sub, al_httpd_res *res)
 	reply_json(res, j);
 }
 
-/* Estimates from the mempool: the median fee rate of what waits, for the next few
- * blocks; the relay floor (1 sat/vB) beyond, and when the mempool is empty. */
+/* Estimates from the mempool (dc_fee_rate). */
 static void fee_estimates(dc_chain *c, al_httpd_res *res)
 {
 	static const int targets[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,  13,  14,
 	                              15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008};
-	double *rates = NULL, fast = 1.0;
 	json_t *j = json_object();
 
-	if (c->n_mempool) {
-		rates = malloc(c->n_mempool * sizeof(double));
-		for (size_t i = 0; i < c->n_mempool; i++)
-			rates[i] =
-			    (double)c->mempool[i]->fee / (double)al_tx_vsize(&c->mempool[i]->tx);
-		for (size_t i = 1; i < c->n_mempool; i++) {
-			for (size_t k = i; k > 0 && rates[k - 1] > rates[k]; k--) {
-				double t = rates[k];
-
-				rates[k] = rates[k - 1];
-				rates[k - 1] = t;
-			}
-		}
-		fast = rates[c->n_mempool / 2] > 1.0 ? rates[c->n_mempool / 2] : 1.0;
-		free(rates);
-	}
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		char k[8];
 
 		snprintf(k, sizeof(k), "%d", targets[i]);
-		json_object_set_new(j, k, json_real(targets[i] <= 6 ? fast : 1.0));
+		json_object_set_new(j, k, json_real(dc_fee_rate(c, (unsigned)targets[i])));
 	}
 	reply_json(res, j);
 }
@@ -1033,7 +1034,7 @@ static void post_mine(dc_chain *c, const al_httpd_req *req, al_httpd_res *res)
 		} else {
 			a = json_array();
 			for (json_int_t i = 0; i < n; i++)
-				json_array_append_new(a, json_hash(hashes[i]));
+				json_array_append_new(a, dc_json_hash(hashes[i]));
 			reply_json(res, a);
 		}
 		free(hashes);
@@ -1084,8 +1085,8 @@ static void post_reorg(dc_chain *c, const al_httpd_req *req, al_httpd_res *res)
 		al_httpd_res_text(res, 500, "reorg failed");
 	} else {
 		out = json_object();
-		json_object_set_new(out, "old_tip", json_hash(old->hash));
-		json_object_set_new(out, "new_tip", json_hash(dc_tip(c)->hash));
+		json_object_set_new(out, "old_tip", dc_json_hash(old->hash));
+		json_object_set_new(out, "new_tip", dc_json_hash(dc_tip(c)->hash));
 		json_object_set_new(out, "height", json_integer(dc_tip(c)->height));
 		reply_json(res, out);
 	}

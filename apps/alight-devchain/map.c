@@ -38,6 +38,32 @@ void dc_map_free(dc_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Double the buckets once the chains average more than two nodes. */
+static void grow(dc_map *m)
+{
+	size_t nb = 2 * m->nb;
+	dc_map_node **b = calloc(nb, sizeof(*b));
+	dc_map old = *m;
+
+	if (!b)
+		abort();
+	m->b = b;
+	m->nb = nb;
+	for (size_t i = 0; i < old.nb; i++) {
+		dc_map_node *n = old.b[i];
+
+		while (n) {
+			dc_map_node *next = n->next;
+			size_t s = slot(m, n->key);
+
+			n->next = m->b[s];
+			m->b[s] = n;
+			n = next;
+		}
+	}
+	free(old.b);
+}
+
 void *dc_map_get(const dc_map *m, const uint8_t key[36])
 {
 	for (dc_map_node *n = m->b[slot(m, key)]; n; n = n->next) {
@@ -65,7 +91,8 @@ void dc_map_put(dc_map *m, const uint8_t key[36], void *val)
 	n->val = val;
 	n->next = m->b[s];
 	m->b[s] = n;
-	m->count++;
+	if (++m->count > 2 * m->nb)
+		grow(m);
 }
 
 void dc_map_del(dc_map *m, const uint8_t key[36])

@@ -37,11 +37,18 @@ def bin_dir():
 
 
 class Devchain:
-    def __init__(self, datadir, tls=None):
+    """alight-devchain on ports of the OS's choosing: `url` is its Esplora API, `electrum`
+    its Electrum server as (host, port). `extra` are more command-line arguments;
+    `stderr_file` (a path) keeps its stderr (the Electrum server logs cut-off clients)."""
+
+    def __init__(self, datadir, tls=None, extra=(), stderr_file=None):
         self.datadir = datadir
         self.tls = tls
+        self.extra = tuple(extra)
+        self.stderr_file = stderr_file
         self.proc = None
         self.url = None
+        self.electrum = None
         self.first_line = None
 
     def start(self):
@@ -49,14 +56,28 @@ class Devchain:
                "--listen", "127.0.0.1:0"]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None)
+        cmd += list(self.extra)
+        err = open(self.stderr_file, "ab") if self.stderr_file else None
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        if err:
+            err.close()
         line = self.proc.stdout.readline().decode()
         if not line:
             self.proc.wait(5)
             pytest.fail("alight-devchain exited with %s" % self.proc.returncode)
         self.first_line = line
-        self.url = json.loads(line)["esplora"]
+        first = json.loads(line)
+        self.url = first["esplora"]
+        if "electrum" in first:
+            host, _, port = first["electrum"][len("tcp://"):].rpartition(":")
+            self.electrum = (host, int(port))
         return self
+
+    def stderr(self):
+        if not self.stderr_file:
+            return ""
+        with open(self.stderr_file, "rb") as f:
+            return f.read().decode(errors="replace")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

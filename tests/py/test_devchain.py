@@ -18,8 +18,10 @@ BOB = Key("devchain test bob")
 
 def test_first_line_and_genesis(devchain):
     first = json.loads(devchain.first_line)
-    assert set(first) == {"esplora", "network"} and first["network"] == "regtest"
+    assert set(first) == {"esplora", "electrum", "network"} and first["network"] == "regtest"
     assert first["esplora"].startswith("http://127.0.0.1:")
+    assert first["electrum"].startswith("tcp://127.0.0.1:")
+    assert first["electrum"] != first["esplora"].replace("http", "tcp")
     assert devchain.get_text("/blocks/tip/height") == "0"
     assert devchain.get_text("/blocks/tip/hash") == REGTEST_GENESIS
     assert devchain.get_text("/block-height/0") == REGTEST_GENESIS
