@@ -204,7 +204,7 @@ static al_err our_fee(al_chan *ch)
 		/* "if it is not the funder: SHOULD set `max_fee_satoshis` to at least the
 		 * `max_fee_satoshis` received; SHOULD set `min_fee_satoshis` to a fairly low
 		 * value" (we do not pay it). */
-		ch->close.our_min = al_sat_of(weight * 253 / 1000);
+		ch->close.our_min = al_sat_of(weight * ch->cfg.min_feerate / 1000);
 		ch->close.our_max = theirs;
 		if (fee < ch->close.our_min.sat)
 			fee = ch->close.our_min.sat;

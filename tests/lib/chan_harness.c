@@ -249,9 +249,30 @@ static void on_event(hnode *n, const al_chan_fx *fx)
 
 static void queue_msg(hpair *p, hnode *n, const uint8_t *msg, size_t len)
 {
+	static uint8_t buf[AL_WIRE_MAX_MSG];
+	uint16_t type = (uint16_t)(msg[0] << 8 | msg[1]);
+	union al_wire_any u;
 	hmsg *m;
+	al_wb w;
 
 	n->sent_by_type[msg[1]]++;
+	if (n->strip_fee_range && type == AL_WIRE_CLOSING_SIGNED &&
+	    al_wire_decode_any(&u, msg, len) == AL_OK) {
+		u.closing_signed.tlvs.has_fee_range = false;
+		al_wb_init(&w, buf, sizeof(buf));
+		al_wire_closing_signed_write(&w, &u.closing_signed);
+		CHECK(al_wb_ok(&w));
+		msg = buf;
+		len = w.len;
+	}
+	if (n->corrupt_type && n->corrupt_type == type && n->corrupt_at < len) {
+		if (msg != buf) {
+			memcpy(buf, msg, len);
+			msg = buf;
+		}
+		buf[n->corrupt_at] ^= 0x01;
+		n->corrupt_type = 0;
+	}
 	if (!p->connected)
 		return;
 	CHECK(n->n_out < H_MAX_MSGS);
@@ -524,9 +545,9 @@ bool h_open_unconfirmed(hpair *p, al_ln_chan_type type, uint64_t funding, uint64
 	len = funding_tx(p, &p->a, raw, sizeof(raw), &vout);
 	CHECK_OK(al_chan_funding_tx(p->a.ch, raw, len, vout));
 	h_pump(p);
-	CHECK(h_find_event(&p->a, AL_CHAN_EV_PENDING, 0) &&
-	      h_find_event(&p->b, AL_CHAN_EV_PENDING, 0));
-	return (al_chan_state(p->a.ch) & AL_CHAN_ST_FUNDED) &&
+	return h_find_event(&p->a, AL_CHAN_EV_PENDING, 0) &&
+	       h_find_event(&p->b, AL_CHAN_EV_PENDING, 0) &&
+	       (al_chan_state(p->a.ch) & AL_CHAN_ST_FUNDED) &&
 	       (al_chan_state(p->b.ch) & AL_CHAN_ST_FUNDED);
 }
 

@@ -87,8 +87,12 @@ typedef struct hnode {
 	al_sat funding_amount;
 	/* Policy: hold persists this many pump rounds (0: complete at once). */
 	unsigned persist_delay, held_rounds;
-	bool persist_stuck; /* never complete (a crash is coming) */
-	bool check_durable; /* check each protected SEND against the disk */
+	bool persist_stuck;   /* never complete (a crash is coming) */
+	bool check_durable;   /* check each protected SEND against the disk */
+	bool strip_fee_range; /* its closing_signed lose fee_range (a legacy peer) */
+	/* Flip a byte of the next message of this type it sends (0: none). */
+	uint16_t corrupt_type;
+	size_t corrupt_at;
 	size_t protected_checked;
 } hnode;
 
