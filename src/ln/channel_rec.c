@@ -381,7 +381,10 @@ static void r_head(al_chan *ch, al_cur *c, al_err *e)
 		bad(e, AL_E_CHAN_RECORD);
 	else if (al_cur_ok(c) && version != REC_VERSION)
 		bad(e, AL_E_CHAN_RECORD_VERSION);
-	(void)al_cur_be16(c); /* the max_htlcs it was written with */
+	/* The slot count it was made with (its max_accepted_htlcs): a config must keep
+	 * it. */
+	if (al_cur_be16(c) != ch->cfg.max_htlcs && al_cur_ok(c))
+		bad(e, AL_E_CHAN_RECORD);
 	if (al_cur_be32(c) != al_signer_index(ch->signer) && al_cur_ok(c))
 		bad(e, AL_E_CHAN_RECORD);
 	ch->state = al_cur_be32(c);
