@@ -82,10 +82,11 @@ size_t al_chan_size(const al_chan_config *cfg)
 
 size_t al_chan_scratch_size(const al_chan_config *cfg)
 {
-	/* Measured (tests/unit/test_channel_limits.c): building, signing and checking a
-	 * commitment with every HTLC slot full on both sides, its HTLC transactions,
-	 * and the largest message or transaction delivered; twice that, for margin. */
-	return 2 * (128 * 1024 + 2 * (size_t)cfg->max_htlcs * 2048) + 2 * AL_WIRE_MAX_MSG;
+	/* Measured by tests/unit/test_channel_limits.c: 736 KiB at the high-water mark
+	 * with 483 HTLCs each way (a commitment with 966 HTLC outputs built, signed and
+	 * its HTLC transactions checked, the largest message delivered), about 760
+	 * bytes per HTLC; twice that per HTLC plus a base, for margin. */
+	return 192 * 1024 + 2 * (size_t)cfg->max_htlcs * 1536 + 2 * AL_WIRE_MAX_MSG;
 }
 
 void al_chan__layout(al_chan *ch, void *mem, size_t len)
