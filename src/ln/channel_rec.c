@@ -433,15 +433,20 @@ static void r_commitments(al_chan *ch, al_cur *c, al_err *e)
 	ch->remote_next = al_cur_be64(c);
 	ch->remote_revoked = al_cur_be64(c);
 	for (i = 0; i < 3; i++) {
+		uint8_t zeros[33];
+
 		v = al_cur_u8(c);
 		ch->rpoint[i].n = al_cur_be64(c);
 		ch->rpoint[i].valid = v == 1;
-		if (v == 1)
+		if (v == 1) {
 			r_point(ch, c, &ch->rpoint[i].p, e);
-		else
-			al_cur_skip(c, 33);
-		if (v > 1)
-			bad(e, AL_E_CHAN_RECORD);
+		} else {
+			/* An empty entry is all zeros. */
+			al_cur_bytes(c, zeros, sizeof(zeros));
+			if (al_cur_ok(c) && (v > 1 || ch->rpoint[i].n != 0 || zeros[0] ||
+			                     memcmp(zeros, zeros + 1, 32) != 0))
+				bad(e, AL_E_CHAN_RECORD);
+		}
 	}
 	ch->base_local = al_msat_of(al_cur_be64(c));
 	ch->base_remote = al_msat_of(al_cur_be64(c));

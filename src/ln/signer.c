@@ -533,6 +533,16 @@ void al_signer_save(const al_signer *s, al_wb *w)
 		al_wb_u8(w, 0);
 }
 
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /* The counters must describe a reachable state. */
 static bool state_consistent(const al_signer *t)
 {
@@ -572,8 +582,12 @@ al_err al_signer_load(al_signer *s, al_cur *c)
 	t.cp_has_point[1] = flags & ST_CP_POINT1;
 	for (i = 0; i < 2; i++) {
 		al_cur_bytes(c, pk, sizeof(pk));
-		if (al_cur_ok(c) && t.cp_has_point[i] &&
-		    al_pubkey_parse(s->ctx, &t.cp_point[i], pk, sizeof(pk)) != AL_OK)
+		if (!al_cur_ok(c))
+			break;
+		/* An absent point is written as zeros, and must read as them. */
+		if (t.cp_has_point[i]
+		        ? al_pubkey_parse(s->ctx, &t.cp_point[i], pk, sizeof(pk)) != AL_OK
+		        : !is_zero(pk, sizeof(pk)))
 			e = AL_E_CHAN_RECORD;
 	}
 	/* The padding is zeros, so that a loaded state saves to the same bytes. */

@@ -52,6 +52,8 @@ static void node_init(hnode *n, const char *name, uint64_t seed, uint32_t index,
 	n->signer_mem = xmalloc(al_signer_size());
 	CHECK_OK(al_signer_init(&n->signer, n->signer_mem, al_signer_size(), al_t_secp(), &n->root,
 	                        index));
+	n->signer_fresh = xmalloc(al_signer_size());
+	memcpy(n->signer_fresh, n->signer_mem, al_signer_size());
 	if (cfg) {
 		n->cfg = *cfg;
 	} else {
@@ -94,6 +96,7 @@ static void node_free(hnode *n)
 		al_signer_clear(n->signer);
 	al_signer_root_clear(&n->root);
 	free(n->signer_mem);
+	free(n->signer_fresh);
 	free(n->mem);
 	free(n->scratch_mem);
 	free(n->disk);
@@ -444,8 +447,11 @@ void h_restart(hpair *p, hnode *n)
 	n->held_rounds = 0;
 	al_arena_init(&n->scratch, n->scratch_mem, n->scratch_len);
 	n->env.out_held = false;
-	CHECK_OK(al_signer_init(&n->signer, n->signer_mem, al_signer_size(), al_t_secp(), &n->root,
-	                        n->index));
+	if (n->fast_restart)
+		memcpy(n->signer_mem, n->signer_fresh, al_signer_size());
+	else
+		CHECK_OK(al_signer_init(&n->signer, n->signer_mem, al_signer_size(), al_t_secp(),
+		                        &n->root, n->index));
 	if (!n->has_disk)
 		return;
 	CHECK_OK(al_chan_load(&n->ch, n->mem, n->mem_len, &n->env, &n->cfg, n->signer, n->disk,

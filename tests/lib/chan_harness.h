@@ -53,6 +53,10 @@ typedef struct hnode {
 	uint32_t index;
 	uint8_t *signer_mem;
 	al_signer *signer;
+	/* The signer as al_signer_init made it: checks load with a copy; a restart
+	 * derives again unless fast_restart. */
+	uint8_t *signer_fresh;
+	bool fast_restart;
 	al_chan_config cfg;
 	uint8_t *mem;
 	size_t mem_len;

@@ -108,6 +108,15 @@ static void test_corruptions(void)
 	signer_of = NULL;
 	h_init(&p, 77, NULL, NULL);
 	CHECK(h_open(&p, AL_LN_CHAN_ANCHORS, 1000000, 300000000, 1500));
+	/* A fresh channel's record (empty entries must read back as written)... */
+	CHECK_OK(al_chan_save(p.b.ch, rec, sizeof(rec), &len));
+	for (i = 0; i < len; i++) {
+		rec[i] ^= (uint8_t)(0x80u >> (i % 8));
+		e = load(&p.b, rec, len, &len2);
+		CHECK(e != AL_OK || (len2 == len && memcmp(rec, rec2, len) == 0));
+		rec[i] ^= (uint8_t)(0x80u >> (i % 8));
+	}
+	/* ...and one with HTLCs both ways and a commitment awaiting its revocation. */
 	CHECK_OK(h_add(&p, &p.a, 20000000, 300, &id, h));
 	CHECK_OK(al_chan_commit(p.a.ch));
 	h_pump(&p);
