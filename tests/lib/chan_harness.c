@@ -276,6 +276,8 @@ static void queue_msg(hpair *p, hnode *n, const uint8_t *msg, size_t len)
 		buf[n->corrupt_at] ^= 0x01;
 		n->corrupt_type = 0;
 	}
+	if (p->on_send)
+		p->on_send(p->on_send_arg, n, msg, len);
 	if (!p->connected)
 		return;
 	CHECK(n->n_out < H_MAX_MSGS);

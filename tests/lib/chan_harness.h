@@ -110,6 +110,9 @@ typedef struct hpair {
 	uint8_t hash[H_MAX_PREIMAGES][32];
 	size_t n_pre;
 	size_t verified_txs; /* commitment and HTLC transactions run by the interpreter */
+	/* Called with every message a node sends (e.g. to print it). */
+	void (*on_send)(void *arg, const hnode *from, const uint8_t *msg, size_t len);
+	void *on_send_arg;
 } hpair;
 
 /* Set up both nodes (not opened): seeds from `seed`; a's config = *cfg_a (or the
