@@ -142,6 +142,7 @@ al_err al_chan__begin(al_chan *ch)
 
 void al_chan__push(al_chan *ch, uint8_t kind, uint8_t sub, uint64_t arg)
 {
+	struct chan_htlc *h;
 	struct chan_fx *e;
 
 	if (ch->fx_n == ch->fx_cap)
@@ -151,6 +152,17 @@ void al_chan__push(al_chan *ch, uint8_t kind, uint8_t sub, uint64_t arg)
 	e->kind = kind;
 	e->sub = sub;
 	e->arg = arg;
+	/* The slot it names lives until the effect is out. */
+	h = al_chan__pinned_slot(ch, e);
+	if (h)
+		h->pins++;
+}
+
+/* Forget queued effects [from, fx_n). */
+static void truncate_fx(al_chan *ch, size_t from)
+{
+	while (ch->fx_n > from)
+		al_chan__unpin(ch, fx_at(ch, --ch->fx_n));
 }
 
 void al_chan__push_persist(al_chan *ch, uint8_t kind, uint64_t arg)
@@ -205,7 +217,7 @@ void al_chan__commit(al_chan *ch)
 
 void al_chan__abort(al_chan *ch)
 {
-	ch->fx_n = ch->stage;
+	truncate_fx(ch, ch->stage);
 	ch->dirty = false;
 }
 
@@ -220,6 +232,7 @@ static void drop_sends(al_chan *ch)
 		if (e.kind == AL_CHAN_FX_SEND) {
 			if (i < ch->stage)
 				ch->stage--;
+			al_chan__unpin(ch, &e);
 			continue;
 		}
 		*fx_at(ch, j++) = e;
@@ -233,25 +246,31 @@ bool al_chan_next_effect(al_chan *ch, al_chan_fx *fx)
 {
 	struct chan_fx e;
 	al_arena *a = ch->env->scratch;
+	bool deliver;
 
 	al_chan__release_out(ch);
-	memset(fx, 0, sizeof(*fx));
-	if (ch->fx_n == 0)
-		return false;
-	e = *fx_at(ch, 0);
-	if (e.kind == AL_CHAN_FX_PERSIST) {
-		/* A barrier: delivered once, removed by al_chan_persisted. */
-		if (e.delivered)
+	do {
+		memset(fx, 0, sizeof(*fx));
+		if (ch->fx_n == 0)
 			return false;
-		fx_at(ch, 0)->delivered = true;
-	} else {
-		ch->fx_head = (ch->fx_head + 1) % ch->fx_cap;
-		ch->fx_n--;
-	}
-	ch->stage = ch->fx_n;
-	ch->env->out_mark = al_arena_mark(a);
-	ch->env->out_held = true;
-	al_chan__materialize(ch, &e, fx);
+		e = *fx_at(ch, 0);
+		if (e.kind == AL_CHAN_FX_PERSIST) {
+			/* A barrier: delivered once, removed by al_chan_persisted. */
+			if (e.delivered)
+				return false;
+			fx_at(ch, 0)->delivered = true;
+		} else {
+			ch->fx_head = (ch->fx_head + 1) % ch->fx_cap;
+			ch->fx_n--;
+		}
+		ch->stage = ch->fx_n;
+		al_chan__release_out(ch);
+		ch->env->out_mark = al_arena_mark(a);
+		ch->env->out_held = true;
+		deliver = al_chan__materialize(ch, &e, fx);
+		/* Its bytes are made (from the slot): the slot may go now. */
+		al_chan__unpin(ch, &e);
+	} while (!deliver);
 	return true;
 }
 
@@ -527,6 +546,7 @@ void al_chan_peer_disconnected(al_chan *ch)
 	} else if (!(ch->state & AL_CHAN_ST_FAILED)) {
 		al_chan__revert_remote_unsigned(ch);
 		/* BOLT #2: closing negotiation "restarts on reconnection". */
+		ch->close.final_resent = false;
 		if (!ch->close.done) {
 			ch->close.sent = ch->close.received = false;
 			ch->close.their_range = false;

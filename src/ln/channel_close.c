@@ -262,8 +262,17 @@ al_err al_chan__recv_closing(al_chan *ch, const struct al_wire_closing_signed *m
 	uint64_t fee = m->fee_satoshis, lo, hi;
 	al_ecdsa_sig sig;
 
-	if (!(ch->state & AL_CHAN_ST_NEGOTIATING) || ch->close.done)
-		return ch->close.done ? AL_OK : AL_E_CHAN_UNEXPECTED;
+	/* Our side is done: the peer may have missed our last closing_signed (BOLT #2
+	 * "`closing_signed` also has no acknowledgment so must be retransmitted upon
+	 * reconnection"): it gets the final one again. */
+	if (ch->close.done) {
+		if (!ch->close.final_resent)
+			al_chan__send(ch, FXM_CLOSING_SIGNED, ch->close.our_fee);
+		ch->close.final_resent = true;
+		return AL_OK;
+	}
+	if (!(ch->state & AL_CHAN_ST_NEGOTIATING))
+		return AL_E_CHAN_UNEXPECTED;
 	if (al_ecdsa_sig_parse_compact(ch->env->secp, &sig, m->signature) != AL_OK)
 		return AL_E_CHAN_CLOSING_SIG;
 	AL_TRY(their_variant(ch, fee, &sig, &ch->close.variant));

@@ -335,20 +335,26 @@ static al_err make_event(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
 	}
 }
 
-/* A zombie slot (an outgoing HTLC whose failure is irrevocable) goes once its
- * HTLC_FAILED event was delivered. */
-static void free_zombie(al_chan *ch, const struct chan_fx *e)
+struct chan_htlc *al_chan__pinned_slot(al_chan *ch, const struct chan_fx *e)
 {
-	struct chan_htlc *h;
+	bool names = (e->kind == AL_CHAN_FX_SEND && e->sub == FXM_ADD) ||
+	             (e->kind == AL_CHAN_FX_EVENT &&
+	              (e->sub == AL_CHAN_EV_HTLC_FULFILLED || e->sub == AL_CHAN_EV_HTLC_FAILED));
 
-	if (e->kind != AL_CHAN_FX_EVENT || e->sub != AL_CHAN_EV_HTLC_FAILED)
-		return;
-	h = al_chan__slot(ch, true, e->arg);
-	if (h && h->zombie)
-		h->used = false;
+	return names ? al_chan__slot(ch, true, e->arg) : NULL;
 }
 
-void al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
+void al_chan__unpin(al_chan *ch, const struct chan_fx *e)
+{
+	struct chan_htlc *h = al_chan__pinned_slot(ch, e);
+
+	if (!h || h->pins == 0)
+		return;
+	if (--h->pins == 0 && h->zombie)
+		al_memzero(h, sizeof(*h));
+}
+
+bool al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
 {
 	al_arena *a = ch->env->scratch;
 	uint8_t *buf;
@@ -401,12 +407,15 @@ void al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
 		err = w.err;
 		break;
 	default:
+		/* An incoming HTLC resolved before its event went out (the node knew it
+		 * from before a restart): nothing to say. */
+		if (e->sub == AL_CHAN_EV_HTLC_RECEIVED && !al_chan__slot(ch, false, e->arg))
+			return false;
 		err = make_event(ch, e, fx);
-		free_zombie(ch, e);
 		break;
 	}
 	if (err == AL_OK)
-		return;
+		return true;
 	/* The bytes could not be made: an arena smaller than al_chan_scratch_size, or
 	 * a broken invariant. The channel stops here, loudly. */
 	memset(fx, 0, sizeof(*fx));
@@ -417,4 +426,5 @@ void al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
 		ch->state |= AL_CHAN_ST_FAILED;
 		ch->err = err;
 	}
+	return true;
 }

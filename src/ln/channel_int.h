@@ -59,8 +59,11 @@ struct chan_htlc {
 	uint8_t removal;     /* RM_* */
 	bool preimage_known; /* outgoing: the peer's fulfill was seen (kept on revert) */
 	bool announced;      /* incoming: HTLC_RECEIVED queued; outgoing: FULFILLED queued */
-	bool zombie;         /* outgoing failure irrevocable: freed once HTLC_FAILED is out */
-	bool must_fail;      /* incoming: over the dust exposure limit */
+	/* Outgoing, in no commitment any more (its removal irrevocable) but named by a
+	 * queued effect (its HTLC_FAILED or HTLC_FULFILLED event): freed once pins is 0. */
+	bool zombie;
+	uint16_t pins;  /* queued effects that name it (not persisted) */
+	bool must_fail; /* incoming: over the dust exposure limit */
 	uint8_t preimage[32];
 	uint16_t failure_code;
 	uint8_t sha_onion[32];
@@ -129,7 +132,8 @@ struct chan_close {
 	bool their_range;
 	al_sat their_min, their_max;
 	al_ecdsa_sig our_sig, their_sig;
-	uint8_t variant; /* which closing transaction their signature covers (CLOSE_V_*) */
+	uint8_t variant;   /* which closing transaction their signature covers (CLOSE_V_*) */
+	bool final_resent; /* done, and the final closing_signed went again (this connection) */
 };
 
 /* The closing transaction's variants (BOLT #3: each signer drops outputs below its
@@ -235,10 +239,17 @@ size_t al_chan__used_slots(const al_chan *ch, bool out);
 /* --- channel_fx.c ---------------------------------------------------------------- */
 
 /* Make the effect's bytes (in the env's scratch arena). A failure to make them (an
- * arena too small) fails the channel and delivers AL_CHAN_EV_FAILED instead. */
-void al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx);
+ * arena too small) fails the channel and delivers AL_CHAN_EV_FAILED instead. False
+ * for an effect that has become moot (an incoming HTLC's event after the HTLC was
+ * resolved): nothing to deliver. */
+bool al_chan__materialize(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx);
 /* An HTLC slot by id, zombies included. */
 struct chan_htlc *al_chan__slot(al_chan *ch, bool out, uint64_t id);
+/* The outgoing slot an effect names, if any (update_add_htlc, an outgoing HTLC's
+ * event). */
+struct chan_htlc *al_chan__pinned_slot(al_chan *ch, const struct chan_fx *e);
+/* One effect naming a slot is gone: a zombie with no effect left is freed. */
+void al_chan__unpin(al_chan *ch, const struct chan_fx *e);
 
 /* --- channel_update.c: views and checks ----------------------------------------- */
 

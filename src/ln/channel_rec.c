@@ -348,7 +348,8 @@ static void r_slot(al_chan *ch, al_cur *c, struct chan_htlc *h, bool out, al_err
 	    (h->rem[SIDE_L] != NEVER && h->add[SIDE_L] >= h->rem[SIDE_L]) ||
 	    (h->rem[SIDE_R] != NEVER && h->add[SIDE_R] >= h->rem[SIDE_R]) ||
 	    (h->removal != RM_NONE && (h->add[SIDE_L] == NEVER || h->add[SIDE_R] == NEVER)) ||
-	    (h->zombie && (!out || h->removal == RM_NONE || h->removal == RM_FULFILL)) ||
+	    (h->zombie &&
+	     (!out || h->removal == RM_NONE || (h->removal == RM_FULFILL && !h->preimage_known))) ||
 	    (h->preimage_known && !out) || (h->must_fail && out) || h->seq_add > ch->seq ||
 	    h->seq_rem > ch->seq)
 		bad(e, AL_E_CHAN_RECORD);
@@ -616,10 +617,10 @@ static void replay(al_chan *ch)
 
 		if (in->used && in->announced && in->removal == RM_NONE)
 			al_chan__event(ch, AL_CHAN_EV_HTLC_RECEIVED, in->id);
-		if (o->used && o->zombie)
-			al_chan__event(ch, AL_CHAN_EV_HTLC_FAILED, o->id);
-		else if (o->used && o->preimage_known)
+		if (o->used && o->preimage_known)
 			al_chan__event(ch, AL_CHAN_EV_HTLC_FULFILLED, o->id);
+		else if (o->used && o->zombie)
+			al_chan__event(ch, AL_CHAN_EV_HTLC_FAILED, o->id);
 	}
 }
 

@@ -197,6 +197,12 @@ al_err al_chan__recv_reestablish(al_chan *ch, const struct al_wire_channel_reest
 	 * `shutdown`." (It went when our updates were all signed.) */
 	if (ch->state & AL_CHAN_ST_SHUTDOWN_SENT)
 		al_chan__send(ch, FXM_SHUTDOWN, 0);
+	/* "`closing_signed` also has no acknowledgment so must be retransmitted upon
+	 * reconnection": a funder whose close is final offers the final fee again. */
+	if (ch->close.done && (ch->state & AL_CHAN_ST_OUTBOUND)) {
+		al_chan__send(ch, FXM_CLOSING_SIGNED, ch->close.our_fee);
+		ch->close.final_resent = true;
+	}
 	/* Our updates the peer never signed were reversed by it: send them again. */
 	return resend_updates(ch, NEVER);
 }

@@ -789,15 +789,18 @@ void al_chan__settle(al_chan *ch)
 		}
 		if (o->used && !o->zombie && o->removal != RM_NONE && irrevocable(ch, o->rem)) {
 			ch->dirty = true;
-			if (o->removal == RM_FULFILL) {
-				(void)take(&ch->base_local, &ch->base_remote, o->amount);
-				al_memzero(o, sizeof(*o));
-				continue;
-			}
-			/* "until the removal of an outgoing HTLC is irrevocably committed...
-			 * MUST NOT fail the incoming HTLC": now the node may. */
+			/* In no commitment any more: out of the books (a fulfilled HTLC's
+			 * amount moves to the peer), kept only while an effect names it. */
 			o->zombie = true;
-			al_chan__event(ch, AL_CHAN_EV_HTLC_FAILED, o->id);
+			if (o->removal == RM_FULFILL)
+				(void)take(&ch->base_local, &ch->base_remote, o->amount);
+			else
+				/* "until the removal of an outgoing HTLC is irrevocably
+				 * committed... MUST NOT fail the incoming HTLC": now the node
+				 * may. */
+				al_chan__event(ch, AL_CHAN_EV_HTLC_FAILED, o->id);
+			if (o->pins == 0)
+				al_memzero(o, sizeof(*o));
 		}
 	}
 	/* A fee update in every unrevoked commitment becomes the base. */

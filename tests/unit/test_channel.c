@@ -208,6 +208,38 @@ static void test_update_fee(al_ln_chan_type type)
 	h_free(&p);
 }
 
+/* After a restart the node hears again of every incoming HTLC still unresolved (at
+ * least once), and of every outgoing one whose preimage the channel knows. */
+static void test_replay(void)
+{
+	uint8_t h1[32], h2[32], pre[32];
+	uint64_t i1, i2;
+	hpair p;
+
+	h_init(&p, 31, NULL, NULL);
+	CHECK(h_open(&p, AL_LN_CHAN_STATIC_REMOTEKEY, 1000000, 300000000, 2000));
+	i1 = lock_in(&p, &p.a, &p.b, 20000000, h1);
+	i2 = lock_in(&p, &p.a, &p.b, 10000000, h2);
+	CHECK(h_preimage_of(&p, h2, pre));
+	CHECK_OK(al_chan_fulfill_htlc(p.b.ch, i2, pre));
+	CHECK_OK(al_chan_commit(p.b.ch));
+	h_pump(&p);
+	CHECK(h_count_events(&p.b, AL_CHAN_EV_HTLC_RECEIVED) == 2);
+	CHECK(h_count_events(&p.a, AL_CHAN_EV_HTLC_FULFILLED) == 1);
+	h_restart(&p, &p.b);
+	h_restart(&p, &p.a);
+	/* B: i1 again (i2 is resolved); A: nothing pending has a preimage left (i2 is
+	 * settled and gone). */
+	CHECK(h_count_events(&p.b, AL_CHAN_EV_HTLC_RECEIVED) == 3);
+	CHECK(h_find_event(&p.b, AL_CHAN_EV_HTLC_RECEIVED, 0)->htlc_id == i1);
+	CHECK(h_count_events(&p.a, AL_CHAN_EV_HTLC_FULFILLED) == 1);
+	h_reconnect(&p);
+	settle(&p, &p.b, i1, h1, true);
+	CHECK(h_count_events(&p.a, AL_CHAN_EV_HTLC_FULFILLED) == 2);
+	check_both(&p, 1);
+	h_free(&p);
+}
+
 int main(void)
 {
 	test_open(AL_LN_CHAN_STATIC_REMOTEKEY);
@@ -218,5 +250,6 @@ int main(void)
 	test_simultaneous(AL_LN_CHAN_ANCHORS, 22);
 	test_update_fee(AL_LN_CHAN_STATIC_REMOTEKEY);
 	test_update_fee(AL_LN_CHAN_ANCHORS);
+	test_replay();
 	return al_t_finish();
 }

@@ -135,6 +135,35 @@ static void test_close_with_htlcs(al_ln_chan_type type)
 	h_free(&p);
 }
 
+/* The last closing_signed is lost: the side that missed it completes after the
+ * reconnection (BOLT #2: "`closing_signed` also has no acknowledgment so must be
+ * retransmitted upon reconnection"), whichever side is the funder. */
+static void test_lost_final(bool lose_from_a)
+{
+	hnode *from;
+	hpair p;
+
+	h_init(&p, 950 + (uint64_t)lose_from_a, NULL, NULL);
+	CHECK(h_open(&p, AL_LN_CHAN_STATIC_REMOTEKEY, 1000000, 300000000, 2000));
+	CHECK_OK(al_chan_shutdown(p.a.ch, script_a, sizeof(script_a), 1000));
+	/* Run until one side is done, then drop what it sent last. */
+	for (;;) {
+		h_drain(&p, &p.a);
+		h_drain(&p, &p.b);
+		if ((al_chan_state(p.a.ch) | al_chan_state(p.b.ch)) & AL_CHAN_ST_CLOSED)
+			break;
+		if (!(h_deliver_one(&p, &p.a) || h_deliver_one(&p, &p.b)))
+			break;
+	}
+	from = (al_chan_state(p.a.ch) & AL_CHAN_ST_CLOSED) ? &p.a : &p.b;
+	CHECK(from == (lose_from_a ? &p.a : &p.b) || from->n_out > 0);
+	h_disconnect(&p); /* its closing_signed, in flight, is lost */
+	CHECK(!(al_chan_state((from == &p.a ? &p.b : &p.a)->ch) & AL_CHAN_ST_CLOSED));
+	h_reconnect(&p);
+	check_closed(&p);
+	h_free(&p);
+}
+
 /* Force close on request: our latest commitment is broadcast and spends the funding
  * output; the peer hears an error, fails and broadcasts its own. */
 static void test_force_close(al_ln_chan_type type)
@@ -169,6 +198,47 @@ static void test_force_close(al_ln_chan_type type)
 	h_free(&p);
 }
 
+/* Block height is the clock: an outgoing HTLC past its expiry (plus the grace) goes
+ * on-chain; so does an incoming one we hold the preimage of, before its expiry. */
+static void test_htlc_timeouts(void)
+{
+	uint8_t h[32], pre[32];
+	const hevent *e;
+	uint64_t id;
+	hpair p;
+
+	h_init(&p, 970, NULL, NULL);
+	CHECK(h_open(&p, AL_LN_CHAN_ANCHORS, 1000000, 300000000, 2000));
+	CHECK_OK(h_add(&p, &p.a, 20000000, 300, &id, h));
+	CHECK_OK(al_chan_commit(p.a.ch));
+	h_pump(&p);
+	CHECK_OK(al_chan_block_height(p.a.ch, 302));
+	CHECK(!(al_chan_state(p.a.ch) & AL_CHAN_ST_FAILED));
+	CHECK_OK(al_chan_block_height(p.a.ch, 303));
+	h_drain(&p, &p.a);
+	CHECK(al_chan_error(p.a.ch) == AL_E_CHAN_HTLC_TIMEOUT);
+	CHECK(p.a.n_bc == 2 && h_verify_funding_spend(&p, &p.a, &p.a.bc[1]));
+	h_free(&p);
+
+	/* B fulfils; A never answers (gone); B goes on-chain before the expiry. */
+	h_init(&p, 971, NULL, NULL);
+	CHECK(h_open(&p, AL_LN_CHAN_STATIC_REMOTEKEY, 1000000, 300000000, 2000));
+	CHECK_OK(h_add(&p, &p.a, 20000000, 400, &id, h));
+	CHECK_OK(al_chan_commit(p.a.ch));
+	h_pump(&p);
+	e = h_find_event(&p.b, AL_CHAN_EV_HTLC_RECEIVED, 0);
+	CHECK(e && h_preimage_of(&p, e->hash, pre));
+	h_disconnect(&p);
+	CHECK_OK(al_chan_fulfill_htlc(p.b.ch, id, pre));
+	CHECK_OK(al_chan_block_height(p.b.ch, 396));
+	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));
+	CHECK_OK(al_chan_block_height(p.b.ch, 397));
+	h_drain(&p, &p.b);
+	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_HTLC_TIMEOUT);
+	CHECK(p.b.n_bc == 1 && h_verify_funding_spend(&p, &p.b, &p.b.bc[0]));
+	h_free(&p);
+}
+
 int main(void)
 {
 	int t;
@@ -180,7 +250,9 @@ int main(void)
 		test_close(type, false, false, 20 + (uint64_t)t);
 		test_close(type, true, true, 30 + (uint64_t)t);
 		test_close_with_htlcs(type);
+		test_lost_final(t == 0);
 		test_force_close(type);
 	}
+	test_htlc_timeouts();
 	return al_t_finish();
 }
