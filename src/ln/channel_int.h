@@ -307,6 +307,8 @@ void al_chan__write_open(const al_chan *ch, al_wb *w, uint8_t msg);
 /* The funding output's witness script and P2WSH. */
 void al_chan__funding_script(const al_chan *ch, al_wb *w);
 void al_chan__funding_spk(const al_chan *ch, al_wb *w);
+/* Tell the signer what it checks transactions against (the funding and the peer). */
+AL_WARN_UNUSED al_err al_chan__signer_ready(al_chan *ch);
 /* Send channel_ready once the funding is deep enough. */
 void al_chan__maybe_ready(al_chan *ch);
 /* BOLT #2 channel_type bits of our type. */

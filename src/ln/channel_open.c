@@ -316,9 +316,40 @@ al_err al_chan_init_inbound(al_chan **out, void *mem, size_t len, al_chan_env *e
 	return AL_OK;
 }
 
+/* The fields open_channel and accept_channel share, one side's, both ways (the two
+ * message structs have them under the same names). */
+#define PUT_SIDE(m, s, pts)                                                                        \
+	do {                                                                                       \
+		(m)->dust_limit_satoshis = (s)->dust_limit.sat;                                    \
+		(m)->max_htlc_value_in_flight_msat = (s)->max_in_flight.msat;                      \
+		(m)->channel_reserve_satoshis = (s)->reserve.sat;                                  \
+		(m)->htlc_minimum_msat = (s)->htlc_minimum.msat;                                   \
+		(m)->to_self_delay = (s)->to_self_delay;                                           \
+		(m)->max_accepted_htlcs = (s)->max_accepted;                                       \
+		memcpy((m)->funding_pubkey, (pts)[0], 33);                                         \
+		memcpy((m)->revocation_basepoint, (pts)[1], 33);                                   \
+		memcpy((m)->payment_basepoint, (pts)[2], 33);                                      \
+		memcpy((m)->delayed_payment_basepoint, (pts)[3], 33);                              \
+		memcpy((m)->htlc_basepoint, (pts)[4], 33);                                         \
+		memcpy((m)->first_per_commitment_point, (pts)[5], 33);                             \
+	} while (0)
+#define GET_SIDE(m, s)                                                                             \
+	do {                                                                                       \
+		(s)->dust_limit = al_sat_of((m)->dust_limit_satoshis);                             \
+		(s)->max_in_flight = al_msat_of((m)->max_htlc_value_in_flight_msat);               \
+		(s)->reserve = al_sat_of((m)->channel_reserve_satoshis);                           \
+		(s)->htlc_minimum = al_msat_of((m)->htlc_minimum_msat);                            \
+		(s)->to_self_delay = (m)->to_self_delay;                                           \
+		(s)->max_accepted = (m)->max_accepted_htlcs;                                       \
+	} while (0)
+#define GET_KEYS(ch, m, s, first)                                                                  \
+	parse_keys((ch), (s), (first), (m)->funding_pubkey, (m)->revocation_basepoint,             \
+	           (m)->payment_basepoint, (m)->delayed_payment_basepoint, (m)->htlc_basepoint,    \
+	           (m)->first_per_commitment_point)
+
 void al_chan__write_open(const al_chan *ch, al_wb *w, uint8_t msg)
 {
-	uint8_t type[8], ftmp[4][33], first[33];
+	uint8_t type[8], pts[6][33];
 	const al_secp *ctx = ch->env->secp;
 	al_features f;
 	al_pubkey point;
@@ -332,11 +363,12 @@ void al_chan__write_open(const al_chan *ch, al_wb *w, uint8_t msg)
 		al_wb_fail(w, AL_E_ARG);
 		return;
 	}
-	al_pubkey_serialize(ctx, first, &point);
-	al_pubkey_serialize(ctx, ftmp[0], &ch->local.bp.revocation);
-	al_pubkey_serialize(ctx, ftmp[1], &ch->local.bp.payment);
-	al_pubkey_serialize(ctx, ftmp[2], &ch->local.bp.delayed_payment);
-	al_pubkey_serialize(ctx, ftmp[3], &ch->local.bp.htlc);
+	al_pubkey_serialize(ctx, pts[0], &ch->local.funding);
+	al_pubkey_serialize(ctx, pts[1], &ch->local.bp.revocation);
+	al_pubkey_serialize(ctx, pts[2], &ch->local.bp.payment);
+	al_pubkey_serialize(ctx, pts[3], &ch->local.bp.delayed_payment);
+	al_pubkey_serialize(ctx, pts[4], &ch->local.bp.htlc);
+	al_pubkey_serialize(ctx, pts[5], &point);
 	memset(&u, 0, sizeof(u));
 	if (msg == FXM_OPEN) {
 		struct al_wire_open_channel *m = &u.open_channel;
@@ -345,19 +377,8 @@ void al_chan__write_open(const al_chan *ch, al_wb *w, uint8_t msg)
 		memcpy(m->temporary_channel_id, ch->temp_id, 32);
 		m->funding_satoshis = ch->funding.sat;
 		m->push_msat = ch->push.msat;
-		m->dust_limit_satoshis = ch->local.dust_limit.sat;
-		m->max_htlc_value_in_flight_msat = ch->local.max_in_flight.msat;
-		m->channel_reserve_satoshis = ch->local.reserve.sat;
-		m->htlc_minimum_msat = ch->local.htlc_minimum.msat;
 		m->feerate_per_kw = ch->base_feerate;
-		m->to_self_delay = ch->local.to_self_delay;
-		m->max_accepted_htlcs = ch->local.max_accepted;
-		al_pubkey_serialize(ctx, m->funding_pubkey, &ch->local.funding);
-		memcpy(m->revocation_basepoint, ftmp[0], 33);
-		memcpy(m->payment_basepoint, ftmp[1], 33);
-		memcpy(m->delayed_payment_basepoint, ftmp[2], 33);
-		memcpy(m->htlc_basepoint, ftmp[3], 33);
-		memcpy(m->first_per_commitment_point, first, 33);
+		PUT_SIDE(m, &ch->local, pts);
 		/* "MUST set undefined bits in `channel_flags` to 0." */
 		m->channel_flags = ch->announce ? 1 : 0;
 		/* "if it includes `open_channel_tlvs`: MUST include
@@ -371,19 +392,8 @@ void al_chan__write_open(const al_chan *ch, al_wb *w, uint8_t msg)
 		struct al_wire_accept_channel *m = &u.accept_channel;
 
 		memcpy(m->temporary_channel_id, ch->temp_id, 32);
-		m->dust_limit_satoshis = ch->local.dust_limit.sat;
-		m->max_htlc_value_in_flight_msat = ch->local.max_in_flight.msat;
-		m->channel_reserve_satoshis = ch->local.reserve.sat;
-		m->htlc_minimum_msat = ch->local.htlc_minimum.msat;
 		m->minimum_depth = ch->minimum_depth;
-		m->to_self_delay = ch->local.to_self_delay;
-		m->max_accepted_htlcs = ch->local.max_accepted;
-		al_pubkey_serialize(ctx, m->funding_pubkey, &ch->local.funding);
-		memcpy(m->revocation_basepoint, ftmp[0], 33);
-		memcpy(m->payment_basepoint, ftmp[1], 33);
-		memcpy(m->delayed_payment_basepoint, ftmp[2], 33);
-		memcpy(m->htlc_basepoint, ftmp[3], 33);
-		memcpy(m->first_per_commitment_point, first, 33);
+		PUT_SIDE(m, &ch->local, pts);
 		/* "MUST set `channel_type` to the `channel_type` from `open_channel`". */
 		m->tlvs.has_upfront_shutdown_script = true;
 		m->tlvs.has_channel_type = true;
@@ -428,15 +438,8 @@ static al_err recv_open_channel(al_chan *ch, const struct al_wire_open_channel *
 	 * unreasonably large" */
 	if (m->feerate_per_kw < cfg->min_feerate || m->feerate_per_kw > cfg->max_feerate)
 		return AL_E_CHAN_FEERATE;
-	t.remote.dust_limit = al_sat_of(m->dust_limit_satoshis);
-	t.remote.max_in_flight = al_msat_of(m->max_htlc_value_in_flight_msat);
-	t.remote.reserve = al_sat_of(m->channel_reserve_satoshis);
-	t.remote.htlc_minimum = al_msat_of(m->htlc_minimum_msat);
-	t.remote.to_self_delay = m->to_self_delay;
-	t.remote.max_accepted = m->max_accepted_htlcs;
-	AL_TRY(parse_keys(ch, &t.remote, &first, m->funding_pubkey, m->revocation_basepoint,
-	                  m->payment_basepoint, m->delayed_payment_basepoint, m->htlc_basepoint,
-	                  m->first_per_commitment_point));
+	GET_SIDE(m, &t.remote);
+	AL_TRY(GET_KEYS(ch, m, &t.remote, &first));
 	set_local(ch, &t, t.remote.dust_limit);
 	AL_TRY(check_side(ch, &t));
 	AL_TRY(check_initial(&t));
@@ -475,15 +478,8 @@ static al_err recv_accept(al_chan *ch, const struct al_wire_accept_channel *m)
 	t.feerate = ch->base_feerate;
 	t.outbound = true;
 	t.local = ch->local;
-	t.remote.dust_limit = al_sat_of(m->dust_limit_satoshis);
-	t.remote.max_in_flight = al_msat_of(m->max_htlc_value_in_flight_msat);
-	t.remote.reserve = al_sat_of(m->channel_reserve_satoshis);
-	t.remote.htlc_minimum = al_msat_of(m->htlc_minimum_msat);
-	t.remote.to_self_delay = m->to_self_delay;
-	t.remote.max_accepted = m->max_accepted_htlcs;
-	AL_TRY(parse_keys(ch, &t.remote, &first, m->funding_pubkey, m->revocation_basepoint,
-	                  m->payment_basepoint, m->delayed_payment_basepoint, m->htlc_basepoint,
-	                  m->first_per_commitment_point));
+	GET_SIDE(m, &t.remote);
+	AL_TRY(GET_KEYS(ch, m, &t.remote, &first));
 	AL_TRY(check_side(ch, &t));
 	AL_TRY(check_initial(&t));
 	ch->remote = t.remote;
@@ -495,7 +491,7 @@ static al_err recv_accept(al_chan *ch, const struct al_wire_accept_channel *m)
 	return AL_OK;
 }
 
-static al_err signer_ready(al_chan *ch)
+al_err al_chan__signer_ready(al_chan *ch)
 {
 	al_signer_channel s;
 
@@ -601,7 +597,7 @@ al_err al_chan_funding_tx(al_chan *ch, const uint8_t *raw, size_t len, uint16_t 
 		memcpy(ch->funding_txid, txid, 32);
 		ch->funding_vout = vout;
 		al_chan_derive_channel_id(ch->channel_id, txid, vout);
-		e = signer_ready(ch);
+		e = al_chan__signer_ready(ch);
 	}
 	if (e == AL_OK)
 		e = sign_remote_initial(ch);
@@ -626,7 +622,7 @@ static al_err recv_funding_created(al_chan *ch, const struct al_wire_funding_cre
 	memcpy(ch->funding_txid, m->funding_txid, 32);
 	ch->funding_vout = m->funding_output_index;
 	al_chan_derive_channel_id(ch->channel_id, m->funding_txid, m->funding_output_index);
-	AL_TRY(signer_ready(ch));
+	AL_TRY(al_chan__signer_ready(ch));
 	AL_TRY(accept_local_initial(ch, m->signature));
 	AL_TRY(sign_remote_initial(ch));
 	funded(ch);

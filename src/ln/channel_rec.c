@@ -581,23 +581,6 @@ static al_err check_whole(al_chan *ch)
 	return AL_OK;
 }
 
-static al_err signer_ready(al_chan *ch)
-{
-	al_signer_channel s;
-
-	memset(&s, 0, sizeof(s));
-	s.type = ch->type;
-	s.holder_is_funder = ch->state & AL_CHAN_ST_OUTBOUND;
-	memcpy(s.funding_txid, ch->funding_txid, 32);
-	s.funding_vout = ch->funding_vout;
-	s.funding_amount = ch->funding;
-	s.counterparty_funding = ch->remote.funding;
-	s.counterparty = ch->remote.bp;
-	s.holder_selected_delay = ch->local.to_self_delay;
-	s.counterparty_selected_delay = ch->remote.to_self_delay;
-	return al_signer_ready(ch->signer, &s) == AL_OK ? AL_OK : AL_E_CHAN_RECORD;
-}
-
 /* What the node must hear again after a restart (at least once). */
 static void replay(al_chan *ch)
 {
@@ -656,8 +639,8 @@ al_err al_chan_load(al_chan **out, void *mem, size_t len, al_chan_env *env,
 		e = al_signer_load(signer, &c);
 	if (e == AL_OK)
 		e = al_cur_done(&c);
-	if (e == AL_OK)
-		e = signer_ready(ch);
+	if (e == AL_OK && al_chan__signer_ready(ch) != AL_OK)
+		e = AL_E_CHAN_RECORD;
 	if (e == AL_OK)
 		e = check_whole(ch);
 	if (e != AL_OK) {

@@ -3,7 +3,6 @@
  * electrum.lnmsg over its own lnwire/peer_wire.csv). Each message decodes with our
  * generated decoder into the field values the script set, and writes back to the
  * same bytes. */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +11,7 @@
 
 #include "ln/wire.h"
 #include "test.h"
-
-static json_t *load_data(const char *name)
-{
-	char dir[4096], path[4200];
-	json_error_t jerr;
-	json_t *root;
-
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	snprintf(path, sizeof(path), "%s/../data/%s", dirname(dir), name);
-	root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		fprintf(stderr, "FAIL: %s: %s\n", path, jerr.text);
-		exit(1);
-	}
-	return root;
-}
+#include "vectors.h"
 
 static bool all(const uint8_t *p, size_t n, uint8_t v)
 {
@@ -154,7 +138,7 @@ int main(void)
 {
 	static union al_wire_any u;
 	static uint8_t out[AL_WIRE_MAX_MSG];
-	json_t *root = load_data("bolt2_electrum.json");
+	json_t *root = al_v_load_data("bolt2_electrum.json");
 	const json_t *msgs = json_object_get(root, "messages");
 	size_t i, len, seen = 0;
 	const uint8_t *msg;
