@@ -18,6 +18,11 @@ void al_peer_default_features(al_features *f)
 	    AL_FEATURE_OPT(AL_FEATURE_PAYMENT_SECRET),
 	    AL_FEATURE_OPT(AL_FEATURE_BASIC_MPP),
 	    AL_FEATURE_OPT(AL_FEATURE_CHANNEL_TYPE),
+	    /* What the channel engine (ln/channel.h) runs: large channels, the anchors
+	     * channel type, any segwit version in shutdown. */
+	    AL_FEATURE_OPT(AL_FEATURE_LARGE_CHANNEL),
+	    AL_FEATURE_OPT(AL_FEATURE_ANCHORS_ZERO_FEE_HTLC_TX),
+	    AL_FEATURE_OPT(AL_FEATURE_SHUTDOWN_ANYSEGWIT),
 	};
 	size_t i;
 

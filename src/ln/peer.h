@@ -89,7 +89,9 @@
 
 /* The features al_peer_default_features sets, each optional (odd):
  * data_loss_protect (1), gossip_queries (7), var_onion_optin (9),
- * static_remotekey (13), payment_secret (15), basic_mpp (17), option_channel_type (45).
+ * static_remotekey (13), payment_secret (15), basic_mpp (17),
+ * option_support_large_channel (19), option_anchors_zero_fee_htlc_tx (23),
+ * option_shutdown_anysegwit (27), option_channel_type (45).
  * Electrum 4.3.4 requires data_loss_protect, gossip_queries and static_remotekey to
  * be offered; the set satisfies BOLT #9's dependencies. */
 void al_peer_default_features(al_features *f);

@@ -139,3 +139,59 @@ al_err al_shachain_get(const al_shachain *s, uint64_t index, uint8_t out[32])
 	}
 	return AL_E_SHACHAIN_UNKNOWN;
 }
+
+/* The smallest index in [min, AL_SHACHAIN_FIRST_INDEX] with exactly b trailing
+ * zeros (bucket b's latest entry once min was inserted); false if there is none. */
+static bool bucket_index(uint64_t min, unsigned b, uint64_t *out)
+{
+	uint64_t step, x;
+
+	if (b == 48) {
+		*out = 0;
+		return min == 0;
+	}
+	step = 1ULL << (b + 1);
+	x = min <= (1ULL << b) ? (1ULL << b)
+	                       : ((min - (1ULL << b) + step - 1) / step) * step + (1ULL << b);
+	*out = x;
+	return x <= AL_SHACHAIN_FIRST_INDEX;
+}
+
+bool al_shachain_valid(const al_shachain *s)
+{
+	uint64_t min, want, mask;
+	uint8_t d[32];
+	unsigned b, c;
+	bool ok = true, has;
+
+	if (s->valid >> AL_SHACHAIN_SLOTS)
+		return false;
+	if (s->count == 0)
+		return s->valid == 0 && s->next_index == AL_SHACHAIN_FIRST_INDEX;
+	if (s->count > AL_SHACHAIN_FIRST_INDEX + 1)
+		return false;
+	min = AL_SHACHAIN_FIRST_INDEX + 1 - s->count;
+	if (s->next_index != (min == 0 ? NEXT_NONE : min - 1))
+		return false;
+	for (b = 0; b < AL_SHACHAIN_SLOTS; b++) {
+		has = bucket_index(min, b, &want);
+		if (has != (bool)((s->valid >> b) & 1) || (has && s->known[b].index != want))
+			return false;
+	}
+	/* A bucket's secret derives every lower bucket's whose index it is a prefix of
+	 * (BOLT #3 derive_old_secret's "mask and compare"). */
+	for (b = 1; b < AL_SHACHAIN_SLOTS; b++) {
+		if (!((s->valid >> b) & 1))
+			continue;
+		mask = ~((1ULL << b) - 1);
+		for (c = 0; c < b; c++) {
+			if (!((s->valid >> c) & 1) ||
+			    (s->known[c].index & mask) != s->known[b].index)
+				continue;
+			derive_secret(d, s->known[b].secret, b, s->known[c].index);
+			ok &= al_memeq_ct(d, s->known[c].secret, 32);
+		}
+	}
+	al_memzero(d, sizeof(d));
+	return ok;
+}

@@ -61,4 +61,9 @@ AL_WARN_UNUSED al_err al_shachain_get(const al_shachain *s, uint64_t index, uint
 /* The lowest index received so far; false if the store is empty. */
 bool al_shachain_min_index(const al_shachain *s, uint64_t *index);
 
+/* Whether `s` (read back from storage, say) is a store al_shachain_insert could have
+ * built: its counters agree, every bucket holds the latest index with that many
+ * trailing zeros, and every stored secret derives the stored secrets it covers. */
+bool al_shachain_valid(const al_shachain *s);
+
 #endif

@@ -34,6 +34,24 @@ const uint8_t *al_wire_cur_rest(al_cur *c, size_t size, size_t *n)
 	return al_cur_ptr(c, len);
 }
 
+int64_t al_wire_cur_s64(al_cur *c)
+{
+	uint64_t u = al_cur_be64(c);
+	int64_t v;
+
+	/* Two's complement without relying on an implementation-defined conversion. */
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+void al_wire_wb_s64(al_wb *w, int64_t v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	al_wb_be64(w, u);
+}
+
 void al_wire_wb_array(al_wb *w, const uint8_t *p, uint64_t n, size_t size)
 {
 	if (n == 0)

@@ -33,6 +33,9 @@ const uint8_t *al_wire_cur_array(al_cur *c, uint64_t n, size_t size);
 /* Borrow every remaining byte as elements of `size` bytes, their count in *n; a
  * partial element is AL_E_TLV_VALUE_LENGTH (these end TLV values). */
 const uint8_t *al_wire_cur_rest(al_cur *c, size_t size, size_t *n);
+/* BOLT #1 `s64`: "an 8-byte signed integer", big-endian two's complement. */
+int64_t al_wire_cur_s64(al_cur *c);
+void al_wire_wb_s64(al_wb *w, int64_t v);
 /* Write n elements of `size` bytes; p may be NULL only when n is 0 (else AL_E_ARG). */
 void al_wire_wb_array(al_wb *w, const uint8_t *p, uint64_t n, size_t size);
 /* Close a message begun at w->len == start: AL_E_TOO_LARGE past AL_WIRE_MAX_MSG. */

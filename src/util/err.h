@@ -144,6 +144,71 @@
 	X(AL_E_SHACHAIN_UNKNOWN, "shachain: secret not received yet")                              \
 	X(AL_E_FEE, "fee exceeds funder's balance")                                                \
 	X(AL_E_CHANNEL_BALANCE, "channel balances do not add up")                                  \
+	/* BOLT 2 channel signer (ln/signer.h) */                                                  \
+	X(AL_E_SIGNER_NOT_READY, "signer: channel funding not set up")                             \
+	X(AL_E_SIGNER_TX, "signer: transaction does not match the channel")                        \
+	X(AL_E_SIGNER_REVOKED, "signer: commitment already revoked")                               \
+	X(AL_E_SIGNER_NOT_SIGNED, "signer: next commitment not yet signed by the counterparty")    \
+	X(AL_E_SIGNER_SEQUENCE, "signer: commitment number out of sequence")                       \
+	X(AL_E_SIGNER_CONFLICT, "signer: another transaction was signed for this commitment")      \
+	X(AL_E_SIGNER_UNREVOKED, "signer: counterparty has not revoked its previous commitment")   \
+	X(AL_E_SIGNER_BROADCAST, "signer: commitment signed for broadcast, not revoking it")       \
+	X(AL_E_SIGNER_CLOSED, "signer: channel closing, no new commitments")                       \
+	X(AL_E_SIGNER_SECRET, "signer: per-commitment secret does not match its point")            \
+	/* BOLT 2 channel state machine (ln/channel.h) */                                          \
+	X(AL_E_CHAN_STATE, "channel: not possible in the channel's state")                         \
+	X(AL_E_CHAN_BUSY, "channel: effect queue full, deliver effects first")                     \
+	X(AL_E_CHAN_FAILED, "channel: failed (sticky channel error)")                              \
+	X(AL_E_CHAN_NOT_CONNECTED, "channel: peer not connected or not reestablished")             \
+	X(AL_E_CHAN_UNKNOWN_HTLC, "channel: no such HTLC")                                         \
+	X(AL_E_CHAN_HTLC_AMOUNT, "channel: HTLC amount zero or below htlc_minimum_msat")           \
+	X(AL_E_CHAN_HTLC_CLTV, "channel: cltv_expiry is not a block height")                       \
+	X(AL_E_CHAN_HTLC_COUNT, "channel: more HTLCs than max_accepted_htlcs")                     \
+	X(AL_E_CHAN_HTLC_IN_FLIGHT, "channel: HTLC value over max_htlc_value_in_flight_msat")      \
+	X(AL_E_CHAN_HTLC_ID, "channel: HTLC id out of sequence")                                   \
+	X(AL_E_CHAN_HTLC_STATE, "channel: HTLC not irrevocably committed or already removed")      \
+	X(AL_E_CHAN_RESERVE, "channel: sender cannot afford it and keep its channel reserve")      \
+	X(AL_E_CHAN_FEE_SPIKE, "channel: no room for the fee spike buffer")                        \
+	X(AL_E_CHAN_DUST_EXPOSURE, "channel: dust HTLC exposure over the limit")                   \
+	X(AL_E_CHAN_FEERATE, "channel: feerate too low or unreasonably large")                     \
+	X(AL_E_CHAN_NOT_FUNDER, "channel: update_fee from the node that does not pay the fee")     \
+	X(AL_E_CHAN_NOTHING_TO_SIGN, "channel: commitment_signed without any update")              \
+	X(AL_E_CHAN_AWAIT_REVOKE, "channel: waiting for the peer's revoke_and_ack")                \
+	X(AL_E_CHAN_SHUTDOWN, "channel: shutting down, no new HTLCs")                              \
+	X(AL_E_CHAN_SCRIPT, "channel: shutdown scriptpubkey not an accepted form")                 \
+	X(AL_E_CHAN_PREIMAGE, "channel: payment_preimage does not hash to payment_hash")           \
+	X(AL_E_CHAN_BADONION, "channel: update_fail_malformed_htlc without the BADONION bit")      \
+	X(AL_E_CHAN_REASON_SIZE, "channel: update_fail_htlc reason longer than 1366 bytes")        \
+	X(AL_E_CHAN_COMMIT_SIG, "channel: commitment signature invalid")                           \
+	X(AL_E_CHAN_HTLC_SIG, "channel: HTLC signature invalid")                                   \
+	X(AL_E_CHAN_HTLC_SIG_COUNT,                                                                \
+	  "channel: num_htlcs differs from the commitment's HTLC outputs")                         \
+	X(AL_E_CHAN_REVOCATION, "channel: per_commitment_secret does not match the commitment")    \
+	X(AL_E_CHAN_UNEXPECTED, "channel: message not expected in the channel's state")            \
+	X(AL_E_CHAN_CHANNEL_ID, "channel: message for another channel")                            \
+	X(AL_E_CHAN_CHAIN, "channel: chain_hash of an unknown chain")                              \
+	X(AL_E_CHAN_TYPE, "channel: channel_type missing or not acceptable")                       \
+	X(AL_E_CHAN_FUNDING_AMOUNT, "channel: funding_satoshis outside the accepted range")        \
+	X(AL_E_CHAN_PUSH, "channel: push_msat greater than funding_satoshis * 1000")               \
+	X(AL_E_CHAN_DUST_LIMIT, "channel: dust_limit_satoshis outside the accepted range")         \
+	X(AL_E_CHAN_RESERVE_PARAM, "channel: channel_reserve_satoshis unacceptable")               \
+	X(AL_E_CHAN_TO_SELF_DELAY, "channel: to_self_delay unreasonably large")                    \
+	X(AL_E_CHAN_MAX_HTLCS, "channel: max_accepted_htlcs out of range")                         \
+	X(AL_E_CHAN_HTLC_MINIMUM, "channel: htlc_minimum_msat too large")                          \
+	X(AL_E_CHAN_IN_FLIGHT_PARAM, "channel: max_htlc_value_in_flight_msat too small")           \
+	X(AL_E_CHAN_MIN_DEPTH, "channel: minimum_depth unreasonably large")                        \
+	X(AL_E_CHAN_INITIAL_BALANCE, "channel: initial commitment cannot pay its fee or reserve")  \
+	X(AL_E_CHAN_FUNDING_TX, "channel: funding transaction does not pay the funding output")    \
+	X(AL_E_CHAN_REESTABLISH, "channel: channel_reestablish numbers do not match our state")    \
+	X(AL_E_CHAN_DATA_LOSS, "channel: peer proved our state is old, we must not broadcast")     \
+	X(AL_E_CHAN_PEER_ERROR, "channel: peer sent an error for the channel")                     \
+	X(AL_E_CHAN_CLOSING_FEE, "channel: closing fee outside the negotiated range")              \
+	X(AL_E_CHAN_CLOSING_SIG, "channel: closing signature valid for no closing transaction")    \
+	X(AL_E_CHAN_HTLC_TIMEOUT, "channel: an HTLC reached its expiry, going on-chain")           \
+	X(AL_E_CHAN_FORCE_CLOSE, "channel: force-closed on request")                               \
+	X(AL_E_CHAN_FUNDING_SPENT, "channel: funding output spent on-chain")                       \
+	X(AL_E_CHAN_RECORD, "channel: record malformed or inconsistent")                           \
+	X(AL_E_CHAN_RECORD_VERSION, "channel: record of an unknown version")                       \
 	/* encrypted key-value store */                                                            \
 	X(AL_E_STORE_TAMPERED, "store: record failed authentication (modified or forged)")         \
 	X(AL_E_STORE_SWAPPED, "store: record belongs to another key")                              \

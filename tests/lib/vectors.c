@@ -80,6 +80,21 @@ json_t *al_v_load_json(const char *relpath)
 	return root;
 }
 
+json_t *al_v_load_data(const char *name)
+{
+	char path[4200];
+	json_error_t jerr;
+	json_t *root;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", ALIGHT_SOURCE_DIR, name);
+	root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		fprintf(stderr, "FAIL: %s: %s\n", path, jerr.text);
+		exit(1);
+	}
+	return root;
+}
+
 void al_v_begin(al_v_suite *s, const char *name)
 {
 	s->name = name;

@@ -17,6 +17,9 @@
 /* Load a JSON file relative to the vectors directory; exits as described above if
  * the directory is missing, and fails the test if the file is absent or invalid. */
 json_t *al_v_load_json(const char *relpath);
+/* Load a JSON file kept in the repository's tests/data; fails the test (exit 1) if it
+ * is absent or invalid. */
+json_t *al_v_load_data(const char *name);
 /* Load a text file (NUL-terminated, caller frees with free()). */
 char *al_v_load_text(const char *relpath, size_t *len);
 

@@ -18,12 +18,12 @@
 
 static const char *REGTEST = "06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f";
 static const char *TESTNET = "43497fd7f826957108f4a30fd9cec3aeba79972084e90ead01ea330900000000";
-/* Our default init on regtest: features 1, 7, 9, 13, 15, 17, 45 in 6 bytes, no
- * globalfeatures, networks = [regtest]. */
+/* Our default init on regtest: features 1, 7, 9, 13, 15, 17, 19, 23, 27, 45 in 6
+ * bytes, no globalfeatures, networks = [regtest]. */
 static const char *OUR_INIT = "0010"
                               "0000"
                               "0006"
-                              "20000002a282"
+                              "2000088aa282"
                               "0120"
                               "06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f";
 

@@ -194,6 +194,59 @@ static void test_schema_round_trips(void)
 	round_trip(msg, w.len, 34);
 }
 
+/* s64, a counted array of a subtype, a flag record. */
+static void test_subtypes_and_flags(void)
+{
+	/* type 8005, s64 -2, two items (tag 7, "ab"; tag 9, empty), flag, value -1 */
+	static const char hex[] = "8005"
+	                          "fffffffffffffffe"
+	                          "0002"
+	                          "0700026162"
+	                          "090000"
+	                          "0200"
+	                          "0308ffffffffffffffff";
+	struct al_wtest_with_subtype m, m2;
+	struct al_wtest_item it;
+	const uint8_t *msg;
+	uint8_t out[64];
+	size_t len;
+	al_cur c;
+	al_wb w;
+
+	msg = al_t_unhex(hex, &len);
+	CHECK_OK(al_wtest_with_subtype_decode(&m, msg, len));
+	CHECK(m.delta == -2 && m.num_items == 2 && m.items_size == 8);
+	CHECK(m.tlvs.has_flag && m.tlvs.has_value && m.tlvs.value.v == -1);
+	al_cur_init(&c, m.items, m.items_size);
+	al_wtest_item_read(&c, &it);
+	CHECK(al_cur_ok(&c) && it.tag == 7 && it.n == 2 && memcmp(it.data, "ab", 2) == 0);
+	al_wtest_item_read(&c, &it);
+	CHECK(al_cur_done(&c) == AL_OK && it.tag == 9 && it.n == 0);
+	round_trip(msg, len, 20);
+	CHECK(al_wtest_fields_len(AL_WTEST_WITH_SUBTYPE, (const union al_wtest_any *)&m) == 20);
+	CHECK(al_wtest_tlv_known(AL_WTEST_WITH_SUBTYPE, 2) && !al_wtest_tlv_known(0x8005, 4));
+
+	/* A flag carries no value; an item array that lies about its count. */
+	memcpy(out, msg, len);
+	out[21] = 1;
+	CHECK_ERR(al_wtest_with_subtype_decode(&m2, out, len), AL_E_TLV_VALUE_LENGTH);
+	memcpy(out, msg, len);
+	out[11] = 3; /* the third item eats the TLV stream and leaves a cut record */
+	CHECK_ERR(al_wtest_with_subtype_decode(&m2, out, len), AL_E_TRUNCATED);
+	out[11] = 0x50;
+	CHECK_ERR(al_wtest_with_subtype_decode(&m2, out, len), AL_E_TRUNCATED);
+
+	/* The writer checks that the span holds exactly num_items elements. */
+	m.num_items = 1;
+	al_wb_init(&w, out, sizeof(out));
+	al_wtest_with_subtype_write(&w, &m);
+	CHECK_ERR(w.err, AL_E_ARG);
+	m.num_items = 3;
+	al_wb_init(&w, out, sizeof(out));
+	al_wtest_with_subtype_write(&w, &m);
+	CHECK_ERR(w.err, AL_E_ARG);
+}
+
 /* Decode hex as the generator's with_tlvs message (channel_id of zeros first). */
 static al_err with_tlvs(const char *stream_hex)
 {
@@ -326,7 +379,7 @@ static void test_ping_pong(void)
 static void test_dispatch(void)
 {
 	static const uint8_t odd[] = {0x80, 0x01, 1, 2, 3}, even[] = {0x80, 0x00};
-	static const uint8_t odd_low[] = {0x00, 0x21}, even_low[] = {0x00, 0x20, 0};
+	static const uint8_t odd_low[] = {0x00, 0x63}, even_low[] = {0x00, 0x62, 0};
 	static const uint8_t init_short[] = {0x00, 0x10, 0x00};
 	static const uint8_t ping[] = {0x00, 0x12, 0x00, 0x01, 0x00, 0x00};
 	union al_wire_any u;
@@ -441,6 +494,7 @@ int main(void)
 	test_bolt1_round_trips();
 	test_schema_round_trips();
 	test_tlv_values();
+	test_subtypes_and_flags();
 	test_extension();
 	test_ping_pong();
 	test_dispatch();

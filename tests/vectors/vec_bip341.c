@@ -14,7 +14,6 @@
  *    fullySignedTx (taproot key paths, a P2PKH and a P2WPKH input) verifies with the
  *    standard flags.
  * Not counted: damaged copies must fail with the precise error. */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,23 +29,6 @@
 
 static _Alignas(16) uint8_t g_scratch[1 << 17];
 static _Alignas(16) uint8_t g_txmem[1 << 16];
-
-static json_t *load_data(const char *name)
-{
-	char dir[4096], path[4200];
-	json_error_t jerr;
-	json_t *root;
-
-	/* tests/data lives beside this file's folder. */
-	snprintf(dir, sizeof(dir), "%s", __FILE__);
-	snprintf(path, sizeof(path), "%s/../data/%s", dirname(dir), name);
-	root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		fprintf(stderr, "FAIL: %s: %s\n", path, jerr.text);
-		exit(1);
-	}
-	return root;
-}
 
 static uint8_t *hexval(const json_t *v, size_t *len)
 {
@@ -337,7 +319,7 @@ static void negative_checks(group *g, const json_t *kp)
 int main(void)
 {
 	static _Alignas(16) uint8_t mem[1 << 16];
-	json_t *root = load_data("bip341_wallet_vectors.json");
+	json_t *root = al_v_load_data("bip341_wallet_vectors.json");
 	const json_t *spks = json_object_get(root, "scriptPubKey");
 	const json_t *kps = json_object_get(root, "keyPathSpending");
 	al_v_suite s;
