@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* --- configuration and memory ---------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 
 #include "btc/script.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 struct chan_htlc *al_chan__slot(al_chan *ch, bool out, uint64_t id)
 {

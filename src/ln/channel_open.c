@@ -6,7 +6,7 @@
 
 #include "btc/script.h"
 #include "btc/tx.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "ln/scripts.h"
 
 /* --- shared pieces ------------------------------------------------------------------ */

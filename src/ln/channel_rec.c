@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 #define REC_MAGIC   "ALCH"
 #define REC_VERSION 1

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 void al_chan__send_reestablish(al_chan *ch)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 
 /* --- views --------------------------------------------------------------------------- */
 

@@ -4,7 +4,7 @@
 
 #include "btc/sighash.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "ln/scripts.h"
 #include "ln/shachain.h"
 

@@ -4,7 +4,6 @@
 
 #include <openssl/evp.h>
 
-#include "btc/bip32.h"
 #include "util/mem.h"
 #include "crypto/p256.h"
 
@@ -13,25 +12,17 @@ static al_err credential(struct evp_pkey_st **out, const uint8_t seed[AL_BIP39_S
 	return al_p256_derive(out, seed, AL_BIP39_SEED_LEN, AL_NODE_CRED_LABEL);
 }
 
+/* The node key is LND's: family 6, index 0 of the account every channel key comes from
+ * (ln/signer.h), derived there once. */
 static al_err node_key(const al_secp *secp, al_node_keys *k, uint32_t coin)
 {
-	const uint32_t path[] = {AL_NODE_KEY_PURPOSE | AL_BIP32_HARDENED, coin | AL_BIP32_HARDENED,
-	                         AL_NODE_FAMILY_NODE_KEY | AL_BIP32_HARDENED, 0, 0};
-	al_xkey master, child;
-	al_err e;
+	al_pubkey pub;
 
-	memset(&master, 0, sizeof(master));
-	memset(&child, 0, sizeof(child));
-	e = al_bip32_master(secp, &master, k->seed, sizeof(k->seed));
-	if (e == AL_OK)
-		e = al_bip32_derive(secp, &child, &master, path, sizeof(path) / sizeof(path[0]));
-	if (e == AL_OK) {
-		k->node_key = child.priv;
-		al_pubkey_serialize(secp, k->node_id, &child.pub);
-	}
-	al_xkey_clear(&master);
-	al_xkey_clear(&child);
-	return e;
+	AL_TRY(al_signer_root_init(&k->root, secp, k->seed, sizeof(k->seed), coin));
+	AL_TRY(al_signer_root_key(&k->root, secp, &k->node_key, AL_SIGNER_FAMILY_NODE_KEY, 0));
+	AL_TRY(al_pubkey_from_privkey(secp, &pub, &k->node_key));
+	al_pubkey_serialize(secp, k->node_id, &pub);
+	return AL_OK;
 }
 
 al_err al_node_keys_derive(const al_secp *secp, al_node_keys *k, const uint8_t *entropy, size_t len,
@@ -67,6 +58,7 @@ al_err al_node_keys_derive(const al_secp *secp, al_node_keys *k, const uint8_t *
 void al_node_keys_clear(al_node_keys *k)
 {
 	al_privkey_clear(&k->node_key);
+	al_signer_root_clear(&k->root);
 	al_memzero(k, sizeof(*k));
 }
 

@@ -4,6 +4,7 @@
  *   seed        PBKDF2 of the mnemonic, empty passphrase (BIP 39)
  *   node key    m/1017'/coin'/6'/0/0 of the seed, LND's KeyFamilyNodeKey
  *               (lnd keychain/derivation.go), so a seed shows the same node id in LND
+ *   channels    LND's other key families of the same account m/1017'/coin' (ln/signer.h)
  *   wallet      the BIP 84 account m/84'/coin'/0' (wallet/wallet.h), from the seed
  *   storage     the record keys (store/seal.h: HKDF of the seed)
  *   credential  the user's TLS client key: P-256 from HKDF(salt = AL_NODE_CRED_LABEL,
@@ -20,19 +21,18 @@
 
 #include "btc/bip39.h"
 #include "crypto/secp.h"
+#include "ln/signer.h"
 #include "util/err.h"
 
 struct evp_pkey_st;
 
 #define AL_NODE_CRED_LABEL "alight/user-credential/p256/v1"
-/* LND's key families: m/1017'/coin'/family'/0/index. */
-#define AL_NODE_KEY_PURPOSE     1017
-#define AL_NODE_FAMILY_NODE_KEY 6
 
 typedef struct al_node_keys {
 	uint8_t entropy[AL_BIP39_ENTROPY_MAX];
 	size_t entropy_len;
 	uint8_t seed[AL_BIP39_SEED_LEN];
+	al_signer_root root; /* m/1017'/coin': every channel's keys and the node key */
 	al_privkey node_key;
 	uint8_t node_id[AL_PUBKEY_LEN];
 	uint8_t credential[32]; /* pin (crypto/p256.h al_pkey_pin) of the credential key */

@@ -8,7 +8,7 @@
 #include "btc/script.h"
 #include "btc/sighash.h"
 #include "crypto/hash.h"
-#include "crypto/mem.h"
+#include "util/mem.h"
 #include "ln/commit.h"
 #include "ln/htlc_tx.h"
 #include "ln/scripts.h"
