@@ -725,9 +725,16 @@ static al_err on_outspend(al_sync *s, int status, const uint8_t *body, size_t le
 	size_t rl;
 	const uint8_t *r;
 
-	if (status != 200)
+	/* Esplora answers 404 for an output of a transaction it does not know (a channel's
+	 * funding before it is broadcast): not spent, as far as the server knows. A lying
+	 * server could say {"spent":false} as well; what is spent shows once it is told. */
+	if (status == 404) {
+		memset(&os, 0, sizeof(os));
+	} else if (status != 200) {
 		return AL_E_ESPLORA_STATUS;
-	AL_TRY(al_esplora_parse_outspend(&os, body, len));
+	} else {
+		AL_TRY(al_esplora_parse_outspend(&os, body, len));
+	}
 	o->touched = true;
 	o->n_spent = os.spent;
 	memcpy(o->n_spender, os.txid, 32);

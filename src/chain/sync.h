@@ -31,7 +31,8 @@
  *     transactions not yet watched are added (their bytes wanted).
  *  4. GET /tx/:txid/outspend/:vout for watched outputs (new ones, and all when the
  *     tip moved, except those spent by a transaction confirmed in the chain): a
- *     spender is watched too, and its bytes must spend that output (AL_E_SYNC_SPEND).
+ *     spender is watched too, and its bytes must spend that output (AL_E_SYNC_SPEND);
+ *     404 (a transaction the server does not know yet) means unspent.
  *  5. For watched transactions (new ones, unconfirmed and disconnected ones when the
  *     tip moved): GET /tx/:txid/hex when the bytes are wanted (they must hash to the
  *     txid: AL_E_SYNC_TXID), GET /tx/:txid/status, and when confirmed GET /block/:hash

@@ -7,7 +7,13 @@
 #include "util/mem.h"
 #include "node/node_int.h"
 
-static const al_rs_key records[] = {{"node", "config"}, {"wallet", "state"}};
+/* Every object the node may have: read at start (absent ones cost one request each). */
+static const al_rs_key records[NODE_MAX_OBJECTS] = {
+    {"node", "config"}, {"wallet", "state"}, {"chan", "0"}, {"chan", "1"}, {"chan", "2"},
+    {"chan", "3"},      {"chan", "4"},       {"chan", "5"}, {"chan", "6"}, {"chan", "7"},
+    {"mon", "0"},       {"mon", "1"},        {"mon", "2"},  {"mon", "3"},  {"mon", "4"},
+    {"mon", "5"},       {"mon", "6"},        {"mon", "7"}};
+_Static_assert(NODE_MAX_CHANNELS == 8, "records[] names every channel slot");
 
 void al_node_config_default(al_node_config *c)
 {
@@ -24,6 +30,7 @@ void al_node_config_default(al_node_config *c)
 	c->pong_timeout_ms = c->idle_timeout_ms = UINT64_MAX;
 	memcpy(c->platform, "sim", 4);
 	c->n_stores = 1;
+	c->chain_poll_ms = 30000;
 }
 
 static bool config_ok(const al_node_config *c)
@@ -34,6 +41,13 @@ static bool config_ok(const al_node_config *c)
 	       memchr(c->listen, 0, sizeof(c->listen)) &&
 	       memchr(c->network, 0, sizeof(c->network)) &&
 	       memchr(c->platform, 0, sizeof(c->platform));
+}
+
+/* BOLT #2's messages go to the node's channels (node_chan.c). */
+static bool handles_type(void *arg, uint16_t type)
+{
+	(void)arg;
+	return (type >= 32 && type <= 39) || (type >= 128 && type <= 136);
 }
 
 /* The peer manager's configuration for this node (key left to the caller). */
@@ -53,6 +67,7 @@ static void peer_config(al_peer_config *pc, const al_node_config *c, al_peer_poo
 	if (c->idle_timeout_ms != UINT64_MAX)
 		pc->idle_timeout_ms = c->idle_timeout_ms;
 	pc->pool = pool;
+	pc->handles_type = handles_type;
 }
 
 static al_rs_config rs_config(const al_node_config *c)
@@ -146,7 +161,7 @@ al_err al_node_init(al_node **out, al_arena *a, const al_node_config *cfg, const
 		e = al_rs_init(&n->rs, a, &rc, env->mem, env->rng, n->keys.seed,
 		               sizeof(n->keys.seed));
 	if (e == AL_OK)
-		e = al_rs_load(&n->rs, records, sizeof(records) / sizeof(records[0]));
+		e = al_rs_load(&n->rs, records, NODE_MAX_OBJECTS);
 	if (e != AL_OK) {
 		al_node_keys_clear(&n->keys);
 		al_arena_release(a, mark);
@@ -168,6 +183,7 @@ void al_node_clear(al_node *n)
 {
 	if (!n)
 		return;
+	node_chan_clear(n);
 	node_wallet_close(n);
 	for (size_t i = 0; i < n->nq; i++)
 		fx_free(n, &n->q[i]);
@@ -426,17 +442,20 @@ static void start_write(al_node *n)
 {
 	uint8_t *cfg = NULL, *wal = NULL;
 	size_t clen = 0, wlen = 0, k = 0;
-	al_rs_item items[2];
+	al_rs_item items[AL_RS_BATCH_MAX];
 	al_err e = AL_OK;
 
 	if (n->state != AL_NODE_READY || al_rs_get_state(&n->rs) != AL_RS_READY ||
-	    (!n->cfg_dirty && !n->wallet_dirty))
+	    (!n->cfg_dirty && !n->wallet_dirty && !node_chan_dirty(n)))
 		return;
 	if (n->cfg_dirty && (e = node_config_save(n, &cfg, &clen)) == AL_OK)
 		items[k++] = (al_rs_item){"node", "config", cfg, clen};
 	if (e == AL_OK && n->wallet_dirty && n->wallet &&
 	    (e = node_wallet_save(n, &wal, &wlen)) == AL_OK)
 		items[k++] = (al_rs_item){"wallet", "state", wal, wlen};
+	/* Channels' records after the node's: what does not fit waits for the next batch. */
+	if (e == AL_OK)
+		k += node_chan_items(n, items + k, AL_RS_BATCH_MAX - k, n->batch_next);
 	if (e == AL_OK && k)
 		e = al_rs_write(&n->rs, items, k);
 	node_free(n, cfg, clen);
@@ -473,6 +492,18 @@ static void loaded(al_node *n)
 		e = node_wallet_open(n, v, len);
 	else if (e == AL_OK && v)
 		e = AL_E_NODE_RECORD; /* a wallet without the chain it was synced from */
+	for (size_t i = 0; e == AL_OK && i < NODE_MAX_CHANNELS; i++) {
+		const uint8_t *mv;
+		size_t mlen;
+		e = al_rs_value(&n->rs, "chan", records[2 + i].key, &v, &len, &ver);
+		if (e == AL_OK)
+			e = al_rs_value(&n->rs, "mon", records[2 + NODE_MAX_CHANNELS + i].key, &mv,
+			                &mlen, &ver);
+		if (e == AL_OK && v)
+			e = node_chan_load(n, i, v, len, mv, mlen);
+		else if (e == AL_OK && mv)
+			e = AL_E_NODE_RECORD; /* monitor entries of no channel */
+	}
 	if (e != AL_OK) {
 		fail(n, e);
 		return;
@@ -498,6 +529,7 @@ void al_node_store_done(al_node *n, uint64_t req, al_err status, const uint8_t *
 	} else if (d == AL_RS_DURABLE) {
 		n->batch_durable = n->batch_flying;
 		n->stats.persists_durable++;
+		node_chan_durable(n, n->batch_durable);
 		al_node_fx fx = {.kind = AL_NODE_FX_DURABLE,
 		                 .global_version = al_rs_global_version(&n->rs)};
 		if (node_fx_push(n, &fx, NULL, 0, NULL, 0) != AL_OK)
@@ -532,6 +564,7 @@ bool al_node_next_fx(al_node *n, al_node_fx *fx, uint64_t now)
 	n->now = now > n->now ? now : n->now;
 	memset(fx, 0, sizeof(*fx));
 	fx_free(n, &n->cur);
+	node_chan_pump(n);
 	start_write(n);
 	if (store_fx(n, fx))
 		return true;
@@ -559,9 +592,23 @@ bool al_node_next_fx(al_node *n, al_node_fx *fx, uint64_t now)
 
 /* --- time ---------------------------------------------------------------------------- */
 
+/* When the channels want the chain looked at again (UINT64_MAX: they do not). */
+static uint64_t poll_due(const al_node *n)
+{
+	if (!n->wallet || !n->cfg.chain_poll_ms || !node_chan_live(n))
+		return UINT64_MAX;
+	return n->last_poll + n->cfg.chain_poll_ms;
+}
+
 uint64_t al_node_next_timer(const al_node *n)
 {
-	return n->state == AL_NODE_READY ? al_peer_next_timer(n->mgr) : UINT64_MAX;
+	uint64_t t, p;
+
+	if (n->state != AL_NODE_READY)
+		return UINT64_MAX;
+	t = al_peer_next_timer(n->mgr);
+	p = poll_due(n);
+	return p < t ? p : t;
 }
 
 void al_node_timer(al_node *n, uint64_t now, uint64_t wall)
@@ -572,4 +619,10 @@ void al_node_timer(al_node *n, uint64_t now, uint64_t wall)
 		return;
 	al_peer_timer(n->mgr, n->now);
 	node_peers_pump(n);
+	if (poll_due(n) <= n->now) {
+		n->last_poll = n->now;
+		if (node_wallet_internal(n, "chansync") != AL_OK)
+			node_log(n, 3, "node: the chain poll waits: ", "the job queue is full");
+		node_wallet_run(n);
+	}
 }

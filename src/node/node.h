@@ -46,6 +46,7 @@
 #include "ln/peer.h"
 #include "store/rstore.h"
 #include "util/alloc.h"
+#include "util/amount.h"
 #include "util/arena.h"
 #include "util/err.h"
 
@@ -71,6 +72,9 @@ typedef struct al_node_config {
 	size_t quorum;        /* 0: every replica */
 	int64_t last_seen;    /* the global version last made durable (from sealed state) */
 	uint64_t fee_cap_sat; /* 0: the wallet's default absolute fee cap */
+	/* While the node has channels, a sync with the chain server this often (ms; 0:
+	 * only when asked). */
+	uint64_t chain_poll_ms;
 	/* Roots the image carries for https chain servers named without a CA or pin (what
 	 * they are, for the user to see), NULL when it carries none: such a server is then
 	 * refused. */
@@ -211,6 +215,37 @@ bool al_node_next_fx(al_node *n, al_node_fx *fx, uint64_t now);
  * median time past of the chain the node verified (BIP 113): a host cannot move the
  * node's clock back before what proof of work already shows. */
 uint64_t al_node_trusted_wall(const al_node *n);
+
+/* --- HTLCs, until payments (BOLT #4, #11) give the node its own way to send ---------- */
+
+/* The C interface a caller in the same process (tests, benchmarks) uses to move money
+ * over the node's channels; nothing reaches it from outside the enclave. */
+typedef enum al_node_htlc_kind {
+	AL_NODE_HTLC_RECEIVED = 1,  /* irrevocably committed: settle or fail it */
+	AL_NODE_HTLC_FULFILLED = 2, /* an HTLC we offered: the peer gave the preimage */
+	AL_NODE_HTLC_FAILED = 3,    /* an HTLC we offered: failed */
+} al_node_htlc_kind;
+
+typedef struct al_node_htlc_event {
+	al_node_htlc_kind kind;
+	uint8_t channel_id[32];
+	uint64_t htlc_id;
+	al_msat amount;
+	uint8_t hash[32];
+	uint8_t preimage[32];
+	uint32_t cltv_expiry;
+} al_node_htlc_event;
+
+/* The oldest HTLC event not yet taken (at most 64 are kept; older ones are dropped and
+ * counted). */
+bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev);
+/* Offer an HTLC on a channel (its onion all zeros), signed at once. The channel's
+ * refusals (ln/channel.h al_chan_add_htlc), AL_E_NODE_CHAN_UNKNOWN. */
+AL_WARN_UNUSED al_err al_node_htlc_add(al_node *n, const uint8_t channel_id[32], al_msat amount,
+                                       const uint8_t hash[32], uint32_t cltv_expiry, uint64_t *id);
+AL_WARN_UNUSED al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t id,
+                                           const uint8_t preimage[32]);
+AL_WARN_UNUSED al_err al_node_htlc_fail(al_node *n, const uint8_t channel_id[32], uint64_t id);
 
 /* --- for tests and the enclave's accounting ---------------------------------------- */
 

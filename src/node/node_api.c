@@ -20,7 +20,8 @@
 #include "util/hex.h"
 #include "util/http.h"
 
-#define CONFIG_FORMAT 1
+/* 1: chain server; 2: and the next channel key index. */
+#define CONFIG_FORMAT 2
 
 /* --- the configuration record ---------------------------------------------------------- */
 
@@ -30,7 +31,7 @@ al_err node_config_save(const al_node *n, uint8_t **out, size_t *len)
 	size_t ulen = n->chain_set ? strlen(ch->url) : 0, cap;
 	al_wb w;
 
-	cap = 1 + 2 + ulen + 4 + ch->ca_len + 1 + 32 * ch->n_pins;
+	cap = 1 + 2 + ulen + 4 + ch->ca_len + 1 + 32 * ch->n_pins + 4;
 	*out = node_alloc((al_node *)n, cap);
 	*len = cap;
 	if (!*out)
@@ -43,6 +44,7 @@ al_err node_config_save(const al_node *n, uint8_t **out, size_t *len)
 	al_wb_bytes(&w, ch->ca, ch->ca_len);
 	al_wb_u8(&w, (uint8_t)ch->n_pins);
 	al_wb_bytes(&w, ch->pins, 32 * ch->n_pins);
+	al_wb_be32(&w, n->next_key_index);
 	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
 }
 
@@ -93,8 +95,11 @@ al_err node_config_load(al_node *n, const uint8_t *data, size_t len)
 	size_t ulen, ca_len, n_pins;
 	al_cur c;
 
+	uint8_t format;
+
 	al_cur_init(&c, data, len);
-	if (al_cur_u8(&c) != CONFIG_FORMAT)
+	format = al_cur_u8(&c);
+	if (format != 1 && format != CONFIG_FORMAT)
 		return AL_E_NODE_RECORD;
 	ulen = al_cur_be16(&c);
 	if (ulen >= sizeof(url))
@@ -107,6 +112,8 @@ al_err node_config_load(al_node *n, const uint8_t *data, size_t len)
 	if (n_pins > NODE_PINS_MAX)
 		return AL_E_NODE_RECORD;
 	al_cur_bytes(&c, pins, 32 * n_pins);
+	if (format >= 2)
+		n->next_key_index = al_cur_be32(&c);
 	if (al_cur_done(&c) != AL_OK)
 		return AL_E_NODE_RECORD;
 	if (ulen == 0)
@@ -193,6 +200,9 @@ static json_t *getinfo(al_node *n)
 	json_object_set_new(o, "storage", storage_json(n));
 	json_object_set_new(o, "chain", chain_json(n));
 	json_object_set_new(o, "wallet", node_wallet_info(n));
+	json_t *chans = node_chan_info(n);
+	json_object_update(o, chans);
+	json_decref(chans);
 	return o;
 }
 
@@ -300,8 +310,10 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		return;
 	}
 	/* The user's routes first: the operator learns no more than that they exist. */
+	bool chans =
+	    path_is(target, plen, "/v1/channels") || path_under(target, plen, "/v1/channels/");
 	bool user_route = path_is(target, plen, "/v1/seed/export") ||
-	                  path_under(target, plen, "/v1/wallet/") ||
+	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
 	if (user_route && !user) {
 		n->stats.requests_refused++;
@@ -324,6 +336,11 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		set_chain(n, token, body, len);
 	} else if (path_is(target, plen, "/v1/seed/export") && post) {
 		export_seed(n, token);
+	} else if (chans && plen - 12 < sizeof(rest)) {
+		memcpy(rest, target + 12, plen - 12);
+		rest[plen - 12] = 0;
+		node_chan_request(n, token, method, rest, target[plen] ? target + plen + 1 : NULL,
+		                  body, len);
 	} else if (path_under(target, plen, "/v1/wallet/") && post && plen - 11 < sizeof(rest)) {
 		memcpy(rest, target + 11, plen - 11);
 		rest[plen - 11] = 0;

@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "chain/sync.h"
+#include "ln/channel.h"
 #include "ln/features.h"
 #include "node/keys.h"
 #include "node/node.h"
@@ -15,8 +17,16 @@
 #define NODE_FXQ 64
 /* Requests queued behind the wallet job in progress. */
 #define NODE_JOBQ 8
-/* Objects the node keeps: its configuration and its wallet (channels will add theirs). */
-#define NODE_MAX_OBJECTS 16
+/* Channels a node keeps (open, opening, closing, or closed until the slot is needed). */
+#define NODE_MAX_CHANNELS 8
+/* Objects the node keeps: its configuration, its wallet, each channel's record and
+ * monitor entries. */
+#define NODE_MAX_OBJECTS (2 + 2 * NODE_MAX_CHANNELS)
+/* PERSISTs of one channel waiting for a durable batch; broadcasts waiting for the wallet. */
+#define NODE_CHAN_WAITS  8
+#define NODE_CHAN_OUTBOX 4
+/* HTLC events kept for the caller (al_node_next_htlc_event). */
+#define NODE_HTLC_EVENTS 64
 #define NODE_URL_MAX     512
 #define NODE_CA_MAX      (512u * 1024u)
 #define NODE_PINS_MAX    8
@@ -41,6 +51,7 @@ typedef struct node_conn {
 	uint64_t conn;
 	uint64_t waiter; /* the token of a connect request answered when init is done */
 	uint8_t node_id[AL_PUBKEY_LEN];
+	al_features features; /* negotiated in init */
 	al_features remote_features;
 	char addr[64];
 	char why[96];
@@ -65,6 +76,55 @@ typedef struct node_chain {
 } node_chain;
 
 struct node_wallet;
+
+/* One channel: its engine and signer, the node's copy of its record, what waits. */
+typedef struct node_chan {
+	bool used;
+	uint8_t peer_id[AL_PUBKEY_LEN];
+	uint32_t key_index;
+	uint8_t flags;      /* node_chan.c CF_* */
+	uint8_t close_type; /* node_chan.c CLOSE_* */
+	uint8_t closing_txid[32];
+	uint64_t settled_sat;
+	uint8_t commit_txid[32], closing_sent[32]; /* what this node broadcast */
+	uint8_t shutdown[AL_CHAN_MAX_SCRIPT];      /* where a cooperative close pays us */
+	size_t shutdown_len;
+	uint8_t temp_id[32];
+	bool funding_known;
+	uint8_t funding_txid[32];
+	uint32_t funding_vout;
+	al_err err;
+	/* an open being prepared (POST /v1/channels until the fee estimate is in) */
+	bool pending_open;
+	uint64_t funding_sat, push_msat;
+	int want_type;     /* 0: the best both offer, 1: static_remotekey, 2: anchors */
+	uint64_t fee_rate; /* sat per 1000 vB, the estimate the channel opened with */
+	/* engine */
+	uint8_t *mem, *smem;
+	size_t mem_len;
+	al_signer *signer;
+	al_chan *ch;
+	bool has_record;  /* the engine asked to persist at least once */
+	bool want_commit; /* our updates wait for a commitment_signed */
+	/* records */
+	uint8_t *rec;
+	size_t rec_len, rec_used;
+	bool rec_dirty;
+	uint8_t *mon;
+	size_t mon_len, mon_cap;
+	bool mon_dirty;
+	struct {
+		uint64_t id, batch;
+	} waits[NODE_CHAN_WAITS];
+	size_t n_waits;
+	struct {
+		uint8_t *p;
+		size_t len;
+	} out[NODE_CHAN_OUTBOX];
+	size_t n_out;
+	/* requests answered later */
+	uint64_t open_token, close_token;
+} node_chan;
 
 /* A request waiting for the wallet. */
 typedef struct node_job {
@@ -107,6 +167,17 @@ struct al_node {
 	node_job jobs[NODE_JOBQ];
 	size_t njobs;
 	bool job_running;
+	/* channels */
+	node_chan chans[NODE_MAX_CHANNELS];
+	uint32_t next_key_index; /* the next channel's signer index (never reused) */
+	uint64_t last_poll;      /* when the channels last had the chain looked at */
+	al_chan_env chan_env;
+	al_arena chan_arena;
+	uint8_t *chan_scratch;
+	size_t chan_scratch_len;
+	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
+	size_t htlc_head, htlc_n;
+	uint64_t htlc_dropped;
 	al_node_stats stats;
 };
 
@@ -142,6 +213,8 @@ json_t *node_err_obj(al_err e, const char *detail);
 
 /* --- node_peers.c ---------------------------------------------------------------- */
 node_conn *node_conn_find(al_node *n, uint64_t conn);
+/* The connection of a peer whose init is done (not closing), or NULL. */
+node_conn *node_conn_of_peer(al_node *n, const uint8_t id[AL_PUBKEY_LEN]);
 size_t node_connected_count(const al_node *n);
 json_t *node_peer_json(const node_conn *c);
 json_t *node_features_json(json_t *o, const al_features *f);
@@ -175,5 +248,64 @@ void node_wallet_fetch_done(al_node *n, uint64_t req, al_err status, int http_st
 uint64_t node_wallet_mtp(const al_node *n);
 /* The wallet's state for getinfo. */
 json_t *node_wallet_info(const al_node *n);
+/* Queue a job of the node's own: "chanopen" (sync, fee estimate, then
+ * node_chan_open_fee) or "chanbcast" (sync, then broadcast node_chan_next_tx). At most
+ * one of each waits. AL_E_NODE_BUSY when the queue is full. */
+al_err node_wallet_internal(al_node *n, const char *cmd);
+/* A signed transaction paying `amount` to `script` at `rate` (sat per 1000 vB), under
+ * the wallet's fee caps; not broadcast, not recorded. */
+al_err node_wallet_build(al_node *n, uint8_t *out, size_t cap, size_t *len, uint8_t txid[32],
+                         al_sat *fee, const uint8_t *script, size_t slen, al_sat amount,
+                         uint64_t rate);
+/* A fresh wallet script for a channel's close (the index persisted with the wallet). */
+al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len);
+
+/* --- node_chan.c ------------------------------------------------------------------ */
+/* node_chan.flags */
+enum { CF_OUTBOUND = 1, CF_CLOSED = 2, CF_FAILED = 4, CF_READY = 8 };
+/* How a channel closed, as the user is told (LND's close_type names: node_close_names). */
+enum { CLOSE_NONE = 0, CLOSE_COOPERATIVE, CLOSE_LOCAL_FORCE, CLOSE_REMOTE_FORCE, CLOSE_ABANDONED };
+extern const char *const node_close_names[];
+void node_chan_config(const al_node *n, al_chan_config *c);
+/* Memory for an engine and its signer (key index `index`), and back. */
+al_err node_chan_alloc(al_node *n, node_chan *c, uint32_t index);
+void node_chan_release(al_node *n, node_chan *c);
+/* A slot for a new channel: a free one, else the oldest closed one (NULL: none). */
+node_chan *node_chan_slot_new(al_node *n);
+node_chan *node_chan_find_point(al_node *n, const uint8_t txid[32], uint32_t vout);
+void node_chan_log(al_node *n, const node_chan *c, const char *what, const char *detail);
+void node_chan_clear(al_node *n);
+/* Load slot's record (and monitor entries) after the node's records loaded. */
+al_err node_chan_load(al_node *n, size_t slot, const uint8_t *rec, size_t len, const uint8_t *mon,
+                      size_t mon_len);
+/* Dirty records into items (at most room), PERSISTs tagged with `batch`. */
+size_t node_chan_items(al_node *n, al_rs_item *items, size_t room, uint64_t batch);
+bool node_chan_dirty(const al_node *n);
+/* Some channel is open, opening or closing (the chain must be watched). */
+bool node_chan_live(const al_node *n);
+/* Batch `batch` is durable: the channels hear al_chan_persisted. */
+void node_chan_durable(al_node *n, uint64_t batch);
+/* Take every channel's effects. */
+void node_chan_pump(al_node *n);
+void node_chan_fund(al_node *n, node_chan *c, const uint8_t *script, size_t slen, al_sat amount);
+void node_chan_open_fee(al_node *n, al_err fee_err, uint64_t rate);
+bool node_chan_next_tx(al_node *n, const uint8_t **tx, size_t *len);
+void node_chan_tx_done(al_node *n, al_err e, const char *why);
+/* Before a sync step: register what the channels need watched; after one: tell them. */
+void node_chan_watch(al_node *n, al_sync *s);
+void node_chan_chain(al_node *n, const al_sync *s);
+void node_chan_peer_connected(al_node *n, const uint8_t peer[AL_PUBKEY_LEN]);
+void node_chan_peer_gone(al_node *n, const uint8_t peer[AL_PUBKEY_LEN]);
+/* A peer's message: true when a channel took it (errors and warnings: false, so that
+ * they are logged as well). */
+bool node_chan_message(al_node *n, const node_conn *pc, uint16_t type, const uint8_t *msg,
+                       size_t len);
+/* --- node_chan_api.c -------------------------------------------------------------- */
+/* /v1/channels<path>[?query] */
+void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,
+                       const char *query, const uint8_t *body, size_t len);
+json_t *node_chan_info(const al_node *n);
+/* An HTLC event of a channel, for al_node_next_htlc_event. */
+void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);
 
 #endif

@@ -19,6 +19,17 @@ node_conn *node_conn_find(al_node *n, uint64_t conn)
 	return NULL;
 }
 
+node_conn *node_conn_of_peer(al_node *n, const uint8_t id[AL_PUBKEY_LEN])
+{
+	for (size_t i = 0; i < n->max_conns; i++) {
+		node_conn *c = &n->conns[i];
+		if (c->used && c->connected && !c->closing &&
+		    !memcmp(c->node_id, id, AL_PUBKEY_LEN))
+			return c;
+	}
+	return NULL;
+}
+
 size_t node_connected_count(const al_node *n)
 {
 	size_t k = 0;
@@ -221,7 +232,12 @@ void al_node_net_closed(al_node *n, uint64_t conn, const char *why, uint64_t now
 	node_line_log(n, &l, 2);
 	if (c->waiter)
 		connect_failed(n, c, &ev);
+	bool had_peer = c->connected;
+	uint8_t peer[AL_PUBKEY_LEN];
+	memcpy(peer, c->node_id, sizeof(peer));
 	memset(c, 0, sizeof(*c));
+	if (had_peer)
+		node_chan_peer_gone(n, peer);
 	node_peers_pump(n);
 }
 
@@ -375,6 +391,7 @@ static void on_connected(al_node *n, node_conn *c, const al_peer_event *ev)
 
 	c->connected = true;
 	memcpy(c->node_id, ev->node_id, sizeof(c->node_id));
+	c->features = ev->features;
 	c->remote_features = ev->remote_features;
 	if (al_hex_encode(id, sizeof(id), c->node_id, sizeof(c->node_id)) != AL_OK)
 		id[0] = 0;
@@ -399,6 +416,7 @@ static void on_connected(al_node *n, node_conn *c, const al_peer_event *ev)
 		    json_pack("{s:s,s:o}", "status", "connected", "peer", node_peer_json(c)), 0);
 		c->waiter = 0;
 	}
+	node_chan_peer_connected(n, c->node_id);
 }
 
 /* BOLT #1 error (17) and warning (1): type, channel_id, len, data. */
@@ -429,7 +447,8 @@ void node_peers_pump(al_node *n)
 		if (ev.kind == AL_PEER_EV_CONNECTED) {
 			on_connected(n, c, &ev);
 		} else if (ev.kind == AL_PEER_EV_MESSAGE) {
-			on_message(n, &ev);
+			if (!node_chan_message(n, c, ev.type, ev.msg, ev.len))
+				on_message(n, &ev);
 		} else if (ev.kind == AL_PEER_EV_CLOSE && !c->closing) {
 			c->closing = true;
 			al_node_fx fx = {.kind = AL_NODE_FX_NET_CLOSE, .conn = c->conn};

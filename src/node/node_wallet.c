@@ -195,10 +195,23 @@ static void job_end(al_node *n)
 	n->job_running = false;
 }
 
+/* A job of the node's own (token 0): its channels hear the outcome, nobody is answered. */
+static bool internal(const node_job *j)
+{
+	return j->token == 0;
+}
+
 static void job_fail(al_node *n, al_err e, const char *detail)
 {
-	node_answer(n, n->wallet->job.token, e == AL_E_ARG ? 400 : 502,
-	            json_pack("{s:o}", "error", node_err_obj(e, detail)), 0);
+	const node_job *j = &n->wallet->job;
+
+	if (!internal(j))
+		node_answer(n, j->token, e == AL_E_ARG ? 400 : 502,
+		            json_pack("{s:o}", "error", node_err_obj(e, detail)), 0);
+	else if (!strcmp(j->cmd, "chanopen"))
+		node_chan_open_fee(n, e, 0);
+	else if (!strcmp(j->cmd, "chanbcast"))
+		node_chan_tx_done(n, e, detail);
 	job_end(n);
 }
 
@@ -282,8 +295,10 @@ static void sync_next(al_node *n)
 		al_sync_begin(&w->sync);
 	}
 	w->sync_err = e;
-	if (e == AL_OK)
+	if (e == AL_OK) {
 		node_persist_wallet(n); /* what the sync learned */
+		node_chan_chain(n, &w->sync);
+	}
 	act(n);
 }
 
@@ -327,8 +342,36 @@ static void act(al_node *n)
 	bool reads = !strcmp(j->cmd, "walletbalance") || !strcmp(j->cmd, "listfunds");
 	uint64_t gate = n->batch_next;
 
-	if (w->sync_err != AL_OK && !reads) {
+	/* A channel's transaction goes out even when the sync failed: it may be why. */
+	if (w->sync_err != AL_OK && !reads && strcmp(j->cmd, "chanbcast")) {
 		job_fail(n, w->sync_err, w->detail);
+		return;
+	}
+	if (!strcmp(j->cmd, "chanbcast")) {
+		const uint8_t *tx;
+		size_t len;
+		al_tx t;
+		size_t mark = al_arena_mark(&w->scratch);
+		al_err e = node_chan_next_tx(n, &tx, &len) ? AL_OK : AL_E_ARG;
+		if (e == AL_OK && len > sizeof(w->tx))
+			e = AL_E_TOO_LARGE;
+		if (e == AL_OK)
+			e = al_tx_parse(&t, &w->scratch, tx, len);
+		if (e == AL_OK) {
+			al_tx_txid(&t, w->txid);
+			memcpy(w->tx, tx, len);
+			w->tx_len = len;
+		}
+		al_arena_release(&w->scratch, mark);
+		if (e != AL_OK) {
+			job_fail(n, e, "a channel's transaction");
+			return;
+		}
+		broadcast(n);
+		return;
+	}
+	if (!strcmp(j->cmd, "chansync")) {
+		job_end(n); /* the channels heard what the sync found */
 		return;
 	}
 	if (!strcmp(j->cmd, "sync")) {
@@ -355,7 +398,7 @@ static void act(al_node *n)
 		/* Never hand out an address a restart could hand out again. */
 		node_answer(n, j->token, 200, json_pack("{s:s}", "address", addr),
 		            node_persist_wallet(n));
-	} else if (!strcmp(j->cmd, "sendtoaddress")) {
+	} else if (!strcmp(j->cmd, "sendtoaddress") || !strcmp(j->cmd, "chanopen")) {
 		char path[AL_ESPLORA_PATH_MAX];
 		al_esplora_path_fee_estimates(path);
 		if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
@@ -395,6 +438,12 @@ static void fee_done(al_node *n, const uint8_t *body, size_t len)
 	uint64_t sat, rate;
 	al_err e;
 
+	if (!strcmp(w->job.cmd, "chanopen")) {
+		e = al_esplora_parse_fee(&rate, FEE_TARGET, body, len);
+		job_end(n);
+		node_chan_open_fee(n, e, al_wallet_fee_clamp(&w->wallet.caps, rate));
+		return;
+	}
 	e = al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, w->job.args[0],
 	                          strlen(w->job.args[0]));
 	if (e == AL_OK)
@@ -443,6 +492,12 @@ static void broadcast_done(al_node *n, int http_status, const uint8_t *body, siz
 		e = al_wallet_commit_tx(&w->wallet, w->tx, w->tx_len);
 	if (e != AL_OK) {
 		job_fail(n, e, NULL);
+		return;
+	}
+	if (internal(&w->job)) {
+		job_end(n);
+		node_persist_wallet(n);
+		node_chan_tx_done(n, AL_OK, NULL);
 		return;
 	}
 	json_t *r =
@@ -576,6 +631,47 @@ void node_wallet_run(al_node *n)
 	w->rounds = 0;
 	w->sync_err = AL_OK;
 	w->detail[0] = 0;
+	node_chan_watch(n, &w->sync);
 	al_sync_begin(&w->sync);
 	sync_next(n);
+}
+
+al_err node_wallet_internal(al_node *n, const char *cmd)
+{
+	node_job *j;
+
+	for (size_t i = 0; i < n->njobs; i++)
+		if (internal(&n->jobs[i]) && !strcmp(n->jobs[i].cmd, cmd))
+			return AL_OK; /* one waiting does what a second would */
+	if (n->njobs == NODE_JOBQ)
+		return AL_E_NODE_BUSY;
+	j = &n->jobs[n->njobs++];
+	memset(j, 0, sizeof(*j));
+	memcpy(j->cmd, cmd, strlen(cmd) + 1);
+	return AL_OK;
+}
+
+al_err node_wallet_build(al_node *n, uint8_t *out, size_t cap, size_t *len, uint8_t txid[32],
+                         al_sat *fee, const uint8_t *script, size_t slen, al_sat amount,
+                         uint64_t rate)
+{
+	if (!n->wallet)
+		return AL_E_NODE_CHAIN;
+	return al_wallet_send(&n->wallet->wallet, out, cap, len, txid, fee, script, slen, amount,
+	                      al_wallet_fee_clamp(&n->wallet->wallet.caps, rate), NULL);
+}
+
+al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len)
+{
+	char addr[AL_SEGWIT_ADDR_BUFLEN];
+	uint8_t prog[AL_WITPROG_MAX];
+	size_t plen;
+	unsigned ver;
+
+	if (!n->wallet)
+		return AL_E_NODE_CHAIN;
+	AL_TRY(al_wallet_new_address(&n->wallet->wallet, addr, sizeof(addr)));
+	node_persist_wallet(n); /* never hand out an index twice */
+	AL_TRY(al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, addr, strlen(addr)));
+	return al_segwit_script(script, AL_CHAN_MAX_SCRIPT, len, ver, prog, plen);
 }

@@ -391,6 +391,9 @@
 	X(AL_E_NODE_FORBIDDEN, "node: only the user may do this, over the user's channel")         \
 	X(AL_E_NODE_CHAIN, "node: no chain server set (the user sets one: POST /v1/chain)")        \
 	X(AL_E_NODE_RECORD, "node: a stored record is malformed")                                  \
+	X(AL_E_NODE_PEER, "node: the peer is not connected")                                       \
+	X(AL_E_NODE_CHAN_FULL, "node: every channel slot is in use")                               \
+	X(AL_E_NODE_CHAN_UNKNOWN, "node: no such channel")                                         \
 	X(AL_E_SEAL_FORMAT, "seal: not a sealed blob or truncated")                                \
 	X(AL_E_SEAL_MEASUREMENT, "seal: blob sealed by another enclave measurement")               \
 	X(AL_E_SEAL_AUTH, "seal: blob failed authentication (modified or other platform)")         \

@@ -1,0 +1,117 @@
+"""Two alight nodes (src/node, driven in one process by tests/tools/node_pair) open a
+channel on a real alight-devchain, move money with HTLCs (one fulfilled, one failed),
+restart from their stores and reestablish, then close it: cooperatively, or by force.
+Every figure the nodes report is checked against the chain itself (devchain's
+transactions, read here): the funding output, the closing transaction's outputs to the
+satoshi, the fees recomputed from the inputs' values, and each wallet's balance."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from devchain_util import devchain  # noqa: F401  (fixture)
+
+TOOLS = Path(os.environ.get("ALIGHT_TEST_TOOLS") or
+             Path(__file__).resolve().parents[2] / "build" / "tests" / "tools")
+
+FUNDING = 500_000
+PAID = 100_000
+FAUCET = 1_000_000
+
+
+def run_pair(dc, tmp_path, scenario, chan_type):
+    tool = TOOLS / "node_pair"
+    if not tool.exists():
+        pytest.fail(f"{tool} is missing: build the tests")
+    (tmp_path / "nodes").mkdir()
+    out = subprocess.run([str(tool), dc.url, str(tmp_path / "nodes"), scenario, chan_type],
+                         capture_output=True, text=True, timeout=600)
+    events = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            ev = json.loads(line)
+            events[ev.get("event")] = ev
+    assert out.returncode == 0 and "done" in events, out.stdout + out.stderr[-4000:]
+    return events
+
+
+def fee_of(dc, tx):
+    ins = 0
+    for i in tx["vin"]:
+        prev = dc.get_json("/tx/%s" % i["txid"])
+        ins += prev["vout"][i["vout"]]["value"]
+    return ins - sum(o["value"] for o in tx["vout"])
+
+
+def check_open(dc, ev):
+    funding = dc.get_json("/tx/%s" % ev["opened"]["funding_txid"])
+    out = funding["vout"][ev["opened"]["output_index"]]
+    assert out["value"] == FUNDING
+    assert out["scriptpubkey_type"] == "v0_p2wsh"
+    assert funding["status"]["confirmed"]
+    return funding
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_open_pay_restart_close(tmp_path, devchain, chan_type):  # noqa: F811
+    ev = run_pair(devchain, tmp_path, "basic", chan_type)
+    funding = check_open(devchain, ev)
+    a, b = ev["active"]["a"], ev["active"]["b"]
+    want_type = "ANCHORS" if chan_type == "anchors" else "STATIC_REMOTE_KEY"
+    assert a["channel_type"] == b["channel_type"] == want_type
+    assert (a["local_balance"], b["local_balance"]) == (FUNDING, 0)
+    assert a["chan_id"] == b["chan_id"] and int(a["chan_id"]) >> 40 == funding["status"][
+        "block_height"]
+    # After the payment and both restarts: 100,000 sat moved, nothing in flight.
+    a, b = ev["paid"]["a"], ev["paid"]["b"]
+    assert (a["local_balance"], a["remote_balance"]) == (FUNDING - PAID, PAID)
+    assert (b["local_balance"], b["remote_balance"]) == (PAID, FUNDING - PAID)
+    assert a["pending_htlcs"] == b["pending_htlcs"] == 0
+
+    # The closing transaction, as the chain has it.
+    closing_txid = ev["closing"]["closing_txid"]
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
+                                                     ev["opened"]["output_index"]))
+    assert spend["spent"] and spend["txid"] == closing_txid
+    closing = devchain.get_json("/tx/%s" % closing_txid)
+    fee = fee_of(devchain, closing)
+    values = sorted(o["value"] for o in closing["vout"])
+    # BOLT #2: the funder (A) pays the closing fee; B gets exactly what it was paid.
+    assert values == sorted([PAID, FUNDING - PAID - fee])
+    assert 0 < fee < 5_000
+    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
+    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
+    assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == closing_txid
+    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - PAID - fee, PAID)
+    # Each wallet, to the satoshi: A paid the funding transaction's fee too.
+    funding_fee = fee_of(devchain, funding)
+    wa, wb = ev["closed"]["wallet_a"], ev["closed"]["wallet_b"]
+    assert wa["confirmed_balance"] == FAUCET - funding_fee - PAID - fee
+    assert wb["confirmed_balance"] == PAID
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_force_close(tmp_path, devchain, chan_type):  # noqa: F811
+    ev = run_pair(devchain, tmp_path, "force", chan_type)
+    funding = check_open(devchain, ev)
+    commitment_txid = ev["closing"]["closing_txid"]
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
+                                                     ev["opened"]["output_index"]))
+    # A's commitment spent the funding output; B's own broadcast lost to it.
+    assert spend["spent"] and spend["txid"] == commitment_txid
+    commitment = devchain.get_json("/tx/%s" % commitment_txid)
+    assert commitment["status"]["confirmed"]
+    # BOLT #3: the obscured commitment number's upper 8 bits go in nSequence 0x80...
+    assert commitment["vin"][0]["sequence"] >> 24 == 0x80
+    assert commitment["locktime"] >> 24 == 0x20
+    values = [o["value"] for o in commitment["vout"]]
+    assert PAID in values  # B's to_remote
+    if chan_type == "anchors":
+        assert values.count(330) == 2
+    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
+    assert ca["close_type"] == "LOCAL_FORCE_CLOSE"
+    assert cb["close_type"] == "REMOTE_FORCE_CLOSE"
+    assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == commitment_txid
