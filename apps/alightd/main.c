@@ -6,7 +6,7 @@
  *           [--max-nodes N] [--max-conns N] [--max-peers N] [--max-pending-handshakes N]
  *           [--enclave PATH] [--enclave-heap SIZE]
  *           [--handshake-timeout-ms MS] [--ping-interval-ms MS] [--pong-timeout-ms MS]
- *           [--idle-timeout-ms MS]
+ *           [--idle-timeout-ms MS] [--chain-poll-ms MS]
  *
  * The nodes run inside the enclave (libalight_enclave.so, default
  * <dir of alightd>/../lib/, with a fixed heap, default 512M, reserved with
@@ -65,6 +65,7 @@ typedef struct options {
 	unsigned long max_nodes, max_conns, max_peers, max_pending;
 	/* Peer manager timers in ms; -1 keeps the manager's default, 0 disables. */
 	long long handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
+	long long chain_poll_ms;
 } options;
 
 void logf_(const char *fmt, ...)
@@ -121,6 +122,7 @@ static void usage(FILE *f)
 	           "               [--enclave PATH] [--enclave-heap SIZE (K/M/G, default 512M)]\n"
 	           "               [--handshake-timeout-ms MS] [--ping-interval-ms MS]\n"
 	           "               [--pong-timeout-ms MS] [--idle-timeout-ms MS]\n"
+	           "               [--chain-poll-ms MS (while channels live; default 30000)]\n"
 	           "HOST is an IPv4 literal, [IPv6] or localhost; PORT 0 picks a free port.\n"
 	           "Defaults: regtest, --rpc-listen 127.0.0.1:0, one store (DIR/enclave/store0),\n"
 	           "--max-nodes 1, --max-peers 256; timers default to the peer manager's.\n"
@@ -193,6 +195,13 @@ static int parse_option(options *o, int ch)
 			return fail(2, "timers want milliseconds from 0 to 86400000, not \"%s\"",
 			            optarg);
 		return 0;
+	case 'G':
+		if (!parse_ms(optarg, &o->chain_poll_ms) ||
+		    o->chain_poll_ms < AL_ENCLAVE_POLL_MIN_MS ||
+		    o->chain_poll_ms > AL_ENCLAVE_POLL_MAX_MS)
+			return fail(2, "--chain-poll-ms wants %u to %u, not \"%s\"",
+			            AL_ENCLAVE_POLL_MIN_MS, AL_ENCLAVE_POLL_MAX_MS, optarg);
+		return 0;
 	case 'N':
 		count = &o->max_nodes, name = "--max-nodes", max = MAX_NODES - 1;
 		break;
@@ -239,6 +248,7 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"ping-interval-ms", required_argument, NULL, 'P'},
 	    {"pong-timeout-ms", required_argument, NULL, 'O'},
 	    {"idle-timeout-ms", required_argument, NULL, 'I'},
+	    {"chain-poll-ms", required_argument, NULL, 'G'},
 	    {"enclave", required_argument, NULL, 'E'},
 	    {"enclave-heap", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
@@ -255,7 +265,8 @@ static int parse_args(options *o, int argc, char **argv)
 	               .handshake_timeout_ms = -1,
 	               .ping_interval_ms = -1,
 	               .pong_timeout_ms = -1,
-	               .idle_timeout_ms = -1};
+	               .idle_timeout_ms = -1,
+	               .chain_poll_ms = -1};
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
 		if ((rc = parse_option(o, ch)) != 0)
@@ -338,6 +349,8 @@ static int setup_enclave(alightd *d, const options *o)
 		hc.pong_timeout_ms = (uint64_t)o->pong_timeout_ms;
 	if (o->idle_timeout_ms >= 0)
 		hc.idle_timeout_ms = (uint64_t)o->idle_timeout_ms;
+	if (o->chain_poll_ms > 0)
+		hc.chain_poll_ms = (uint64_t)o->chain_poll_ms;
 	relay_enclave_net(d, &hc.net);
 	e = al_enclave_host_open(&d->enc, &hc);
 	if (e != AL_OK)

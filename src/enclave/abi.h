@@ -160,7 +160,14 @@ typedef struct al_enclave_config {
 	/* Replicas of every node's records (1..4), and how many must take a write. */
 	uint32_t n_stores;
 	uint32_t quorum; /* 0: all */
+	/* While a node has channels, how often it asks its chain server what changed
+	 * (ms, AL_ENCLAVE_POLL_MIN_MS .. AL_ENCLAVE_POLL_MAX_MS; 0: 30 s). Bounded inside: a
+	 * host cannot make a node stop looking. */
+	uint64_t chain_poll_ms;
 } al_enclave_config;
+
+#define AL_ENCLAVE_POLL_MIN_MS 100u
+#define AL_ENCLAVE_POLL_MAX_MS 600000u
 
 /* Figures the stats ecall reports. */
 typedef struct al_enclave_stats {

@@ -118,6 +118,8 @@ static bool config_ok(const al_enclave_config *c)
 	       c->max_conns >= 1 && c->max_conns <= 1000000 && c->node_max_peers >= 1 &&
 	       c->node_max_handshakes >= 1 && c->n_stores >= 1 &&
 	       c->n_stores <= AL_RS_MAX_REPLICAS && c->quorum <= c->n_stores &&
+	       (c->chain_poll_ms == 0 || (c->chain_poll_ms >= AL_ENCLAVE_POLL_MIN_MS &&
+	                                  c->chain_poll_ms <= AL_ENCLAVE_POLL_MAX_MS)) &&
 	       memchr(c->network, 0, sizeof(c->network));
 }
 

@@ -64,6 +64,8 @@ al_err al_enc_nodes_init(void)
 	c->idle_timeout_ms = al_enc.cfg.idle_timeout_ms;
 	c->n_stores = al_enc.cfg.n_stores;
 	c->quorum = al_enc.cfg.quorum;
+	if (al_enc.cfg.chain_poll_ms)
+		c->chain_poll_ms = al_enc.cfg.chain_poll_ms;
 	c->image_roots = al_enc_roots_desc;
 	al_enc.node_bytes = al_node_mem_size(c);
 	return al_enc.node_bytes ? AL_OK : AL_E_ARG;

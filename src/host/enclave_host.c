@@ -504,6 +504,7 @@ static al_err init_enclave(al_enclave_host *h, const al_enclave_host_config *cfg
 	ec.idle_timeout_ms = cfg->idle_timeout_ms;
 	ec.n_stores = (uint32_t)h->n_stores;
 	ec.quorum = cfg->quorum;
+	ec.chain_poll_ms = cfg->chain_poll_ms;
 	al_err e = h->ec->init(&ec);
 	al_memzero(ec.platform_secret, sizeof(ec.platform_secret));
 	return e;

@@ -72,6 +72,7 @@ typedef struct al_enclave_host_config {
 	 * config made with zeroed memory asks for defaults: set them to UINT64_MAX with
 	 * al_enclave_host_config_default. */
 	uint64_t handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
+	uint64_t chain_poll_ms; /* 0: the enclave's default (enclave/abi.h) */
 	al_enclave_net net;
 	bool quiet; /* drop the enclave's INFO and DEBUG log lines */
 } al_enclave_host_config;
