@@ -355,7 +355,7 @@ al_err al_httpc_request(al_httpc *c, al_httpc_response *res, const char *method,
 	e = attempt(c, res, method, &u, fields, n_fields, body, body_len, &got);
 	/* RFC 9112 9.3.1: a client MAY retry an idempotent request on a new connection when
 	 * the kept-alive one was closed before any response arrived. */
-	if (e != AL_OK && reused && got == 0 && idempotent(method) &&
+	if (e != AL_OK && reused && got == 0 && (idempotent(method) || c->cfg.retry_unanswered) &&
 	    (e == AL_E_NET_CLOSED || e == AL_E_TRUNCATED || e == AL_E_NET_IO ||
 	     e == AL_E_TLS_TRUNCATED)) {
 		al_httpc_disconnect(c);
