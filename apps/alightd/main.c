@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -379,7 +380,7 @@ static int setup_remote(al_enclave_host_config *hc, al_privkey *key, const optio
 
 	for (size_t i = 0; i < o->n_stores; i++) {
 		any = any || al_store_is_url(o->stores[i]);
-		if (!strncmp(o->stores[i], "http://", 7))
+		if (!strncasecmp(o->stores[i], "http://", 7))
 			logf_("store %zu %s: plain HTTP: the account's authorization travels in "
 			      "the clear (records stay sealed)",
 			      i, o->stores[i]);

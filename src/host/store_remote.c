@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +56,8 @@ struct al_store_remote {
 
 bool al_store_is_url(const char *s)
 {
-	return s && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8));
+	/* RFC 3986 3.1: schemes are case-insensitive. */
+	return s && (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8));
 }
 
 al_err al_store_remote_url(const char *url, char *why, size_t cap)
@@ -136,9 +138,30 @@ static al_err key_create(al_privkey *out, const char *path, char *why, size_t ca
 	return AL_OK;
 }
 
+al_err al_store_remote_key_parse(al_privkey *out, const uint8_t *buf, size_t len)
+{
+	char hex[2 * 32 + 1];
+	al_err e;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len != 64 || memchr(buf, 0, len))
+		return AL_E_HEX;
+	memcpy(hex, buf, 64);
+	hex[64] = 0;
+	e = al_hex_decode_exact(out->k, sizeof(out->k), hex);
+	al_memzero(hex, sizeof(hex));
+	if (e == AL_OK && !key_valid(out))
+		e = AL_E_PRIVKEY;
+	if (e != AL_OK)
+		al_privkey_clear(out);
+	return e;
+}
+
 al_err al_store_remote_key(al_privkey *out, const char *path, bool create, char *why, size_t cap)
 {
-	char buf[2 * 32 + 3];
+	uint8_t buf[2 * 32 + 2];
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -159,24 +182,17 @@ al_err al_store_remote_key(al_privkey *out, const char *path, bool create, char 
 		         path);
 		return AL_E_HOST_IO;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, sizeof(buf)); /* a longer file is refused by the parse */
 	close(fd);
 	if (n < 0) {
-		snprintf(why, cap, "cannot read %s", path);
+		snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
 		return AL_E_HOST_IO;
 	}
-	buf[n] = 0;
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	al_err e = n == 64 ? al_hex_decode_exact(out->k, sizeof(out->k), buf) : AL_E_HEX;
+	al_err e = al_store_remote_key_parse(out, buf, (size_t)n);
 	al_memzero(buf, sizeof(buf));
-	if (e == AL_OK && !key_valid(out))
-		e = AL_E_PRIVKEY;
-	if (e != AL_OK) {
-		al_privkey_clear(out);
+	if (e != AL_OK)
 		snprintf(why, cap, "%s does not hold a secp256k1 private key as 64 hex digits",
 		         path);
-	}
 	return e;
 }
 

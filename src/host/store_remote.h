@@ -77,6 +77,10 @@ AL_WARN_UNUSED al_err al_store_remote_url(const char *url, char *why, size_t cap
 AL_WARN_UNUSED al_err al_store_remote_key(al_privkey *out, const char *path, bool create, char *why,
                                           size_t cap);
 
+/* The key file's contents: 64 hex digits and an optional newline. AL_E_HEX, or
+ * AL_E_PRIVKEY for a number that is not a valid secp256k1 key; *out is wiped then. */
+AL_WARN_UNUSED al_err al_store_remote_key_parse(al_privkey *out, const uint8_t *buf, size_t len);
+
 /* Start the worker. Nothing is sent before the first request. AL_E_ARG, AL_E_NOMEM,
  * AL_E_HOST_IO (no thread), al_store_vss_open's errors. */
 AL_WARN_UNUSED al_err al_store_remote_open(al_store_remote **out,
