@@ -215,7 +215,7 @@ static al_err outcome(const al_store_remote *r, al_err e)
 	return cause != AL_OK ? cause : e;
 }
 
-static void run_get(al_store_remote *r, const rreq *q)
+static al_err run_get(al_store_remote *r, const rreq *q)
 {
 	size_t cap = GET_FIRST, len = 0;
 	int64_t version = 0;
@@ -241,27 +241,59 @@ static void run_get(al_store_remote *r, const rreq *q)
 	r->done(r->arg, q->req, e, e == AL_OK ? buf : NULL, e == AL_OK ? len : 0,
 	        e == AL_OK ? version : 0);
 	free(buf);
+	return e;
 }
 
-static void run_put(al_store_remote *r, const rreq *q)
+static al_err run_put(al_store_remote *r, const rreq *q)
 {
 	al_err e = al_store_vss_backend.put_batch(r->vss, q->items, q->n, q->global_version);
 	e = outcome(r, e);
 	if (e != AL_OK)
 		log_failure(r, q, e);
 	r->done(r->arg, q->req, e, NULL, 0, 0);
+	return e;
 }
 
-static void run(al_store_remote *r, rreq *q)
+static al_err run(al_store_remote *r, rreq *q)
 {
 	char store_id[32];
 	snprintf(store_id, sizeof(store_id), "node-%u", q->node);
-	if (al_store_vss_set_store_id(r->vss, store_id) != AL_OK)
+	if (al_store_vss_set_store_id(r->vss, store_id) != AL_OK) {
 		r->done(r->arg, q->req, AL_E_ARG, NULL, 0, 0);
-	else if (q->put)
-		run_put(r, q);
-	else
-		run_get(r, q);
+		return AL_E_ARG;
+	}
+	return q->put ? run_put(r, q) : run_get(r, q);
+}
+
+/* The server cannot be reached, or did not answer in time: every request queued by now
+ * fails with the same cause at once, rather than each waiting out its own timeouts in
+ * turn (a start-up with many nodes would wait for all of them). Requests made later
+ * try again. Failing is always safe: the node drops the replica (store/rstore.h). */
+static void fail_queued(al_store_remote *r, al_err why)
+{
+	size_t n = 0;
+	rreq *q;
+
+	pthread_mutex_lock(&r->mu);
+	q = r->head;
+	r->head = r->tail = NULL;
+	r->queued = 0;
+	pthread_mutex_unlock(&r->mu);
+	while (q) {
+		rreq *next = q->next;
+		r->done(r->arg, q->req, why, NULL, 0, 0);
+		free(q);
+		q = next;
+		n++;
+	}
+	if (n)
+		fprintf(stderr, "store %u (%s): unreachable: %zu queued requests fail with %s\n",
+		        r->index, r->url, n, al_err_name(why));
+}
+
+static bool unreachable(al_err e)
+{
+	return e == AL_E_NET_CONNECT || e == AL_E_NET_RESOLVE || e == AL_E_NET_TIMEOUT;
 }
 
 static void *worker(void *arg)
@@ -281,8 +313,10 @@ static void *worker(void *arg)
 			r->tail = NULL;
 		r->queued--;
 		pthread_mutex_unlock(&r->mu);
-		run(r, q);
+		al_err e = run(r, q);
 		free(q);
+		if (unreachable(e))
+			fail_queued(r, e);
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);

@@ -26,8 +26,11 @@
  * (al_store_vss_cause): AL_E_NET_CONNECT or AL_E_NET_RESOLVE (unreachable),
  * AL_E_NET_TIMEOUT, AL_E_TLS_* (trust), AL_E_VSS_SERVER and other AL_E_VSS_* (the
  * server's answer), AL_E_HTTP_*; AL_E_HOST_STORE_BUSY when the queue is full and
- * AL_E_HOST_STORE_CLOSED for requests still queued at shutdown. Each failure is logged
- * (stderr) with the replica's index and URL. */
+ * AL_E_HOST_STORE_CLOSED for requests still queued at shutdown. When the server is
+ * unreachable or silent (AL_E_NET_CONNECT, AL_E_NET_RESOLVE, AL_E_NET_TIMEOUT), the
+ * requests queued by then fail at once with the same cause instead of each waiting out
+ * its timeouts (later ones try again). Each failure is logged (stderr) with the
+ * replica's index and URL. */
 #ifndef ALIGHT_HOST_STORE_REMOTE_H
 #define ALIGHT_HOST_STORE_REMOTE_H
 

@@ -24,6 +24,7 @@ private cluster on a Unix socket). What the tests check:
 """
 import base64
 import hashlib
+import re
 import shutil
 import stat
 import subprocess
@@ -253,15 +254,24 @@ def test_store_that_never_answers_times_out(procs, tmp_path, devchain):  # noqa:
     s = store(procs, tmp_path / "store")
     proxy = GateProxy(s.url)
     try:
-        d = start(procs, tmp_path / "d", *stores(tmp_path / "dir", proxy.url),
-                         "--store-quorum", "1", "--store-timeout-ms", str(scaled(5000)))
+        where = stores(tmp_path / "dir", proxy.url) + [
+            "--store-quorum", "1", "--store-timeout-ms", str(scaled(5000))]
+        d = start(procs, tmp_path / "d", *where)
         d.user("setchain", devchain.url)
         proxy.close_gate()
         d.user("newaddress")  # durable on the directory; the held store times out
-        assert proxy.held >= 1
+        assert proxy.held == 1
         assert reasons(d) == ["", "AL_E_NET_TIMEOUT"]
         assert "store 1 (%s): node 0 put failed: AL_E_NET_TIMEOUT" % proxy.url in \
             d.stderr(1 << 20)
+        # Restarted with the store still silent: the load's first request times out and
+        # the ones queued behind it fail with it at once, never sent.
+        proxy.close_gate()
+        d = restart(procs, d, *where)
+        assert proxy.held == 1
+        assert reasons(d) == ["", "AL_E_NET_TIMEOUT"]
+        assert re.search(r"store 1 \(%s\): unreachable: [1-9][0-9]* queued requests fail "
+                         "with AL_E_NET_TIMEOUT" % re.escape(proxy.url), d.stderr(1 << 20))
     finally:
         proxy.stop()
 
