@@ -67,7 +67,9 @@ typedef struct al_enclave_host_config {
 	size_t n_stores;
 	uint32_t quorum; /* 0: every replica */
 	/* For remote stores: the host's account key with them (copied), their TLS trust
-	 * and timeouts, and how many requests each may queue (0: a default per node). */
+	 * and timeouts (files read and PEM copied at open; pins are kept by reference and
+	 * must outlive the host), and how many requests each may queue (0: a default per
+	 * node slot). */
 	const al_privkey *store_key;
 	al_httpc_config store_http;
 	size_t store_queue;

@@ -473,12 +473,3 @@ al_err al_store_remote_put(al_store_remote *r, uint64_t req, uint32_t node,
 	}
 	return enqueue(r, q);
 }
-
-size_t al_store_remote_queued(al_store_remote *r)
-{
-	size_t n;
-	pthread_mutex_lock(&r->mu);
-	n = r->queued;
-	pthread_mutex_unlock(&r->mu);
-	return n;
-}

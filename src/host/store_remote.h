@@ -103,7 +103,4 @@ AL_WARN_UNUSED al_err al_store_remote_put(al_store_remote *r, uint64_t req, uint
                                           const al_kv_bitem *items, size_t n,
                                           int64_t global_version);
 
-/* Requests waiting now (not counting the one running). */
-size_t al_store_remote_queued(al_store_remote *r);
-
 #endif
