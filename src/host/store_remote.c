@@ -265,11 +265,13 @@ static al_err run(al_store_remote *r, rreq *q)
 	return q->put ? run_put(r, q) : run_get(r, q);
 }
 
-/* The server cannot be reached, or did not answer in time: every request queued by now
- * fails with the same cause at once, rather than each waiting out its own timeouts in
- * turn (a start-up with many nodes would wait for all of them). Requests made later
- * try again. Failing is always safe: the node drops the replica (store/rstore.h). */
-static void fail_queued(al_store_remote *r, al_err why)
+/* Fail every request queued now with `why`, in order; returns how many. With `stop`,
+ * the worker is stopped first (after the request it runs). The worker calls it when the
+ * server cannot be reached or did not answer in time: the requests queued by then fail
+ * with that cause at once, rather than each waiting out its own timeouts in turn (a
+ * start-up with many nodes would wait for all of them); requests made later try again.
+ * Failing is always safe: the node drops the replica (store/rstore.h). */
+static size_t fail_queued(al_store_remote *r, al_err why, bool stop)
 {
 	size_t n = 0;
 	rreq *q;
@@ -278,7 +280,13 @@ static void fail_queued(al_store_remote *r, al_err why)
 	q = r->head;
 	r->head = r->tail = NULL;
 	r->queued = 0;
+	if (stop) {
+		r->stop = true;
+		pthread_cond_signal(&r->cv);
+	}
 	pthread_mutex_unlock(&r->mu);
+	if (stop)
+		pthread_join(r->thread, NULL); /* the request running finishes first */
 	while (q) {
 		rreq *next = q->next;
 		r->done(r->arg, q->req, why, NULL, 0, 0);
@@ -286,9 +294,7 @@ static void fail_queued(al_store_remote *r, al_err why)
 		q = next;
 		n++;
 	}
-	if (n)
-		fprintf(stderr, "store %u (%s): unreachable: %zu queued requests fail with %s\n",
-		        r->index, r->url, n, al_err_name(why));
+	return n;
 }
 
 static bool unreachable(al_err e)
@@ -315,8 +321,11 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		al_err e = run(r, q);
 		free(q);
-		if (unreachable(e))
-			fail_queued(r, e);
+		size_t n = unreachable(e) ? fail_queued(r, e, false) : 0;
+		if (n)
+			fprintf(stderr,
+			        "store %u (%s): unreachable: %zu queued requests fail with %s\n",
+			        r->index, r->url, n, al_err_name(e));
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -371,28 +380,12 @@ al_err al_store_remote_open(al_store_remote **out, const al_store_remote_config 
 
 void al_store_remote_close(al_store_remote *r)
 {
-	rreq *q;
-
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	q = r->head;
-	r->head = r->tail = NULL;
-	r->queued = 0;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->thread, NULL);
-	if (q)
-		fprintf(stderr,
-		        "store %u (%s): shutting down: requests still queued fail with %s\n",
-		        r->index, r->url, al_err_name(AL_E_HOST_STORE_CLOSED));
-	while (q) {
-		rreq *next = q->next;
-		r->done(r->arg, q->req, AL_E_HOST_STORE_CLOSED, NULL, 0, 0);
-		free(q);
-		q = next;
-	}
+	size_t n = fail_queued(r, AL_E_HOST_STORE_CLOSED, true);
+	if (n)
+		fprintf(stderr, "store %u (%s): shutting down: %zu queued requests fail with %s\n",
+		        r->index, r->url, n, al_err_name(AL_E_HOST_STORE_CLOSED));
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	al_store_vss_close(r->vss);
