@@ -2,7 +2,8 @@
  *
  *   alightd --datadir DIR [--network regtest] [--listen HOST:PORT]
  *           [--rpc-listen HOST:PORT] [--sim-dir DIR]
- *           [--store DIR]... [--store-quorum N]
+ *           [--store DIR|URL]... [--store-quorum N] [--store-key FILE]
+ *           [--store-ca PEM] [--store-pin HEX]... [--store-timeout-ms MS]
  *           [--max-nodes N] [--max-conns N] [--max-peers N] [--max-pending-handshakes N]
  *           [--enclave PATH] [--enclave-heap SIZE]
  *           [--handshake-timeout-ms MS] [--ping-interval-ms MS] [--pong-timeout-ms MS]
@@ -18,9 +19,13 @@
  * controls what the operator may over DIR/rpc.sock: status, peers, connect/disconnect.
  *
  * Nodes persist their sealed anchor in DIR/enclave and their sealed records on every
- * --store directory (default DIR/enclave/store0); with several stores, one rolled back
- * or deleted is detected. Node i serves peers on --listen's host and port + i (each its
- * own free port when the port is 0).
+ * --store (default DIR/enclave/store0): a directory, or an alight-store (any VSS
+ * server) by its URL, http(s)://HOST:PORT/vss, where node k's records are store_id
+ * "node-<k>" of the host's own account, the secp256k1 key in --store-key (default
+ * DIR/store-auth-key, made from the OS RNG on first use, mode 0600). Remote stores are
+ * served by worker threads (host/store_remote.h): the loop never waits on them. With
+ * several stores, one rolled back or deleted is detected. Node i serves peers on
+ * --listen's host and port + i (each its own free port when the port is 0).
  *
  * The first stdout line is JSON: {"network","platform":"sim","measurement","rpc",
  * "rpc_listen","nodes":[{"node","node_id","listen"}]} once it serves (or
@@ -35,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +48,11 @@
 #include "alightd.h"
 #include "api.h"
 #include "host/sim_platform.h"
+#include "host/store_remote.h"
 #include "jsonw.h"
 #include "relay.h"
 #include "rpc.h"
+#include "util/hex.h"
 
 #define DEFAULT_MAX_PEERS 256
 /* Counts above this would make the tables absurd; the operator can still choose. */
@@ -60,6 +68,11 @@ typedef struct options {
 	const char *stores[AL_ENCLAVE_HOST_STORES];
 	size_t n_stores;
 	unsigned long quorum;
+	/* Remote stores: the account key's file, TLS trust, the timeout of each wait. */
+	const char *store_key, *store_ca;
+	uint8_t store_pins[4][AL_TLS_PIN_LEN];
+	size_t n_store_pins;
+	long long store_timeout_ms;
 	size_t enclave_heap;
 	sock_addr listen_addr, rpc_listen_addr;
 	unsigned long max_nodes, max_conns, max_peers, max_pending;
@@ -116,7 +129,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: alightd --datadir DIR [--network mainnet|testnet|signet|regtest]\n"
 	           "               [--listen HOST:PORT] [--rpc-listen HOST:PORT] [--sim-dir DIR]\n"
-	           "               [--store DIR]... [--store-quorum N]\n"
+	           "               [--store DIR|URL]... [--store-quorum N] [--store-key FILE]\n"
+	           "               [--store-ca PEM] [--store-pin HEX]... [--store-timeout-ms MS]\n"
 	           "               [--max-nodes N] [--max-conns N] [--max-peers N]\n"
 	           "               [--max-pending-handshakes N]\n"
 	           "               [--enclave PATH] [--enclave-heap SIZE (K/M/G, default 512M)]\n"
@@ -126,6 +140,14 @@ static void usage(FILE *f)
 	           "HOST is an IPv4 literal, [IPv6] or localhost; PORT 0 picks a free port.\n"
 	           "Defaults: regtest, --rpc-listen 127.0.0.1:0, one store (DIR/enclave/store0),\n"
 	           "--max-nodes 1, --max-peers 256; timers default to the peer manager's.\n"
+	           "--store (up to 4, every node's records on each; a write counts once\n"
+	           "--store-quorum of them took it, default all) is a directory or an\n"
+	           "alight-store URL, http(s)://HOST:PORT/vss; there node k's records are\n"
+	           "store_id node-<k> of this host's account: the key in --store-key FILE\n"
+	           "(64 hex digits, mode 0600; default DIR/store-auth-key, made from the OS\n"
+	           "RNG on first use). https trusts --store-ca PEM and/or --store-pin (SHA-256\n"
+	           "of the server's SubjectPublicKeyInfo, hex), else the system roots.\n"
+	           "--store-timeout-ms bounds each connect and each wait (default 10000).\n"
 	           "Users provision and control their nodes with alight-cli over the user\n"
 	           "channel; DIR/rpc.sock serves the operator's status and peer commands.\n");
 }
@@ -147,6 +169,23 @@ static bool parse_ms(const char *s, long long *out)
 	*out = strtoll(s, &end, 10);
 	/* At most a day: a timer is a liveness bound, not a calendar. */
 	return errno == 0 && *s >= '0' && *s <= '9' && *end == '\0' && *out <= 86400000;
+}
+
+/* A --store: a directory, or a remote store's URL checked now, before anything runs. */
+static int store_option(options *o, const char *arg)
+{
+	char why[160];
+
+	if (o->n_stores == AL_ENCLAVE_HOST_STORES)
+		return fail(2, "at most %d --store", AL_ENCLAVE_HOST_STORES);
+	if (!arg[0])
+		return fail(2, "--store wants a directory or an alight-store URL, not \"\"");
+	if (al_store_is_url(arg) && al_store_remote_url(arg, why, sizeof(why)) != AL_OK)
+		return fail(2, "--store \"%s\": %s", arg, why);
+	if (!al_store_is_url(arg) && strstr(arg, "://"))
+		return fail(2, "--store \"%s\": a remote store's URL is http:// or https://", arg);
+	o->stores[o->n_stores++] = arg;
+	return 0;
 }
 
 static int parse_option(options *o, int ch)
@@ -174,9 +213,30 @@ static int parse_option(options *o, int ch)
 		o->enclave = optarg;
 		return 0;
 	case 's':
-		if (o->n_stores == AL_ENCLAVE_HOST_STORES)
-			return fail(2, "at most %d --store", AL_ENCLAVE_HOST_STORES);
-		o->stores[o->n_stores++] = optarg;
+		return store_option(o, optarg);
+	case 'K':
+		o->store_key = optarg;
+		return 0;
+	case 'A':
+		o->store_ca = optarg;
+		return 0;
+	case 'X':
+		if (o->n_store_pins == 4)
+			return fail(2, "at most 4 --store-pin");
+		if (al_hex_decode_exact(o->store_pins[o->n_store_pins], AL_TLS_PIN_LEN, optarg) !=
+		    AL_OK)
+			return fail(2,
+			            "--store-pin wants 64 hex digits (SHA-256 of the server's "
+			            "SubjectPublicKeyInfo), not \"%s\"",
+			            optarg);
+		o->n_store_pins++;
+		return 0;
+	case 'T':
+		if (!parse_ms(optarg, &o->store_timeout_ms) || o->store_timeout_ms == 0)
+			return fail(2,
+			            "--store-timeout-ms wants milliseconds from 1 to 86400000, "
+			            "not \"%s\"",
+			            optarg);
 		return 0;
 	case 'M':
 		if (al_enclave_parse_size(&o->enclave_heap, optarg) != AL_OK ||
@@ -240,6 +300,10 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"sim-dir", required_argument, NULL, 'S'},
 	    {"store", required_argument, NULL, 's'},
 	    {"store-quorum", required_argument, NULL, 'Q'},
+	    {"store-key", required_argument, NULL, 'K'},
+	    {"store-ca", required_argument, NULL, 'A'},
+	    {"store-pin", required_argument, NULL, 'X'},
+	    {"store-timeout-ms", required_argument, NULL, 'T'},
 	    {"max-nodes", required_argument, NULL, 'N'},
 	    {"max-conns", required_argument, NULL, 'C'},
 	    {"max-peers", required_argument, NULL, 'p'},
@@ -262,6 +326,7 @@ static int parse_args(options *o, int argc, char **argv)
 	               .max_peers = DEFAULT_MAX_PEERS,
 	               .max_pending = 16,
 	               .enclave_heap = AL_ENCLAVE_HEAP_DEFAULT,
+	               .store_timeout_ms = 10000,
 	               .handshake_timeout_ms = -1,
 	               .ping_interval_ms = -1,
 	               .pong_timeout_ms = -1,
@@ -314,8 +379,49 @@ static int open_datadir(const char *dir)
 static size_t loop_slots(const alightd *d)
 {
 	/* connections, user channels, control clients, node listeners, the user-channel
-	 * listener, the control listener, the signal pipe */
-	return d->n_conns + CTL_CLIENTS + RPC_CLIENTS + d->max_nodes + 3;
+	 * listener, the control listener, the signal pipe, the storage wake-up */
+	return d->n_conns + CTL_CLIENTS + RPC_CLIENTS + d->max_nodes + 4;
+}
+
+/* The remote stores' account key and TLS trust, when there is a remote store. */
+static int setup_remote(al_enclave_host_config *hc, al_privkey *key, const options *o)
+{
+	char path[PATH_MAX], why[PATH_MAX + 128];
+	bool any = false;
+
+	for (size_t i = 0; i < o->n_stores; i++) {
+		any = any || al_store_is_url(o->stores[i]);
+		if (!strncasecmp(o->stores[i], "http://", 7))
+			logf_("store %zu %s: plain HTTP: the account's authorization travels in "
+			      "the clear (records stay sealed)",
+			      i, o->stores[i]);
+	}
+	if (!any)
+		return (o->store_key || o->store_ca || o->n_store_pins)
+		           ? fail(2, "--store-key, --store-ca and --store-pin are for remote "
+		                     "stores (--store URL)")
+		           : 0;
+	if (!o->store_key &&
+	    snprintf(path, sizeof(path), "%s/store-auth-key", o->datadir) >= (int)sizeof(path))
+		return fail(1, "data directory path too long");
+	if (al_store_remote_key(key, o->store_key ? o->store_key : path, !o->store_key, why,
+	                        sizeof(why)) != AL_OK)
+		return fail(1, "remote store key: %s", why);
+	hc->store_key = key;
+	hc->store_http.ca_file = o->store_ca;
+	hc->store_http.pins =
+	    o->n_store_pins ? (const uint8_t(*)[AL_TLS_PIN_LEN])o->store_pins : NULL;
+	hc->store_http.n_pins = o->n_store_pins;
+	hc->store_http.connect_timeout_ms = (unsigned)o->store_timeout_ms;
+	hc->store_http.io_timeout_ms = (unsigned)o->store_timeout_ms;
+	return 0;
+}
+
+/* A remote store's completion is queued: deliver it (and what it sets off). */
+static void on_store_wake(al_loop *l, void *arg, int slot, unsigned events)
+{
+	(void)l, (void)slot, (void)events;
+	relay_settle(arg);
 }
 
 /* Load the enclave: measured, its heap reserved, initialised. */
@@ -323,6 +429,8 @@ static int setup_enclave(alightd *d, const options *o)
 {
 	al_enclave_host_config hc;
 	char state[PATH_MAX];
+	al_privkey key = {{0}};
+	int slot, rc;
 	al_err e;
 
 	al_enclave_host_config_default(&hc);
@@ -352,10 +460,16 @@ static int setup_enclave(alightd *d, const options *o)
 	if (o->chain_poll_ms > 0)
 		hc.chain_poll_ms = (uint64_t)o->chain_poll_ms;
 	relay_enclave_net(d, &hc.net);
+	if ((rc = setup_remote(&hc, &key, o)) != 0)
+		return rc;
 	e = al_enclave_host_open(&d->enc, &hc);
+	al_privkey_clear(&key);
 	if (e != AL_OK)
 		return fail(1, "cannot load the enclave %s: %s",
 		            o->enclave ? o->enclave : "(default)", al_err_str(e));
+	if (al_loop_add(d->loop, &slot, al_enclave_host_wake_fd(d->enc), AL_LOOP_READ,
+	                on_store_wake, d) != AL_OK)
+		return fail(1, "cannot watch the storage wake-up");
 	return 0;
 }
 
@@ -413,6 +527,17 @@ static int setup_user_channel(alightd *d, const options *o)
 	return 0;
 }
 
+/* Whether a node slot is still loading its records. */
+static bool loading(alightd *d)
+{
+	for (uint32_t i = 0; i < d->max_nodes; i++) {
+		al_enclave_node_info ni;
+		if (d->enc->ec->node_info(i, &ni) == AL_OK && ni.state == 1)
+			return true;
+	}
+	return false;
+}
+
 static int setup_io(alightd *d, const options *o)
 {
 	static const int sigs[] = {SIGTERM, SIGINT};
@@ -434,6 +559,12 @@ static int setup_io(alightd *d, const options *o)
 		if (e != AL_OK)
 			return fail(1, "cannot load node slot %u: %s", i, al_err_str(e));
 		relay_settle(d);
+	}
+	/* Remote stores answer later: serve (the loop runs) until every node has loaded
+	 * or failed, so that the first line tells which nodes serve. */
+	while (loading(d) && !al_loop_stopped(d->loop)) {
+		if (al_loop_run_once(d->loop, -1) != AL_OK)
+			return fail(1, "poll failed: %s", strerror(errno));
 	}
 	/* A node that serves at start must be reachable, or the operator should know now. */
 	for (uint32_t i = 0; d->listening && i < d->max_nodes; i++) {

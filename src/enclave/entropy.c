@@ -47,14 +47,16 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 static bool rdseed64(uint64_t *v)
 {
 	unsigned char ok;
-	__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	/* Early clobber: %0 is written before setc uses %1, whose address may otherwise
+	 * share its register (clang -O0 did, and setc then wrote through the random value). */
+	__asm__ volatile("rdseed %0; setc %1" : "=&r"(*v), "=qm"(ok) : : "cc");
 	return ok;
 }
 
 static bool rdrand64(uint64_t *v)
 {
 	unsigned char ok;
-	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	__asm__ volatile("rdrand %0; setc %1" : "=&r"(*v), "=qm"(ok) : : "cc");
 	return ok;
 }
 

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,6 +22,7 @@
 #include "host/os_rng.h"
 #include "host/sim_platform.h"
 #include "host/store_dir.h"
+#include "host/store_remote.h"
 
 /* A storage completion waiting for its store_done ecall. */
 struct al_enc_done {
@@ -29,6 +32,14 @@ struct al_enc_done {
 	int64_t version;
 	size_t len;
 	uint8_t blob[];
+};
+
+/* The completions, queued by the loop thread (directory stores) and by the remote
+ * stores' workers; taken by al_enclave_host_complete on the loop thread. */
+struct al_enc_doneq {
+	pthread_mutex_t mu;
+	struct al_enc_done *head, *tail;
+	int wake; /* eventfd: readable once a worker queued something */
 };
 
 #define SECRET_FILE "sim-platform-secret"
@@ -60,8 +71,8 @@ static void oc_net_read_ctl(void *host, al_enc_conn conn, int32_t want)
 		h->net.read_ctl(h->net.arg, conn, want);
 }
 
-/* Queue a completion; AL_E_HOST_IO without memory (the ocall then fails at once). */
-static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const uint8_t *blob,
+/* Queue a completion (from any thread); AL_E_HOST_IO without memory. */
+static al_err doneq_push(struct al_enc_doneq *q, uint64_t req, al_err status, const uint8_t *blob,
                          size_t len, int64_t version)
 {
 	struct al_enc_done *d = malloc(sizeof(*d) + len);
@@ -74,12 +85,38 @@ static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const 
 	d->len = len;
 	if (len)
 		memcpy(d->blob, blob, len);
-	if (h->done_tail)
-		h->done_tail->next = d;
+	pthread_mutex_lock(&q->mu);
+	if (q->tail)
+		q->tail->next = d;
 	else
-		h->done_head = d;
-	h->done_tail = d;
+		q->head = d;
+	q->tail = d;
+	pthread_mutex_unlock(&q->mu);
 	return AL_OK;
+}
+
+/* Queue a completion on the loop thread; AL_E_HOST_IO without memory (the ocall then
+ * fails at once). */
+static al_err queue_done(al_enclave_host *h, uint64_t req, al_err status, const uint8_t *blob,
+                         size_t len, int64_t version)
+{
+	return doneq_push(h->done, req, status, blob, len, version);
+}
+
+/* A remote store's result, on its worker thread: queued, and the loop woken. Without
+ * memory for the record, the enclave still hears of the request (AL_E_NOMEM): a
+ * request never answered would hold its node's storage forever. */
+static void remote_done(void *arg, uint64_t req, al_err status, const uint8_t *blob, size_t len,
+                        int64_t version)
+{
+	struct al_enc_doneq *q = arg;
+	uint64_t one = 1;
+
+	if (doneq_push(q, req, status, blob, len, version) != AL_OK &&
+	    doneq_push(q, req, AL_E_NOMEM, NULL, 0, 0) != AL_OK)
+		fprintf(stderr, "enclave host: out of memory: a storage completion is lost\n");
+	if (write(q->wake, &one, sizeof(one)) != (ssize_t)sizeof(one) && errno != EAGAIN)
+		fprintf(stderr, "enclave host: cannot wake the loop: %s\n", strerror(errno));
 }
 
 /* A node's records on one replica: <root>/node-<k>, opened on first use. */
@@ -96,7 +133,7 @@ static struct al_store_dir *store_of(al_enclave_host *h, uint32_t node, uint32_t
 
 	if (node == AL_ENC_STATE_NODE)
 		return h->state;
-	if (replica >= h->n_stores)
+	if (replica >= h->n_stores || h->remote[replica])
 		return NULL;
 	for (s = h->open; s; s = s->next)
 		if (s->node == node && s->replica == replica)
@@ -120,12 +157,18 @@ static int32_t oc_store_get(void *host, uint64_t req, uint32_t node, uint32_t re
                             const uint8_t name[32])
 {
 	al_enclave_host *h = host;
-	struct al_store_dir *d = store_of(h, node, replica);
+	struct al_store_dir *d;
 	size_t len = 0;
 	int64_t ver = 0;
 	al_err e = AL_E_STORE_BACKEND;
-	uint8_t *buf = malloc(MAX_BLOB);
+	uint8_t *buf;
 	h->ocalls++;
+	if (node != AL_ENC_STATE_NODE && replica < h->n_stores && h->remote[replica]) {
+		e = al_store_remote_get(h->remote[replica], req, node, name);
+		return e == AL_OK ? AL_OK : queue_done(h, req, e, NULL, 0, 0);
+	}
+	d = store_of(h, node, replica);
+	buf = malloc(MAX_BLOB);
 	if (!buf)
 		return AL_E_HOST_IO;
 	if (d)
@@ -150,6 +193,10 @@ static int32_t oc_store_put(void *host, uint64_t req, uint32_t node, uint32_t re
 		it[i].value = items[i].value;
 		it[i].len = (size_t)items[i].len;
 		it[i].version = items[i].version;
+	}
+	if (node != AL_ENC_STATE_NODE && replica < h->n_stores && h->remote[replica]) {
+		e = al_store_remote_put(h->remote[replica], req, node, it, n, global_version);
+		return e == AL_OK ? AL_OK : queue_done(h, req, e, NULL, 0, 0);
 	}
 	/* The enclave's own state is rewritten whole: its global version is not checked. */
 	if (d && node == AL_ENC_STATE_NODE)
@@ -518,8 +565,49 @@ void al_enclave_host_config_default(al_enclave_host_config *cfg)
 	cfg->coin = 1;
 }
 
+/* The remote stores' workers: stopped first, so that no completion is queued after. */
+static void close_remotes(al_enclave_host *h)
+{
+	for (size_t i = 0; i < AL_ENCLAVE_HOST_STORES; i++) {
+		al_store_remote_close(h->remote[i]);
+		h->remote[i] = NULL;
+	}
+}
+
+static void doneq_free(struct al_enc_doneq *q)
+{
+	if (!q)
+		return;
+	while (q->head) {
+		struct al_enc_done *d = q->head;
+		q->head = d->next;
+		free(d);
+	}
+	if (q->wake >= 0)
+		close(q->wake);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+static al_err doneq_new(struct al_enc_doneq **out)
+{
+	struct al_enc_doneq *q = calloc(1, sizeof(*q));
+	if (!q)
+		return AL_E_HOST_IO;
+	q->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->wake < 0 || pthread_mutex_init(&q->mu, NULL) != 0) {
+		if (q->wake >= 0)
+			close(q->wake);
+		free(q);
+		return AL_E_HOST_IO;
+	}
+	*out = q;
+	return AL_OK;
+}
+
 static void close_stores(al_enclave_host *h)
 {
+	close_remotes(h);
 	while (h->open) {
 		struct al_host_store *s = h->open;
 		h->open = s->next;
@@ -534,7 +622,30 @@ static void close_stores(al_enclave_host *h)
 	h->state = NULL;
 }
 
-/* The replicas' roots, created if needed. */
+/* A remote replica: its worker starts now, its first request goes out later. */
+static al_err open_remote(al_enclave_host *h, const al_enclave_host_config *cfg, size_t i)
+{
+	uint32_t max_nodes = cfg->max_nodes ? cfg->max_nodes : 16;
+	al_store_remote_config rc = {
+	    .url = cfg->stores[i],
+	    .index = (uint32_t)i,
+	    .auth_key = cfg->store_key,
+	    .http = cfg->store_http,
+	    .queue_max = cfg->store_queue ? cfg->store_queue
+	                                  : (size_t)max_nodes * AL_STORE_REMOTE_QUEUE_PER_NODE + 64,
+	    .done = remote_done,
+	    .arg = h->done,
+	};
+	if (!cfg->store_key)
+		return AL_E_ARG;
+	AL_TRY(al_store_remote_open(&h->remote[i], &rc));
+	if (!(h->store_root[i] = strdup(cfg->stores[i])))
+		return AL_E_HOST_IO;
+	h->n_stores = i + 1;
+	return AL_OK;
+}
+
+/* The replicas: directories (created if needed) and remote stores. */
 static al_err open_stores(al_enclave_host *h, const al_enclave_host_config *cfg)
 {
 	char dflt[PATH_MAX];
@@ -548,6 +659,10 @@ static al_err open_stores(al_enclave_host *h, const al_enclave_host_config *cfg)
 		AL_TRY(al_store_dir_open(&h->state, cfg->state));
 	for (size_t i = 0; i < (n ? n : 1); i++) {
 		const char *root = n ? cfg->stores[i] : dflt;
+		if (n && al_store_is_url(root)) {
+			AL_TRY(open_remote(h, cfg, i));
+			continue;
+		}
 		if (!n && (!cfg->state || snprintf(dflt, sizeof(dflt), "%s/store0", cfg->state) >=
 		                              (int)sizeof(dflt)))
 			return AL_E_HOST_IO;
@@ -567,7 +682,9 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 		return AL_E_HOST_IO;
 	h->net = cfg->net;
 	h->quiet = cfg->quiet;
-	al_err e = open_stores(h, cfg);
+	al_err e = doneq_new(&h->done);
+	if (e == AL_OK)
+		e = open_stores(h, cfg);
 	if (e == AL_OK)
 		e = enter(h, cfg);
 	if (e == AL_OK)
@@ -576,6 +693,7 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 		if (h->heap)
 			munmap(h->heap, h->heap_size);
 		close_stores(h);
+		doneq_free(h->done);
 		free(h);
 		return e;
 	}
@@ -585,31 +703,49 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 
 size_t al_enclave_host_complete(al_enclave_host *h)
 {
+	struct al_enc_doneq *q = h->done;
+	struct al_enc_done *d;
+	uint64_t woken;
 	size_t n = 0;
-	while (h->done_head) {
-		struct al_enc_done *d = h->done_head;
-		h->done_head = d->next;
-		if (!h->done_head)
-			h->done_tail = NULL;
-		h->ec->store_done(d->req, d->status, d->blob, d->len, d->version);
-		free(d);
-		n++;
+
+	/* Reset the wake-up before taking the queue: a completion queued after this is
+	 * either taken below or wakes the loop again. */
+	if (read(q->wake, &woken, sizeof(woken)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "enclave host: cannot read the wake-up: %s\n", strerror(errno));
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		d = q->head;
+		q->head = q->tail = NULL;
+		pthread_mutex_unlock(&q->mu);
+		if (!d)
+			return n;
+		/* In order; what these ecalls queue is delivered in the next round. */
+		while (d) {
+			struct al_enc_done *next = d->next;
+			h->ec->store_done(d->req, d->status, d->blob, d->len, d->version);
+			free(d);
+			d = next;
+			n++;
+		}
 	}
-	return n;
+}
+
+int al_enclave_host_wake_fd(const al_enclave_host *h)
+{
+	return h->done->wake;
 }
 
 void al_enclave_host_close(al_enclave_host *h)
 {
 	if (!h)
 		return;
+	/* Requests still queued fail (AL_E_HOST_STORE_CLOSED), the ones running finish;
+	 * their completions are dropped with the enclave, which learns nothing more. */
+	close_remotes(h);
 	h->ec->shutdown();
-	while (h->done_head) {
-		struct al_enc_done *d = h->done_head;
-		h->done_head = d->next;
-		free(d);
-	}
 	munmap(h->heap, h->heap_size);
 	close_stores(h);
+	doneq_free(h->done);
 	for (size_t i = 0; i < NSTREAMS; i++) {
 		if (h->streams[i]) {
 			al_conn_close(h->streams[i]);

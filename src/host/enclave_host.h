@@ -7,11 +7,15 @@
  * talks to the enclave only through the ecall table (h->ec) and answers its ocalls:
  *   - time (CLOCK_MONOTONIC, wall clock), entropy (getrandom), log lines: here;
  *   - quotes: here, from the simulated quoting enclave (al_enclave_host_platform);
- *   - storage: here, directory stores (host/store_dir.h) holding sealed records only:
- *     the enclave's own state (node anchors) in `state`, and every node's records in
- *     its own subdirectory of each configured store (`stores`, one per replica);
- *     completions are queued and delivered by al_enclave_host_complete, never from
- *     inside the ocall (ecalls do not nest);
+ *   - storage: here, holding sealed records only: the enclave's own state (node
+ *     anchors) in the directory `state` (host/store_dir.h), and every node's records on
+ *     each configured replica (`stores`): a directory (node k's records in its
+ *     subdirectory node-<k>, synchronous), or a remote VSS server (host/store_remote.h:
+ *     store_id node-<k>, requests queued to a worker thread per replica, so that the
+ *     ocall returns at once and no network wait ever stalls the caller's loop).
+ *     Completions are queued and delivered by al_enclave_host_complete on the caller's
+ *     thread, never from inside an ocall (ecalls do not nest); a remote completion
+ *     makes al_enclave_host_wake_fd readable, for the caller's loop to call it;
  *   - network, the timer and node events: the application's (al_enclave_net), since it
  *     owns the sockets and the event loop;
  *   - outbound streams (the chain server's): here, blocking TCP sockets
@@ -25,7 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/secp.h"
 #include "enclave/abi.h"
+#include "host/httpc.h"
 #include "util/err.h"
 
 /* The application's side of the network and timer ocalls (see enclave/abi.h). The
@@ -46,7 +52,7 @@ typedef struct al_enclave_net {
 	void (*node_event)(void *arg, uint32_t node, int32_t event, int32_t status);
 } al_enclave_net;
 
-/* Replicas of every node's records, each a directory. */
+/* Replicas of every node's records, each a directory or a remote store. */
 #define AL_ENCLAVE_HOST_STORES 4
 
 typedef struct al_enclave_host_config {
@@ -55,10 +61,18 @@ typedef struct al_enclave_host_config {
 	const char *state; /* directory for node anchors and the platform secret; NULL: none
 	                      (storage ocalls then fail with AL_E_STORE_BACKEND) */
 	/* The replicas of the nodes' records: directories, created if needed (node k's
-	 * records in <store>/node-<k>). None: <state>/store0. */
+	 * records in <store>/node-<k>), or remote stores' URLs (al_store_is_url: http(s)
+	 * ending in /vss). None: <state>/store0. */
 	const char *stores[AL_ENCLAVE_HOST_STORES];
 	size_t n_stores;
 	uint32_t quorum; /* 0: every replica */
+	/* For remote stores: the host's account key with them (copied), their TLS trust
+	 * and timeouts (files read and PEM copied at open; pins are kept by reference and
+	 * must outlive the host), and how many requests each may queue (0: a default per
+	 * node slot). */
+	const al_privkey *store_key;
+	al_httpc_config store_http;
+	size_t store_queue;
 	/* The simulated platform secret; NULL: read from (or created in) <state>. */
 	const uint8_t *platform_secret;
 	uint8_t chain_hash[32];
@@ -94,9 +108,10 @@ struct al_enclave_host {
 	struct al_store_dir *state; /* the enclave's own: node anchors */
 	char *store_root[AL_ENCLAVE_HOST_STORES];
 	size_t n_stores;
-	struct al_host_store *open; /* (node, replica) stores opened so far */
-	struct al_conn *streams[4]; /* the stream ocalls' sockets */
-	struct al_enc_done *done_head, *done_tail;
+	struct al_host_store *open; /* (node, replica) directory stores opened so far */
+	struct al_store_remote *remote[AL_ENCLAVE_HOST_STORES]; /* NULL: a directory */
+	struct al_conn *streams[4];                             /* the stream ocalls' sockets */
+	struct al_enc_doneq *done;    /* completions waiting for their store_done ecall */
 	struct al_sim_platform *plat; /* the quoting platform (al_enclave_host_platform) */
 	bool quiet;
 	uint64_t ocalls;
@@ -110,7 +125,8 @@ AL_WARN_UNUSED al_err al_enclave_measure_file(uint8_t out[32], const char *path)
 
 /* Load, measure and initialise. Errors: AL_E_ENC_LOAD (file, dlopen, entry point),
  * AL_E_ENC_ABI (the image refuses our ocall table), AL_E_HOST_IO (heap mapping,
- * state directory, platform secret), and whatever the init ecall returns
+ * state directory, platform secret), AL_E_ARG (a remote store without store_key, or a
+ * bad URL), al_store_remote_open's errors, and whatever the init ecall returns
  * (AL_E_NOMEM for a heap too small). On failure nothing stays mapped or open. */
 AL_WARN_UNUSED al_err al_enclave_host_open(al_enclave_host **out,
                                            const al_enclave_host_config *cfg);
@@ -125,9 +141,13 @@ void al_enclave_host_close(al_enclave_host *h);
  * quote ocall fails with AL_E_HOST_IO. Errors as al_sim_platform_load. */
 AL_WARN_UNUSED al_err al_enclave_host_platform(al_enclave_host *h, const char *dir);
 
-/* Deliver queued storage completions (store_done ecalls); returns how many. Call it
- * after every ecall; completions can queue further storage work. */
+/* Deliver queued storage completions (store_done ecalls), in the order they were
+ * queued; returns how many. Call it after every ecall and whenever the wake descriptor
+ * is readable; completions can queue further storage work. */
 size_t al_enclave_host_complete(al_enclave_host *h);
+/* A descriptor (eventfd) that turns readable when a remote store's completion is
+ * queued: watch it for reading in the loop and call al_enclave_host_complete. */
+int al_enclave_host_wake_fd(const al_enclave_host *h);
 
 /* Parse a size with an optional K, M or G suffix (powers of 1024). */
 AL_WARN_UNUSED al_err al_enclave_parse_size(size_t *out, const char *s);

@@ -22,6 +22,7 @@ struct al_store_vss {
 	al_secp *secp;
 	void *secp_mem;
 	al_httpc *http;
+	al_err cause;
 	char detail[256];
 };
 
@@ -73,8 +74,11 @@ al_err al_store_vss_open(al_store_vss **out, const al_store_vss_config *cfg)
 		err = al_secp_create(&s->secp, s->secp_mem, al_secp_size(), seed);
 	if (err == AL_OK && !al_privkey_valid(s->secp, &s->key))
 		err = AL_E_PRIVKEY;
-	if (err == AL_OK)
-		err = al_httpc_new(&s->http, &cfg->http);
+	if (err == AL_OK) {
+		al_httpc_config http = cfg->http;
+		http.retry_unanswered = true;
+		err = al_httpc_new(&s->http, &http);
+	}
 	al_memzero(seed, sizeof(seed));
 	if (err != AL_OK) {
 		al_store_vss_close(s);
@@ -101,9 +105,23 @@ const char *al_store_vss_detail(const al_store_vss *s)
 	return s ? s->detail : "";
 }
 
+al_err al_store_vss_cause(const al_store_vss *s)
+{
+	return s ? s->cause : AL_E_ARG;
+}
+
+al_err al_store_vss_set_store_id(al_store_vss *s, const char *store_id)
+{
+	if (!s || !store_id || !store_id[0] || strlen(store_id) > AL_VSS_STORE_ID_MAX)
+		return AL_E_ARG;
+	strcpy(s->store_id, store_id);
+	return AL_OK;
+}
+
 /* What the al_kv needs to know of a VSS failure; the rest is in s->detail. */
 static al_err store_err(al_store_vss *s, al_err e)
 {
+	s->cause = e;
 	if (e == AL_OK)
 		return AL_OK;
 	if (!s->detail[0])
@@ -133,8 +151,9 @@ static al_err call(al_store_vss *s, struct scratch *sc, al_vss_op op, const uint
 	fields[1] = (al_http_field){"Content-Type", AL_VSS_CONTENT_TYPE};
 	err = al_httpc_request(s->http, res, "POST", url, fields, 2, body, len);
 	if (err != AL_OK) {
-		snprintf(s->detail, sizeof(s->detail), "%s %s", al_err_str(err),
-		         al_httpc_error_detail(s->http));
+		const char *why = al_httpc_error_detail(s->http);
+		snprintf(s->detail, sizeof(s->detail), "%s%s%s", al_err_str(err),
+		         why[0] ? ": " : "", why);
 		return err;
 	}
 	err = al_vss_response_status(&sc->a, res->status, res->body, res->body_len, s->detail,
@@ -233,7 +252,11 @@ static al_err be_get(void *ctx, const uint8_t name[AL_KV_NAME_LEN], uint8_t *buf
 		al_httpc_response_free(&res);
 	}
 	scratch_close(&sc);
-	return err == AL_E_BUFSIZE ? err : store_err(s, err);
+	if (err == AL_E_BUFSIZE) {
+		s->cause = err;
+		return err;
+	}
+	return store_err(s, err);
 }
 
 static al_err be_put_batch(void *ctx, const al_kv_bitem *items, size_t n, int64_t global_version)

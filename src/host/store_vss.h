@@ -11,6 +11,10 @@
  * at the protocol level (AL_E_STORE_BACKEND), and maps VSS conflicts to
  * AL_E_STORE_VERSION and missing keys to AL_E_STORE_NOT_FOUND.
  *
+ * Every request is safe to replay (a read, or a write conditional on the global version
+ * or on an object's version), so a request that finds the kept-alive connection closed
+ * is retried once on a new one (al_httpc_config retry_unanswered).
+ *
  * Not thread-safe: one al_store_vss per thread, like the al_kv above it. */
 #ifndef ALIGHT_HOST_STORE_VSS_H
 #define ALIGHT_HOST_STORE_VSS_H
@@ -33,6 +37,13 @@ AL_WARN_UNUSED al_err al_store_vss_open(al_store_vss **out, const al_store_vss_c
 void al_store_vss_close(al_store_vss *s);
 /* The last error's cause, for logs: the server's message or the network's, or "". */
 const char *al_store_vss_detail(const al_store_vss *s);
+/* The last failure as it happened, before the backend table folded it into
+ * AL_E_STORE_BACKEND: AL_E_NET_* (unreachable, timed out), AL_E_TLS_*, AL_E_HTTP_*,
+ * AL_E_VSS_* (the server's error answer); AL_OK after a success. */
+al_err al_store_vss_cause(const al_store_vss *s);
+/* Switch to another VSS store_id (1..AL_VSS_STORE_ID_MAX bytes; AL_E_ARG otherwise)
+ * for the calls that follow: one client serves many stores of the same user. */
+AL_WARN_UNUSED al_err al_store_vss_set_store_id(al_store_vss *s, const char *store_id);
 
 /* The backend table; its ctx is the al_store_vss. */
 extern const al_kv_backend al_store_vss_backend;

@@ -248,8 +248,11 @@ static al_err read_response(al_httpc *c, al_httpc_response *res, bool head, size
 	AL_TRY(al_alloc_get(c->mem, cap + 1, (void **)&buf));
 	for (;;) {
 		unsigned flags = (head ? AL_HTTP_RES_HEAD : 0) | (eof ? AL_HTTP_RES_EOF : 0);
-		al_err e = len || eof ? al_http_parse_response(&res->http, &c->lim, buf, len, flags)
-		                      : AL_E_HTTP_INCOMPLETE;
+		/* Closed before a byte of an answer: the server hung up, nothing was cut short. */
+		al_err e = eof && !len ? AL_E_NET_CLOSED
+		           : len || eof
+		               ? al_http_parse_response(&res->http, &c->lim, buf, len, flags)
+		               : AL_E_HTTP_INCOMPLETE;
 		size_t n;
 		if (e == AL_OK && res->http.status < 200 && res->http.status != 101) {
 			memmove(buf, buf + res->http.msg_len, len - res->http.msg_len);
@@ -356,7 +359,7 @@ al_err al_httpc_request(al_httpc *c, al_httpc_response *res, const char *method,
 	e = attempt(c, res, method, &u, fields, n_fields, body, body_len, &got);
 	/* RFC 9112 9.3.1: a client MAY retry an idempotent request on a new connection when
 	 * the kept-alive one was closed before any response arrived. */
-	if (e != AL_OK && reused && got == 0 && idempotent(method) &&
+	if (e != AL_OK && reused && got == 0 && (idempotent(method) || c->cfg.retry_unanswered) &&
 	    (e == AL_E_NET_CLOSED || e == AL_E_TRUNCATED || e == AL_E_NET_IO ||
 	     e == AL_E_TLS_TRUNCATED)) {
 		al_httpc_disconnect(c);

@@ -42,7 +42,12 @@ typedef struct al_httpc_config {
 	size_t client_cert_len, client_key_len;
 	struct x509_st *client_cert;
 	struct evp_pkey_st *client_key;
-	bool allow_tls12;            /* accept TLS 1.2 servers (default: 1.3 only) */
+	bool allow_tls12; /* accept TLS 1.2 servers (default: 1.3 only) */
+	/* Also retry a POST once when the kept-alive connection turns out closed before any
+	 * response byte (as GET and HEAD always are): for callers whose requests are safe
+	 * to replay, e.g. VSS's, which are reads or conditional writes (a replay of one the
+	 * server did apply fails with a conflict instead of applying twice). */
+	bool retry_unanswered;
 	unsigned connect_timeout_ms; /* default 10000 */
 	unsigned io_timeout_ms;      /* each wait for the socket; default 30000 */
 	size_t max_head;             /* response head; default AL_HTTP_DEFAULT_MAX_HEAD */

@@ -61,7 +61,7 @@ static al_err chain_set(al_node *n, const char *url, const uint8_t *ca, size_t c
 		*why = "url: want http(s)://host[:port][/path], at most 511 bytes";
 		return AL_E_HTTP_URL;
 	}
-	if (ca_len > NODE_CA_MAX || n_pins > NODE_PINS_MAX || memchr(ca, 0, ca_len)) {
+	if (ca_len > NODE_CA_MAX || n_pins > NODE_PINS_MAX || (ca_len && memchr(ca, 0, ca_len))) {
 		*why = "ca_pem at most 512 KiB of PEM, at most 8 pins";
 		return AL_E_ARG;
 	}

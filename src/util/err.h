@@ -21,6 +21,8 @@
 	/* host side (files, sockets, processes) */                                                \
 	X(AL_E_HOST_IO, "host: system call failed")                                                \
 	X(AL_E_HOST_FULL, "host: connection table full")                                           \
+	X(AL_E_HOST_STORE_BUSY, "host: remote store's request queue full")                         \
+	X(AL_E_HOST_STORE_CLOSED, "host: remote store shut down before the request ran")           \
 	/* crypto */                                                                               \
 	X(AL_E_CRYPTO, "crypto library failure")                                                   \
 	X(AL_E_PRIVKEY, "invalid private key")                                                     \

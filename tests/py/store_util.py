@@ -243,20 +243,30 @@ def free_port():
 
 
 class Postgres:
-    """A throwaway PostgreSQL cluster on 127.0.0.1, trust authentication, user postgres."""
+    """A throwaway PostgreSQL cluster on 127.0.0.1, trust authentication, user postgres.
+    unix=True: no TCP at all, only a Unix socket in its own directory (no port to race for)."""
 
-    def __init__(self, durable=False):
+    def __init__(self, durable=False, unix=False):
         """durable: fsync on (benchmarks); tests run without it, for speed."""
         if not (PG_BIN / "initdb").exists():
             missing("PostgreSQL server (initdb in %s)" % PG_BIN)
         self.dir = Path(tempfile.mkdtemp(prefix="alight-pg-"))
         self.data = self.dir / "data"
-        self.port = free_port()
+        self.unix = unix
+        self.port = 5432 if unix else free_port()
+        self.host = str(self.dir) if unix else "127.0.0.1"
         self.root = os.geteuid() == 0
         if self.root:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
+        if unix:
+            self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t",
+                      "60", "-o", "-p %d -k %s -c listen_addresses= -c fsync=%s" %
+                      (self.port, self.dir, "on" if durable else "off"), "start")
+            self.started = True
+            self.dbs = 0
+            return
         # free_port() can race with another test binding the same port between our probe
         # and the server's bind: try a few ports before giving up.
         for attempt in range(3):
@@ -282,7 +292,7 @@ class Postgres:
         return r.stdout
 
     def sql(self, statement, db="postgres"):
-        return self._run(PG_BIN / "psql", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres",
+        return self._run(PG_BIN / "psql", "-h", self.host, "-p", self.port, "-U", "postgres",
                          "-d", db, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement)
 
     def new_db(self):
@@ -292,7 +302,7 @@ class Postgres:
         return name
 
     def conninfo(self, db):
-        return "host=127.0.0.1 port=%d user=postgres dbname=%s" % (self.port, db)
+        return "host=%s port=%d user=postgres dbname=%s" % (self.host, self.port, db)
 
     def stop(self):
         if self.started:

@@ -169,6 +169,7 @@ int main(void)
 	CHECK(mkdtemp(base) != NULL);
 	CHECK_ERR(open_host(&h, "/nonexistent/libalight_enclave.so", 4u << 20, secret, 4),
 	          AL_E_ENC_LOAD);
+	fh_close(&h); /* what the failed open had opened (the state store) */
 	CHECK_ERR(open_host(&h, ALIGHT_ENCLAVE_SO, 64 * 1024, secret, 4), AL_E_ARG);
 	fh_close(&h);
 	CHECK_OK(open_host(&h, ALIGHT_ENCLAVE_SO, 3u << 20, secret, 64));
