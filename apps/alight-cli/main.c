@@ -16,6 +16,9 @@
  *   getchain
  *   newaddress | walletbalance | listfunds | sync
  *   sendtoaddress <address> <sat> | bumpfee <txid> <sat_per_vbyte>
+ *   openchannel <node_id> <sat> [--push SAT] [--type anchors|static]
+ *   listchannels [--pending | --closed]
+ *   closechannel <funding_txid> <output_index> [--force]
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -83,24 +86,30 @@ static int fail(int code, const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
-	           "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
-	           "                  --root PEM] --seed-file FILE COMMAND [ARGS]      (the user)\n"
-	           "       alight-cli --datadir DIR [--node N] COMMAND [ARGS]     (the operator)\n"
-	           "the user's commands:\n"
-	           "  provision                        the node of the seed in FILE (or, without\n"
-	           "                                   FILE, a new seed made inside, saved there)\n"
-	           "  getinfo | listpeers              node id, network, storage, peers\n"
-	           "  connect <node_id>@<host>:<port>  connect and exchange init\n"
-	           "  disconnect <node_id>\n"
-	           "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust (https\n"
-	           "      with neither: the Mozilla roots compiled into the image)\n"
-	           "  getchain\n"
-	           "  newaddress | walletbalance | listfunds | sync\n"
-	           "  sendtoaddress <address> <sat>    pay an address\n"
-	           "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n"
-	           "  exportseed                       the seed's words\n"
-	           "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
+	fprintf(f,
+	        "usage: alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
+	        "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
+	        "                  --root PEM] --seed-file FILE COMMAND [ARGS]      (the user)\n"
+	        "       alight-cli --datadir DIR [--node N] COMMAND [ARGS]     (the operator)\n"
+	        "the user's commands:\n"
+	        "  provision                        the node of the seed in FILE (or, without\n"
+	        "                                   FILE, a new seed made inside, saved there)\n"
+	        "  getinfo | listpeers              node id, network, storage, peers\n"
+	        "  connect <node_id>@<host>:<port>  connect and exchange init\n"
+	        "  disconnect <node_id>\n"
+	        "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust (https\n"
+	        "      with neither: the Mozilla roots compiled into the image)\n"
+	        "  getchain\n"
+	        "  newaddress | walletbalance | listfunds | sync\n"
+	        "  sendtoaddress <address> <sat>    pay an address\n"
+	        "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n"
+	        "  openchannel <node_id> <sat> [--push SAT] [--type anchors|static]\n"
+	        "                                   open to a connected peer, funded by the\n"
+	        "                                   wallet; answers once funding_signed is kept\n"
+	        "  listchannels [--pending | --closed]\n"
+	        "  closechannel <funding_txid> <output_index> [--force]\n"
+	        "  exportseed                       the seed's words\n"
+	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
 
 static int dial(const char *path)
@@ -339,6 +348,61 @@ static int cmd_connect(const char *arg)
 	                    json_pack("{s:{s:s,s:s}}", "addr", "pubkey", pubkey, "host", at + 1));
 }
 
+/* A whole number of satoshis, as JSON. */
+static json_t *sat_arg(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-')
+		return NULL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	return *end || errno ? NULL : json_integer((json_int_t)v);
+}
+
+/* openchannel <node_id> <sat> [--push SAT] [--type anchors|static]: LND's POST
+ * /v1/channels body. */
+static int cmd_openchannel(char **args, int nargs)
+{
+	json_t *amount = sat_arg(args[1]), *j;
+
+	if (strlen(args[0]) != 66 || !amount)
+		return json_decref(amount),
+		       fail(2, "openchannel <node_id> <sat> [--push SAT] [--type anchors|static]");
+	j = json_pack("{s:s,s:o}", "node_pubkey", args[0], "local_funding_amount", amount);
+	for (int i = 2; i < nargs; i += 2) {
+		json_t *v = NULL;
+		if (i + 1 < nargs && !strcmp(args[i], "--push") && (v = sat_arg(args[i + 1])))
+			json_object_set_new(j, "push_sat", v);
+		else if (i + 1 < nargs && !strcmp(args[i], "--type") &&
+		         (!strcmp(args[i + 1], "anchors") || !strcmp(args[i + 1], "static")))
+			json_object_set_new(j, "channel_type",
+			                    json_string(!strcmp(args[i + 1], "anchors")
+			                                    ? "anchors"
+			                                    : "static_remote_key"));
+		else
+			return json_decref(j), fail(2, "openchannel <node_id> <sat> [--push SAT] "
+			                               "[--type anchors|static]");
+	}
+	return request_json("POST", "/v1/channels", j);
+}
+
+/* closechannel <funding_txid> <output_index> [--force] */
+static int cmd_closechannel(char **args, int nargs)
+{
+	char target[160];
+	json_t *vout = sat_arg(args[1]);
+
+	if (strlen(args[0]) != 64 || !vout || (nargs == 3 && strcmp(args[2], "--force")))
+		return json_decref(vout),
+		       fail(2, "closechannel <funding_txid> <output_index> [--force]");
+	snprintf(target, sizeof(target), "/v1/channels/%s/%lld%s", args[0],
+	         (long long)json_integer_value(vout), nargs == 3 ? "?force=true" : "");
+	json_decref(vout);
+	return request("DELETE", target, NULL);
+}
+
 /* setchain <url> [--ca PEM] [--pin HEX]...: the user's chain server and its trust. */
 static int cmd_setchain(char **args, int nargs)
 {
@@ -509,6 +573,18 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return request("GET", "/v1/chain", NULL);
 	if (!strcmp(cmd, "exportseed") && nargs == 0)
 		return request("POST", "/v1/seed/export", NULL);
+	if (!strcmp(cmd, "openchannel") && nargs >= 2)
+		return cmd_openchannel(args, nargs);
+	if (!strcmp(cmd, "listchannels") && nargs <= 1) {
+		const char *t = nargs == 0                      ? "/v1/channels"
+		                : !strcmp(args[0], "--pending") ? "/v1/channels/pending"
+		                : !strcmp(args[0], "--closed")  ? "/v1/channels/closed"
+		                                                : NULL;
+		if (t)
+			return request("GET", t, NULL);
+	}
+	if (!strcmp(cmd, "closechannel") && (nargs == 2 || nargs == 3))
+		return cmd_closechannel(args, nargs);
 	for (i = 0; i < sizeof(wallet_cmds) / sizeof(wallet_cmds[0]); i++)
 		if (!strcmp(cmd, wallet_cmds[i].name) && nargs == wallet_cmds[i].nargs)
 			return cmd_wallet(cmd, args, nargs);

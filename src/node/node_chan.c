@@ -665,6 +665,12 @@ void node_chan_watch(al_node *n, al_sync *s)
 		if (al_sync_watch_tx(s, c->funding_txid, false) != AL_OK ||
 		    al_sync_watch_output(s, c->funding_txid, c->funding_vout) != AL_OK)
 			node_chan_log(n, c, "the chain sync cannot watch the funding output", NULL);
+		/* settle_from reads the cooperative close's outputs: its bytes are needed even
+		 * when the wallet's own history has not reached it yet. */
+		if ((c->flags & CF_CLOSED) && c->close_type == CLOSE_COOPERATIVE &&
+		    al_sync_watch_tx(s, c->closing_txid, true) != AL_OK)
+			node_chan_log(n, c, "the chain sync cannot watch the closing transaction",
+			              NULL);
 	}
 }
 

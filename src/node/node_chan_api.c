@@ -141,6 +141,7 @@ static json_t *chan_json(const al_node *n, const node_chan *c)
 	              "num_updates", (json_int_t)info.local_number, "unsettled_balance",
 	              (json_int_t)(info.local_htlcs.msat / 1000), "pending_htlcs",
 	              (int)(info.htlcs_in + info.htlcs_out));
+	json_object_set_new(o, "fee_per_kw", json_integer((json_int_t)info.local_feerate));
 	return o;
 }
 
