@@ -9,11 +9,13 @@ never a skip.
 Other helpers add their own fixtures in tests/py/<topic>_util.py, not here.
 """
 
+import contextlib
 import json
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,16 @@ def missing(what):
     if CI:
         pytest.fail(msg + "; under CI a missing oracle is a failure", pytrace=False)
     pytest.skip(msg)
+
+
+@contextlib.contextmanager
+def refused_port():
+    """A 127.0.0.1 port where every connection is refused, for as long as the block runs:
+    a socket bound to a port of the OS's choice and held without listening. (A port
+    bound and released could be taken by another test's server before it is dialled.)"""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
 
 
 class Proc:

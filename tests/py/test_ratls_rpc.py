@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from attest_util import HAVE_CRYPTO, cbor, need, run_audit
-from conftest import BIN, scaled
+from conftest import BIN, refused_port, scaled
 from daemon_util import daemon_fails, start_daemon
 
 if HAVE_CRYPTO:
@@ -148,9 +148,7 @@ def test_connect_answered_later(node):
     # POST /v1/peers is answered once the dial fails: the pending answer is made and
     # encrypted inside the enclave, never crossing the boundary in plaintext.
     token = (node.datadir / "rpc.token").read_text().strip()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # bound, not listening: the dial is refused
+    with refused_port() as port:
         body = json.dumps({"addr": {
             "pubkey": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
             "host": f"127.0.0.1:{port}"}}).encode()
