@@ -82,6 +82,38 @@ def _stop_wallets():
     Wallet.stop_all()
 
 
+def check_signed_as_electrum(w, dc, txid):
+    """Every input of the wallet's transaction `txid` (fetched from devchain) carries the
+    signature Electrum makes for it: the key of the input's address derived by Electrum
+    from the wallet's seed words (BIP 84: m/84'/1'/0'/change/index), the BIP 143 digest
+    from Electrum's preimage code, signed by Electrum (RFC 6979, ground to a low R as
+    Bitcoin Core's wallet does). Returns the DER lengths seen."""
+    from electrum import bip32, ecc, keystore
+    from electrum import transaction as etx
+    with open(os.path.join(w.datadir, "seed")) as f:
+        words = " ".join(f.read().split())
+    root = bip32.BIP32Node.from_rootseed(keystore.bip39_to_seed(words, ""), xtype="standard")
+    keys = {}
+    for chain in (0, 1):
+        for index in range(40):
+            node = root.subkey_at_private_derivation("m/84'/1'/0'/%d/%d" % (chain, index))
+            keys[node.eckey.get_public_key_bytes(compressed=True)] = node.eckey
+    raw = dc.get_text("/tx/%s/hex" % txid)
+    info = dc.get_json("/tx/" + txid)
+    tx = etx.PartialTransaction.from_tx(etx.Transaction(raw))
+    lengths = []
+    for n, txin in enumerate(tx.inputs()):
+        sig, pub = (bytes.fromhex(x) for x in info["vin"][n]["witness"])
+        assert pub in keys, "input %d: not a key of the wallet's first 40 per chain" % n
+        txin.script_type, txin.pubkeys, txin.num_sig = "p2wpkh", [pub], 1
+        txin._trusted_value_sats = info["vin"][n]["prevout"]["value"]
+        digest = sha256d(bytes.fromhex(tx.serialize_preimage(n)))
+        assert sig == keys[pub].sign_transaction(digest) + b"\x01", "input %d" % n
+        lengths.append(len(sig) - 1)
+    assert tx.txid() == txid
+    return lengths
+
+
 class LyingProxy:
     """An HTTP proxy in front of devchain. `lie(path, status, body)` may rewrite each
     answer (return (status, body)); the default passes everything through."""
