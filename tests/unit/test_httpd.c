@@ -404,15 +404,16 @@ static void kill_wait(pid_t pid)
  * `prefix`, on a line of its own, once it listens: nothing picks a port that another
  * program could take first, and nothing waits for the server by retrying. *out is the
  * read end of its stdout, kept open until it is stopped (closed, its next write would
- * kill it). 0 if it printed no such line within 60 s. */
-static uint16_t spawn_listening(const char *cmd, const char *prefix, pid_t *pid, FILE **out)
+ * kill it); read a byte at a time, so no line sits in a buffer poll(2) cannot see.
+ * 0 if it printed no such line (60 s without a byte count as none). */
+static uint16_t spawn_listening(const char *cmd, const char *prefix, pid_t *pid, int *out)
 {
 	int fds[2];
 	char line[256];
-	uint16_t port = 0;
+	size_t n = 0;
 
 	*pid = -1;
-	*out = NULL;
+	*out = -1;
 	if (pipe(fds) != 0)
 		return 0;
 	*pid = fork();
@@ -425,28 +426,35 @@ static uint16_t spawn_listening(const char *cmd, const char *prefix, pid_t *pid,
 		_exit(127);
 	}
 	close(fds[1]);
-	*out = fdopen(fds[0], "r");
-	if (*pid < 0 || !*out)
+	*out = fds[0];
+	if (*pid < 0)
 		return 0;
 	for (;;) {
 		struct pollfd p = {.fd = fds[0], .events = POLLIN};
-		const char *at;
+		char ch;
 
-		if (poll(&p, 1, 60000) != 1 || !fgets(line, sizeof(line), *out))
+		if (poll(&p, 1, 60000) != 1 || read(fds[0], &ch, 1) != 1)
 			return 0;
-		if (strncmp(line, prefix, strlen(prefix)) != 0)
+		if (ch != '\n') {
+			if (n < sizeof(line) - 1)
+				line[n++] = ch;
 			continue;
-		at = strrchr(line, ':');
-		port = (uint16_t)atoi(at ? at + 1 : line + strlen(prefix));
-		return port;
+		}
+		line[n] = '\0';
+		n = 0;
+		if (strncmp(line, prefix, strlen(prefix)) == 0) {
+			const char *at = strrchr(line, ':');
+
+			return (uint16_t)atoi(at ? at + 1 : line + strlen(prefix));
+		}
 	}
 }
 
-static void stop_listening(pid_t pid, FILE *out)
+static void stop_listening(pid_t pid, int out)
 {
 	kill_wait(pid);
-	if (out)
-		fclose(out);
+	if (out >= 0)
+		close(out);
 }
 
 static void test_oracle_servers(void)
@@ -457,7 +465,8 @@ static void test_oracle_servers(void)
 	al_httpc_response r;
 	uint16_t port;
 	pid_t pid;
-	FILE *out;
+	al_err e;
+	int out;
 
 	/* openssl s_server -www answers GET / with a status page over TLS 1.3; it prints
 	 * "ACCEPT 127.0.0.1:<port>" once it listens. */
@@ -470,10 +479,13 @@ static void test_oracle_servers(void)
 	cc.ca_file = ca_path;
 	CHECK_OK(al_httpc_new(&c, &cc));
 	snprintf(url, sizeof(url), "https://localhost:%u/", port);
-	CHECK_OK(al_httpc_get(c, &r, url));
-	CHECK(r.status == 200 && strstr((const char *)r.body, "s_server") != NULL);
-	CHECK(strstr((const char *)r.body, "TLSv1.3") != NULL);
-	al_httpc_response_free(&r);
+	e = port != 0 ? al_httpc_get(c, &r, url) : AL_E_NET_CONNECT;
+	CHECK_OK(e);
+	if (e == AL_OK) {
+		CHECK(r.status == 200 && strstr((const char *)r.body, "s_server") != NULL);
+		CHECK(strstr((const char *)r.body, "TLSv1.3") != NULL);
+		al_httpc_response_free(&r);
+	}
 	al_httpc_free(c);
 	stop_listening(pid, out);
 
@@ -500,14 +512,21 @@ static void test_oracle_servers(void)
 	CHECK(port != 0);
 	CHECK_OK(al_httpc_new(&c, NULL));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", port);
-	CHECK_OK(al_httpc_get(c, &r, url));
-	CHECK(r.status == 200 && r.body_len == 10 + 5000 + 4);
-	CHECK(r.body_len > 10 && memcmp(r.body, "chunk-one x", 11) == 0);
-	CHECK(r.body_len > 4 && !strcmp((const char *)r.body + r.body_len - 4, " end"));
-	al_httpc_response_free(&r);
-	CHECK_OK(al_httpc_get(c, &r, url));
-	CHECK(r.status == 200 && r.body_len == 5014);
-	al_httpc_response_free(&r);
+	e = port != 0 ? al_httpc_get(c, &r, url) : AL_E_NET_CONNECT;
+	CHECK_OK(e);
+	if (e == AL_OK) {
+		CHECK(r.status == 200 && r.body_len == 10 + 5000 + 4);
+		CHECK(r.body_len > 10 && memcmp(r.body, "chunk-one x", 11) == 0);
+		CHECK(r.body_len > 4 && !strcmp((const char *)r.body + r.body_len - 4, " end"));
+		al_httpc_response_free(&r);
+		/* Again on the kept-alive connection. */
+		e = al_httpc_get(c, &r, url);
+		CHECK_OK(e);
+		if (e == AL_OK) {
+			CHECK(r.status == 200 && r.body_len == 5014);
+			al_httpc_response_free(&r);
+		}
+	}
 	al_httpc_free(c);
 	stop_listening(pid, out);
 }
