@@ -25,6 +25,14 @@ def sha256d(b):
     return hashlib.sha256(hashlib.sha256(b).digest()).digest()
 
 
+def datadir_state(path):
+    """What a data directory holds, for failure messages."""
+    try:
+        return "%s: %s" % (path, sorted(os.listdir(path)))
+    except OSError as e:
+        return "%s: %s" % (path, e)
+
+
 class Wallet:
     """An alightd with a wallet on `url`; restarted when the test points it elsewhere
     (w.url = ...). Every Wallet's daemon is stopped when the test ends (stop_all)."""
@@ -66,7 +74,7 @@ class Wallet:
         out = json.loads(p.stdout.decode())
         if check:
             assert p.returncode == 0 and "error" not in out, (
-                args, out, p.stderr.decode(), self.daemon.describe())
+                args, out, p.stderr.decode(), self.daemon.describe(), datadir_state(self.datadir))
         return out
 
     def balance(self):
