@@ -14,6 +14,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +39,29 @@ PYTHON = "/usr/bin/python3"
 REGTEST_CHAIN = "06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f"
 
 sys.path.insert(0, str(INTEROP))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Each pytest process gets a base temporary directory of its own, not a numbered one
+    in pytest's /tmp/pytest-of-<user>, which every pytest process on the machine (other
+    CTest tests, other checkouts) shares and prunes to the last three when it exits. It
+    is removed when every test passed and kept, with its path printed, when one failed."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="alight-pytest-")
+        config.alight_basetemp = config.option.basetemp
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    path = getattr(config, "alight_basetemp", None)
+    if path is not None and exitstatus != 0:
+        terminalreporter.write_line("the tests' files are kept in %s" % path)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = getattr(session.config, "alight_basetemp", None)
+    if path is not None and exitstatus == 0:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def scaled(seconds):
