@@ -217,7 +217,7 @@ def sign_digest(priv, digest):
     """A DER signature of exactly SIG_LEN - 1 bytes.
 
     Electrum (like Core) grinds the nonce until r < 2^255, so r needs no 0x00 pad; but r
-    or s below 2^248 still encodes one byte shorter (about 1 signature in 85), and a test
+    or s below 2^248 still encodes one byte shorter (about 1 signature in 64), and a test
     assuming two signed transactions have equal sizes then fails by chance. The grinding
     goes on, counter by counter, until r and s both take exactly 32 bytes. The first low-R
     candidate is checked to be the signature Electrum itself makes."""
