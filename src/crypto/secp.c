@@ -127,6 +127,30 @@ al_err al_ecdsa_sign(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32
 	return AL_OK;
 }
 
+al_err al_ecdsa_sign_low_r(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32],
+                           const al_privkey *k)
+{
+	uint8_t extra[32] = {0}, compact[64];
+	uint32_t counter = 0;
+
+	for (;;) {
+		if (!pub(secp256k1_ecdsa_sign(s->ctx, &sig->s, msg32, k->k, NULL,
+		                              counter ? extra : NULL))) {
+			memset(sig, 0, sizeof(*sig));
+			return AL_E_PRIVKEY;
+		}
+		/* The signature is public: its r may be branched on. */
+		secp256k1_ecdsa_signature_serialize_compact(s->ctx, compact, &sig->s);
+		al_declassify(compact, 1);
+		if (compact[0] < 0x80)
+			return AL_OK;
+		/* Core: WriteLE32(extra_entropy, ++counter). */
+		counter++;
+		for (size_t i = 0; i < 4; i++)
+			extra[i] = (uint8_t)(counter >> (8 * i));
+	}
+}
+
 al_err al_ecdsa_verify(const al_secp *s, const al_ecdsa_sig *sig, const uint8_t msg32[32],
                        const al_pubkey *pk)
 {

@@ -64,6 +64,13 @@ bool al_pubkey_eq(const al_secp *ctx, const al_pubkey *a, const al_pubkey *b);
 
 AL_WARN_UNUSED al_err al_ecdsa_sign(const al_secp *ctx, al_ecdsa_sig *sig, const uint8_t msg32[32],
                                     const al_privkey *k);
+/* Bitcoin Core's low-R grinding (CKey::Sign with grind): RFC 6979, then again with the
+ * extra data 1, 2, ... (a 32-byte little-endian counter) until r < 2^255, so that r's DER
+ * encoding needs no 0x00 pad: a signature of at most 70 DER bytes. The same signature
+ * Core's and Electrum's wallets make. For on-chain wallet spends; BOLT 3 signatures stay
+ * plain RFC 6979 (al_ecdsa_sign), as its test vectors require. */
+AL_WARN_UNUSED al_err al_ecdsa_sign_low_r(const al_secp *ctx, al_ecdsa_sig *sig,
+                                          const uint8_t msg32[32], const al_privkey *k);
 /* AL_E_SIG_HIGH_S for a high-S signature (BIP 62/146: never valid here),
  * AL_E_SIG_INVALID for a wrong one. */
 AL_WARN_UNUSED al_err al_ecdsa_verify(const al_secp *ctx, const al_ecdsa_sig *sig,

@@ -37,8 +37,10 @@
 #define AL_WALLET_PURPOSE 84
 /* Fee rate floor, sat per 1000 vbytes (1 sat/vB, the default minimum relay fee). */
 #define AL_WALLET_MIN_FEERATE 1000
-/* Size estimates (vbytes) for P2WPKH: an input with a 72-byte signature (Core's
- * 68 vB), an output, and the transaction's fixed part with the segwit marker. */
+/* Size estimates (vbytes) for P2WPKH, upper bounds: an input (41 bytes, witness of at
+ * most 107: signatures are low-R ground, at most 70 DER bytes plus the sighash byte;
+ * 67.75 vB rounded up, Core's 68), an output, and the transaction's fixed part with the
+ * segwit marker (10.5 vB rounded up). */
 #define AL_WALLET_VIN_VB  68
 #define AL_WALLET_VOUT_VB 31
 #define AL_WALLET_TX_VB   11

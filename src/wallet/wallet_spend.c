@@ -100,7 +100,8 @@ static uint64_t dust_of(const uint8_t *script, size_t len)
 	return al_tx_dust_threshold(&o);
 }
 
-/* Sign input i (P2WPKH of chain/index holding `amount`), BIP 143 with SIGHASH_ALL. */
+/* Sign input i (P2WPKH of chain/index holding `amount`), BIP 143 with SIGHASH_ALL, with a
+ * low R as Core's wallet signs (so AL_WALLET_VIN_VB bounds the input). */
 static al_err sign_input(al_wallet *w, al_tx *tx, size_t i, uint8_t chain, uint32_t index,
                          al_sat amount)
 {
@@ -121,7 +122,7 @@ static al_err sign_input(al_wallet *w, al_tx *tx, size_t i, uint8_t chain, uint3
 	AL_TRY(al_sighash_segwit_v0(digest, tx, i, code, wb.len, amount, AL_SIGHASH_ALL));
 	e = al_bip32_ckd(w->secp, &k, &w->chain_key[chain], index);
 	if (e == AL_OK)
-		e = al_ecdsa_sign(w->secp, &es, digest, &k.priv);
+		e = al_ecdsa_sign_low_r(w->secp, &es, digest, &k.priv);
 	if (e == AL_OK)
 		e = al_ecdsa_sig_serialize_der(w->secp, sig, &der_len, &es);
 	if (e == AL_OK)

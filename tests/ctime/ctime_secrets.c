@@ -94,6 +94,8 @@ int main(void)
 	SECRET(&k, sizeof(k));
 	expect(al_ecdsa_sign(secp, &sig, msg, &k), "ecdsa_sign");
 	DECLASSIFY(sig);
+	expect(al_ecdsa_sign_low_r(secp, &sig, msg, &k), "ecdsa_sign_low_r");
+	DECLASSIFY(sig);
 	expect(al_pubkey_from_privkey(secp, &pub, &k), "pubkey_from_privkey");
 	DECLASSIFY(pub);
 	expect(al_ecdsa_verify(secp, &sig, msg, &pub), "ecdsa_verify");

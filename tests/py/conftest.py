@@ -9,11 +9,14 @@ never a skip.
 Other helpers add their own fixtures in tests/py/<topic>_util.py, not here.
 """
 
+import contextlib
 import json
 import os
 import queue
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,29 @@ def sim_dir():
     return Path(os.environ.get("ALIGHT_SIM_DIR") or BIN.parent / "sim")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Each pytest process gets a base temporary directory of its own, not a numbered one
+    in pytest's /tmp/pytest-of-<user>, which every pytest process on the machine (other
+    CTest tests, other checkouts) shares and prunes to the last three when it exits. It
+    is removed when every test passed and kept, with its path printed, when one failed."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="alight-pytest-")
+        config.alight_basetemp = config.option.basetemp
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    path = getattr(config, "alight_basetemp", None)
+    if path is not None and exitstatus != 0:
+        terminalreporter.write_line("the tests' files are kept in %s" % path)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = getattr(session.config, "alight_basetemp", None)
+    if path is not None and exitstatus == 0:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def scaled(seconds):
     """A timeout, stretched for sanitizer builds."""
     return seconds * SLOW
@@ -54,6 +80,16 @@ def missing(what):
     if CI:
         pytest.fail(msg + "; under CI a missing oracle is a failure", pytrace=False)
     pytest.skip(msg)
+
+
+@contextlib.contextmanager
+def refused_port():
+    """A 127.0.0.1 port where every connection is refused, for as long as the block runs:
+    a socket bound to a port of the OS's choice and held without listening. (A port
+    bound and released could be taken by another test's server before it is dialled.)"""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
 
 
 class Proc:

@@ -2,8 +2,9 @@
 
 Transactions are built here in Python and signed with Electrum's own BIP 143 preimage
 code and its libsecp256k1 binding, so that signatures come from an implementation
-independent of alight's. Block checks (proof of work, merkle roots, merkle proofs,
-witness commitments) are recomputed with hashlib.
+independent of alight's. Every signature has one size (see sign_digest), so a test can
+say what a transaction's size is. Block checks (proof of work, merkle roots, merkle
+proofs, witness commitments) are recomputed with hashlib.
 """
 import hashlib
 import json
@@ -14,11 +15,13 @@ import struct
 import subprocess
 import urllib.error
 import urllib.request
+from ctypes import create_string_buffer
 
 import pytest
 
 from electrum import bitcoin, constants, ecc
 from electrum import transaction as etx
+from electrum.ecc_fast import _libsecp256k1 as secp
 
 constants.set_regtest()
 
@@ -217,9 +220,48 @@ def txid_of(raw_no_witness):
     return sha256d(raw_no_witness)[::-1].hex()
 
 
+# A DER signature whose r and s both take 32 bytes: 70 bytes, 71 with the sighash byte.
+SIG_LEN = 71
+
+
+def _ecdsa(priv, digest, counter):
+    """libsecp256k1's RFC 6979 signature (low S) with Core's extra entropy: none for
+    counter 0, else the counter as 32 little-endian bytes (CKey::Sign, WriteLE32)."""
+    sig, compact = create_string_buffer(64), create_string_buffer(64)
+    extra = counter.to_bytes(32, "little") if counter else None
+    assert secp.secp256k1_ecdsa_sign(secp.ctx, sig, digest, priv, None, extra) == 1
+    secp.secp256k1_ecdsa_signature_serialize_compact(secp.ctx, compact, sig)
+    return int.from_bytes(compact.raw[:32], "big"), int.from_bytes(compact.raw[32:], "big")
+
+
+def sign_digest(priv, digest):
+    """A DER signature of exactly SIG_LEN - 1 bytes.
+
+    Electrum (like Core) grinds the nonce until r < 2^255, so r needs no 0x00 pad; but r
+    or s below 2^248 still encodes one byte shorter (about 1 signature in 64), and a test
+    assuming two signed transactions have equal sizes then fails by chance. The grinding
+    goes on, counter by counter, until r and s both take exactly 32 bytes. The first low-R
+    candidate is checked to be the signature Electrum itself makes."""
+    key = ecc.ECPrivkey(priv)
+    counter, first = 0, None
+    while True:
+        r, s = _ecdsa(priv, digest, counter)
+        if r < 2**255 and first is None:
+            first = ecc.der_sig_from_r_and_s(r, s)
+            assert first == key.sign_transaction(digest), "not Electrum's nonce convention"
+        if 2**248 <= r < 2**255 and s >= 2**248:
+            break
+        counter += 1
+    assert key.verify_message_hash(ecc.sig_string_from_r_and_s(r, s), digest)
+    der = ecc.der_sig_from_r_and_s(r, s)
+    assert len(der) == SIG_LEN - 1, der.hex()
+    return der
+
+
 def sign_tx(version, ins, outs, locktime):
-    """Sign every input with Electrum. An input names its key and either 'p2wpkh' or a
-    witness script plus a function building the witness from the signature."""
+    """Sign every input: Electrum's BIP 143 preimage, signed by sign_digest (SIGHASH_ALL).
+    An input names its key and either 'p2wpkh' or a witness script plus a function
+    building the witness from the signature."""
     e_ins = []
     for i in ins:
         t = etx.PartialTxInput(prevout=etx.TxOutpoint(txid=bytes.fromhex(i["txid"]),
@@ -238,7 +280,9 @@ def sign_tx(version, ins, outs, locktime):
     tx = etx.PartialTransaction.from_io(e_ins, e_outs, locktime=locktime, version=version,
                                         BIP69_sort=False)
     for n, i in enumerate(ins):
-        sig = bytes.fromhex(tx.sign_txin(n, i["key"].priv))
+        assert tx.inputs()[n].sighash is None  # SIGHASH_ALL
+        digest = sha256d(bytes.fromhex(tx.serialize_preimage(n)))
+        sig = sign_digest(i["key"].priv, digest) + bytes([etx.Sighash.ALL])
         if "witness_script" in i:
             i["witness"] = i.get("make_witness", lambda s: [s, i["witness_script"]])(sig)
         else:

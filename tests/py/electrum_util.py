@@ -183,12 +183,15 @@ def status_of(history):
     return hashlib.sha256("".join("%s:%d:" % h for h in history).encode()).hexdigest()
 
 
-def _os_port():
+def _held_port():
+    """A 127.0.0.1 port held for Electrum, which cannot be told to bind port 0 (aiorpcx
+    refuses it): a socket bound with SO_REUSEADDR and never listening. Electrum's
+    asyncio server (reuse_address) can bind and listen beside it; nobody else can bind
+    it and the OS hands it to no port-0 bind. Closed once Electrum listens there."""
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return s
 
 
 def _listen_inode(port):
@@ -238,15 +241,17 @@ class ElectrumDaemon:
 
     # --- process ----------------------------------------------------------------------------
     def start(self):
-        for attempt in range(5):
-            self.port = _os_port() if self.listen else None
+        hold = _held_port() if self.listen else None
+        try:
+            self.port = hold.getsockname()[1] if hold else None
             self._launch()
-            if not self.listen or self._await_listening():
-                break
-            self.kill()
-        else:
-            raise AssertionError("Electrum %s never got a Lightning port\n%s" %
-                                 (self.name, self.describe()))
+            if self.listen and not self._await_listening():
+                self.kill()
+                raise AssertionError("Electrum %s does not listen on its port %d\n%s" %
+                                     (self.name, self.port, self.describe()))
+        finally:
+            if hold:
+                hold.close()
         self.node_id = self.call("nodeid").split("@")[0]
         return self
 

@@ -4,7 +4,8 @@ The client is built on independent implementations: Google's protobuf runtime (m
 described at run time from vss-server's vss.proto, proto3 with its `optional` fields),
 Electrum's libsecp256k1 bindings for the signature Authorization header of vss-server's
 SignatureValidatingAuthorizer, and Python's http.client / ssl. A real PostgreSQL is started
-with initdb/pg_ctl in a temporary directory (as the postgres user when run as root).
+with initdb/pg_ctl in a temporary directory (as the postgres user when run as root),
+listening only on a Unix socket in that directory.
 """
 
 import hashlib
@@ -12,7 +13,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -236,50 +236,29 @@ class Client:
 # ---- processes ----
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Postgres:
-    """A throwaway PostgreSQL cluster on 127.0.0.1, trust authentication, user postgres.
-    unix=True: no TCP at all, only a Unix socket in its own directory (no port to race for)."""
+    """A throwaway PostgreSQL cluster, trust authentication, user postgres, reached only
+    through a Unix socket in its own temporary directory (listen_addresses=''). No TCP
+    port is picked, so none can be lost to another test or program between a probe and
+    the server's bind."""
 
-    def __init__(self, durable=False, unix=False):
+    # With a private socket directory the port only names the socket file (.s.PGSQL.5432).
+    PORT = 5432
+
+    def __init__(self, durable=False):
         """durable: fsync on (benchmarks); tests run without it, for speed."""
         if not (PG_BIN / "initdb").exists():
             missing("PostgreSQL server (initdb in %s)" % PG_BIN)
         self.dir = Path(tempfile.mkdtemp(prefix="alight-pg-"))
         self.data = self.dir / "data"
-        self.unix = unix
-        self.port = 5432 if unix else free_port()
-        self.host = str(self.dir) if unix else "127.0.0.1"
         self.root = os.geteuid() == 0
         if self.root:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--no-sync")
-        if unix:
-            self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t",
-                      "60", "-o", "-p %d -k %s -c listen_addresses= -c fsync=%s" %
-                      (self.port, self.dir, "on" if durable else "off"), "start")
-            self.started = True
-            self.dbs = 0
-            return
-        # free_port() can race with another test binding the same port between our probe
-        # and the server's bind: try a few ports before giving up.
-        for attempt in range(3):
-            try:
-                self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w",
-                          "-t", "60", "-o",
-                          "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=%s" %
-                          (self.port, self.dir, "on" if durable else "off"), "start")
-                break
-            except AssertionError:
-                if attempt == 2:
-                    raise
-                self.port = free_port()
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t", "60",
+                  "-o", "-p %d -k %s -c listen_addresses='' -c fsync=%s" %
+                  (self.PORT, self.dir, "on" if durable else "off"), "start")
         self.started = True
         self.dbs = 0
 
@@ -292,7 +271,7 @@ class Postgres:
         return r.stdout
 
     def sql(self, statement, db="postgres"):
-        return self._run(PG_BIN / "psql", "-h", self.host, "-p", self.port, "-U", "postgres",
+        return self._run(PG_BIN / "psql", "-h", self.dir, "-p", self.PORT, "-U", "postgres",
                          "-d", db, "-v", "ON_ERROR_STOP=1", "-At", "-c", statement)
 
     def new_db(self):
@@ -302,7 +281,7 @@ class Postgres:
         return name
 
     def conninfo(self, db):
-        return "host=%s port=%d user=postgres dbname=%s" % (self.host, self.port, db)
+        return "host=%s port=%d user=postgres dbname=%s" % (self.dir, self.PORT, db)
 
     def stop(self):
         if self.started:

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import scaled
+from conftest import refused_port, scaled
 from daemon_util import (ZERO_MNEMONIC, cli, daemon_fails, electrum_chain_hash, electrum_node_id,
                          error_message, rest, start_daemon)
 
@@ -30,15 +30,6 @@ SEED_WORDS = 24
 
 def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def free_port():
-    """A TCP port nobody listens on (bound and released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def files_under(path):
@@ -272,7 +263,8 @@ def test_connect_failures(procs, tmp_path):
     b = start_daemon(procs, tmp_path / "b")
 
     # Nothing listens there.
-    rc, out = cli("connect", "%s@127.0.0.1:%d" % (b.node_id, free_port()), datadir=a.datadir)
+    with refused_port() as port:
+        rc, out = cli("connect", "%s@127.0.0.1:%d" % (b.node_id, port), datadir=a.datadir)
     assert rc == 1 and "refused" in error_message(out)
     # Someone listens, but it is not that node: BOLT 8 act one cannot be read there.
     wrong = a.node_id  # any valid key that is not b's

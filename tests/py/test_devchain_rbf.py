@@ -2,13 +2,15 @@
 loop of PreChecks, ReplacementChecks, Finalize's evictions), with Core's reject messages
 worded exactly; and the Esplora history and block-list endpoints a wallet pages through.
 
-Every transaction is signed with Electrum's code (devchain_util.sign_tx). Fees, virtual
-sizes, feerates and Core's money/feerate formatting are recomputed here from the bytes."""
+Every transaction is signed with Electrum's code (devchain_util.sign_tx), every signature
+ground to one length (devchain_util.SIG_LEN), so that two spends of the same shape have the
+same virtual size whatever amounts they sign. Fees, virtual sizes, feerates and Core's
+money/feerate formatting are recomputed here from the bytes."""
 import hashlib
 import json
 
-from devchain_util import (Devchain, Key, devchain, fund, ser_tx, sign_tx,  # noqa: F401
-                           txid_of)
+from devchain_util import (SIG_LEN, Devchain, Key, devchain, fund, ser_tx,  # noqa: F401
+                           sign_tx, txid_of)
 
 MINER = Key("rbf test miner")
 ALICE = Key("rbf test alice")
@@ -18,6 +20,13 @@ CAROL = Key("rbf test carol")
 SIGNAL = 0xfffffffd      # BIP 125: nSequence <= 0xfffffffd signals
 NO_SIGNAL = 0xfffffffe
 PREFIX = "sendrawtransaction RPC error: "
+
+
+def p2wpkh_vsize(n_in, out_scripts):
+    """BIP 141 virtual size of a P2WPKH spend whose signatures are SIG_LEN bytes."""
+    base = 4 + 1 + 41 * n_in + 1 + sum(8 + 1 + len(s) for s in out_scripts) + 4
+    witness = 2 + n_in * (1 + 1 + SIG_LEN + 1 + 33)
+    return (4 * base + witness + 3) // 4
 
 
 class Tx:
@@ -31,6 +40,7 @@ class Tx:
         self.txid = txid_of(base)
         weight = 3 * len(base) + len(self.raw)
         self.vsize = (weight + 3) // 4
+        assert self.vsize == p2wpkh_vsize(len(coins), [s for _, s in outs])
         self.fee = sum(c[2] for c in coins) - sum(v for v, _ in outs)
         self.outs = outs
 
@@ -89,18 +99,11 @@ def test_replacement_evicts_original_and_is_mined(devchain):
     coin = coin_for(dc, ALICE, 1000000)
     orig = send(dc, Tx(ALICE, [coin], [(coin[2] - 1000, BOB.script)]))
     assert dc.get_json("/tx/%s/outspend/%d" % coin[:2])["txid"] == orig.txid
-    # Rule 4's minimum: the additional fee pays exactly 1 sat/vB over the replacement.
-    # A signature's DER length depends on the amounts signed, so the vsize can move by
-    # one with the fee: settle on a fee whose transaction has exactly that vsize.
-    vsize = Tx(ALICE, [coin], [(coin[2] - 1000 - 1, CAROL.script)]).vsize
-    for _ in range(4):
-        cand = Tx(ALICE, [coin], [(coin[2] - 1000 - vsize, CAROL.script)])
-        if cand.vsize == vsize:
-            break
-        vsize = cand.vsize
-    assert cand.vsize == vsize
-    repl = send(dc, cand)
-    assert repl.fee - orig.fee == repl.vsize
+    # Rule 4's minimum: the additional fee pays exactly 1 sat/vB over the replacement
+    # (its size does not depend on the amounts: every signature has SIG_LEN bytes).
+    vsize = p2wpkh_vsize(1, [CAROL.script])
+    repl = send(dc, Tx(ALICE, [coin], [(coin[2] - 1000 - vsize, CAROL.script)]))
+    assert repl.vsize == vsize and repl.fee - orig.fee == repl.vsize
     gone(dc, orig.txid)
     present(dc, repl.txid)
     assert dc.get_json("/tx/%s/outspend/%d" % coin[:2])["txid"] == repl.txid

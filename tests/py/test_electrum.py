@@ -8,10 +8,9 @@ from Electrum answered with the right pong, a ping from alightd answered by Elec
 alightd's listpeers shows Electrum with the features Electrum sent.
 """
 
-import socket
 import time
 
-from conftest import scaled
+from conftest import refused_port, scaled
 from interop_util import (ELECTRUM_BITS, check_listed, check_saw_alightd, check_session,
                           ping_again, ping_setup)
 
@@ -75,11 +74,8 @@ def test_alightd_connect_wrong_node_id(alightd, electrum_peer):
 
 def test_alightd_connect_refused(alightd):
     """Nothing listens there: an error JSON and a non-zero exit, no peer listed."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
     d = alightd()
-    code, err = d.cli_fails("connect", "%s@127.0.0.1:%d" % (G_PUBKEY, port))
+    with refused_port() as port:
+        code, err = d.cli_fails("connect", "%s@127.0.0.1:%d" % (G_PUBKEY, port))
     assert code != 0 and err
     assert d.peer(G_PUBKEY) is None or not d.peer(G_PUBKEY)["connected"]

@@ -1,6 +1,7 @@
-"""alight-store killed with SIGKILL at random moments while a client writes: after every
-restart each write the server acknowledged is there, at its version, with its value, and
-nothing else is corrupt. On SQLite and on a real PostgreSQL.
+"""alight-store killed with SIGKILL at random moments while a client writes (after a random
+number of acknowledged writes, with the next one in flight): after every restart each write
+the server acknowledged is there, at its version, with its value, and nothing else is
+corrupt. On SQLite and on a real PostgreSQL.
 
 Persist before you speak: a 200 for putObjects means the transaction committed. A write
 in flight when the process died may or may not have landed (the client never heard), so
@@ -13,6 +14,7 @@ import time
 
 import pytest
 
+from conftest import scaled
 from store_util import Postgres, Store, User, kv
 
 MIN_KILLS = 6       # kills per backend, at least
@@ -44,7 +46,15 @@ def test_sigkill_keeps_every_acknowledged_write(backend, tmp_path, request):
     datadir = tmp_path / "store"
     i = 0
 
-    def writer(store, stop):
+    def writer(store, stop, target, reached):
+        """Writes until stopped; `reached` is set at `target` acknowledged writes (or when
+        the writer gives up)."""
+        try:
+            write(store, stop, target, reached)
+        finally:
+            reached.set()
+
+    def write(store, stop, target, reached):
         nonlocal i
         c = store.client(user, store_id="crash")
         while not stop.is_set():
@@ -62,6 +72,8 @@ def test_sigkill_keeps_every_acknowledged_write(backend, tmp_path, request):
             counter[0] += 1
             in_flight[0] = None
             i += 1
+            if len(acked) >= target:
+                reached.set()
 
     kills = 0
     for round_ in range(MAX_ROUNDS):
@@ -89,10 +101,15 @@ def test_sigkill_keeps_every_acknowledged_write(backend, tmp_path, request):
         if kills >= MIN_KILLS and len(acked) >= MIN_WRITES:
             store.stop()
             break
-        stop = threading.Event()
-        t = threading.Thread(target=writer, args=(store, stop))
+        # The kill comes after a random number of acknowledged writes (not after a random
+        # time: how many writes a second a loaded machine makes is no part of the test),
+        # while the writer's next request is in flight.
+        target = len(acked) + rng.randint(150, 400)
+        stop, reached = threading.Event(), threading.Event()
+        t = threading.Thread(target=writer, args=(store, stop, target, reached))
         t.start()
-        time.sleep(rng.uniform(0.3, 1.5))
+        assert reached.wait(scaled(300)), "no progress: %d of %d writes" % (len(acked), target)
+        time.sleep(rng.uniform(0, 0.01))
         store.stop(sig=9)  # SIGKILL, mid-write
         kills += 1
         stop.set()

@@ -85,7 +85,7 @@ def test_directory_and_sqlite_store_survive_restart(procs, tmp_path, devchain): 
 
 
 def test_postgres_store_alone_survives_restart(procs, tmp_path, devchain):  # noqa: F811
-    pg = Postgres(unix=True)
+    pg = Postgres()
     try:
         db = pg.new_db()
         s = Store(tmp_path / "store", postgres=pg.conninfo(db))

@@ -21,7 +21,7 @@ import subprocess
 import pytest
 
 from attest_util import HAVE_CRYPTO, cbor, need, run_audit
-from conftest import BIN, ZERO_MNEMONIC, scaled, sim_dir
+from conftest import BIN, ZERO_MNEMONIC, refused_port, scaled, sim_dir
 from daemon_util import daemon_fails, start_daemon
 
 if HAVE_CRYPTO:
@@ -197,9 +197,7 @@ def test_connect_answered_later(node, tmp_path, electrum_available):
     # encrypted inside the enclave, never crossing the boundary in plaintext.
     need(HAVE_CRYPTO, "python3-cryptography")
     mine = client_files(tmp_path, credential(ZERO_MNEMONIC))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # bound, not listening: the dial is refused
+    with refused_port() as port:
         body = json.dumps({"addr": {
             "pubkey": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
             "host": f"127.0.0.1:{port}"}}).encode()

@@ -7,7 +7,7 @@ import hashlib
 import subprocess
 
 from devchain_util import Devchain, devchain  # noqa: F401  (fixture)
-from wallet_util import Wallet, _stop_wallets  # noqa: F401  (fixture)
+from wallet_util import Wallet, _stop_wallets, check_signed_as_electrum  # noqa: F401
 
 MINER = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
@@ -37,6 +37,8 @@ def test_fund_send_reorg_restart(tmp_path, devchain):  # noqa: F811
     tx = devchain.get_json("/tx/" + sent["txid"])
     assert tx["fee"] == sent["fee_sat"] and 100 <= sent["fee_sat"] < 1000
     assert all(i["sequence"] < 0xfffffffe for i in tx["vin"])  # BIP 125 signal
+    # Signed as Electrum (and Core) sign: low R, so at most 70 DER bytes.
+    assert all(n <= 70 for n in check_signed_as_electrum(w, devchain, sent["txid"]))
     b = w.balance()
     assert b["total_balance"] == 1_000_000 - 250_000 - sent["fee_sat"]
     assert b["confirmed_balance"] == 0
@@ -77,8 +79,10 @@ def test_bumpfee(tmp_path, devchain):  # noqa: F811
     devchain.mine(1, MINER)
     assert w.balance()["confirmed_balance"] == 500_000
     sent = w.run("sendtoaddress", MINER, 100_000)
+    assert all(n <= 70 for n in check_signed_as_electrum(w, devchain, sent["txid"]))
     bumped = w.run("bumpfee", sent["txid"], 5)
     assert bumped["replaces"] == sent["txid"] and bumped["fee_sat"] > sent["fee_sat"]
+    assert all(n <= 70 for n in check_signed_as_electrum(w, devchain, bumped["txid"]))
     devchain.mine(1, MINER)
     assert devchain.get_json("/tx/%s/status" % bumped["txid"])["confirmed"]
     st, _ = devchain.request("GET", "/tx/%s/status" % sent["txid"])

@@ -27,6 +27,14 @@ def sha256d(b):
     return hashlib.sha256(hashlib.sha256(b).digest()).digest()
 
 
+def datadir_state(path):
+    """What a data directory holds, for failure messages."""
+    try:
+        return "%s: %s" % (path, sorted(os.listdir(path)))
+    except OSError as e:
+        return "%s: %s" % (path, e)
+
+
 class Wallet:
     """A node's wallet on `url` in an alightd of its own, provisioned on first use; told of a
     new chain server (or trust) when the test changes w.url or w.trust (the user's setchain).
@@ -70,7 +78,7 @@ class Wallet:
         out = json.loads(p.stdout.decode())
         if check:
             assert p.returncode == 0 and "error" not in out, (
-                args, out, p.stderr.decode(), self.daemon.describe())
+                args, out, p.stderr.decode(), self.daemon.describe(), datadir_state(self.datadir))
         return out
 
     def balance(self):
@@ -84,6 +92,37 @@ class Wallet:
 def _stop_wallets():
     yield
     Wallet.stop_all()
+
+
+def check_signed_as_electrum(w, dc, txid):
+    """Every input of the wallet's transaction `txid` (fetched from devchain) carries the
+    signature Electrum makes for it: the key of the input's address derived by Electrum
+    from the wallet's seed words (BIP 84: m/84'/1'/0'/change/index), the BIP 143 digest
+    from Electrum's preimage code, signed by Electrum (RFC 6979, ground to a low R as
+    Bitcoin Core's wallet does). Returns the DER lengths seen."""
+    from electrum import bip32, ecc, keystore
+    from electrum import transaction as etx
+    words = " ".join(w.daemon.seed_file.read_text().split())
+    root = bip32.BIP32Node.from_rootseed(keystore.bip39_to_seed(words, ""), xtype="standard")
+    keys = {}
+    for chain in (0, 1):
+        for index in range(40):
+            node = root.subkey_at_private_derivation("m/84'/1'/0'/%d/%d" % (chain, index))
+            keys[node.eckey.get_public_key_bytes(compressed=True)] = node.eckey
+    raw = dc.get_text("/tx/%s/hex" % txid)
+    info = dc.get_json("/tx/" + txid)
+    tx = etx.PartialTransaction.from_tx(etx.Transaction(raw))
+    lengths = []
+    for n, txin in enumerate(tx.inputs()):
+        sig, pub = (bytes.fromhex(x) for x in info["vin"][n]["witness"])
+        assert pub in keys, "input %d: not a key of the wallet's first 40 per chain" % n
+        txin.script_type, txin.pubkeys, txin.num_sig = "p2wpkh", [pub], 1
+        txin._trusted_value_sats = info["vin"][n]["prevout"]["value"]
+        digest = sha256d(bytes.fromhex(tx.serialize_preimage(n)))
+        assert sig == keys[pub].sign_transaction(digest) + b"\x01", "input %d" % n
+        lengths.append(len(sig) - 1)
+    assert tx.txid() == txid
+    return lengths
 
 
 class LyingProxy:

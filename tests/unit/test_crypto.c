@@ -1,5 +1,6 @@
 /* Known-answer tests for the crypto wrappers, from the published standards (each
  * vector cites its source), plus property tests for the EC operations. */
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/aead.h"
@@ -408,6 +409,62 @@ static void test_ecdsa(void)
 	}
 }
 
+/* Low-R grinding as Bitcoin Core's CKey::Sign(grind=true) and Electrum's ECPrivkey.sign. */
+static void test_ecdsa_low_r(void)
+{
+	const al_secp *ctx = al_t_secp();
+	al_privkey k;
+	al_pubkey pk;
+	al_ecdsa_sig sig, plain;
+	uint8_t msg[32], c_sig[64], c_plain[64], der[AL_DER_SIG_MAXLEN];
+	size_t derlen = sizeof(der), ground = 0;
+	char text[32];
+
+	key_of(&k, 0x42);
+	CHECK_OK(al_pubkey_from_privkey(ctx, &pk, &k));
+	/* Made by Electrum 4.3.4 (ecc.ECPrivkey(b"\x42" * 32).sign_transaction) over
+	 * sha256("alight low-R 12"): plain RFC 6979 and the extra data 1 and 2 give r >= 2^255,
+	 * the counter 3 (little-endian in 32 bytes) the first low r. */
+	al_sha256(msg, "alight low-R 12", 15);
+	CHECK_OK(al_ecdsa_sign_low_r(ctx, &sig, msg, &k));
+	CHECK_OK(al_ecdsa_sig_serialize_der(ctx, der, &derlen, &sig));
+	CHECK(derlen == 70);
+	CHECK_MEM(der,
+	          HEX("304402203bc5b34346869633af132cc7e340489f48065398f1959e1b9b68e21521317eb80220"
+	              "5cd55b237b9d639069ecdd29bdc68cbe9a922695b27cabaa166deaeeaeb11253"),
+	          70);
+	CHECK_OK(al_ecdsa_sign(ctx, &plain, msg, &k));
+	al_ecdsa_sig_serialize_compact(ctx, c_plain, &plain);
+	CHECK(c_plain[0] >= 0x80);
+	/* Over many messages: r < 2^255 always, at most 70 DER bytes, valid; the plain
+	 * signature itself whenever its r is already low, another one otherwise. */
+	for (int i = 0; i < 200; i++) {
+		int n = snprintf(text, sizeof(text), "alight low-R %d", i);
+
+		al_sha256(msg, text, (size_t)n);
+		CHECK_OK(al_ecdsa_sign_low_r(ctx, &sig, msg, &k));
+		CHECK_OK(al_ecdsa_verify(ctx, &sig, msg, &pk));
+		CHECK_OK(al_ecdsa_sign(ctx, &plain, msg, &k));
+		al_ecdsa_sig_serialize_compact(ctx, c_sig, &sig);
+		al_ecdsa_sig_serialize_compact(ctx, c_plain, &plain);
+		CHECK(c_sig[0] < 0x80);
+		derlen = sizeof(der);
+		CHECK_OK(al_ecdsa_sig_serialize_der(ctx, der, &derlen, &sig));
+		CHECK(derlen <= 70 && der[3] <= 32);
+		if (c_plain[0] < 0x80) {
+			CHECK_MEM(c_sig, c_plain, 64);
+		} else {
+			CHECK(memcmp(c_sig, c_plain, 64) != 0);
+			ground++;
+		}
+	}
+	/* About half need grinding (RFC 6979's r is uniform). */
+	CHECK(ground > 50 && ground < 150);
+	/* An invalid key is refused as by plain signing. */
+	memset(&k, 0, sizeof(k));
+	CHECK_ERR(al_ecdsa_sign_low_r(ctx, &sig, msg, &k), AL_E_PRIVKEY);
+}
+
 static void test_pubkey_parse(void)
 {
 	const al_secp *ctx = al_t_secp();
@@ -623,6 +680,7 @@ int main(void)
 	test_aead_tamper();
 	test_bolt8_nonce();
 	test_ecdsa();
+	test_ecdsa_low_r();
 	test_pubkey_parse();
 	test_ecdh();
 	test_tweaks();

@@ -6,6 +6,7 @@
  * 408), and independent oracles: OpenSSL's `openssl s_client` and Python's http.client
  * (with ssl) against our HTTPS server, `openssl s_server -www` and a Python server that
  * answers chunked against our client. Certificates are generated into a temp dir. */
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -391,17 +392,6 @@ static void test_oracle_clients(void)
 	al_httpd_stop(s);
 }
 
-static pid_t spawn(const char *cmd)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 static void kill_wait(pid_t pid)
 {
 	if (pid <= 0)
@@ -410,57 +400,96 @@ static void kill_wait(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-/* A free port (bound then released; the oracle binds it right after). */
-static uint16_t free_port(void)
+/* An oracle server started by `cmd` binds port 0 and prints the port it got, after
+ * `prefix`, on a line of its own, once it listens: nothing picks a port that another
+ * program could take first, and nothing waits for the server by retrying. *out is the
+ * read end of its stdout, kept open until it is stopped (closed, its next write would
+ * kill it); read a byte at a time, so no line sits in a buffer poll(2) cannot see.
+ * 0 if it printed no such line (60 s without a byte count as none). */
+static uint16_t spawn_listening(const char *cmd, const char *prefix, pid_t *pid, int *out)
 {
-	int fd;
-	char addr[AL_NET_ADDR_MAX];
-	uint16_t port = 0;
-	if (al_net_listen(&fd, addr, &port, "127.0.0.1:0") == AL_OK)
-		close(fd);
-	return port;
+	int fds[2];
+	char line[256];
+	size_t n = 0;
+
+	*pid = -1;
+	*out = -1;
+	if (pipe(fds) != 0)
+		return 0;
+	*pid = fork();
+	if (*pid == 0) {
+		setpgid(0, 0);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fds[0];
+	if (*pid < 0)
+		return 0;
+	for (;;) {
+		struct pollfd p = {.fd = fds[0], .events = POLLIN};
+		char ch;
+
+		if (poll(&p, 1, 60000) != 1 || read(fds[0], &ch, 1) != 1)
+			return 0;
+		if (ch != '\n') {
+			if (n < sizeof(line) - 1)
+				line[n++] = ch;
+			continue;
+		}
+		line[n] = '\0';
+		n = 0;
+		if (strncmp(line, prefix, strlen(prefix)) == 0) {
+			const char *at = strrchr(line, ':');
+
+			return (uint16_t)atoi(at ? at + 1 : line + strlen(prefix));
+		}
+	}
 }
 
-/* GET url until the server is up (5 s). */
-static al_err get_retry(al_httpc *c, al_httpc_response *r, const char *url)
+static void stop_listening(pid_t pid, int out)
 {
-	al_err e = AL_E_NET_CONNECT;
-	for (int i = 0; i < 100 && (e == AL_E_NET_CONNECT || e == AL_E_NET_CLOSED); i++) {
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		e = al_httpc_get(c, r, url);
-		if (e == AL_E_NET_CONNECT)
-			nanosleep(&ts, NULL);
-	}
-	return e;
+	kill_wait(pid);
+	if (out >= 0)
+		close(out);
 }
 
 static void test_oracle_servers(void)
 {
-	uint16_t port = free_port();
 	char cmd[1024], url[128];
 	al_httpc_config cc = {0};
 	al_httpc *c;
 	al_httpc_response r;
+	uint16_t port;
 	pid_t pid;
+	al_err e;
+	int out;
 
-	/* openssl s_server -www answers GET / with a status page over TLS 1.3. */
+	/* openssl s_server -www answers GET / with a status page over TLS 1.3; it prints
+	 * "ACCEPT 127.0.0.1:<port>" once it listens. */
 	snprintf(cmd, sizeof(cmd),
-	         "exec openssl s_server -quiet -tls1_3 -accept 127.0.0.1:%u -cert %s -key %s "
-	         "-www >/dev/null 2>&1",
-	         port, cert_path, key_path);
-	pid = spawn(cmd);
+	         "exec openssl s_server -tls1_3 -accept 127.0.0.1:0 -cert %s -key %s -www "
+	         "2>/dev/null",
+	         cert_path, key_path);
+	port = spawn_listening(cmd, "ACCEPT ", &pid, &out);
+	CHECK(port != 0);
 	cc.ca_file = ca_path;
 	CHECK_OK(al_httpc_new(&c, &cc));
 	snprintf(url, sizeof(url), "https://localhost:%u/", port);
-	CHECK_OK(get_retry(c, &r, url));
-	CHECK(r.status == 200 && strstr((const char *)r.body, "s_server") != NULL);
-	CHECK(strstr((const char *)r.body, "TLSv1.3") != NULL);
-	al_httpc_response_free(&r);
+	e = port != 0 ? al_httpc_get(c, &r, url) : AL_E_NET_CONNECT;
+	CHECK_OK(e);
+	if (e == AL_OK) {
+		CHECK(r.status == 200 && strstr((const char *)r.body, "s_server") != NULL);
+		CHECK(strstr((const char *)r.body, "TLSv1.3") != NULL);
+		al_httpc_response_free(&r);
+	}
 	al_httpc_free(c);
-	kill_wait(pid);
+	stop_listening(pid, out);
 
 	/* A Python HTTP/1.1 server answering with a chunked body and keep-alive. */
-	port = free_port();
 	snprintf(
 	    cmd, sizeof(cmd),
 	    "exec /usr/bin/python3 -c \"\n"
@@ -475,22 +504,31 @@ static void test_oracle_servers(void)
 	    "        for part in (b'chunk-one ', b'x' * 5000, b' end'):\n"
 	    "            self.wfile.write(b'%%x\\\\r\\\\n%%s\\\\r\\\\n' %% (len(part), part))\n"
 	    "        self.wfile.write(b'0\\\\r\\\\n\\\\r\\\\n')\n"
-	    "http.server.HTTPServer(('127.0.0.1', %u), H).serve_forever()\n"
-	    "\"",
-	    port);
-	pid = spawn(cmd);
+	    "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+	    "print('PORT', s.server_address[1], flush=True)\n"
+	    "s.serve_forever()\n"
+	    "\" 2>/dev/null");
+	port = spawn_listening(cmd, "PORT ", &pid, &out);
+	CHECK(port != 0);
 	CHECK_OK(al_httpc_new(&c, NULL));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", port);
-	CHECK_OK(get_retry(c, &r, url));
-	CHECK(r.status == 200 && r.body_len == 10 + 5000 + 4);
-	CHECK(r.body_len > 10 && memcmp(r.body, "chunk-one x", 11) == 0);
-	CHECK(r.body_len > 4 && !strcmp((const char *)r.body + r.body_len - 4, " end"));
-	al_httpc_response_free(&r);
-	CHECK_OK(al_httpc_get(c, &r, url));
-	CHECK(r.status == 200 && r.body_len == 5014);
-	al_httpc_response_free(&r);
+	e = port != 0 ? al_httpc_get(c, &r, url) : AL_E_NET_CONNECT;
+	CHECK_OK(e);
+	if (e == AL_OK) {
+		CHECK(r.status == 200 && r.body_len == 10 + 5000 + 4);
+		CHECK(r.body_len > 10 && memcmp(r.body, "chunk-one x", 11) == 0);
+		CHECK(r.body_len > 4 && !strcmp((const char *)r.body + r.body_len - 4, " end"));
+		al_httpc_response_free(&r);
+		/* Again on the kept-alive connection. */
+		e = al_httpc_get(c, &r, url);
+		CHECK_OK(e);
+		if (e == AL_OK) {
+			CHECK(r.status == 200 && r.body_len == 5014);
+			al_httpc_response_free(&r);
+		}
+	}
 	al_httpc_free(c);
-	kill_wait(pid);
+	stop_listening(pid, out);
 }
 
 static bool setup(void)
