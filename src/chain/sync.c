@@ -447,7 +447,8 @@ static void mark_txs(al_sync *s)
 	for (size_t i = 0; i < s->n_txs + s->n_new; i++) {
 		al_sync_tx *t = &s->txs[i];
 
-		if (t->fresh || (t->listed && t->st.dropped)) {
+		/* needs_raw: registered again, now for its bytes (al_sync_watch_tx). */
+		if (t->fresh || (t->listed && t->st.dropped) || needs_raw(t)) {
 			t->check = true;
 			continue;
 		}

@@ -204,7 +204,8 @@ size_t al_sync_mem_size(const al_sync_config *cfg);
 AL_WARN_UNUSED al_err al_sync_init(al_sync *s, al_arena *a, const al_sync_config *cfg);
 
 /* Registration (between steps; AL_E_SYNC_STATE during one). Registering twice is a
- * no-op (want_raw is or-ed). AL_E_SYNC_FULL when the list is full. */
+ * no-op, except that want_raw is or-ed: a known transaction whose bytes are not held is
+ * fetched again at the next step. AL_E_SYNC_FULL when the list is full. */
 AL_WARN_UNUSED al_err al_sync_watch_tx(al_sync *s, const uint8_t txid[32], bool want_raw);
 /* A transaction of our own (about to be broadcast): watched, its bytes kept. al_tx_parse
  * errors for bad bytes. */

@@ -278,7 +278,9 @@ bool node_chan_dirty(const al_node *n)
 bool node_chan_live(const al_node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
-		if (n->chans[i].ch && !(n->chans[i].flags & CF_CLOSED))
+		if (n->chans[i].ch && (!(n->chans[i].flags & CF_CLOSED) ||
+		                       (n->chans[i].close_type == CLOSE_COOPERATIVE &&
+		                        !(n->chans[i].flags & CF_SETTLED))))
 			return true;
 	return false;
 }
@@ -694,8 +696,10 @@ static void settle_from(al_node *n, node_chan *c, const al_sync *s, const uint8_
 		    !memcmp(tx.out[i].script.p, c->shutdown, c->shutdown_len))
 			sum += tx.out[i].amount.sat;
 	al_arena_release(&n->chan_arena, mark);
-	if (sum != c->settled_sat) {
+	if (sum != c->settled_sat || (t->st.confirmed && !(c->flags & CF_SETTLED))) {
 		c->settled_sat = sum;
+		if (t->st.confirmed)
+			c->flags |= CF_SETTLED;
 		rec_build(n, c);
 	}
 }

@@ -262,7 +262,8 @@ al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len);
 
 /* --- node_chan.c ------------------------------------------------------------------ */
 /* node_chan.flags */
-enum { CF_OUTBOUND = 1, CF_CLOSED = 2, CF_FAILED = 4, CF_READY = 8 };
+/* CF_SETTLED: a cooperative close's confirmed transaction was read (settle_from). */
+enum { CF_OUTBOUND = 1, CF_CLOSED = 2, CF_FAILED = 4, CF_READY = 8, CF_SETTLED = 16 };
 /* How a channel closed, as the user is told (LND's close_type names: node_close_names). */
 enum { CLOSE_NONE = 0, CLOSE_COOPERATIVE, CLOSE_LOCAL_FORCE, CLOSE_REMOTE_FORCE, CLOSE_ABANDONED };
 extern const char *const node_close_names[];
