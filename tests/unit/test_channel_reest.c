@@ -118,6 +118,21 @@ static uint64_t open_pair(hpair *p, uint64_t seed, al_ln_chan_type type)
 	return a.local_to_local.msat;
 }
 
+/* Neither side's latest commitment (what it would broadcast) is one the other holds a
+ * revocation secret for. */
+static void check_unrevoked(hpair *p)
+{
+	al_signer_status sa, sb;
+	al_chan_info a, b;
+
+	al_chan_get_info(p->a.ch, &a);
+	al_chan_get_info(p->b.ch, &b);
+	al_signer_get_status(p->a.signer, &sa);
+	al_signer_get_status(p->b.signer, &sb);
+	CHECK(a.local_number >= sb.counterparty_revoked);
+	CHECK(b.local_number >= sa.counterparty_revoked);
+}
+
 /* A disconnection after `cut` messages of the cycle. */
 static void disconnect_at(al_ln_chan_type type, int cut, uint64_t seed)
 {
@@ -158,8 +173,12 @@ static void crash_at(al_ln_chan_type type, int cut, bool crash_a, unsigned delay
 	victim->persist_stuck = false;
 	victim->persist_delay = 0;
 	h_restart(&p, victim);
+	/* What the crashed side would broadcast now is not revoked. */
+	check_unrevoked(&p);
 	h_reconnect(&p);
+	check_unrevoked(&p);
 	finish(&p);
+	check_unrevoked(&p);
 	resolve_and_check(&p, a0);
 	h_free(&p);
 }
