@@ -260,10 +260,16 @@ void al_chan_peer_disconnected(al_chan *ch);
 /* The PERSIST effect `id` is durable. AL_E_ARG if no such PERSIST is outstanding. */
 AL_WARN_UNUSED al_err al_chan_persisted(al_chan *ch, uint64_t id);
 /* Confirmations of the funding transaction and its short_channel_id (0 when
- * unconfirmed): channel_ready leaves at minimum_depth. */
+ * unconfirmed): channel_ready leaves at minimum_depth. The node reports a depth only
+ * for a transaction whose output fx.vout pays fx.amount_sat to fx.data, as the WATCH
+ * effect names it (BOLT #2: "MUST NOT send `channel_ready` unless outpoint ... pays
+ * exactly `funding_satoshis` to the scriptpubkey"): a fundee never saw the funding
+ * transaction itself. */
 AL_WARN_UNUSED al_err al_chan_funding_depth(al_chan *ch, uint32_t depth, uint64_t scid);
 /* The funding output was spent by `txid` (the closing transaction, our commitment, or
- * the peer's): the channel is closed (AL_CHAN_EV_CLOSED). */
+ * the peer's): the channel is closed (AL_CHAN_EV_CLOSED). Resolving the outputs of a
+ * commitment on-chain (BOLT #5: sweeps, HTLC transactions, justice) is a later
+ * module's, from the record and the monitor entries. */
 AL_WARN_UNUSED al_err al_chan_funding_spent(al_chan *ch, const uint8_t txid[32]);
 /* The chain tip: an outgoing HTLC past its expiry (+ htlc_grace_blocks) fails the
  * channel with AL_E_CHAN_HTLC_TIMEOUT (BOLT #5: it must be resolved on-chain). */
