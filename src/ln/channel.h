@@ -53,7 +53,10 @@
  * latest commitment if the funding may be on-chain (never when the peer proved our
  * state old: AL_E_CHAN_DATA_LOSS), reports AL_CHAN_EV_FAILED, and from then on
  * ignores the peer's messages (BOLT #2: "if a channel is in an error state: SHOULD
- * retransmit the error packet and ignore any other packets for that channel").
+ * retransmit the error packet and ignore any other packets for that channel"). On
+ * each reconnection a failed channel sends its channel_reestablish and then the
+ * error again (as Core Lightning does): a peer restored from old storage learns from
+ * our numbers that it is behind before the error would make it broadcast.
  * AL_E_CHAN_BUSY (not sticky) means the effect queue lacks room for the worst case
  * of that input: deliver effects and call again.
  *
@@ -251,8 +254,8 @@ AL_WARN_UNUSED al_err al_chan_force_close(al_chan *ch);
  * al_chan_state); refusals that change nothing: AL_E_CHAN_BUSY, and a message of a
  * type the channel does not handle (AL_E_WIRE_TYPE). */
 AL_WARN_UNUSED al_err al_chan_recv(al_chan *ch, const uint8_t *msg, size_t len);
-/* The peer (re)connected: queues channel_reestablish (or, before funding, abandons an
- * unfinished open: AL_CHAN_EV_CLOSED). */
+/* The peer (re)connected: queues channel_reestablish (a failed channel: that and its
+ * error; before funding: abandons an unfinished open, AL_CHAN_EV_CLOSED). */
 AL_WARN_UNUSED al_err al_chan_peer_connected(al_chan *ch);
 /* The connection is gone: messages not yet delivered are dropped, the peer's
  * uncommitted updates are reversed (BOLT #2). */
