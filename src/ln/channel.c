@@ -520,10 +520,22 @@ al_err al_chan_peer_connected(al_chan *ch)
 	AL_TRY(al_chan__begin(ch));
 	ch->state |= AL_CHAN_ST_CONNECTED;
 	ch->state &= ~AL_CHAN_ST_REESTABLISHED;
-	if (ch->state & AL_CHAN_ST_FAILED)
+	if (ch->state & AL_CHAN_ST_FAILED) {
+		/* BOLT #2: "if a channel is in an error state: SHOULD retransmit the error
+		 * packet". A channel_reestablish first (as Core Lightning does), unless we
+		 * are the one behind: a peer that lost its data learns it from our numbers
+		 * and the secret it revoked, before the error would make it broadcast a
+		 * revoked commitment. */
+		if ((ch->state & AL_CHAN_ST_FUNDED) && !(ch->state & AL_CHAN_ST_DATA_LOSS))
+			al_chan__send_reestablish(ch);
 		al_chan__send(ch, FXM_ERROR, 0);
-	else if (ch->state & AL_CHAN_ST_FUNDED)
+	} else if (ch->state & AL_CHAN_ST_FUNDED) {
+		/* A channel loaded from its record may hold the peer's uncommitted updates
+		 * of the last connection (persisted with a preimage): reversed now, as on a
+		 * disconnection. */
+		al_chan__revert_remote_unsigned(ch);
 		al_chan__send_reestablish(ch);
+	}
 	al_chan__commit(ch);
 	return AL_OK;
 }

@@ -2,12 +2,23 @@
  * open_channel to the closing transaction.
  *
  * In the shape of src/ln/noise.c and src/ln/peer.h: caller-owned memory, a state
- * bitmask, a sticky channel error, and every change of one input staged and
- * committed in one place; outputs are an ordered queue of effects the node performs.
- * Split by message family: channel.c (engine, effects, failure), channel_open.c
- * (establishment), channel_update.c (updates and their checks), channel_commit.c
- * (commitment_signed / revoke_and_ack), channel_reest.c (reestablish), channel_close.c
- * (shutdown, closing_signed, force close), channel_rec.c (the record).
+ * bitmask, a sticky channel error, and one input changing the state in one place:
+ * everything is checked first, the signer is asked last (its policy refusal is a
+ * check too), then the change is applied and its effects queued; the one tentative
+ * step (which updates a new commitment takes) is taken back if its signature fails.
+ * Outputs are an ordered queue of effects the node performs. Split by message
+ * family: channel.c (engine, effect queue, failure, connection, chain),
+ * channel_fx.c (effects made into bytes), channel_open.c (establishment),
+ * channel_update.c (updates and their checks), channel_commit.c (commitment_signed /
+ * revoke_and_ack), channel_reest.c (reestablish), channel_close.c (shutdown,
+ * closing_signed, force close), channel_rec.c (the record); the update model is in
+ * channel_int.h.
+ *
+ * Channel types: option_static_remotekey and option_anchors_zero_fee_htlc_tx, by
+ * option_channel_type (required of the peer). Not run here (their messages are in
+ * the wire schema; received, they fail the channel as unexpected): dual funding,
+ * splicing, quiescence, option_simple_close, zero-conf and scid aliases, gossip
+ * (announcement_signatures): channels are private.
  *
  * Inputs (functions):
  *   commands      al_chan_open, al_chan_funding_tx, al_chan_add_htlc, al_chan_fulfill_htlc,
@@ -42,19 +53,35 @@
  * latest commitment if the funding may be on-chain (never when the peer proved our
  * state old: AL_E_CHAN_DATA_LOSS), reports AL_CHAN_EV_FAILED, and from then on
  * ignores the peer's messages (BOLT #2: "if a channel is in an error state: SHOULD
- * retransmit the error packet and ignore any other packets for that channel").
+ * retransmit the error packet and ignore any other packets for that channel"). On
+ * each reconnection a failed channel sends its channel_reestablish and then the
+ * error again (as Core Lightning does): a peer restored from old storage learns from
+ * our numbers that it is behind before the error would make it broadcast.
  * AL_E_CHAN_BUSY (not sticky) means the effect queue lacks room for the worst case
  * of that input: deliver effects and call again.
  *
  * HTLC events are delivered at least once: after a reload (al_chan_load) the channel
  * announces again every incoming HTLC that is irrevocably committed and not yet
- * resolved, and every outgoing HTLC whose preimage it knows; the node de-duplicates
- * by (channel, direction, id).
+ * resolved, every outgoing HTLC whose preimage it knows and every outgoing failure
+ * whose event may not have been delivered; the node de-duplicates by (channel,
+ * direction, id). The channel signs our own updates when the node calls
+ * al_chan_commit; with config.auto_commit it answers the peer's commitments and
+ * revocations by itself.
+ *
+ * Persistence: the record (al_chan_save, al_chan_load) holds the whole channel: the
+ * key index (al_chan_record_key_index) from which the signer derives every secret
+ * again, both sides' parameters and basepoints, both commitments with the peer's
+ * signatures, every per-commitment secret the peer revealed (shachain), the HTLCs,
+ * the close, the signer's policy state. Monitor entries (AL_CHAN_PERSIST_MONITOR)
+ * keep each of the peer's commitments as we signed it: what a later on-chain module
+ * needs for justice and sweeps once they are revoked.
  *
  * Memory: al_chan_size(cfg) bytes per channel, fixed by cfg->max_htlcs (HTLC slots
- * per direction, each holding its 1366-byte onion or failure reason), plus one scratch
- * arena per node (al_chan_scratch_size) shared by its channels, one call at a time.
- * The record is at most al_chan_record_max(cfg) bytes. */
+ * per direction, each holding its 1366-byte onion or failure reason): about 119 KB at
+ * the default 30, 1.7 MB at 483 (tests/unit/test_channel_limits.c prints them);
+ * plus one scratch arena per node (al_chan_scratch_size) shared by its channels, one
+ * call at a time. The record is at most al_chan_record_max(cfg) bytes (112 KB at 30
+ * slots; 948 KB measured with 483 HTLCs each way). */
 #ifndef ALIGHT_LN_CHANNEL_H
 #define ALIGHT_LN_CHANNEL_H
 
@@ -227,8 +254,8 @@ AL_WARN_UNUSED al_err al_chan_force_close(al_chan *ch);
  * al_chan_state); refusals that change nothing: AL_E_CHAN_BUSY, and a message of a
  * type the channel does not handle (AL_E_WIRE_TYPE). */
 AL_WARN_UNUSED al_err al_chan_recv(al_chan *ch, const uint8_t *msg, size_t len);
-/* The peer (re)connected: queues channel_reestablish (or, before funding, abandons an
- * unfinished open: AL_CHAN_EV_CLOSED). */
+/* The peer (re)connected: queues channel_reestablish (a failed channel: that and its
+ * error; before funding: abandons an unfinished open, AL_CHAN_EV_CLOSED). */
 AL_WARN_UNUSED al_err al_chan_peer_connected(al_chan *ch);
 /* The connection is gone: messages not yet delivered are dropped, the peer's
  * uncommitted updates are reversed (BOLT #2). */
@@ -236,10 +263,16 @@ void al_chan_peer_disconnected(al_chan *ch);
 /* The PERSIST effect `id` is durable. AL_E_ARG if no such PERSIST is outstanding. */
 AL_WARN_UNUSED al_err al_chan_persisted(al_chan *ch, uint64_t id);
 /* Confirmations of the funding transaction and its short_channel_id (0 when
- * unconfirmed): channel_ready leaves at minimum_depth. */
+ * unconfirmed): channel_ready leaves at minimum_depth. The node reports a depth only
+ * for a transaction whose output fx.vout pays fx.amount_sat to fx.data, as the WATCH
+ * effect names it (BOLT #2: "MUST NOT send `channel_ready` unless outpoint ... pays
+ * exactly `funding_satoshis` to the scriptpubkey"): a fundee never saw the funding
+ * transaction itself. */
 AL_WARN_UNUSED al_err al_chan_funding_depth(al_chan *ch, uint32_t depth, uint64_t scid);
 /* The funding output was spent by `txid` (the closing transaction, our commitment, or
- * the peer's): the channel is closed (AL_CHAN_EV_CLOSED). */
+ * the peer's): the channel is closed (AL_CHAN_EV_CLOSED). Resolving the outputs of a
+ * commitment on-chain (BOLT #5: sweeps, HTLC transactions, justice) is a later
+ * module's, from the record and the monitor entries. */
 AL_WARN_UNUSED al_err al_chan_funding_spent(al_chan *ch, const uint8_t txid[32]);
 /* The chain tip: an outgoing HTLC past its expiry (+ htlc_grace_blocks) fails the
  * channel with AL_E_CHAN_HTLC_TIMEOUT (BOLT #5: it must be resolved on-chain). */

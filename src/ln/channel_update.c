@@ -87,12 +87,33 @@ static bool removal_signed(const struct chan_htlc *h)
 	return h->rem[SIDE_L] != NEVER && h->rem[SIDE_R] != NEVER;
 }
 
-/* Is the HTLC still to be counted after every update known? `strict` (our own
- * proposals) counts a removal that would give us money only once both sides signed
- * it; a peer's proposals are judged with every removal applied. */
-static bool proj_present(const struct chan_htlc *h, bool out, bool strict)
+/* How a projection counts updates in flight. PROJ_OURS (our own proposals) counts a
+ * removal that would give us money only once both sides signed it; PROJ_PEER (a
+ * peer's proposals) applies every removal; PROJ_SEEN is PROJ_PEER without the HTLCs
+ * we offered that the peer may not have seen when it sent its update. BOLT #2
+ * update_fee: "There is a possibility of a race, as the recipient can add new HTLCs
+ * before it receives the `update_fee`"; an honest sender judged its update_fee (or
+ * its HTLC, as the funder) without them, and BOLT #3 lowers the fee when it cannot
+ * be paid. */
+enum proj_mode { PROJ_PEER, PROJ_OURS, PROJ_SEEN };
+
+/* Our offered HTLC is one the peer had seen before its next message: it signed a
+ * commitment of ours holding it, or revoked its last commitment without it. */
+static bool seen_by_peer(const al_chan *ch, const struct chan_htlc *h)
 {
+	return h->add[SIDE_L] != NEVER ||
+	       (h->add[SIDE_R] != NEVER && h->add[SIDE_R] <= ch->remote_revoked);
+}
+
+/* Is the HTLC still to be counted after every update known (see proj_mode)? */
+static bool proj_present(const al_chan *ch, const struct chan_htlc *h, bool out,
+                         enum proj_mode mode)
+{
+	bool strict = mode == PROJ_OURS;
+
 	if (!h->used || h->zombie)
+		return false;
+	if (mode == PROJ_SEEN && out && !seen_by_peer(ch, h))
 		return false;
 	if (h->removal == RM_NONE)
 		return true;
@@ -108,7 +129,7 @@ struct proj {
 	uint32_t feerate;
 };
 
-static al_err project(const al_chan *ch, bool strict, struct proj *p)
+static al_err project(const al_chan *ch, enum proj_mode mode, struct proj *p)
 {
 	size_t i;
 	bool ok = true;
@@ -121,7 +142,7 @@ static al_err project(const al_chan *ch, bool strict, struct proj *p)
 		const struct chan_htlc *o = &ch->out[i], *in = &ch->in[i];
 
 		if (o->used && !o->zombie) {
-			if (proj_present(o, true, strict)) {
+			if (proj_present(ch, o, true, mode)) {
 				ok &= take(&p->ours, NULL, o->amount) &&
 				      al_msat_add(&p->out_sum, p->out_sum, o->amount);
 				p->n_out++;
@@ -130,7 +151,7 @@ static al_err project(const al_chan *ch, bool strict, struct proj *p)
 			}
 		}
 		if (in->used && !in->zombie) {
-			if (proj_present(in, false, strict)) {
+			if (proj_present(ch, in, false, mode)) {
 				ok &= take(&p->theirs, NULL, in->amount) &&
 				      al_msat_add(&p->in_sum, p->in_sum, in->amount);
 				p->n_in++;
@@ -161,7 +182,7 @@ static al_sat dust_limit_of(const al_chan *ch, int side)
 
 /* Untrimmed HTLCs and the trimmed (dust) total on side's commitment, over the
  * projection (plus `extra`, an HTLC not yet in a slot). */
-static void dust_of(const al_chan *ch, int side, bool strict, uint32_t feerate,
+static void dust_of(const al_chan *ch, int side, enum proj_mode mode, uint32_t feerate,
                     const struct chan_htlc *extra, bool extra_out, size_t *untrimmed, al_msat *dust)
 {
 	al_sat limit = dust_limit_of(ch, side);
@@ -182,7 +203,7 @@ static void dust_of(const al_chan *ch, int side, bool strict, uint32_t feerate,
 				out = extra_out;
 			} else {
 				h = out ? &ch->out[i] : &ch->in[i];
-				if (!proj_present(h, out, strict))
+				if (!proj_present(ch, h, out, mode))
 					continue;
 			}
 			l = as_seen(h, out, side);
@@ -211,13 +232,13 @@ al_err al_chan__fee(const al_chan *ch, int side, const struct chan_view *v, uint
 
 /* What the funder pays on side's projected commitment at `feerate`, with `extra`
  * (may be NULL) added and `more` untrimmed HTLCs on top. */
-static al_err proj_fee(const al_chan *ch, int side, bool strict, uint32_t feerate,
+static al_err proj_fee(const al_chan *ch, int side, enum proj_mode mode, uint32_t feerate,
                        const struct chan_htlc *extra, bool extra_out, size_t more, al_msat *fee)
 {
 	size_t untrimmed;
 	al_msat dust;
 
-	dust_of(ch, side, strict, feerate, extra, extra_out, &untrimmed, &dust);
+	dust_of(ch, side, mode, feerate, extra, extra_out, &untrimmed, &dust);
 	return al_chan__fee(ch, side, NULL, feerate, untrimmed + more, fee);
 }
 
@@ -248,7 +269,7 @@ static al_err check_our_add(const al_chan *ch, const struct chan_htlc *h)
 	/* "MUST set `cltv_expiry` less than 500000000" */
 	if (h->cltv >= AL_LN_LOCKTIME_THRESHOLD)
 		return AL_E_CHAN_HTLC_CLTV;
-	AL_TRY(project(ch, true, &p));
+	AL_TRY(project(ch, PROJ_OURS, &p));
 	/* "if result would be offering more than the remote's `max_accepted_htlcs` HTLCs,
 	 * in the remote commitment transaction: MUST NOT add an HTLC." */
 	if (p.n_out + 1 > ch->remote.max_accepted || !al_chan__free_slot((al_chan *)ch, true))
@@ -262,8 +283,8 @@ static al_err check_our_add(const al_chan *ch, const struct chan_htlc *h)
 	    !covers(left, al_msat_of(0), ch->remote.reserve))
 		return AL_E_CHAN_RESERVE;
 	rate = p.feerate;
-	AL_TRY(proj_fee(ch, SIDE_L, true, rate, h, true, 0, &fee_l));
-	AL_TRY(proj_fee(ch, SIDE_R, true, rate, h, true, 0, &fee_r));
+	AL_TRY(proj_fee(ch, SIDE_L, PROJ_OURS, rate, h, true, 0, &fee_l));
+	AL_TRY(proj_fee(ch, SIDE_R, PROJ_OURS, rate, h, true, 0, &fee_r));
 	max_fee = al_msat_less(fee_l, fee_r) ? fee_r : fee_l;
 	if (funder) {
 		/* "MUST NOT offer `amount_msat` if, after adding that HTLC to its
@@ -278,8 +299,8 @@ static al_err check_our_add(const al_chan *ch, const struct chan_htlc *h)
 		 * recommended that this "fee spike buffer" can handle twice the current
 		 * `feerate_per_kw`" */
 		spike = rate > UINT32_MAX / 2 ? UINT32_MAX : rate * 2;
-		AL_TRY(proj_fee(ch, SIDE_L, true, spike, h, true, 1, &spike_l));
-		AL_TRY(proj_fee(ch, SIDE_R, true, spike, h, true, 1, &spike_r));
+		AL_TRY(proj_fee(ch, SIDE_L, PROJ_OURS, spike, h, true, 1, &spike_l));
+		AL_TRY(proj_fee(ch, SIDE_R, PROJ_OURS, spike, h, true, 1, &spike_r));
 		max_fee = al_msat_less(spike_l, spike_r) ? spike_r : spike_l;
 		if (!covers(left, max_fee, ch->remote.reserve))
 			return AL_E_CHAN_FEE_SPIKE;
@@ -295,10 +316,10 @@ static al_err check_our_add(const al_chan *ch, const struct chan_htlc *h)
 	 * plus the dust balance of the remote transaction is greater than
 	 * `max_dust_htlc_exposure_msat`: SHOULD NOT send this HTLC", and the same with
 	 * the holder's dust limit and the HTLC-timeout fee. */
-	dust_of(ch, SIDE_R, true, rate, h, true, &untrimmed, &dust);
+	dust_of(ch, SIDE_R, PROJ_OURS, rate, h, true, &untrimmed, &dust);
 	if (al_msat_less(ch->cfg.max_dust_exposure, dust))
 		return AL_E_CHAN_DUST_EXPOSURE;
-	dust_of(ch, SIDE_L, true, rate, h, true, &untrimmed, &dust);
+	dust_of(ch, SIDE_L, PROJ_OURS, rate, h, true, &untrimmed, &dust);
 	if (al_msat_less(ch->cfg.max_dust_exposure, dust))
 		return AL_E_CHAN_DUST_EXPOSURE;
 	return AL_OK;
@@ -463,20 +484,31 @@ static al_err put_fee(al_chan *ch, uint32_t rate, bool ours, uint64_t seq)
 }
 
 /* Can the funder pay `rate` on both commitments (projected) and keep its reserve? */
-static al_err check_fee(const al_chan *ch, uint32_t rate, bool strict)
+static al_err check_fee(const al_chan *ch, uint32_t rate, enum proj_mode mode)
 {
 	bool funder_us = ch->state & AL_CHAN_ST_OUTBOUND;
 	al_msat fee_l, fee_r, max_fee;
 	struct proj p;
 
-	AL_TRY(project(ch, strict, &p));
-	AL_TRY(proj_fee(ch, SIDE_L, strict, rate, NULL, false, 0, &fee_l));
-	AL_TRY(proj_fee(ch, SIDE_R, strict, rate, NULL, false, 0, &fee_r));
+	AL_TRY(project(ch, mode, &p));
+	AL_TRY(proj_fee(ch, SIDE_L, mode, rate, NULL, false, 0, &fee_l));
+	AL_TRY(proj_fee(ch, SIDE_R, mode, rate, NULL, false, 0, &fee_r));
 	max_fee = al_msat_less(fee_l, fee_r) ? fee_r : fee_l;
 	if (funder_us ? !covers(p.ours, max_fee, ch->remote.reserve)
 	              : !covers(p.theirs, max_fee, ch->local.reserve))
 		return AL_E_CHAN_RESERVE;
 	return AL_OK;
+}
+
+/* Any HTLC in a slot (in a commitment, or on its way into or out of one). */
+static bool htlcs_remain(const al_chan *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->cfg.max_htlcs; i++)
+		if ((ch->out[i].used && !ch->out[i].zombie) || ch->in[i].used)
+			return true;
+	return false;
 }
 
 al_err al_chan_update_fee(al_chan *ch, uint32_t feerate_per_kw)
@@ -494,7 +526,14 @@ al_err al_chan_update_fee(al_chan *ch, uint32_t feerate_per_kw)
 		return (ch->state & AL_CHAN_ST_NORMAL) ? AL_E_CHAN_NOT_CONNECTED : AL_E_CHAN_STATE;
 	if (feerate_per_kw < 253)
 		return AL_E_CHAN_FEERATE;
-	AL_TRY(check_fee(ch, feerate_per_kw, true));
+	/* BOLT #2 shutdown: "if no HTLCs remain in either commitment transaction
+	 * (including dust HTLCs) and neither side has a pending `revoke_and_ack` to
+	 * send: MUST NOT send any `update` message after that point." */
+	if ((ch->shutdown_wanted ||
+	     (ch->state & (AL_CHAN_ST_SHUTDOWN_SENT | AL_CHAN_ST_SHUTDOWN_RECV))) &&
+	    !htlcs_remain(ch))
+		return AL_E_CHAN_SHUTDOWN;
+	AL_TRY(check_fee(ch, feerate_per_kw, PROJ_OURS));
 	AL_TRY(al_chan__begin(ch));
 	seq = ch->seq + 1;
 	e = put_fee(ch, feerate_per_kw, true, seq);
@@ -547,7 +586,7 @@ static al_err recv_add(al_chan *ch, const struct al_wire_update_add_htlc *m)
 	/* "if sending node sets `cltv_expiry` to greater or equal to 500000000" */
 	if (m->cltv_expiry >= AL_LN_LOCKTIME_THRESHOLD)
 		return AL_E_CHAN_HTLC_CLTV;
-	AL_TRY(project(ch, false, &p));
+	AL_TRY(project(ch, PROJ_SEEN, &p));
 	/* "adds more than receiver `max_accepted_htlcs` HTLCs to its local commitment
 	 * transaction, OR adds more than receiver `max_htlc_value_in_flight_msat` worth
 	 * of offered HTLCs" */
@@ -563,7 +602,7 @@ static al_err recv_add(al_chan *ch, const struct al_wire_update_add_htlc *m)
 	    !covers(left, al_msat_of(0), ch->local.reserve))
 		return AL_E_CHAN_RESERVE;
 	if (funder_them) {
-		AL_TRY(proj_fee(ch, SIDE_L, false, p.feerate, &h, false, 0, &fee));
+		AL_TRY(proj_fee(ch, SIDE_L, PROJ_SEEN, p.feerate, &h, false, 0, &fee));
 		if (!covers(left, fee, ch->local.reserve))
 			return AL_E_CHAN_RESERVE;
 	}
@@ -580,9 +619,9 @@ static al_err recv_add(al_chan *ch, const struct al_wire_update_add_htlc *m)
 	s->blob_len = AL_CHAN_ONION_LEN;
 	/* max_dust_htlc_exposure_msat, "when receiving an HTLC": "SHOULD fail this HTLC
 	 * once it's committed", which the node does when told must_fail. */
-	dust_of(ch, SIDE_R, false, p.feerate, NULL, false, &untrimmed, &dust);
+	dust_of(ch, SIDE_R, PROJ_PEER, p.feerate, NULL, false, &untrimmed, &dust);
 	s->must_fail = al_msat_less(ch->cfg.max_dust_exposure, dust);
-	dust_of(ch, SIDE_L, false, p.feerate, NULL, false, &untrimmed, &dust);
+	dust_of(ch, SIDE_L, PROJ_PEER, p.feerate, NULL, false, &untrimmed, &dust);
 	s->must_fail |= al_msat_less(ch->cfg.max_dust_exposure, dust);
 	ch->next_in_id++;
 	return AL_OK;
@@ -671,7 +710,7 @@ static al_err recv_fee(al_chan *ch, const struct al_wire_update_fee *m)
 		return AL_E_CHAN_FEERATE;
 	/* "if the sender cannot afford the new fee rate on the receiving node's current
 	 * commitment transaction" (with its reserve, as LDK and Core Lightning check). */
-	AL_TRY(check_fee(ch, m->feerate_per_kw, false));
+	AL_TRY(check_fee(ch, m->feerate_per_kw, PROJ_SEEN));
 	return put_fee(ch, m->feerate_per_kw, false, 0);
 }
 

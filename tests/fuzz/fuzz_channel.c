@@ -12,12 +12,21 @@
  *    6    update_fee (side, 2 bytes)               7/8  disconnect / reconnect
  *    9    inject a message (side, type index, length, body) with the channel's id
  *   10    flip a byte of the next message a side sends (side, offset)
- *   11    persist policy (side, delay, stuck)      12 restart a side from its disk
+ *   11    persist policy (side, delay, stuck)
+ *   12    restart a side from its disk (side bit 1: the disk rolled back to the open)
  *   13    block height (2 bytes)                   14/15 shutdown / force close (side)
  * The channels must never crash; every SEND must wait for the PERSIST before it (the
  * harness checks it against the durable record); at the end each channel's books
- * add up in both commitments and its record round-trips byte for byte. Anything else
- * aborts. */
+ * add up in both commitments and its record round-trips byte for byte. And when the
+ * input injected or corrupted nothing (both sides honest, however disconnected,
+ * crashed or delayed), a channel may only have failed for a reason honest parties
+ * cause: a force close, an HTLC expiry, and the peer's error that follows them (a
+ * rolled-back node: also the proof of its loss, or numbers that do not match); and
+ * neither side has broadcast a commitment the other holds a revocation for (unless
+ * its storage was rolled back and it was then itself told to force close or shown a
+ * block height: a stale node cannot know before its peer tells it).
+ * Anything else aborts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,13 +46,28 @@ struct snap {
 static hpair pairs[2];
 static struct snap snaps[2];
 static bool ready;
+static bool hostile;     /* the input injected or corrupted a message */
+static bool rolled_back; /* a node came back from its record as it was at the open */
+/* Per side: rolled back, then told to force close or shown a block height. Such a
+ * node may broadcast its stale commitment before the peer can tell it otherwise;
+ * only the peer's answers are excused, not what it does on its own. */
+static bool rolled[2], excused[2];
+static int cur; /* the channel type of this input */
+
+/* Abort, saying which check failed (a crash report names the line). */
+#define DIE() die(__LINE__)
+static void die(int line)
+{
+	fprintf(stderr, "fuzz_channel: check at line %d failed\n", line);
+	abort();
+}
 
 static uint8_t *dup(const uint8_t *p, size_t n)
 {
 	uint8_t *q = malloc(n ? n : 1);
 
 	if (!q)
-		abort();
+		DIE();
 	memcpy(q, p, n);
 	return q;
 }
@@ -62,7 +86,7 @@ static void setup(void)
 		if (!h_open(p, t ? AL_LN_CHAN_ANCHORS : AL_LN_CHAN_STATIC_REMOTEKEY, 1000000,
 		            400000000, 1000) ||
 		    al_t_failures)
-			abort();
+			DIE();
 		snaps[t].p = *p;
 		for (k = 0; k < 2; k++) {
 			snaps[t].mem[k] = dup(n[k]->mem, n[k]->mem_len);
@@ -125,6 +149,14 @@ static uint8_t next(struct in *in)
 	b = *in->p++;
 	in->n--;
 	return b;
+}
+
+/* Two bytes, big-endian (each next() in its own statement: a defined order). */
+static uint32_t next16(struct in *in)
+{
+	uint32_t hi = next(in);
+
+	return hi << 8 | next(in);
 }
 
 static void deliver(hpair *p, hnode *from)
@@ -234,19 +266,19 @@ static void check_node(hnode *n, const uint8_t *signer_snap)
 	        i.funding.sat * 1000 ||
 	    i.remote_to_local.msat + i.remote_to_remote.msat + i.remote_htlcs.msat !=
 	        i.funding.sat * 1000)
-		abort();
+		DIE();
 	if (al_chan_save(n->ch, rec, sizeof(rec), &len) != AL_OK)
-		abort();
+		DIE();
 	smem = malloc(al_signer_size());
 	cmem = malloc(n->mem_len);
 	if (!smem || !cmem)
-		abort();
+		DIE();
 	memcpy(smem, signer_snap, al_signer_size());
 	s = (al_signer *)smem;
 	if (al_chan_load(&c, cmem, n->mem_len, &n->env, &n->cfg, s, rec, len) != AL_OK ||
 	    al_chan_save(c, rec2, sizeof(rec2), &len2) != AL_OK || len2 != len ||
 	    memcmp(rec, rec2, len) != 0)
-		abort();
+		DIE();
 	al_chan_clear(c);
 	free(smem);
 	free(cmem);
@@ -269,10 +301,12 @@ static void op(hpair *p, struct in *in)
 		break;
 	case 3:
 		if (n->ch) {
-			uint64_t amt =
-			    ((uint64_t)next(in) << 16 | (uint64_t)next(in) << 8 | next(in)) * 10;
+			uint64_t amt = (uint64_t)next16(in) << 8;
+			uint32_t cltv;
 
-			any(h_add(p, n, 1000 + amt, 100 + next(in), &id, h));
+			amt = (amt | next(in)) * 10;
+			cltv = 100 + next(in);
+			any(h_add(p, n, 1000 + amt, cltv, &id, h));
 		}
 		break;
 	case 4:
@@ -284,8 +318,7 @@ static void op(hpair *p, struct in *in)
 		break;
 	case 6:
 		if (n->ch)
-			any(al_chan_update_fee(n->ch,
-			                       250 + ((uint32_t)next(in) << 8 | next(in)) * 4));
+			any(al_chan_update_fee(n->ch, 250 + next16(in) * 3));
 		break;
 	case 7:
 		if (p->connected)
@@ -301,9 +334,11 @@ static void op(hpair *p, struct in *in)
 		}
 		break;
 	case 9:
+		hostile = true;
 		inject(p, n, in);
 		break;
 	case 10:
+		hostile = true;
 		n->corrupt_type = types[next(in) % 8];
 		n->corrupt_at = next(in);
 		break;
@@ -313,11 +348,19 @@ static void op(hpair *p, struct in *in)
 		break;
 	case 12:
 		n->persist_stuck = false;
+		/* Side bit 1: the operator rolls its storage back to the open. */
+		if (side & 2) {
+			memcpy(n->disk, snaps[cur].disk[n == &p->b], snaps[cur].p.a.disk_len);
+			n->disk_len =
+			    n == &p->b ? snaps[cur].p.b.disk_len : snaps[cur].p.a.disk_len;
+			rolled_back = rolled[side & 1] = true;
+		}
 		h_restart(p, n);
 		break;
 	case 13:
+		excused[side & 1] |= rolled[side & 1];
 		if (n->ch)
-			any(al_chan_block_height(n->ch, (uint32_t)next(in) << 8 | next(in)));
+			any(al_chan_block_height(n->ch, next16(in)));
 		break;
 	case 14:
 		if (n->ch)
@@ -327,12 +370,46 @@ static void op(hpair *p, struct in *in)
 			                     22, 1000));
 		break;
 	default:
+		excused[side & 1] |= rolled[side & 1];
 		if (n->ch)
 			any(al_chan_force_close(n->ch));
 		break;
 	}
 	h_drain(p, &p->a);
 	h_drain(p, &p->b);
+}
+
+/* Every commitment either side broadcast is one the other holds no revocation for. */
+static void check_unrevoked(const hnode *n, const hnode *peer)
+{
+	al_signer_status st;
+	size_t k;
+
+	if (!peer->ch)
+		return;
+	al_signer_get_status(peer->signer, &st);
+	for (k = 0; k < n->n_bc; k++)
+		if (n->bc[k].kind == AL_CHAN_TX_COMMITMENT &&
+		    n->bc[k].number < st.counterparty_revoked)
+			DIE();
+}
+
+/* The reasons two honest nodes fail a channel for (and a rolled-back one: the proof
+ * of its loss, or the numbers that do not match). */
+static void check_honest(const hnode *n)
+{
+	al_err e;
+
+	if (!n->ch || !(al_chan_state(n->ch) & AL_CHAN_ST_FAILED))
+		return;
+	e = al_chan_error(n->ch);
+	if (rolled_back && (e == AL_E_CHAN_DATA_LOSS || e == AL_E_CHAN_REESTABLISH))
+		return;
+	if (e != AL_E_CHAN_FORCE_CLOSE && e != AL_E_CHAN_HTLC_TIMEOUT &&
+	    e != AL_E_CHAN_PEER_ERROR) {
+		fprintf(stderr, "honest failure %s: %s\n", n->name, al_err_name(e));
+		DIE();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -350,14 +427,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.n--;
 	restore(t);
 	p = &pairs[t];
+	hostile = false;
+	rolled_back = false;
+	memset(rolled, 0, sizeof(rolled));
+	memset(excused, 0, sizeof(excused));
+	cur = t;
 	for (k = 0; k < MAX_OPS && in.n; k++)
 		op(p, &in);
 	p->a.persist_stuck = p->b.persist_stuck = false;
 	pump(p);
 	check_node(&p->a, snaps[t].smem[0]);
 	check_node(&p->b, snaps[t].smem[1]);
+	if (!hostile) {
+		check_honest(&p->a);
+		check_honest(&p->b);
+		if (!excused[0])
+			check_unrevoked(&p->a, &p->b);
+		if (!excused[1])
+			check_unrevoked(&p->b, &p->a);
+	}
 	/* Every check of the harness (persist before speak, durable records) held. */
 	if (al_t_failures)
-		abort();
+		DIE();
 	return 0;
 }

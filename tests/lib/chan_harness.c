@@ -291,6 +291,7 @@ static void queue_msg(hpair *p, hnode *n, const uint8_t *msg, size_t len)
 
 void h_drain(hpair *p, hnode *n)
 {
+	al_chan_info info;
 	al_chan_fx fx;
 	hbcast *b;
 
@@ -326,6 +327,8 @@ void h_drain(hpair *p, hnode *n)
 				break;
 			b = &n->bc[n->n_bc++];
 			b->kind = fx.tx;
+			al_chan_get_info(n->ch, &info);
+			b->number = info.local_number;
 			b->p = xmalloc(fx.len);
 			memcpy(b->p, fx.data, fx.len);
 			b->len = fx.len;

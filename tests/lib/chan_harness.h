@@ -45,6 +45,7 @@ typedef struct hbcast {
 	uint8_t *p;
 	size_t len;
 	uint8_t txid[32];
+	uint64_t number; /* COMMITMENT: our commitment number when it went out */
 } hbcast;
 
 typedef struct hnode {

@@ -208,6 +208,44 @@ static void test_update_fee(al_ln_chan_type type)
 	h_free(&p);
 }
 
+/* The race BOLT #2 describes: "the recipient can add new HTLCs before it receives the
+ * `update_fee`". A (the funder, 100,000 sat) raises the fee to 50,000 sat/kw, which
+ * it can pay on an empty commitment; B meanwhile offers seven 60,000 sat HTLCs, with
+ * which it could not. Neither side fails the channel: B judges the update_fee without
+ * the HTLCs A had not seen, and the commitments pay what the funder has (BOLT #3). */
+static void test_fee_race(al_ln_chan_type type)
+{
+	uint8_t h[7][32];
+	uint64_t id;
+	hpair p;
+	int i;
+
+	h_init(&p, 78, NULL, NULL);
+	CHECK(h_open(&p, type, 1000000, 900000000, 1200));
+	for (i = 0; i < 7; i++)
+		CHECK_OK(h_add(&p, &p.b, 60000000, 150, &id, h[i]));
+	CHECK_OK(al_chan_update_fee(p.a.ch, 50000));
+	/* A's update_fee reaches B before B's HTLCs reach A. */
+	h_drain(&p, &p.a);
+	h_drain(&p, &p.b);
+	CHECK(p.b.n_out == 7);
+	CHECK(h_deliver_one(&p, &p.a));
+	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));
+	/* B signs at once (the peer's update), A when told; then whatever is left. */
+	CHECK_OK(al_chan_commit(p.a.ch));
+	for (i = 0; i < 4; i++) {
+		h_pump(&p);
+		if (al_chan_commit(p.a.ch) != AL_OK && al_chan_commit(p.b.ch) != AL_OK)
+			break;
+	}
+	h_pump(&p);
+	CHECK(!(al_chan_state(p.a.ch) & AL_CHAN_ST_FAILED));
+	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));
+	CHECK(h_count_events(&p.a, AL_CHAN_EV_HTLC_RECEIVED) == 7);
+	check_both(&p, -1);
+	h_free(&p);
+}
+
 /* After a restart the node hears again of every incoming HTLC still unresolved (at
  * least once), and of every outgoing one whose preimage the channel knows. */
 static void test_replay(void)
@@ -250,6 +288,8 @@ int main(void)
 	test_simultaneous(AL_LN_CHAN_ANCHORS, 22);
 	test_update_fee(AL_LN_CHAN_STATIC_REMOTEKEY);
 	test_update_fee(AL_LN_CHAN_ANCHORS);
+	test_fee_race(AL_LN_CHAN_STATIC_REMOTEKEY);
+	test_fee_race(AL_LN_CHAN_ANCHORS);
 	test_replay();
 	return al_t_finish();
 }

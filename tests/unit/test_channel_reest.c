@@ -37,13 +37,43 @@ static bool step(hpair *p)
 	return moved;
 }
 
-/* Both offer an HTLC and commit: a full cycle in both directions at once. */
-static void start(hpair *p, uint8_t ha[32], uint8_t hb[32])
-{
-	uint64_t id;
+/* The cycle cut into. Scenario 0: both offer an HTLC and commit, a full cycle in both
+ * directions at once. Scenario 1: with those two locked in beforehand (prepare), B
+ * fulfils A's, A fails B's and raises the fee, and both commit: removals and
+ * update_fee in flight. */
+struct cycle {
+	uint8_t ha[32], hb[32];
+	uint64_t ia, ib;
+};
 
-	CHECK_OK(h_add(p, &p->a, A_PAYS, 200, &id, ha));
-	CHECK_OK(h_add(p, &p->b, B_PAYS, 210, &id, hb));
+static void offer_both(hpair *p, struct cycle *c)
+{
+	CHECK_OK(h_add(p, &p->a, A_PAYS, 200, &c->ia, c->ha));
+	CHECK_OK(h_add(p, &p->b, B_PAYS, 210, &c->ib, c->hb));
+	CHECK_OK(al_chan_commit(p->a.ch));
+	CHECK_OK(al_chan_commit(p->b.ch));
+}
+
+static void prepare(hpair *p, int scen, struct cycle *c)
+{
+	if (scen == 1) {
+		offer_both(p, c);
+		h_pump(p);
+	}
+}
+
+static void start(hpair *p, int scen, struct cycle *c)
+{
+	uint8_t pre[32];
+
+	if (scen == 0) {
+		offer_both(p, c);
+		return;
+	}
+	CHECK(h_preimage_of(p, c->ha, pre));
+	CHECK_OK(al_chan_fulfill_htlc(p->b.ch, c->ia, pre));
+	CHECK_OK(al_chan_fail_htlc(p->a.ch, c->ib, (const uint8_t *)"later", 5));
+	CHECK_OK(al_chan_update_fee(p->a.ch, 1800));
 	CHECK_OK(al_chan_commit(p->a.ch));
 	CHECK_OK(al_chan_commit(p->b.ch));
 }
@@ -61,8 +91,8 @@ static void finish(hpair *p)
 	}
 }
 
-/* Resolve every irrevocable incoming HTLC (fulfil), then check the books: each side's
- * balance moved by exactly the HTLCs its peer fulfilled. */
+/* Resolve every irrevocable incoming HTLC still open (fulfil), then check the books:
+ * each side's balance moved by exactly the HTLCs it saw fulfilled. */
 static void resolve_and_check(hpair *p, uint64_t a0)
 {
 	al_chan_info a, b;
@@ -94,12 +124,13 @@ static void resolve_and_check(hpair *p, uint64_t a0)
 	al_chan_get_info(p->a.ch, &a);
 	al_chan_get_info(p->b.ch, &b);
 	CHECK(a.htlcs_in == 0 && a.htlcs_out == 0 && b.htlcs_in == 0 && b.htlcs_out == 0);
-	for (i = 0; i < p->a.n_ev; i++)
-		if (p->a.ev[i].kind == AL_CHAN_EV_HTLC_RECEIVED)
-			paid_ba = B_PAYS;
-	for (i = 0; i < p->b.n_ev; i++)
-		if (p->b.ev[i].kind == AL_CHAN_EV_HTLC_RECEIVED)
-			paid_ab = A_PAYS;
+	/* What was paid: the payer heard its HTLC fulfilled (one HTLC each way). */
+	if (h_find_event(&p->a, AL_CHAN_EV_HTLC_FULFILLED, 0))
+		paid_ab = A_PAYS;
+	if (h_find_event(&p->b, AL_CHAN_EV_HTLC_FULFILLED, 0))
+		paid_ba = B_PAYS;
+	CHECK(paid_ab || h_find_event(&p->a, AL_CHAN_EV_HTLC_FAILED, 0) ||
+	      !h_find_event(&p->b, AL_CHAN_EV_HTLC_RECEIVED, 0));
 	CHECK(a.local_to_local.msat == a0 - paid_ab + paid_ba);
 	CHECK(b.local_to_local.msat == (uint64_t)FUND * 1000 - a0 + paid_ab - paid_ba);
 	h_check_balances(p);
@@ -118,16 +149,32 @@ static uint64_t open_pair(hpair *p, uint64_t seed, al_ln_chan_type type)
 	return a.local_to_local.msat;
 }
 
-/* A disconnection after `cut` messages of the cycle. */
-static void disconnect_at(al_ln_chan_type type, int cut, uint64_t seed)
+/* Neither side's latest commitment (what it would broadcast) is one the other holds a
+ * revocation secret for. */
+static void check_unrevoked(hpair *p)
 {
-	uint8_t ha[32], hb[32];
+	al_signer_status sa, sb;
+	al_chan_info a, b;
+
+	al_chan_get_info(p->a.ch, &a);
+	al_chan_get_info(p->b.ch, &b);
+	al_signer_get_status(p->a.signer, &sa);
+	al_signer_get_status(p->b.signer, &sb);
+	CHECK(a.local_number >= sb.counterparty_revoked);
+	CHECK(b.local_number >= sa.counterparty_revoked);
+}
+
+/* A disconnection after `cut` messages of the cycle. */
+static void disconnect_at(al_ln_chan_type type, int scen, int cut, uint64_t seed)
+{
+	struct cycle c;
 	uint64_t a0;
 	hpair p;
 	int i;
 
 	a0 = open_pair(&p, seed, type);
-	start(&p, ha, hb);
+	prepare(&p, scen, &c);
+	start(&p, scen, &c);
 	for (i = 0; i < cut && step(&p); i++)
 		;
 	h_disconnect(&p);
@@ -139,10 +186,10 @@ static void disconnect_at(al_ln_chan_type type, int cut, uint64_t seed)
 
 /* A crash of `who` after `cut` messages; its persists complete late (delay) or are
  * still in flight when it dies (stuck). */
-static void crash_at(al_ln_chan_type type, int cut, bool crash_a, unsigned delay, bool stuck,
-                     uint64_t seed)
+static void crash_at(al_ln_chan_type type, int scen, int cut, bool crash_a, unsigned delay,
+                     bool stuck, uint64_t seed)
 {
-	uint8_t ha[32], hb[32];
+	struct cycle c;
 	hnode *victim;
 	uint64_t a0;
 	hpair p;
@@ -150,16 +197,21 @@ static void crash_at(al_ln_chan_type type, int cut, bool crash_a, unsigned delay
 
 	a0 = open_pair(&p, seed, type);
 	victim = crash_a ? &p.a : &p.b;
+	prepare(&p, scen, &c);
 	victim->persist_delay = delay;
 	victim->persist_stuck = stuck;
-	start(&p, ha, hb);
+	start(&p, scen, &c);
 	for (i = 0; i < cut && step(&p); i++)
 		;
 	victim->persist_stuck = false;
 	victim->persist_delay = 0;
 	h_restart(&p, victim);
+	/* What the crashed side would broadcast now is not revoked. */
+	check_unrevoked(&p);
 	h_reconnect(&p);
+	check_unrevoked(&p);
 	finish(&p);
+	check_unrevoked(&p);
 	resolve_and_check(&p, a0);
 	h_free(&p);
 }
@@ -168,7 +220,8 @@ static void crash_at(al_ln_chan_type type, int cut, bool crash_a, unsigned delay
  * asks A to close; A's latest commitment spends the funding output. */
 static void test_data_loss(al_ln_chan_type type)
 {
-	uint8_t old[1 << 18], ha[32], hb[32];
+	uint8_t old[1 << 18];
+	struct cycle c;
 	size_t old_len, i;
 	hpair p;
 
@@ -178,7 +231,7 @@ static void test_data_loss(al_ln_chan_type type)
 	memcpy(old, p.b.disk, p.b.disk_len);
 	old_len = p.b.disk_len;
 	for (i = 0; i < 3; i++) {
-		start(&p, ha, hb);
+		start(&p, 0, &c);
 		h_pump(&p);
 		finish(&p);
 	}
@@ -200,6 +253,42 @@ static void test_data_loss(al_ln_chan_type type)
 	      al_chan_error(p.a.ch) == AL_E_CHAN_REESTABLISH);
 	CHECK(p.a.n_bc == 2 && p.a.bc[1].kind == AL_CHAN_TX_COMMITMENT);
 	CHECK(h_verify_funding_spend(&p, &p.a, &p.a.bc[1]));
+	h_free(&p);
+}
+
+/* The same loss found after A already failed the channel: on the reconnection A sends
+ * its channel_reestablish before the error, so B learns it is behind before the error
+ * would make it broadcast; B's revoked commitment never goes out. */
+static void test_data_loss_after_close(al_ln_chan_type type)
+{
+	uint8_t old[1 << 18];
+	struct cycle c;
+	size_t old_len;
+	hpair p;
+
+	open_pair(&p, 98, type);
+	CHECK(p.b.disk_len < sizeof(old));
+	memcpy(old, p.b.disk, p.b.disk_len);
+	old_len = p.b.disk_len;
+	start(&p, 0, &c);
+	h_pump(&p);
+	finish(&p);
+	CHECK_OK(al_chan_force_close(p.a.ch));
+	h_pump(&p);
+	CHECK(p.a.n_bc == 2 && p.a.bc[1].kind == AL_CHAN_TX_COMMITMENT);
+	/* B failed on A's error and broadcast its latest commitment. */
+	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_PEER_ERROR);
+	CHECK(p.b.n_bc == 1);
+	/* B's storage rolled back to the open, B restarted: it sees A's numbers first
+	 * and broadcasts nothing more (its commitment 0 is revoked). */
+	memcpy(p.b.disk, old, old_len);
+	p.b.disk_len = old_len;
+	h_restart(&p, &p.b);
+	h_reconnect(&p);
+	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_DATA_LOSS);
+	CHECK(p.b.n_bc == 1);
+	/* A still holds its one commitment broadcast. */
+	CHECK(p.a.n_bc == 2);
 	h_free(&p);
 }
 
@@ -241,19 +330,23 @@ static void test_late_persists(void)
 
 int main(void)
 {
-	int cut, t;
+	int cut, t, scen;
 
 	for (t = 0; t < 2; t++) {
 		al_ln_chan_type type = t ? AL_LN_CHAN_ANCHORS : AL_LN_CHAN_STATIC_REMOTEKEY;
 
-		for (cut = 0; cut <= 14; cut++) {
-			disconnect_at(type, cut, 1000 + (uint64_t)cut);
-			crash_at(type, cut, true, 0, false, 2000 + (uint64_t)cut);
-			crash_at(type, cut, false, 0, false, 3000 + (uint64_t)cut);
-			crash_at(type, cut, true, 2, false, 4000 + (uint64_t)cut);
-			crash_at(type, cut, false, 0, true, 5000 + (uint64_t)cut);
-		}
+		for (scen = 0; scen < 2; scen++)
+			for (cut = 0; cut <= 14; cut++) {
+				uint64_t s = (uint64_t)(100 * scen + cut);
+
+				disconnect_at(type, scen, cut, 1000 + s);
+				crash_at(type, scen, cut, true, 0, false, 2000 + s);
+				crash_at(type, scen, cut, false, 0, false, 3000 + s);
+				crash_at(type, scen, cut, true, 2, false, 4000 + s);
+				crash_at(type, scen, cut, false, 0, true, 5000 + s);
+			}
 		test_data_loss(type);
+		test_data_loss_after_close(type);
 	}
 	test_late_persists();
 	return al_t_finish();
