@@ -454,7 +454,15 @@ al_err al_onchain_tx_gone(al_onchain *o, const uint8_t txid[32])
 
 al_err al_onchain_block(al_onchain *o, uint32_t height, uint32_t feerate_per_kw)
 {
+	size_t i;
+
 	AL_TRY(begin(o));
+	/* A sync step ran: what it was asked to watch has been looked up. */
+	for (i = 0; i < o->outs_cap; i++)
+		if (o->outs[i].used && o->outs[i].watched && !o->outs[i].checked) {
+			o->outs[i].checked = true;
+			o->dirty = true;
+		}
 	if (feerate_per_kw < o->cfg.min_feerate)
 		feerate_per_kw = o->cfg.min_feerate;
 	if (feerate_per_kw > o->cfg.max_feerate)

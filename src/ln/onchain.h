@@ -23,7 +23,9 @@
  *              monitor entry of its commitment number (al_onchain_commitment_number
  *              decodes it) when there is one. al_onchain_tx_gone: a transaction the
  *              chain no longer has (dropped or replaced, unconfirmed).
- *              al_onchain_block: the tip height and the feerate to aim for.
+ *              al_onchain_block: the tip height and the feerate to aim for, after
+ *              every sync step (an output is claimed only once a sync step ran after
+ *              its WATCH: its spends in the chain are known).
  *   node       al_onchain_preimage (learned off-chain), al_onchain_wallet_inputs and
  *              al_onchain_wallet_signed (fees from the wallet, anchor channels),
  *              al_onchain_persisted.

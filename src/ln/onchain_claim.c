@@ -130,7 +130,9 @@ static bool claimable(const al_onchain *o, const struct oc_out *r)
 		return false;
 	if (r->kind == AL_ONCHAIN_OUT_ANCHOR)
 		return cpfp_wanted(o);
-	if (r->height == 0 || r->height > o->height)
+	/* Claimed only once the chain was asked who spends it: a sync step ran after its
+	 * WATCH (a claim conflicting with a spend already in the chain helps nobody). */
+	if (!r->checked || r->height == 0 || r->height > o->height)
 		return false;
 	/* Valid in the next block (BIP 68: its height - the parent's >= csv). */
 	csv = row_csv(o, r);
@@ -639,11 +641,10 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 			cap = value;
 		if (fee < floor)
 			fee = floor;
-		if (fee > cap) {
-			if (c->built)
-				return AL_OK;
+		if (fee > cap)
 			fee = cap;
-		}
+		if (fee < floor)
+			return AL_OK; /* the cap allows no replacement: rebroadcast */
 		if (have < fee + dust.sat) {
 			want_funds(o, k,
 			           fee_at(rate, weight + WALLET_INPUT_WEIGHT) + dust.sat - have,
@@ -664,11 +665,10 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 		    fee_at(o->cfg.max_feerate, all) > pf ? fee_at(o->cfg.max_feerate, all) - pf : 0;
 		if (cap > o->hold.stake.sat)
 			cap = o->hold.stake.sat;
-		if (fee > cap) {
-			if (c->built || cap < fee_at(o->cfg.min_feerate, weight))
-				return AL_OK;
+		if (fee > cap)
 			fee = cap;
-		}
+		if (fee < floor || fee < fee_at(o->cfg.min_feerate, weight))
+			return AL_OK;
 		/* The anchor's 330 sat count for the child. */
 		if (have + value < fee + dust.sat) {
 			uint64_t more = fee_at(rate, all + WALLET_INPUT_WEIGHT);
@@ -695,14 +695,14 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 			cap = 0;
 		else if (cap > value - dust.sat)
 			cap = value - dust.sat;
-		if (fee > cap) {
-			if (c->built)
-				return AL_OK; /* keep rebroadcasting the current one */
-			if (cap < fee_at(o->cfg.min_feerate, weight) || cap < floor) {
-				mark_dust(o, k);
-				return AL_OK;
-			}
+		if (fee > cap)
 			fee = cap;
+		if (fee < floor || fee < fee_at(o->cfg.min_feerate, weight)) {
+			/* No version worth making: keep rebroadcasting the current one, or
+			 * leave the output (not worth its spend). */
+			if (!c->built)
+				mark_dust(o, k);
+			return AL_OK;
 		}
 		break;
 	}
@@ -735,9 +735,14 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 	c->bcast = true;
 	c->need_sign = have > 0;
 	c->sign_asked = false;
+	/* The wallet signs each version anew. */
 	for (i = 0; i < o->win_cap; i++)
-		if (o->win[i].used && o->win[i].claim == k)
+		if (o->win[i].used && o->win[i].claim == k) {
 			o->win[i].has_wit = false;
+			o->win[i].sig_len = 0;
+			memset(o->win[i].sig, 0, sizeof(o->win[i].sig));
+			memset(o->win[i].pk, 0, sizeof(o->win[i].pk));
+		}
 	o->dirty = true;
 	return AL_OK;
 }
@@ -865,11 +870,14 @@ static void settle(al_onchain *o)
 			else if (r->kind == AL_ONCHAIN_OUT_ANCHOR)
 				how = AL_ONCHAIN_HOW_DUST; /* anyone's after 16 blocks */
 			/* BOLT #5: "If not otherwise resolved, once the HTLC output has expired,
-			 * it is considered *irrevocably resolved*." */
+			 * it is considered *irrevocably resolved*." -- after final_depth more
+			 * blocks, in which the counterparty's timeout usually confirms (then it
+			 * is resolved as theirs). */
 			else if ((r->kind == AL_ONCHAIN_OUT_HTLC_SUCCESS ||
 			          r->kind == AL_ONCHAIN_OUT_CP_SUCCESS) &&
 			         h && !al_onchain__find_pre(o, h->payment_hash) &&
-			         o->height >= h->cltv_expiry)
+			         (uint64_t)o->height >=
+			             (uint64_t)h->cltv_expiry + o->cfg.final_depth)
 				how = AL_ONCHAIN_HOW_EXPIRED;
 		}
 		if (how != AL_ONCHAIN_HOW_OPEN) {

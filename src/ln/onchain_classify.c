@@ -493,14 +493,18 @@ al_err al_onchain__funding_spend(al_onchain *o, const al_tx *tx, const uint8_t t
 		     (tx->locktime & 0xFFFFFF)) ^
 		    o->obscurer;
 	if (monitor) {
+		/* Commitment numbers of both sides collide: an entry of another transaction
+		 * (ours of the same number) is not this one's. */
 		e = parse_monitor(o, monitor, mlen, a, &m);
-		if (e == AL_OK &&
-		    (!shaped || m.number != n || memcmp(m.txid, txid, 32) != 0 || n >= o->cp_next))
+		if (e == AL_OK && (!shaped || m.number != n || n >= o->cp_next))
 			e = AL_E_ONCHAIN_MONITOR;
-		if (e == AL_OK)
+		if (e == AL_OK && memcmp(m.txid, txid, 32) == 0) {
 			e = counterparty(o, tx, txid, height, n, &m);
+			al_arena_release(a, mark);
+			return e;
+		}
 		al_arena_release(a, mark);
-		return e;
+		AL_TRY(e);
 	}
 	if (!shaped) {
 		/* BOLT #3 closing transaction: "locktime: 0", "txin[0] sequence: 0xFFFFFFFF"

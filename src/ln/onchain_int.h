@@ -44,6 +44,7 @@ struct oc_out {
 	uint8_t how;   /* al_onchain_how: OPEN until final */
 	bool reported; /* EV_RESOLVED delivered */
 	bool watched;  /* WATCH delivered (volatile) */
+	bool checked;  /* watched before a sync step (al_onchain_block) ran */
 	bool dust;     /* not worth claiming */
 	uint8_t txid[32];
 	uint32_t vout;

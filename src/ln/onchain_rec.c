@@ -181,8 +181,8 @@ static void save_tables(const al_onchain *o, al_wb *w)
 		al_wb_be16(w, (uint16_t)i);
 		al_wb_u8(w, r->kind);
 		al_wb_u8(w, r->how);
-		al_wb_u8(
-		    w, (uint8_t)(r->reported | r->dust << 1 | r->spent << 2 | r->spent_ours << 3));
+		al_wb_u8(w, (uint8_t)(r->reported | r->dust << 1 | r->spent << 2 |
+		                      r->spent_ours << 3 | r->checked << 4));
 		al_wb_u8(w, 0);
 		al_wb_bytes(w, r->txid, 32);
 		al_wb_be32(w, r->vout);
@@ -537,12 +537,14 @@ static void load_rows(struct rd *r)
 		x.kind = al_cur_u8(&r->c);
 		x.how = al_cur_u8(&r->c);
 		f = al_cur_u8(&r->c);
-		if (al_cur_u8(&r->c) || (f & ~0x0fu))
+		if (al_cur_u8(&r->c) || (f & ~0x1fu))
 			bad(r);
 		x.reported = f & 1;
 		x.dust = f & 2;
 		x.spent = f & 4;
 		x.spent_ours = f & 8;
+		/* Its spends were looked up once: the node's sync keeps watching it. */
+		x.checked = f & 16;
 		al_cur_bytes(&r->c, x.txid, 32);
 		x.vout = al_cur_be32(&r->c);
 		x.amount = al_sat_of(al_cur_be64(&r->c));

@@ -530,6 +530,7 @@ static void persist(oh_node *n, uint64_t id)
 	e = al_onchain_load(&o2, n->mem2, n->mem_len, &n->env, &n->cfg, n->signer, n->disk,
 	                    n->disk_len);
 	CHECK_OK(e);
+
 	if (e == AL_OK) {
 		CHECK_OK(al_onchain_save(o2, n->disk2, n->disk_cap, &len2));
 		CHECK(len2 == n->disk_len && memcmp(n->disk, n->disk2, len2) == 0);
@@ -626,11 +627,21 @@ void oh_drain(oh_node *n, oh_chain *c)
 			break;
 		case AL_ONCHAIN_FX_BROADCAST:
 			n->broadcasts++;
+			if (n->n_bc < OH_MAX_TX) {
+				n->bc[n->n_bc].claim = fx.claim;
+				n->bc[n->n_bc].kind = fx.claim_kind;
+				n->bc[n->n_bc].feerate = fx.feerate;
+				n->bc[n->n_bc].fee = fx.fee;
+				n->bc[n->n_bc].replaces = fx.replaces;
+				n->bc[n->n_bc++].height = c->height;
+			}
 			idx = oh_submit(c, fx.data, fx.len);
 			if (idx < 0) {
 				n->bcast_rejected++;
-				fprintf(stderr, "oh: broadcast of claim %u (kind %d) refused: %s\n",
-				        fx.claim, fx.claim_kind, c->why);
+				fprintf(
+				    stderr,
+				    "oh: %02x: broadcast of claim %u (kind %d) at %u refused: %s\n",
+				    n->wspk[2], fx.claim, fx.claim_kind, c->height, c->why);
 			} else if (n->n_bcast < OH_MAX_TX) {
 				memcpy(n->bcast[n->n_bcast++], fx.txid, 32);
 			}
@@ -651,8 +662,6 @@ void oh_drain(oh_node *n, oh_chain *c)
 		}
 	}
 	CHECK(guard < 100000);
-	if (n->restart_each_step)
-		oh_restart(n);
 }
 
 static bool watched(const oh_node *n, const uint8_t txid[32], uint32_t vout)
@@ -694,7 +703,14 @@ static bool report(oh_node *n, oh_chain *c)
 		if (n->rep[i] == state || (state == -2 && n->rep[i] == -1) || !relevant(n, t))
 			continue;
 		if (state == -2) {
+			/* A sync step sees it unconfirmed (its block gone) before it is dropped. */
+			if (n->rep[i] > 0) {
+				e = al_onchain_tx(n->o, t->raw, t->len, 0, NULL, 0);
+				CHECK(e == AL_OK || e == AL_E_ONCHAIN_UNRELATED);
+			}
 			e = al_onchain_tx_gone(n->o, t->txid);
+			if (e != AL_OK && e != AL_E_ONCHAIN_UNRELATED)
+				fprintf(stderr, "oh: al_onchain_tx_gone: %s\n", al_err_name(e));
 			CHECK(e == AL_OK || e == AL_E_ONCHAIN_UNRELATED);
 		} else {
 			if (al_onchain_commitment_number(n->o, t->raw, t->len, &num) &&
@@ -709,7 +725,6 @@ static bool report(oh_node *n, oh_chain *c)
 		}
 		n->rep[i] = state;
 		any = true;
-		oh_drain(n, c);
 	}
 	return any;
 }
@@ -718,13 +733,18 @@ void oh_sync(oh_node *n, oh_chain *c)
 {
 	int k;
 
-	for (k = 0; k < 8 && report(n, c); k++)
-		;
-	CHECK_OK(al_onchain_block(n->o, c->height, n->feerate));
-	oh_drain(n, c);
-	/* What the block made (new claims, watches) may concern transactions known. */
-	for (k = 0; k < 8 && report(n, c); k++)
-		;
+	/* What a sync step found, then the tip, then the effects; again while the engine
+	 * watches something new. */
+	for (k = 0; k < 8; k++) {
+		bool any = report(n, c);
+
+		CHECK_OK(al_onchain_block(n->o, c->height, n->feerate));
+		oh_drain(n, c);
+		if (!any && k)
+			break;
+	}
+	if (n->restart_each_step)
+		oh_restart(n);
 }
 
 size_t oh_count(const oh_node *n, al_onchain_event_kind k)

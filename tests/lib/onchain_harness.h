@@ -16,7 +16,7 @@
  * to the chain and must be accepted; FUND and SIGN are answered by a one-key P2WPKH
  * wallet), reports to the engine every transaction spending an outpoint it watches or
  * broadcast by it (with the funding spend's monitor entry), and can be restarted from
- * its disk at any point. */
+ * its disk at any point (restart_each_step: after every sync step). */
 #ifndef ALIGHT_TESTS_ONCHAIN_HARNESS_H
 #define ALIGHT_TESTS_ONCHAIN_HARNESS_H
 
@@ -108,6 +108,13 @@ typedef struct oh_node {
 	} watch[OH_MAX_WATCH];
 	size_t n_watch;
 	uint8_t bcast[OH_MAX_TX][32]; /* txids broadcast */
+	struct {
+		uint32_t claim, feerate, height;
+		al_onchain_claim_kind kind;
+		al_sat fee;
+		bool replaces;
+	} bc[OH_MAX_TX]; /* every BROADCAST delivered */
+	size_t n_bc;
 	size_t n_bcast, broadcasts, funds, signs, persists;
 	al_onchain_fx ev[OH_MAX_EV]; /* deduplicated */
 	size_t n_ev;
