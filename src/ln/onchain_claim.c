@@ -169,9 +169,17 @@ static al_onchain_claim_kind claim_kind_of(uint8_t row_kind)
 	}
 }
 
+/* Inputs one justice transaction takes at most: BOLT #5 "max_num_htlcs = (400000 -
+ * 324 - 272 - (4 * 53) - 2) / 413 = 966" holds without anchors; their HTLC scripts
+ * are 3 bytes longer (LDK weight_revoked_received_htlc: + OP_1 OP_CSV OP_DROP), so
+ * 967 revoked outputs no longer fit 400,000 weight units: split, with room. */
+#define JUSTICE_MAX_INPUTS 800
+
+static size_t members(const al_onchain *o, uint32_t k, uint32_t *idx, size_t cap);
+
 static uint32_t new_claim(al_onchain *o, al_onchain_claim_kind kind)
 {
-	size_t i;
+	size_t i, free_slot = 0;
 
 	if (kind == AL_ONCHAIN_CLAIM_CPFP) {
 		i = OC_CLAIM_CPFP;
@@ -183,25 +191,22 @@ static uint32_t new_claim(al_onchain *o, al_onchain_claim_kind kind)
 		return (uint32_t)i;
 	}
 	for (i = 2; i < o->claims_cap; i++) {
-		if (o->claims[i].used) {
-			/* BOLT #5 "MAY use a single transaction to *resolve* all the outputs". */
-			if (kind == AL_ONCHAIN_CLAIM_JUSTICE && o->claims[i].kind == kind)
-				return (uint32_t)i;
+		if (!o->claims[i].used) {
+			if (!free_slot)
+				free_slot = i;
 			continue;
 		}
-		if (kind == AL_ONCHAIN_CLAIM_JUSTICE) {
-			size_t j;
-
-			for (j = i + 1; j < o->claims_cap; j++)
-				if (o->claims[j].used && o->claims[j].kind == kind)
-					return (uint32_t)j;
-		}
-		memset(&o->claims[i], 0, sizeof(o->claims[i]));
-		o->claims[i].used = true;
-		o->claims[i].kind = (uint8_t)kind;
-		return (uint32_t)i;
+		/* BOLT #5 "MAY use a single transaction to *resolve* all the outputs". */
+		if (kind == AL_ONCHAIN_CLAIM_JUSTICE && o->claims[i].kind == kind &&
+		    members(o, (uint32_t)i, NULL, 0) < JUSTICE_MAX_INPUTS)
+			return (uint32_t)i;
 	}
-	return OC_NONE;
+	if (!free_slot)
+		return OC_NONE;
+	memset(&o->claims[free_slot], 0, sizeof(o->claims[free_slot]));
+	o->claims[free_slot].used = true;
+	o->claims[free_slot].kind = (uint8_t)kind;
+	return (uint32_t)free_slot;
 }
 
 /* --- building ---------------------------------------------------------------------------- */

@@ -263,6 +263,11 @@ int oh_submit(oh_chain *c, const uint8_t *raw, size_t len)
 	    !final_at(c, &t->tx, c->height + 1, &c->why))
 		goto reject;
 	t->weight = al_tx_weight(&t->tx);
+	/* Bitcoin Core MAX_STANDARD_TX_WEIGHT. */
+	if (t->weight > 400000) {
+		c->why = "over the standard weight";
+		goto reject;
+	}
 	/* Conflicts: confirmed ones refuse it, unconfirmed ones are replaced (BIP 125
 	 * rule 3: at least their fees; rule 4: plus 1 sat/vB of its own size). */
 	memset(seen, 0, sizeof(seen));

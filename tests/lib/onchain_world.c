@@ -35,7 +35,19 @@ void ow_add(world *w, bool a, uint64_t msat, uint32_t cltv)
 	h_pump(&w->p);
 }
 
+static world *open_world(al_ln_chan_type type, uint64_t seed, bool htlcs);
+
 world *ow_open(al_ln_chan_type type, uint64_t seed)
+{
+	return open_world(type, seed, true);
+}
+
+world *ow_open_plain(al_ln_chan_type type, uint64_t seed)
+{
+	return open_world(type, seed, false);
+}
+
+static world *open_world(al_ln_chan_type type, uint64_t seed, bool htlcs)
 {
 	world *w = calloc(1, sizeof(*w));
 	al_chan_config ca, cb;
@@ -54,12 +66,14 @@ world *ow_open(al_ln_chan_type type, uint64_t seed)
 	w->p.on_monitor = oh_keep_monitor;
 	w->p.on_monitor_arg = w->nodes;
 	CHECK(h_open(&w->p, type, 1000000, 400000000, 2500));
-	ow_add(w, true, 20000000, 600);
-	ow_add(w, true, 15000000, 650);
-	ow_add(w, true, 400000, 610);
-	ow_add(w, false, 18000000, 620);
-	ow_add(w, false, 12000000, 640);
-	ow_add(w, false, 300000, 630);
+	if (htlcs) {
+		ow_add(w, true, 20000000, 600);
+		ow_add(w, true, 15000000, 650);
+		ow_add(w, true, 400000, 610);
+		ow_add(w, false, 18000000, 620);
+		ow_add(w, false, 12000000, 640);
+		ow_add(w, false, 300000, 630);
+	}
 	h_check_balances(&w->p);
 	oh_chain_init(&w->chain, OW_START);
 	/* The funding output, confirmed. */

@@ -37,6 +37,8 @@ typedef struct world {
  * and 300 (dust, 630); all committed both ways. The chain is at OW_START with the
  * funding output. */
 world *ow_open(al_ln_chan_type type, uint64_t seed);
+/* The same channel without any HTLC. */
+world *ow_open_plain(al_ln_chan_type type, uint64_t seed);
 void ow_free(world *w);
 /* Add an HTLC from `a` (A) or B, committed both ways. */
 void ow_add(world *w, bool a, uint64_t msat, uint32_t cltv);
