@@ -516,6 +516,14 @@ static void record_event(oh_node *n, const al_onchain_fx *fx)
 			/* At least once: a repeat must say the same. */
 			CHECK(n->ev[i].amount.sat == fx->amount.sat &&
 			      n->ev[i].fee.sat == fx->fee.sat && n->ev[i].how == fx->how);
+			if (n->ev[i].amount.sat != fx->amount.sat ||
+			    n->ev[i].fee.sat != fx->fee.sat || n->ev[i].how != fx->how)
+				fprintf(stderr,
+				        "oh: event %d repeated as %llu/%llu/%d, was %llu/%llu/%d\n",
+				        fx->event, (unsigned long long)fx->amount.sat,
+				        (unsigned long long)fx->fee.sat, fx->how,
+				        (unsigned long long)n->ev[i].amount.sat,
+				        (unsigned long long)n->ev[i].fee.sat, n->ev[i].how);
 			return;
 		}
 	CHECK(n->n_ev < OH_MAX_EV);
@@ -643,6 +651,7 @@ void oh_drain(oh_node *n, oh_chain *c)
 			idx = oh_submit(c, fx.data, fx.len);
 			if (idx < 0) {
 				n->bcast_rejected++;
+				n->reject_why = c->why;
 				fprintf(
 				    stderr,
 				    "oh: %02x: broadcast of claim %u (kind %d) at %u refused: %s\n",

@@ -129,6 +129,7 @@ typedef struct oh_node {
 	bool wallet_dry;
 	uint8_t given[OH_MAX_BASE]; /* coins handed to a FUND */
 	size_t bcast_rejected;
+	const char *reject_why; /* the chain's reason, for the last one */
 } oh_node;
 
 /* A node for `setup` (its dest is replaced by the node's wallet script, a key made

@@ -88,8 +88,54 @@ static world *open_world(al_ln_chan_type type, uint64_t seed, bool htlcs)
 	return w;
 }
 
+void ow_fixture_config(al_onchain_config *cfg)
+{
+	al_onchain_config_default(cfg);
+	cfg->max_htlcs = 12;
+	cfg->max_wallet_inputs = 4;
+}
+
+world *ow_fixture(al_ln_chan_type type, uint64_t seed)
+{
+	world *w = ow_open(type, seed);
+	const hbcast *b;
+
+	oh_capture(&w->p, &w->p.b, &w->old);
+	CHECK_OK(al_chan_fail_htlc(w->p.b.ch, 2, (const uint8_t *)"x", 1));
+	CHECK_OK(al_chan_commit(w->p.b.ch));
+	h_pump(&w->p);
+	oh_capture(&w->p, &w->p.b, &w->cur);
+	h_disconnect(&w->p);
+	CHECK_OK(al_chan_force_close(w->p.a.ch));
+	h_pump(&w->p);
+	b = w->p.a.n_bc ? &w->p.a.bc[w->p.a.n_bc - 1] : NULL;
+	CHECK(b && b->kind == AL_CHAN_TX_COMMITMENT);
+	if (b) {
+		w->a_raw = malloc(b->len);
+		if (!w->a_raw)
+			abort();
+		memcpy(w->a_raw, b->p, b->len);
+		w->a_len = b->len;
+	}
+	{
+		al_arena a;
+
+		al_arena_init(&a, w->arena_mem, sizeof(w->arena_mem));
+		CHECK_OK(al_chan_onchain_setup(w->p.a.ch, &a, &w->a_setup));
+	}
+	w->a_signer = malloc(al_signer_size());
+	if (!w->a_signer)
+		abort();
+	memcpy(w->a_signer, w->p.a.signer_mem, al_signer_size());
+	return w;
+}
+
 void ow_free(world *w)
 {
+	oh_commit_free(&w->old);
+	oh_commit_free(&w->cur);
+	free(w->a_raw);
+	free(w->a_signer);
 	if (w->a_on)
 		oh_node_free(&w->na);
 	if (w->b_on)

@@ -29,6 +29,13 @@ typedef struct world {
 	ow_htlc h[OW_MAX_HTLC];
 	size_t n;
 	uint8_t arena_mem[1 << 20];
+	/* ow_fixture: B's revoked and current commitments (with their HTLC transactions)
+	 * and A's commitment, and the setup of A's engine. */
+	oh_commit old, cur;
+	uint8_t *a_raw;
+	size_t a_len;
+	al_onchain_setup a_setup;
+	uint8_t *a_signer; /* A's signer before any engine touched it */
 } world;
 
 /* A channel of `type` (A funds 1,000,000 sat and pushes 400,000 to B, feerate 2500,
@@ -40,6 +47,15 @@ world *ow_open(al_ln_chan_type type, uint64_t seed);
 /* The same channel without any HTLC. */
 world *ow_open_plain(al_ln_chan_type type, uint64_t seed);
 void ow_free(world *w);
+/* The world of ow_open, then: B's commitment captured, the channel moved on (B fails
+ * A's dust HTLC: the capture is revoked), B's current commitment captured, A
+ * disconnected and forced closed (its commitment kept), A's setup made and its signer
+ * kept as it was (for the fuzz targets and their corpus tool: every input starts from
+ * the same state). Max 12 HTLCs per commitment. */
+world *ow_fixture(al_ln_chan_type type, uint64_t seed);
+/* A's engine config of the fixture (small, so records stay small). */
+void ow_fixture_config(al_onchain_config *cfg);
+
 /* Add an HTLC from `a` (A) or B, committed both ways. */
 void ow_add(world *w, bool a, uint64_t msat, uint32_t cltv);
 /* Start A's / B's engine from its channel now. */
