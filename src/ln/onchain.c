@@ -783,6 +783,16 @@ static bool htlc_failed(const al_onchain *o, size_t i)
 	return false;
 }
 
+static bool htlc_fx(al_onchain_fx *fx, al_onchain_event_kind ev, const al_ln_htlc *h)
+{
+	fx->kind = AL_ONCHAIN_FX_EVENT;
+	fx->event = ev;
+	memcpy(fx->hash, h->payment_hash, 32);
+	fx->amount_msat = h->amount;
+	fx->cltv_expiry = h->cltv_expiry;
+	return true;
+}
+
 static bool htlc_event(al_onchain *o, al_onchain_fx *fx)
 {
 	const struct oc_pre *p;
@@ -810,14 +820,15 @@ static bool htlc_event(al_onchain *o, al_onchain_fx *fx)
 			o->sp_hflags[i] |= HF_FAIL_REP;
 			fx->event = AL_ONCHAIN_EV_HTLC_FAILED;
 		}
-		fx->kind = AL_ONCHAIN_FX_EVENT;
-		memcpy(fx->hash, h->payment_hash, 32);
-		fx->amount_msat = h->amount;
-		fx->cltv_expiry = h->cltv_expiry;
-		return true;
+		return htlc_fx(fx, fx->event, h);
 	}
-	/* An HTLC we offered in our commitment that the counterparty's (final) lacks. */
-	if (o->sp.kind == AL_ONCHAIN_SPEND_HOLDER || !al_onchain__final(o, o->sp.height))
+	/* An HTLC we offered in our commitment that the counterparty's (final) lacks
+	 * (BOLT #5: "once the commitment transaction has reached reasonable depth: MUST
+	 * fail the corresponding incoming HTLC"). Not for a commitment we hold no data of:
+	 * it may have the HTLC. */
+	if ((o->sp.kind != AL_ONCHAIN_SPEND_COUNTERPARTY &&
+	     o->sp.kind != AL_ONCHAIN_SPEND_REVOKED) ||
+	    !al_onchain__final(o, o->sp.height))
 		return false;
 	for (i = 0; i < o->hold.n_htlcs; i++) {
 		const al_ln_htlc *h = &o->hold_htlcs[i];
@@ -835,12 +846,7 @@ static bool htlc_event(al_onchain *o, al_onchain_fx *fx)
 		if (j < o->sp.n_htlcs)
 			continue;
 		o->hold_hflags[i] |= HF_FAIL_REP;
-		fx->kind = AL_ONCHAIN_FX_EVENT;
-		fx->event = AL_ONCHAIN_EV_HTLC_FAILED;
-		memcpy(fx->hash, h->payment_hash, 32);
-		fx->amount_msat = h->amount;
-		fx->cltv_expiry = h->cltv_expiry;
-		return true;
+		return htlc_fx(fx, AL_ONCHAIN_EV_HTLC_FAILED, h);
 	}
 	return false;
 }

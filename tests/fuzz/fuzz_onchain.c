@@ -75,17 +75,7 @@ static void submit(oh_chain *c, const uint8_t *raw, size_t len)
 
 static void chain_base(world *w, oh_node *n)
 {
-	uint8_t ws[AL_LN_MAX_WSCRIPT], spk[34];
-	al_wb ww, sw;
-
-	oh_chain_init(&w->chain, OW_START);
-	al_wb_init(&ww, ws, sizeof(ws));
-	al_ln_funding_script(&ww, al_t_secp(), &w->a_setup.holder_funding,
-	                     &w->a_setup.counterparty_funding);
-	al_wb_init(&sw, spk, sizeof(spk));
-	al_script_p2wsh(&sw, ws, ww.len);
-	oh_chain_base(&w->chain, w->a_setup.funding_txid, w->a_setup.funding_vout,
-	              w->a_setup.funding, spk, sw.len, OW_START - 10);
+	ow_chain_reset(w, &w->a_setup);
 	oh_wallet_coin(n, &w->chain, 80000, 1);
 	oh_wallet_coin(n, &w->chain, 80000, 2);
 	oh_wallet_coin(n, &w->chain, 80000, 3);

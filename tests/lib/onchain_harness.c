@@ -770,6 +770,16 @@ size_t oh_count(const oh_node *n, al_onchain_event_kind k)
 	return m;
 }
 
+bool oh_has_event(const oh_node *n, al_onchain_event_kind k, const uint8_t hash[32])
+{
+	size_t i;
+
+	for (i = 0; i < n->n_ev; i++)
+		if (n->ev[i].event == k && (!hash || memcmp(n->ev[i].hash, hash, 32) == 0))
+			return true;
+	return false;
+}
+
 const al_onchain_fx *oh_event(const oh_node *n, al_onchain_event_kind k, size_t nth)
 {
 	size_t i;

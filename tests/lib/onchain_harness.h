@@ -145,9 +145,11 @@ void oh_drain(oh_node *n, oh_chain *c);
 void oh_sync(oh_node *n, oh_chain *c);
 /* Crash and reload from disk. */
 void oh_restart(oh_node *n);
-/* Events of a kind, and the first with a txid. */
+/* Events of a kind, the nth of a kind, and whether one names payment hash `hash`
+ * (NULL: any). */
 size_t oh_count(const oh_node *n, al_onchain_event_kind k);
 const al_onchain_fx *oh_event(const oh_node *n, al_onchain_event_kind k, size_t nth);
+bool oh_has_event(const oh_node *n, al_onchain_event_kind k, const uint8_t hash[32]);
 /* The on_monitor callback for chan_harness (arg: oh_node *[2], for nodes "A" and
  * "B"). */
 void oh_keep_monitor(void *arg, const hnode *from, uint64_t number, const uint8_t *e, size_t len);

@@ -51,10 +51,6 @@ static world *open_world(al_ln_chan_type type, uint64_t seed, bool htlcs)
 {
 	world *w = calloc(1, sizeof(*w));
 	al_chan_config ca, cb;
-	al_onchain_setup s;
-	uint8_t ws[AL_LN_MAX_WSCRIPT], spk[34];
-	al_arena a;
-	al_wb ww, sw;
 
 	if (!w)
 		abort();
@@ -75,17 +71,30 @@ static world *open_world(al_ln_chan_type type, uint64_t seed, bool htlcs)
 		ow_add(w, false, 300000, 630);
 	}
 	h_check_balances(&w->p);
+	ow_chain_reset(w, NULL);
+	return w;
+}
+
+void ow_chain_reset(world *w, const al_onchain_setup *s)
+{
+	uint8_t ws[AL_LN_MAX_WSCRIPT], spk[34];
+	al_onchain_setup own;
+	al_arena a;
+	al_wb ww, sw;
+
+	if (!s) {
+		al_arena_init(&a, w->arena_mem, sizeof(w->arena_mem));
+		CHECK_OK(al_chan_onchain_setup(w->p.a.ch, &a, &own));
+		s = &own;
+	}
 	oh_chain_init(&w->chain, OW_START);
 	/* The funding output, confirmed. */
-	al_arena_init(&a, w->arena_mem, sizeof(w->arena_mem));
-	CHECK_OK(al_chan_onchain_setup(w->p.a.ch, &a, &s));
 	al_wb_init(&ww, ws, sizeof(ws));
-	al_ln_funding_script(&ww, al_t_secp(), &s.holder_funding, &s.counterparty_funding);
+	al_ln_funding_script(&ww, al_t_secp(), &s->holder_funding, &s->counterparty_funding);
 	al_wb_init(&sw, spk, sizeof(spk));
 	al_script_p2wsh(&sw, ws, ww.len);
-	oh_chain_base(&w->chain, s.funding_txid, s.funding_vout, s.funding, spk, sw.len,
+	oh_chain_base(&w->chain, s->funding_txid, s->funding_vout, s->funding, spk, sw.len,
 	              OW_START - 10);
-	return w;
 }
 
 void ow_fixture_config(al_onchain_config *cfg)

@@ -53,6 +53,8 @@ void ow_free(world *w);
  * kept as it was (for the fuzz targets and their corpus tool: every input starts from
  * the same state). Max 12 HTLCs per commitment. */
 world *ow_fixture(al_ln_chan_type type, uint64_t seed);
+/* A fresh chain at OW_START holding the funding output of `s` (else of A's channel). */
+void ow_chain_reset(world *w, const al_onchain_setup *s);
 /* A's engine config of the fixture (small, so records stay small). */
 void ow_fixture_config(al_onchain_config *cfg);
 

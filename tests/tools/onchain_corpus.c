@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "btc/script.h"
-#include "ln/scripts.h"
 #include "onchain_world.h"
 #include "test.h"
 
@@ -42,22 +40,13 @@ static void save(const char *dir, oh_node *n, const char *name)
 static void start(world *w, oh_node *n)
 {
 	al_onchain_config cfg;
-	uint8_t ws[AL_LN_MAX_WSCRIPT], spk[34];
-	al_wb ww, sw;
 
 	ow_fixture_config(&cfg);
 	memcpy(w->p.a.signer_mem, w->a_signer, al_signer_size());
 	memcpy(n->mon, w->na.mon, sizeof(n->mon));
 	memcpy(n->mon_len, w->na.mon_len, sizeof(n->mon_len));
-	oh_chain_init(&w->chain, OW_START);
+	ow_chain_reset(w, &w->a_setup);
 	oh_node_init(n, &w->chain, w->p.a.signer, &w->a_setup, &cfg, 0xA1);
-	al_wb_init(&ww, ws, sizeof(ws));
-	al_ln_funding_script(&ww, al_t_secp(), &w->a_setup.holder_funding,
-	                     &w->a_setup.counterparty_funding);
-	al_wb_init(&sw, spk, sizeof(spk));
-	al_script_p2wsh(&sw, ws, ww.len);
-	oh_chain_base(&w->chain, w->a_setup.funding_txid, w->a_setup.funding_vout,
-	              w->a_setup.funding, spk, sw.len, OW_START - 10);
 	oh_drain(n, &w->chain);
 }
 

@@ -13,16 +13,6 @@
 #include "onchain_world.h"
 #include "test.h"
 
-static bool has_event(const oh_node *n, al_onchain_event_kind k, const uint8_t hash[32])
-{
-	size_t i;
-
-	for (i = 0; i < n->n_ev; i++)
-		if (n->ev[i].event == k && (!hash || memcmp(n->ev[i].hash, hash, 32) == 0))
-			return true;
-	return false;
-}
-
 static void check_spend(const oh_node *n, al_onchain_spend_kind k)
 {
 	const al_onchain_fx *e = oh_event(n, AL_ONCHAIN_EV_SPEND, 0);
@@ -81,17 +71,17 @@ static void unilateral(al_ln_chan_type type, bool a_closes, bool restart, uint64
 	check_spend(&w->na, a_closes ? AL_ONCHAIN_SPEND_HOLDER : AL_ONCHAIN_SPEND_COUNTERPARTY);
 	check_spend(&w->nb, a_closes ? AL_ONCHAIN_SPEND_COUNTERPARTY : AL_ONCHAIN_SPEND_HOLDER);
 	/* HTLC outcomes, for the node to settle upstream. */
-	CHECK(has_event(&w->na, AL_ONCHAIN_EV_PREIMAGE, w->h[0].hash));
-	CHECK(has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[1].hash));
-	CHECK(has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[2].hash));
-	CHECK(!has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[0].hash));
-	CHECK(has_event(&w->nb, AL_ONCHAIN_EV_PREIMAGE, w->h[3].hash));
-	CHECK(has_event(&w->nb, AL_ONCHAIN_EV_HTLC_FAILED, w->h[4].hash));
-	CHECK(has_event(&w->nb, AL_ONCHAIN_EV_HTLC_FAILED, w->h[5].hash));
-	CHECK(has_event(&w->na, AL_ONCHAIN_EV_DONE, NULL) &&
-	      has_event(&w->nb, AL_ONCHAIN_EV_DONE, NULL));
-	CHECK(!has_event(&w->na, AL_ONCHAIN_EV_FAILED, NULL) &&
-	      !has_event(&w->nb, AL_ONCHAIN_EV_FAILED, NULL));
+	CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_PREIMAGE, w->h[0].hash));
+	CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[1].hash));
+	CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[2].hash));
+	CHECK(!oh_has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[0].hash));
+	CHECK(oh_has_event(&w->nb, AL_ONCHAIN_EV_PREIMAGE, w->h[3].hash));
+	CHECK(oh_has_event(&w->nb, AL_ONCHAIN_EV_HTLC_FAILED, w->h[4].hash));
+	CHECK(oh_has_event(&w->nb, AL_ONCHAIN_EV_HTLC_FAILED, w->h[5].hash));
+	CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_DONE, NULL) &&
+	      oh_has_event(&w->nb, AL_ONCHAIN_EV_DONE, NULL));
+	CHECK(!oh_has_event(&w->na, AL_ONCHAIN_EV_FAILED, NULL) &&
+	      !oh_has_event(&w->nb, AL_ONCHAIN_EV_FAILED, NULL));
 	CHECK(!restart || (w->na.restarts > 10 && w->nb.restarts > 10));
 	fprintf(stderr, "unilateral %s %s%s: A %llu B %llu sat, %zu inputs verified\n",
 	        type == AL_LN_CHAN_ANCHORS ? "anchors" : "static_remotekey",

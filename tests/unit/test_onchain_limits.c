@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "btc/script.h"
 #include "ln/channel_onchain.h"
-#include "ln/scripts.h"
 #include "onchain_world.h"
 #include "test.h"
 
@@ -82,22 +80,7 @@ int main(void)
 	h_pump(&w->p);
 	h_disconnect(&w->p);
 	/* The chain, A's engine (its default config: 966 HTLCs). */
-	oh_chain_init(&w->chain, OW_START);
-	{
-		al_onchain_setup s;
-		al_arena a;
-		uint8_t ws[AL_LN_MAX_WSCRIPT], spk[34];
-		al_wb ww, sw;
-
-		al_arena_init(&a, w->arena_mem, sizeof(w->arena_mem));
-		CHECK_OK(al_chan_onchain_setup(w->p.a.ch, &a, &s));
-		al_wb_init(&ww, ws, sizeof(ws));
-		al_ln_funding_script(&ww, al_t_secp(), &s.holder_funding, &s.counterparty_funding);
-		al_wb_init(&sw, spk, sizeof(spk));
-		al_script_p2wsh(&sw, ws, ww.len);
-		oh_chain_base(&w->chain, s.funding_txid, s.funding_vout, s.funding, spk, sw.len,
-		              OW_START - 10);
-	}
+	ow_chain_reset(w, NULL);
 	al_onchain_config_default(&ocfg);
 	ow_engine(w, true, &ocfg);
 	CHECK(oh_submit(&w->chain, old.raw, old.len) >= 0);

@@ -25,16 +25,6 @@ static const oh_tx *spender(const world *w, const uint8_t txid[32], uint32_t vou
 	return i >= 0 && w->chain.tx[i].height ? &w->chain.tx[i] : NULL;
 }
 
-static bool has_event(const oh_node *n, al_onchain_event_kind k, const uint8_t hash[32])
-{
-	size_t i;
-
-	for (i = 0; i < n->n_ev; i++)
-		if (n->ev[i].event == k && (!hash || memcmp(n->ev[i].hash, hash, 32) == 0))
-			return true;
-	return false;
-}
-
 /* second_stage: 0 none; 1 B's HTLC-success confirmed before A sees anything (A was
  * offline); 2 it is in the mempool when A first looks (a race A's justice may lose or,
  * against a zero-fee anchor HTLC transaction, win by replacement). */
@@ -116,7 +106,7 @@ static void revoked(al_ln_chan_type type, int second_stage, bool restart, uint64
 			CHECK(j && j->tx.n_out == 1 && j->tx.out[0].script.len == 22 &&
 			      memcmp(j->tx.out[0].script.p, w->na.wspk, 22) == 0);
 		}
-		CHECK(has_event(&w->na, AL_ONCHAIN_EV_PREIMAGE, w->h[0].hash));
+		CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_PREIMAGE, w->h[0].hash));
 	} else {
 		/* One justice transaction took the to_local and every HTLC output. */
 		j = NULL;
@@ -128,8 +118,8 @@ static void revoked(al_ln_chan_type type, int second_stage, bool restart, uint64
 		}
 		CHECK(j && j->tx.n_in == 5 && j->tx.n_out == 1);
 		/* Every HTLC A offered (not fulfilled) fails for good. */
-		CHECK(has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[0].hash));
-		CHECK(has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[1].hash));
+		CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[0].hash));
+		CHECK(oh_has_event(&w->na, AL_ONCHAIN_EV_HTLC_FAILED, w->h[1].hash));
 	}
 	a_exp = total - stage_fee;
 	CHECK(ow_net(w, &w->na) == (int64_t)a_exp);
