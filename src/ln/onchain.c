@@ -671,7 +671,7 @@ static al_err spent_spk(al_onchain *o, const al_tx_in *in, uint8_t spk[34], size
 /* Serialize claim k (signed) into scratch; every input of ours verified by the
  * script interpreter first (a transaction the chain would refuse is a bug, stopped
  * here). */
-static al_err claim_bytes(al_onchain *o, uint32_t k, al_onchain_fx *fx, bool for_wallet)
+static al_err claim_bytes(al_onchain *o, uint32_t k, al_onchain_fx *fx)
 {
 	al_arena *a = o->env->scratch;
 	uint8_t spk[34], txid[32], *buf;
@@ -698,7 +698,6 @@ static al_err claim_bytes(al_onchain *o, uint32_t k, al_onchain_fx *fx, bool for
 	al_tx_write(&w, &tx, true);
 	if (!al_wb_ok(&w))
 		return w.err;
-	(void)for_wallet;
 	fx->data = buf;
 	fx->len = w.len;
 	memcpy(fx->txid, txid, 32);
@@ -727,7 +726,7 @@ static bool claim_effect(al_onchain *o, uint32_t k, al_onchain_fx *fx, al_err *e
 			return false;
 		c->bcast = false;
 		fx->kind = AL_ONCHAIN_FX_BROADCAST;
-		*err = claim_bytes(o, k, fx, false);
+		*err = claim_bytes(o, k, fx);
 		return true;
 	}
 	if (c->need_fund && !c->fund_asked) {
@@ -743,7 +742,7 @@ static bool claim_effect(al_onchain *o, uint32_t k, al_onchain_fx *fx, al_err *e
 		c->sign_asked = true;
 		fx->kind = AL_ONCHAIN_FX_SIGN;
 		fx->feerate = c->feerate;
-		*err = claim_bytes(o, k, fx, true);
+		*err = claim_bytes(o, k, fx);
 		return true;
 	}
 	if (c->bcast && !c->need_sign && claim_wallet_complete(o, k)) {
@@ -753,7 +752,7 @@ static bool claim_effect(al_onchain *o, uint32_t k, al_onchain_fx *fx, al_err *e
 		fx->fee = c->fee;
 		fx->replaces = c->has_prev;
 		memcpy(fx->prev_txid, c->prev_txid, 32);
-		*err = claim_bytes(o, k, fx, false);
+		*err = claim_bytes(o, k, fx);
 		return true;
 	}
 	return false;

@@ -192,9 +192,11 @@ bool al_onchain_commitment_number(const al_onchain *o, const uint8_t *raw, size_
  * at `height` (0: unconfirmed). Reported again whenever its height changes. For a
  * spend of the funding output, `monitor` is the channel's monitor entry for its
  * commitment number (NULL when there is none). Refusals (nothing changes):
- * AL_E_ONCHAIN_UNRELATED, AL_E_ONCHAIN_MONITOR (an entry of another commitment or
- * malformed), AL_E_ONCHAIN_CONFLICT (an unconfirmed spend of an outpoint a confirmed
- * transaction spends), al_tx_parse's errors, AL_E_ONCHAIN_FAILED. */
+ * AL_E_ONCHAIN_UNRELATED, AL_E_ONCHAIN_MONITOR (a malformed entry, or one naming this
+ * transaction that does not rebuild it; an entry of another transaction of the same
+ * number, our own commitment's, is ignored), AL_E_ONCHAIN_CONFLICT (an unconfirmed
+ * spend of an outpoint a confirmed transaction spends), al_tx_parse's errors,
+ * AL_E_ONCHAIN_FAILED. */
 AL_WARN_UNUSED al_err al_onchain_tx(al_onchain *o, const uint8_t *raw, size_t len, uint32_t height,
                                     const uint8_t *monitor, size_t monitor_len);
 /* An unconfirmed transaction the chain dropped (evicted or replaced): what it spent

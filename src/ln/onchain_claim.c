@@ -335,8 +335,7 @@ static al_err row_witness(al_onchain *o, al_arena *a, al_tx *tx, size_t in, cons
 	return al_tx_set_witness(tx, a, in, it, n);
 }
 
-static al_err wallet_witness(al_onchain *o, al_arena *a, al_tx *tx, size_t in,
-                             const struct oc_win *wi, bool sign)
+static al_err wallet_witness(al_arena *a, al_tx *tx, size_t in, const struct oc_win *wi, bool sign)
 {
 	al_bytes it[2];
 
@@ -349,7 +348,6 @@ static al_err wallet_witness(al_onchain *o, al_arena *a, al_tx *tx, size_t in,
 		return AL_OK; /* left for the wallet */
 	it[0] = (al_bytes){wi->sig, wi->sig_len};
 	it[1] = (al_bytes){wi->pk, sizeof(wi->pk)};
-	(void)o;
 	return al_tx_set_witness(tx, a, in, it, 2);
 }
 
@@ -363,7 +361,7 @@ static al_err add_wallet_inputs(al_onchain *o, al_arena *a, uint32_t k, al_tx *t
 		if (!wi->used || wi->claim != k)
 			continue;
 		AL_TRY(al_tx_add_input(tx, wi->txid, wi->vout, 0xFFFFFFFDu));
-		AL_TRY(wallet_witness(o, a, tx, tx->n_in - 1, wi, sign));
+		AL_TRY(wallet_witness(a, tx, tx->n_in - 1, wi, sign));
 	}
 	return AL_OK;
 }

@@ -385,8 +385,8 @@ static bool holder_revoked(const al_onchain *o, const al_tx *tx, uint64_t n)
 }
 
 /* A counterparty commitment with its entry: rebuilt exactly, or refused. */
-static al_err counterparty(al_onchain *o, const al_tx *tx, const uint8_t txid[32], uint32_t height,
-                           uint64_t n, const struct monitor *m)
+static al_err counterparty(al_onchain *o, const uint8_t txid[32], uint32_t height, uint64_t n,
+                           const struct monitor *m)
 {
 	al_arena *a = o->env->scratch;
 	bool revoked = n < o->cp_revoked;
@@ -396,7 +396,6 @@ static al_err counterparty(al_onchain *o, const al_tx *tx, const uint8_t txid[32
 	al_ln_commit c;
 	al_err e;
 
-	(void)tx;
 	if (revoked) {
 		/* The point must be the one the revealed secret makes. */
 		AL_TRY(al_shachain_get(&o->secrets, al_shachain_index_of(n), secret));
@@ -499,7 +498,7 @@ al_err al_onchain__funding_spend(al_onchain *o, const al_tx *tx, const uint8_t t
 		if (e == AL_OK && (!shaped || m.number != n || n >= o->cp_next))
 			e = AL_E_ONCHAIN_MONITOR;
 		if (e == AL_OK && memcmp(m.txid, txid, 32) == 0) {
-			e = counterparty(o, tx, txid, height, n, &m);
+			e = counterparty(o, txid, height, n, &m);
 			al_arena_release(a, mark);
 			return e;
 		}
