@@ -610,9 +610,7 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 	al_err e;
 
 	/* The fee does not change the weight: measure at zero. */
-	if (!c->built)
-		c->fee = al_sat_of(0);
-	old_fee = c->fee;
+	old_fee = c->built ? c->fee : al_sat_of(0);
 	c->fee = al_sat_of(0);
 	e = al_onchain__claim_tx(o, k, a, false, &tx);
 	c->fee = old_fee;
@@ -721,12 +719,12 @@ static al_err version(al_onchain *o, uint32_t k, uint32_t rate)
 		return e;
 	}
 	al_tx_txid(&tx, txid);
-	al_arena_release(a, mark);
 	if (c->kind == AL_ONCHAIN_CLAIM_HTLC && !anchors(o)) {
 		/* Its actual fee: the HTLC amount less the output. */
 		fee = value - tx.out[0].amount.sat;
 		c->fee = al_sat_of(fee);
 	}
+	al_arena_release(a, mark);
 	memcpy(c->txid, txid, 32);
 	c->weight = (uint32_t)weight;
 	c->feerate = c->kind == AL_ONCHAIN_CLAIM_CPFP

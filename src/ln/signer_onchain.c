@@ -102,6 +102,7 @@ static al_err holder_htlc(al_signer *s, al_arena *a, const al_tx *tx, const al_s
 {
 	const al_tx_in *in = &tx->in[d->input];
 	size_t mark = al_arena_mark(a);
+	uint8_t txid[32];
 	al_pubkey point;
 	al_privkey key;
 	al_ln_htlc_tx h;
@@ -109,17 +110,11 @@ static al_err holder_htlc(al_signer *s, al_arena *a, const al_tx *tx, const al_s
 
 	if (!d->holder)
 		return AL_E_ARG;
+	/* Our latest commitment, signed for broadcast: the very transaction accepted. */
 	AL_TRY(check_holder(s, d->holder->p.commitment_number));
-	/* The commitment itself must be the one accepted (its txid). */
-	if (d->holder->p.commitment_number != s->holder_latest)
+	al_tx_txid(&d->holder->tx, txid);
+	if (memcmp(txid, s->holder_txid, 32) != 0)
 		return AL_E_ONCHAIN_SIGN_REVOKED;
-	{
-		uint8_t txid[32];
-
-		al_tx_txid(&d->holder->tx, txid);
-		if (memcmp(txid, s->holder_txid, 32) != 0)
-			return AL_E_ONCHAIN_SIGN_REVOKED;
-	}
 	if (d->input >= tx->n_out)
 		return AL_E_ONCHAIN_SIGN_TX;
 	AL_TRY(check_outputs(s, tx, d->input));
