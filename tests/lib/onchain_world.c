@@ -145,6 +145,15 @@ void ow_free(world *w)
 	oh_commit_free(&w->cur);
 	free(w->a_raw);
 	free(w->a_signer);
+	size_t i;
+
+	/* A node whose engine never started still holds its monitor entries. */
+	for (i = 0; i < OH_MAX_MON; i++) {
+		if (!w->a_on)
+			free(w->na.mon[i]);
+		if (!w->b_on)
+			free(w->nb.mon[i]);
+	}
 	if (w->a_on)
 		oh_node_free(&w->na);
 	if (w->b_on)
