@@ -180,6 +180,18 @@ void ow_engine(world *w, bool a, const al_onchain_config *cfg)
 	oh_drain(n, &w->chain);
 }
 
+void ow_both_engines(world *w)
+{
+	ow_engine(w, true, NULL);
+	ow_engine(w, false, NULL);
+	oh_wallet_coin(&w->na, &w->chain, 100000, 1);
+	oh_wallet_coin(&w->na, &w->chain, 100000, 2);
+	oh_wallet_coin(&w->nb, &w->chain, 100000, 3);
+	oh_wallet_coin(&w->nb, &w->chain, 100000, 4);
+	ow_reveal(w, true, 3);
+	ow_reveal(w, false, 0);
+}
+
 void ow_mine(world *w, size_t blocks)
 {
 	size_t i;

@@ -62,6 +62,9 @@ void ow_fixture_config(al_onchain_config *cfg);
 void ow_add(world *w, bool a, uint64_t msat, uint32_t cltv);
 /* Start A's / B's engine from its channel now. */
 void ow_engine(world *w, bool a, const al_onchain_config *cfg);
+/* Both engines started, two 100,000 sat coins in each wallet, and the preimages the
+ * tests of a unilateral close reveal: B's 18,000 sat HTLC to A, A's 20,000 to B. */
+void ow_both_engines(world *w);
 /* Mine `blocks` one at a time, syncing both engines after each. */
 void ow_mine(world *w, size_t blocks);
 /* Mine until both running engines are done (at most `max` blocks). */

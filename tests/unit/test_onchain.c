@@ -44,16 +44,9 @@ static void unilateral(al_ln_chan_type type, bool a_closes, bool restart, uint64
 	h_disconnect(&w->p);
 	CHECK_OK(al_chan_force_close(closer->ch));
 	h_pump(&w->p);
-	ow_engine(w, true, NULL);
-	ow_engine(w, false, NULL);
-	oh_wallet_coin(&w->na, &w->chain, 100000, 1);
-	oh_wallet_coin(&w->na, &w->chain, 100000, 2);
-	oh_wallet_coin(&w->nb, &w->chain, 100000, 3);
-	oh_wallet_coin(&w->nb, &w->chain, 100000, 4);
-	w->na.restart_each_step = w->nb.restart_each_step = restart;
 	/* A learns the preimage of B's 18,000 sat HTLC, B that of A's 20,000. */
-	ow_reveal(w, true, 3);
-	ow_reveal(w, false, 0);
+	ow_both_engines(w);
+	w->na.restart_each_step = w->nb.restart_each_step = restart;
 	CHECK(ow_until_done(w, 400));
 	CHECK(w->na.bcast_rejected == 0 && w->nb.bcast_rejected == 0);
 	/* Every HTLC: A's 20,000 to B by preimage, 15,000 back to A after expiry; B's 18,000

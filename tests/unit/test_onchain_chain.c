@@ -80,14 +80,7 @@ static void reorgs(al_ln_chan_type type, uint64_t seed)
 
 	main_outputs(w, true, &a_main, &b_main);
 	close_now(w, true);
-	ow_engine(w, true, NULL);
-	ow_engine(w, false, NULL);
-	oh_wallet_coin(&w->na, &w->chain, 100000, 1);
-	oh_wallet_coin(&w->na, &w->chain, 100000, 2);
-	oh_wallet_coin(&w->nb, &w->chain, 100000, 3);
-	oh_wallet_coin(&w->nb, &w->chain, 100000, 4);
-	ow_reveal(w, true, 3);
-	ow_reveal(w, false, 0);
+	ow_both_engines(w);
 	for (step = 0; step < 400; step++) {
 		bool a = al_onchain_state(w->na.o) & AL_ONCHAIN_ST_DONE;
 		bool b = al_onchain_state(w->nb.o) & AL_ONCHAIN_ST_DONE;
