@@ -17,6 +17,7 @@
 #include "bench_devchain.h"
 #include "bench_noise.h"
 #include "bench_mega.h"
+#include "bench_onchain.h"
 #include "bench_quote.h"
 #include "bench_store.h"
 #include "bench_sync.h"
@@ -219,8 +220,9 @@ static const struct group {
 	const char *name;
 	void (*run)(void);
 } groups[] = {
-    {"crypto", group_crypto}, {"ln", group_ln},     {"store", bench_store}, {"chain", group_chain},
-    {"attest", bench_attest}, {"sync", bench_sync}, {"quote", bench_quote}, {"mega", bench_mega},
+    {"crypto", group_crypto}, {"ln", group_ln},         {"store", bench_store},
+    {"chain", group_chain},   {"attest", bench_attest}, {"sync", bench_sync},
+    {"quote", bench_quote},   {"mega", bench_mega},     {"onchain", bench_onchain},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -7,6 +7,7 @@
 #include "util/mem.h"
 #include "ln/scripts.h"
 #include "ln/shachain.h"
+#include "ln/signer_int.h"
 
 #define STATE_MAGIC 0x51
 /* Flags of the saved state. */
@@ -18,30 +19,6 @@
 #define ST_ALL_FLAGS        0x1fu
 
 static const char seed_tag[] = "alight/ln/per-commitment-seed/v1";
-
-struct al_signer {
-	const al_secp *ctx;
-	uint32_t index;
-	al_privkey funding, revocation, htlc, payment, delayed;
-	uint8_t seed[32]; /* BOLT #3 per-commitment seed */
-	al_ln_basepoints bp;
-	al_pubkey funding_pub;
-	bool ready;
-	al_signer_channel ch;
-	uint64_t obscurer;
-	/* Policy state (al_signer_save). */
-	uint64_t holder_revoked;
-	bool holder_accepted;
-	uint64_t holder_latest;
-	uint8_t holder_txid[32];
-	bool holder_broadcast;
-	uint64_t cp_next;      /* counterparty commitments 0..cp_next-1 were signed */
-	uint8_t cp_txid[32];   /* the transaction signed as cp_next - 1 */
-	uint64_t cp_revoked;   /* counterparty commitments 0..cp_revoked-1 are revoked */
-	bool cp_has_point[2];  /* [0]: number cp_next - 1, [1]: cp_next - 2 */
-	al_pubkey cp_point[2]; /* the points those were signed for */
-	bool closing;
-};
 
 /* --- keys ------------------------------------------------------------------ */
 

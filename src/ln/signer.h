@@ -189,4 +189,70 @@ void al_signer_get_status(const al_signer *s, al_signer_status *st);
 void al_signer_save(const al_signer *s, al_wb *w);
 AL_WARN_UNUSED al_err al_signer_load(al_signer *s, al_cur *c);
 
+/* --- on-chain spends (ln/signer_onchain.c) -------------------------------------
+ * BOLT #5 resolutions of the channel's outputs once a commitment is on-chain: one
+ * signature for one input of a transaction the on-chain engine (ln/onchain.h) built,
+ * always SIGHASH_ALL. The signer derives every key and witness script from the
+ * descriptor and its own secrets and signs only with those, and refuses (nothing
+ * signed):
+ *   - an output other than the sweep destination (al_signer_set_destination), except
+ *     the BOLT #3 output of our own HTLC-timeout/-success transaction
+ *     (AL_E_ONCHAIN_SIGN_DEST);
+ *   - a spend of our commitment unless it is the latest one, signed for broadcast and
+ *     never revoked (AL_E_ONCHAIN_SIGN_REVOKED): a revoked commitment of ours belongs
+ *     to the counterparty (BOLT #5: "MUST NOT broadcast a commitment transaction for
+ *     which *it* has exposed the `per_commitment_secret`");
+ *   - a direct HTLC spend of a counterparty commitment other than the (at most two)
+ *     unrevoked ones it signed (AL_E_ONCHAIN_SIGN_COMMITMENT);
+ *   - a revocation spend of a counterparty commitment not revoked
+ *     (AL_E_ONCHAIN_SIGN_UNREVOKED);
+ *   - a transaction whose input or output is not the one the descriptor names
+ *     (AL_E_ONCHAIN_SIGN_TX). */
+
+/* The longest destination script: a 40-byte witness program and its 2 opcodes. */
+#define AL_SIGNER_DEST_MAX 42
+
+/* The one script on-chain spends may pay (the wallet's, given at channel creation):
+ * set once; again only with the same script (AL_E_ONCHAIN_SIGN_DEST otherwise, and
+ * for an empty or over-long script). */
+AL_WARN_UNUSED al_err al_signer_set_destination(al_signer *s, const uint8_t *script, size_t len);
+
+typedef enum al_signer_spend_kind {
+	/* Our commitment's to_local, or the output of one of its HTLC transactions:
+	 * local_delayedpubkey after to_self_delay. */
+	AL_SIGNER_SPEND_HOLDER_DELAYED = 1,
+	/* An HTLC output of our commitment by its HTLC-timeout/-success transaction: input
+	 * `input` spends output `commit_out` of `holder` and output `input` is the BOLT #3
+	 * one (other inputs and outputs may be added under option_anchors). */
+	AL_SIGNER_SPEND_HOLDER_HTLC = 2,
+	/* Our anchor (to_local_anchor on ours, to_remote_anchor on theirs): funding key. */
+	AL_SIGNER_SPEND_ANCHOR = 3,
+	/* Our to_remote on a counterparty commitment: payment_basepoint. */
+	AL_SIGNER_SPEND_TO_REMOTE = 4,
+	/* An HTLC output of an unrevoked counterparty commitment at `point`: its timeout
+	 * branch (an HTLC we offered) or its preimage branch (one it offered). */
+	AL_SIGNER_SPEND_CP_HTLC = 5,
+	/* An output of revoked counterparty commitment `commitment_number`, by the
+	 * revocation key: its to_local or an HTLC-timeout/-success output
+	 * (`htlc` NULL), or an HTLC output (`htlc`). */
+	AL_SIGNER_SPEND_REVOKED = 6,
+} al_signer_spend_kind;
+
+typedef struct al_signer_spend {
+	al_signer_spend_kind kind;
+	size_t input;  /* the input of the transaction to sign */
+	al_sat amount; /* of the output it spends */
+	uint64_t commitment_number;
+	al_pubkey point;            /* CP_HTLC: the counterparty's per_commitment_point */
+	uint8_t secret[32];         /* REVOKED: its per_commitment_secret */
+	const al_ln_htlc *htlc;     /* CP_HTLC, REVOKED: offered/received as the owner sees it */
+	const al_ln_commit *holder; /* HOLDER_HTLC */
+	size_t commit_out;          /* HOLDER_HTLC */
+} al_signer_spend;
+
+/* Sign input d->input of `tx` (scratch memory from `a`, given back). Errors as above,
+ * AL_E_SIGNER_NOT_READY, AL_E_RANGE for an input out of range. */
+AL_WARN_UNUSED al_err al_signer_sign_spend(al_signer *s, al_arena *a, const al_tx *tx,
+                                           const al_signer_spend *d, al_ecdsa_sig *sig);
+
 #endif

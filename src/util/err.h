@@ -211,6 +211,24 @@
 	X(AL_E_CHAN_FUNDING_SPENT, "channel: funding output spent on-chain")                       \
 	X(AL_E_CHAN_RECORD, "channel: record malformed or inconsistent")                           \
 	X(AL_E_CHAN_RECORD_VERSION, "channel: record of an unknown version")                       \
+	/* BOLT 5 on-chain enforcement (ln/onchain.h) and its signer operations */                 \
+	X(AL_E_ONCHAIN_STATE, "onchain: not possible in the engine's state")                       \
+	X(AL_E_ONCHAIN_FAILED, "onchain: failed (sticky error)")                                   \
+	X(AL_E_ONCHAIN_UNRELATED, "onchain: transaction spends nothing the engine watches")        \
+	X(AL_E_ONCHAIN_MONITOR, "onchain: monitor entry malformed or not this transaction's")      \
+	X(AL_E_ONCHAIN_CONFLICT, "onchain: conflicts with a confirmed transaction")                \
+	X(AL_E_ONCHAIN_UNKNOWN_HTLC, "onchain: preimage of no HTLC of the channel")                \
+	X(AL_E_ONCHAIN_FULL, "onchain: table full")                                                \
+	X(AL_E_ONCHAIN_CLAIM, "onchain: no claim waiting for that")                                \
+	X(AL_E_ONCHAIN_INPUT, "onchain: wallet input not P2WPKH, already used, or too many")       \
+	X(AL_E_ONCHAIN_WITNESS, "onchain: wallet-signed transaction not the one built or invalid") \
+	X(AL_E_ONCHAIN_RECORD, "onchain: record malformed or inconsistent")                        \
+	X(AL_E_ONCHAIN_RECORD_VERSION, "onchain: record of an unknown version")                    \
+	X(AL_E_ONCHAIN_SIGN_DEST, "signer: output does not pay the sweep destination")             \
+	X(AL_E_ONCHAIN_SIGN_REVOKED, "signer: our commitment not broadcast, or revoked")           \
+	X(AL_E_ONCHAIN_SIGN_COMMITMENT, "signer: not an unrevoked counterparty commitment")        \
+	X(AL_E_ONCHAIN_SIGN_UNREVOKED, "signer: counterparty commitment not revoked")              \
+	X(AL_E_ONCHAIN_SIGN_TX, "signer: transaction does not spend what the descriptor names")    \
 	/* encrypted key-value store */                                                            \
 	X(AL_E_STORE_TAMPERED, "store: record failed authentication (modified or forged)")         \
 	X(AL_E_STORE_SWAPPED, "store: record belongs to another key")                              \

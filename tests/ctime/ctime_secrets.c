@@ -17,6 +17,8 @@
 #include "ln/noise.h"
 #include "ln/peer.h"
 #include "ln/shachain.h"
+#include "ln/signer.h"
+#include "ln/signer_int.h"
 #include "store/seal.h"
 #include "store/vss.h"
 #include "crypto/rng.h"
@@ -183,6 +185,76 @@ int main(void)
 		expect(al_ln_revocation_privkey(secp, &derived, &base, secret),
 		       "revocation_privkey");
 		al_privkey_clear(&derived);
+	}
+
+	/* BOLT 5: the signer's on-chain spends with its basepoint secrets secret (the
+	 * counterparty's revealed per-commitment secret is public by then). */
+	{
+		static _Alignas(16) uint8_t smem[2][4096];
+		uint8_t sseed[32], dest[22] = {0x00, 0x14}, prev[32], am[65536];
+		al_signer_root root;
+		al_signer *sg[2];
+		al_signer_channel ch;
+		al_ln_basepoints bp;
+		al_signer_spend d;
+		al_ecdsa_sig ssig;
+		al_ln_htlc h;
+		al_pubkey fund;
+		al_arena a;
+		al_tx tx;
+		int j;
+
+		for (j = 0; j < 2; j++) {
+			memset(sseed, 0x31 + j, sizeof(sseed));
+			expect(al_signer_root_init(&root, secp, sseed, 32, 1), "signer root");
+			expect(al_signer_init(&sg[j], smem[j], sizeof(smem[j]), secp, &root, 1),
+			       "signer init");
+			al_signer_root_clear(&root);
+		}
+		memset(&ch, 0, sizeof(ch));
+		ch.type = AL_LN_CHAN_ANCHORS;
+		memset(ch.funding_txid, 0x44, 32);
+		ch.funding_amount = al_sat_of(1000000);
+		al_signer_basepoints(sg[1], &bp, &fund);
+		ch.counterparty = bp;
+		ch.counterparty_funding = fund;
+		ch.holder_selected_delay = ch.counterparty_selected_delay = 144;
+		expect(al_signer_ready(sg[0], &ch), "signer ready");
+		expect(al_signer_set_destination(sg[0], dest, sizeof(dest)), "destination");
+		/* Counterparty commitment 3 revoked, 4 held at point `bp.payment` (any point). */
+		sg[0]->cp_revoked = 4;
+		sg[0]->cp_next = 5;
+		sg[0]->cp_has_point[0] = true;
+		sg[0]->cp_point[0] = bp.payment;
+		SECRET(&sg[0]->funding, sizeof(al_privkey));
+		SECRET(&sg[0]->revocation, sizeof(al_privkey));
+		SECRET(&sg[0]->htlc, sizeof(al_privkey));
+		SECRET(&sg[0]->payment, sizeof(al_privkey));
+		SECRET(&sg[0]->delayed, sizeof(al_privkey));
+		memset(prev, 0x55, sizeof(prev));
+		al_arena_init(&a, am, sizeof(am));
+		expect(al_tx_init(&tx, &a, 2, 0, 1, 1), "tx");
+		expect(al_tx_add_input(&tx, prev, 0, 1), "tx input");
+		expect(al_tx_add_output(&tx, al_sat_of(5000), dest, sizeof(dest)), "tx output");
+		memset(&h, 0, sizeof(h));
+		h.amount = al_msat_of(6000000);
+		h.cltv_expiry = 700;
+		memset(&d, 0, sizeof(d));
+		d.amount = al_sat_of(6000);
+		for (j = 0; j < 5; j++) {
+			d.kind = j == 0   ? AL_SIGNER_SPEND_ANCHOR
+			         : j == 1 ? AL_SIGNER_SPEND_TO_REMOTE
+			         : j == 2 ? AL_SIGNER_SPEND_CP_HTLC
+			                  : AL_SIGNER_SPEND_REVOKED;
+			d.commitment_number = j == 2 ? 4 : 3;
+			d.point = bp.payment;
+			d.htlc = j == 3 ? NULL : &h;
+			memset(d.secret, 0x66, 32);
+			expect(al_signer_sign_spend(sg[0], &a, &tx, &d, &ssig), "sign spend");
+			DECLASSIFY(ssig);
+		}
+		al_signer_clear(sg[0]);
+		al_signer_clear(sg[1]);
 	}
 
 	/* BOLT 8: both handshake roles with secret static and ephemeral keys, then

@@ -311,6 +311,8 @@ void h_drain(hpair *p, hnode *n)
 				                      &n->pending_len));
 			else
 				CHECK(fx.len > 0 && memcmp(fx.data, "ALMN", 4) == 0);
+			if (fx.persist == AL_CHAN_PERSIST_MONITOR && p->on_monitor)
+				p->on_monitor(p->on_monitor_arg, n, fx.number, fx.data, fx.len);
 			if (n->persist_delay == 0 && !n->persist_stuck)
 				h_complete(n);
 			break;

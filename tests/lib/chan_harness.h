@@ -114,6 +114,10 @@ typedef struct hpair {
 	/* Called with every message a node sends (e.g. to print it). */
 	void (*on_send)(void *arg, const hnode *from, const uint8_t *msg, size_t len);
 	void *on_send_arg;
+	/* Called with every monitor entry a node persists (for the on-chain tests). */
+	void (*on_monitor)(void *arg, const hnode *n, uint64_t number, const uint8_t *entry,
+	                   size_t len);
+	void *on_monitor_arg;
 } hpair;
 
 /* Set up both nodes (not opened): seeds from `seed`; a's config = *cfg_a (or the
