@@ -95,7 +95,7 @@ static void setup(void)
 	al_arena_init(&pa, pool_mem, sizeof(pool_mem));
 	if (al_peer_pool_init(&pool, &pa, 3, 2, 65536) != AL_OK)
 		abort();
-	env = (al_node_env){secp, &rng, &heap, pool};
+	env = (al_node_env){secp, &rng, &heap, pool, NULL};
 	al_arena_init(&a, mem, sizeof(mem));
 	if (al_node_init(&node, &a, &cfg, &env, entropy, sizeof(entropy), now, 0) != AL_OK)
 		abort();

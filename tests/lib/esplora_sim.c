@@ -243,6 +243,15 @@ int esim_answer(esim *s, const char *path, size_t *len)
 	return 404;
 }
 
+al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers)
+{
+	al_headers_config c = {
+	    .net = AL_NET_REGTEST, .max_headers = max_headers, .max_stage = max_headers};
+
+	al_genesis_header(&c.checkpoint, AL_NET_REGTEST);
+	return al_headers_init(h, a, &c);
+}
+
 al_err esim_step(al_sync *sy, esim *s)
 {
 	al_sync_begin(sy);

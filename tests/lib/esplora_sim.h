@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "chain/block.h"
+#include "chain/headers.h"
 #include "chain/sync.h"
 
 #define ESIM_MAXB 16
@@ -69,6 +70,8 @@ void esim_mine(esim *s, size_t height, uint8_t tag, uint32_t bits);
 void esim_mine_txs(esim *s, size_t height, const uint8_t *const *raw, const size_t *len, size_t n);
 /* The answer to GET `path`: its HTTP status; the body is s->body, *len bytes. */
 int esim_answer(esim *s, const char *path, size_t *len);
+/* A regtest header chain from genesis in `a`: max_headers kept, as many staged. */
+al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers);
 /* One sync step against the server, to its commit or its first error. */
 al_err esim_step(al_sync *sy, esim *s);
 

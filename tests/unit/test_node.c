@@ -74,6 +74,8 @@ typedef struct tnode {
 } tnode;
 
 static uint64_t now = 1000;
+static al_node_shared *shared; /* what every node here shares (a regtest chain) */
+static uint8_t *shared_mem;
 static al_peer_pool *pool;
 static al_arena pool_arena;
 static uint8_t *pool_mem;
@@ -88,7 +90,7 @@ static void tn_open(tnode *t, const uint8_t *entropy, size_t entlen, const char 
                     size_t n_stores, int64_t last_seen)
 {
 	al_node_config cfg;
-	al_node_env env = {secp, &rng, &heap, pool};
+	al_node_env env = {secp, &rng, &heap, pool, shared};
 	char path[160];
 
 	memset(t, 0, sizeof(*t));
@@ -465,6 +467,14 @@ int main(void)
 	pool_mem = calloc(1, al_peer_pool_size(8, 4, 65536));
 	al_arena_init(&pool_arena, pool_mem, al_peer_pool_size(8, 4, 65536));
 	CHECK_OK(al_peer_pool_init(&pool, &pool_arena, 8, 4, 65536));
+	{
+		al_node_shared_config sc = {.net = AL_NET_REGTEST};
+		al_arena sa;
+
+		shared_mem = calloc(1, al_node_shared_mem_size(&sc));
+		al_arena_init(&sa, shared_mem, al_node_shared_mem_size(&sc));
+		CHECK_OK(al_node_shared_init(&shared, &sa, &sc));
+	}
 	snprintf(base, sizeof(base), "/tmp/alight-node-%d", (int)getpid());
 	CHECK(sh("rm -rf %s && mkdir -p %s") == 0);
 	test_identity_and_authority();
@@ -478,5 +488,6 @@ int main(void)
 	CHECK(sh("rm -rf %s") == 0);
 	al_secp_destroy(secp);
 	free(pool_mem);
+	free(shared_mem);
 	return al_t_finish();
 }
