@@ -126,6 +126,8 @@ const uint8_t *al_sync_tx_raw(const al_sync *s, const al_sync_tx *t, size_t *len
 	return t->raw_len ? s->raw + t->raw_off : NULL;
 }
 
+static const al_hdr *view_at(const al_sync *s, uint32_t height);
+
 /* Does the chain (as the step sees it, or as committed) hold this confirmation? One
  * deeper than the window was checked when it was shallower, and no branch this chain
  * takes can reach down there. */
@@ -137,8 +139,7 @@ static bool holds(const al_sync *s, const al_sync_txstate *st, bool view)
 		return false;
 	if (st->height < al_headers_base_height(s->hc))
 		return true;
-	h = view ? al_headers_branch_at(s->hc, &s->br, st->height)
-	         : al_headers_at(s->hc, st->height);
+	h = view ? view_at(s, st->height) : al_headers_at(s->hc, st->height);
 	return h && !memcmp(h->hash, st->block_hash, 32);
 }
 
@@ -305,16 +306,26 @@ al_err al_sync_watch_script(al_sync *s, const uint8_t *script, size_t len)
 
 /* ---- the staged chain -------------------------------------------------------------- */
 
-/* The view's tip: the branch's when it replaces the shared tip, else the shared tip. */
+/* The view's tip, fixed with the view: the branch's, or the shared tip as it was. */
 static uint32_t view_tip(const al_sync *s)
 {
-	return s->br.connected && s->br.n ? s->br.tip_height : al_sync_tip_height(s);
+	return s->view_top;
 }
 
 /* The header at `height` in the chain as this step sees it. */
 static const al_hdr *view_at(const al_sync *s, uint32_t height)
 {
-	return al_headers_branch_at(s->hc, &s->br, height);
+	return height <= s->view_top ? al_headers_branch_at(s->hc, &s->br, height) : NULL;
+}
+
+/* Is the view still what the step checked against? The shared chain may move under a
+ * step; the view stays the same while the block it grows from (the branch's fork, or
+ * the shared tip it took) is still kept at its height. */
+static al_err intact(const al_sync *s)
+{
+	const al_hdr *h = al_headers_at(s->hc, s->anchor);
+
+	return h && !memcmp(h->hash, s->anchor_hash, 32) ? AL_OK : AL_E_SYNC_CHAIN_MOVED;
 }
 
 /* Is a committed confirmation still in the chain this step sees? */
@@ -370,29 +381,16 @@ static void commit_tx(al_sync *s, al_sync_tx *t)
 	t->n_raw_len = 0;
 }
 
-/* The shared chain moved since the step fixed its view: every confirmation it found
- * must be in the chain its commit makes (the branch fitted to the chain as it is). */
-static al_err recheck(al_sync *s)
-{
-	for (size_t i = 0; i < s->n_txs + s->n_new; i++) {
-		const al_sync_tx *t = &s->txs[i];
-
-		if (t->touched && t->next.confirmed && !still_in_chain(s, &t->next))
-			return AL_E_SYNC_CHAIN_MOVED;
-	}
-	return AL_OK;
-}
-
+/* Everything the step checked still holds (its view is intact), and its branch joins
+ * the shared chain as that is now (al_headers_commit fits it first): then, and only
+ * then, the step's changes apply. */
 static al_err commit(al_sync *s)
 {
 	bool moved = al_headers_gen(s->hc) != s->view_gen;
 	al_headers_change ch = {0};
 	uint32_t k;
 
-	if (s->br.connected)
-		AL_TRY(al_headers_branch_fit(s->hc, &s->br));
-	if (moved)
-		AL_TRY(recheck(s));
+	AL_TRY(intact(s));
 	if (s->br.connected)
 		AL_TRY(al_headers_commit(s->hc, &s->br, &ch));
 	/* Nothing fails from here on. */
@@ -604,10 +602,17 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 
 /* ---- responses: headers -------------------------------------------------------------- */
 
-/* The server's tip is settled: from here on the step checks against this view. */
+/* The server's tip is settled: from here on the step checks against this view, the
+ * shared chain up to the branch's fork and the branch above it, or the shared chain up
+ * to its tip. */
 static void view_fixed(al_sync *s)
 {
+	bool staged = s->br.connected && s->br.n;
+
 	s->view_gen = al_headers_gen(s->hc);
+	s->anchor = staged ? s->br.fork : al_sync_tip_height(s);
+	memcpy(s->anchor_hash, al_headers_at(s->hc, s->anchor)->hash, 32);
+	s->view_top = staged ? s->br.tip_height : s->anchor;
 	s->phase = PH_SCRIPTS;
 	s->idx = 0;
 }
@@ -905,6 +910,8 @@ al_err al_sync_on_response(al_sync *s, int status, const uint8_t *body, size_t l
 	s->stats.requests++;
 	s->stats.bytes += len;
 	e = al_headers_branch_check(s->hc, &s->br);
+	if (e == AL_OK && s->phase >= PH_SCRIPTS)
+		e = intact(s);
 	if (e == AL_OK)
 		e = dispatch(s, status, body, len);
 	if (e != AL_OK) {

@@ -52,16 +52,20 @@
  *     A step that fails changes nothing the caller can see, in this sync or in the
  *     shared chain.
  *
- * Other nodes' steps run between this step's requests and may commit first. Nothing a
- * step checked is trusted at its commit unless it still holds: the branch is fitted to
- * the shared chain as it is then (chain/headers.h), and when the chain moved since the
- * step fixed its view every confirmation the step found must still be in the chain the
- * commit makes; else the step fails with AL_E_SYNC_CHAIN_MOVED (or AL_E_SYNC_LESS_WORK
- * when the chain now has more work than the server's branch, AL_E_SYNC_BUSY when
- * another step took the shared stage) and changes nothing. Between steps the shared
- * chain may move too: a committed confirmation counts (al_sync_confirmations) only
- * while the shared chain holds its block at its height, and the next step checks again
- * what the move may have changed. A confirmation deeper than the kept window stays.
+ * Other nodes' steps run between this step's requests and may commit first. Once the
+ * server's tip is placed (1 or 2) the step's view is fixed: the shared chain up to the
+ * block the view grows from (the branch's fork, or the shared tip then), and the
+ * branch or nothing above it. Before every later answer is checked, and at the commit,
+ * that block must still be kept at its height; if another step's commit replaced it
+ * the step fails with AL_E_SYNC_CHAIN_MOVED (no answer is judged against a chain the
+ * server never saw) and changes nothing. Blocks others added above the view change
+ * nothing the step checked. At the commit the branch is fitted to the shared chain as
+ * it is then (chain/headers.h): AL_E_SYNC_LESS_WORK when the chain now has more work
+ * than the server's branch, AL_E_SYNC_BUSY when another step took the shared stage.
+ * Between steps the shared chain may move too: a committed confirmation counts
+ * (al_sync_confirmations) only while the shared chain holds its block at its height,
+ * and the next step checks again what the move may have changed. A confirmation deeper
+ * than the kept window stays.
  *
  * Memory: everything but the header chain comes from the arena given to al_sync_init,
  * sized by the config (al_sync_mem_size); watch lists are bounded (AL_E_SYNC_FULL).
@@ -201,6 +205,8 @@ typedef struct al_sync {
 	int sub;
 	bool active, pending, tip_same, page, short_room;
 	uint64_t view_gen;
+	uint32_t anchor, view_top;
+	uint8_t anchor_hash[32];
 	uint8_t srv_tip[32];
 	uint8_t page_last[32];
 	uint32_t srv_height;

@@ -494,7 +494,14 @@ static void act(al_node *n)
 		                      "bytes", (json_int_t)w->js.bytes),
 		            gate);
 	} else if (reads) {
-		json_t *r = !strcmp(j->cmd, "walletbalance") ? balance_json(w) : listfunds_json(w);
+		json_t *r;
+		bool more;
+
+		/* The last committed state, as the shared chain shows it now: another node's
+		 * sync may have moved the chain since this wallet's last good step. */
+		if (w->js.sync_err != AL_OK && al_wallet_update(&w->wallet, &more) != AL_OK)
+			node_log(n, 1, "wallet: cannot rebuild the balance", "");
+		r = !strcmp(j->cmd, "walletbalance") ? balance_json(w) : listfunds_json(w);
 		if (w->js.sync_err != AL_OK)
 			json_object_set_new(r, "sync_error",
 			                    node_err_obj(w->js.sync_err, w->js.detail));

@@ -203,6 +203,11 @@ int esim_answer(esim *s, const char *path, size_t *len)
 	}
 	if (!strncmp(path, "/scripthash/", 12))
 		return answer_script(s, path, len);
+	if (!strcmp(path, "/fee-estimates") && s->fee_sat_vb) {
+		s->fee_requests++;
+		sprintf(s->body, "{\"1\":%u,\"6\":%u,\"144\":1}", 2 * s->fee_sat_vb, s->fee_sat_vb);
+		return done(s, len);
+	}
 	if ((strncmp(path, "/block/", 7) && strncmp(path, "/tx/", 4)) ||
 	    strlen(strchr(path + 1, '/') + 1) < 64)
 		return 404;

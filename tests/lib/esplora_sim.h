@@ -56,6 +56,8 @@ typedef struct esim {
 	uint32_t tx_count; /* not 0: the tx_count every /block/:hash claims */
 	const esim_forge *fg;
 	unsigned block_requests; /* GET /block/:hash answered */
+	unsigned fee_sat_vb;     /* not 0: GET /fee-estimates answers this for every target */
+	unsigned fee_requests;   /* GET /fee-estimates answered */
 	char body[16384];
 } esim;
 

@@ -273,6 +273,23 @@ static void test_reorg_under_a_step(void)
 	CHECK_ERR(step(&b), AL_E_SYNC_LESS_WORK);
 	CHECK(al_headers_tip_height(&h) == 5);
 
+	/* The same, with B's proof still on its way when block 3 is replaced: the proof is
+	 * not checked against the new block 3 (its server did not lie), the step stops. */
+	fresh(&h, 64);
+	esim_init(&sa, 4);
+	sb = sa;
+	open_sync(&a, &h, &sa, 4);
+	open_sync(&b, &h, &sb, 4);
+	CHECK_OK(step(&a));
+	CHECK_OK(al_sync_watch_tx(&b.sy, sb.leaf[3][1], false));
+	begin(&b);
+	step_until(&b, "/merkle-proof");
+	for (size_t i = 3; i <= 5; i++)
+		esim_mine(&sa, i, 0xe0, 0x207fffff);
+	CHECK_OK(step(&a));
+	CHECK(!one(&b));
+	CHECK_ERR(b.err, AL_E_SYNC_CHAIN_MOVED);
+
 	/* B staged a branch (blocks 5, 6) on block 4; A's reorganisation replaced block 4
 	 * with more work before B committed: B's fork is gone. */
 	fresh(&h, 64);
