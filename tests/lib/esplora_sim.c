@@ -257,6 +257,35 @@ al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers)
 	return al_headers_init(h, a, &c);
 }
 
+size_t esim_snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
+{
+	al_wb w;
+
+	al_wb_init(&w, buf, cap);
+	al_sync_save(sy, &w);
+	CHECK(al_wb_ok(&w));
+	return w.len;
+}
+
+size_t esim_payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat, uint32_t tag)
+{
+	uint8_t prev[32];
+	al_arena a;
+	al_tx tx;
+	al_wb wb;
+
+	memset(prev, 0x33, sizeof(prev));
+	al_write_le32(prev, tag);
+	al_arena_init(&a, scratch, sizeof(scratch));
+	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 1, 1));
+	CHECK_OK(al_tx_add_input(&tx, prev, 0, 0xfffffffe));
+	CHECK_OK(al_tx_add_output(&tx, al_sat_of(sat), script, 22));
+	al_wb_init(&wb, out, cap);
+	al_tx_write(&wb, &tx, false);
+	CHECK(al_wb_ok(&wb));
+	return wb.len;
+}
+
 al_err esim_step(al_sync *sy, esim *s)
 {
 	al_sync_begin(sy);

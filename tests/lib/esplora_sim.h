@@ -74,6 +74,11 @@ void esim_mine_txs(esim *s, size_t height, const uint8_t *const *raw, const size
 int esim_answer(esim *s, const char *path, size_t *len);
 /* A regtest header chain from genesis in `a`: max_headers kept, as many staged. */
 al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers);
+/* The sync's committed state (al_sync_save) into buf: compared after a failed step. */
+size_t esim_snapshot(const al_sync *sy, uint8_t *buf, size_t cap);
+/* A transaction from somebody else paying `sat` to a P2WPKH `script` (its one input is
+ * made up from `tag`; nobody spends it), serialized into out. */
+size_t esim_payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat, uint32_t tag);
 /* One sync step against the server, to its commit or its first error. */
 al_err esim_step(al_sync *sy, esim *s);
 

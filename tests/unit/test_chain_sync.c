@@ -32,17 +32,6 @@ static void new_sync(al_sync *sy, al_arena *a)
 	CHECK_OK(al_sync_watch_script(sy, script, sizeof(script)));
 }
 
-/* A committed snapshot to compare after a failed step. */
-static size_t snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
-{
-	al_wb w;
-
-	al_wb_init(&w, buf, cap);
-	al_sync_save(sy, &w);
-	CHECK(al_wb_ok(&w));
-	return w.len;
-}
-
 static void test_good_chain_and_reorg(void)
 {
 	static esim s;
@@ -64,9 +53,9 @@ static void test_good_chain_and_reorg(void)
 	CHECK(al_sync_last_result(&sy)->connected == 3);
 
 	/* Idle: one request, nothing changes. */
-	n1 = snapshot(&sy, before, sizeof(before));
+	n1 = esim_snapshot(&sy, before, sizeof(before));
 	CHECK_OK(esim_step(&sy, &s));
-	n2 = snapshot(&sy, after, sizeof(after));
+	n2 = esim_snapshot(&sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(!al_sync_last_result(&sy)->tip_changed);
 
@@ -76,7 +65,7 @@ static void test_good_chain_and_reorg(void)
 
 		esim_mine(&f, 3, 0xb3, 0x207fffff);
 		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_LESS_WORK);
-		n2 = snapshot(&sy, after, sizeof(after));
+		n2 = esim_snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 	}
 
@@ -122,12 +111,12 @@ static void test_lies(void)
 	esim_mine(&s, 4, 0xa0, 0x207fffff);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[4][1], false));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t n1 = snapshot(&sy, before, sizeof(before)), n2;
+		size_t n1 = esim_snapshot(&sy, before, sizeof(before)), n2;
 
 		s.lie = cases[i].lie;
 		CHECK_ERR(esim_step(&sy, &s), cases[i].want);
 		CHECK(al_sync_last_error(&sy) == cases[i].want);
-		n2 = snapshot(&sy, after, sizeof(after));
+		n2 = esim_snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 		CHECK(al_sync_tip_height(&sy) == 3);
 	}
@@ -164,11 +153,11 @@ static void test_persistence(void)
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[3][1], false));
 	CHECK_OK(esim_step(&sy, &s));
-	n = snapshot(&sy, buf, sizeof(buf));
+	n = esim_snapshot(&sy, buf, sizeof(buf));
 	al_arena_init(&a2, mem2, sizeof(mem2));
 	CHECK_OK(al_sync_init(&sy2, &a2, &sy.cfg));
 	CHECK_OK(al_sync_load(&sy2, buf, n));
-	n2 = snapshot(&sy2, buf2, sizeof(buf2));
+	n2 = esim_snapshot(&sy2, buf2, sizeof(buf2));
 	CHECK(n == n2 && !memcmp(buf, buf2, n));
 	CHECK(al_sync_tip_height(&sy2) == 5);
 	CHECK(al_sync_confirmations(&sy2, al_sync_find_tx(&sy2, s.leaf[3][1])) == 3);
@@ -186,7 +175,7 @@ static void test_persistence(void)
 		memset(v1 + k, 0x5a, 160), k += 160; /* not even headers: never looked at */
 		memcpy(v1 + k, buf + 1, n - 1), k += n - 1;
 		CHECK_OK(al_sync_load(&sy2, v1, k));
-		n2 = snapshot(&sy2, buf2, sizeof(buf2));
+		n2 = esim_snapshot(&sy2, buf2, sizeof(buf2));
 		CHECK(n == n2 && !memcmp(buf + 1, buf2 + 1, n - 1));
 		CHECK_ERR(al_sync_load(&sy2, v1, 1 + 8 + 100), AL_E_TRUNCATED);
 	}
@@ -261,10 +250,10 @@ static void test_coinsel(void)
 static void refused(al_sync *sy, esim *s, al_err want)
 {
 	static uint8_t before[1 << 16], after[1 << 16];
-	size_t n1 = snapshot(sy, before, sizeof(before)), n2;
+	size_t n1 = esim_snapshot(sy, before, sizeof(before)), n2;
 
 	CHECK_ERR(esim_step(sy, s), want);
-	n2 = snapshot(sy, after, sizeof(after));
+	n2 = esim_snapshot(sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 }
 

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "btc/address.h"
-#include "btc/tx.h"
 #include "crypto/hash.h"
 #include "esplora_sim.h"
 #include "fake_host.h"
@@ -123,25 +122,6 @@ static void receive_script(fake_host *h, int node, uint8_t script[22])
 	CHECK_OK(al_segwit_script(script, 22, &slen, ver, prog, plen));
 }
 
-static size_t payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat)
-{
-	static uint8_t mem[1 << 14];
-	uint8_t prev[32];
-	al_arena a;
-	al_tx tx;
-	al_wb wb;
-
-	memset(prev, 0x44, sizeof(prev));
-	al_arena_init(&a, mem, sizeof(mem));
-	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 1, 1));
-	CHECK_OK(al_tx_add_input(&tx, prev, 0, 0xfffffffe));
-	CHECK_OK(al_tx_add_output(&tx, al_sat_of(sat), script, 22));
-	al_wb_init(&wb, out, cap);
-	al_tx_write(&wb, &tx, false);
-	CHECK(al_wb_ok(&wb));
-	return wb.len;
-}
-
 /* The sealed chain's file in the state store. */
 static void record_path(char *out, size_t cap)
 {
@@ -205,7 +185,7 @@ int main(void)
 	CHECK(strstr(out, "\"tip_height\":4") && strstr(out, "\"requests\":41,"));
 
 	/* A payment to node 0 in block 5; block 6 on top. Saved, sealed. */
-	len[0] = payment(raw, sizeof(raw), script, 250000);
+	len[0] = esim_payment(raw, sizeof(raw), script, 250000, 0x44);
 	esim_mine_txs(&srv, 5, txs, len, 1);
 	esim_mine(&srv, 6, 0xa6, 0x207fffff);
 	record_path(rec, sizeof(rec));

@@ -570,28 +570,6 @@ static void receive_script(tnode *t, uint8_t script[22])
 	CHECK(slen == 22);
 }
 
-/* Somebody pays `sat` to `script` (its input is made up; the node never spends it). */
-static size_t payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat,
-                      uint32_t tag)
-{
-	static uint8_t tx_mem[1 << 14];
-	uint8_t prev[32];
-	al_arena a;
-	al_tx tx;
-	al_wb wb;
-
-	memset(prev, 0x33, sizeof(prev));
-	al_write_le32(prev, tag);
-	al_arena_init(&a, tx_mem, sizeof(tx_mem));
-	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 1, 1));
-	CHECK_OK(al_tx_add_input(&tx, prev, 0, 0xfffffffe));
-	CHECK_OK(al_tx_add_output(&tx, al_sat_of(sat), script, 22));
-	al_wb_init(&wb, out, cap);
-	al_tx_write(&wb, &tx, false);
-	CHECK(al_wb_ok(&wb));
-	return wb.len;
-}
-
 /* Answer both nodes' chain requests in turn until neither waits. */
 static void answer_alternately(tnode *a, tnode *b)
 {
@@ -627,8 +605,8 @@ static void test_shared_chain(void)
 	CHECK(a.header_reqs == 3);
 	receive_script(&b, sb);
 	CHECK(b.header_reqs == 0);
-	len[0] = payment(raw[0], sizeof(raw[0]), sa, 1000000, 1);
-	len[1] = payment(raw[1], sizeof(raw[1]), sb, 1000000, 2);
+	len[0] = esim_payment(raw[0], sizeof(raw[0]), sa, 1000000, 1);
+	len[1] = esim_payment(raw[1], sizeof(raw[1]), sb, 1000000, 2);
 	txs[0] = raw[0];
 	txs[1] = raw[1];
 	esim_mine_txs(&srv, 4, txs, len, 2);
@@ -668,7 +646,7 @@ static void test_shared_chain(void)
 	 * when A's next sync carries a reorganisation of block 5 away: B's step runs again,
 	 * and its server (still on the old branch) now has less work. B answers from what
 	 * the shared chain holds, with that error. */
-	len[2] = payment(raw[2], sizeof(raw[2]), sb, 500000, 3);
+	len[2] = esim_payment(raw[2], sizeof(raw[2]), sb, 500000, 3);
 	txs[0] = raw[2];
 	esim_mine_txs(&srv, 5, txs, len + 2, 1);
 	request(&a, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
@@ -722,8 +700,8 @@ static void test_wallet_grows(void)
 	before = al_node_memory(t.n);
 	for (size_t b = 0; b < 10; b++) {
 		for (size_t i = 0; i < 7; i++) {
-			len[i] =
-			    payment(raw[b * 7 + i], sizeof(raw[0]), s, 1000, (uint32_t)(b * 7 + i));
+			len[i] = esim_payment(raw[b * 7 + i], sizeof(raw[0]), s, 1000,
+			                      (uint32_t)(b * 7 + i));
 			txs[i] = raw[b * 7 + i];
 		}
 		esim_mine_txs(&srv, 2 + b, txs, len, 7);

@@ -110,16 +110,6 @@ static void step_until(stepper *p, const char *what)
 	CHECK(false);
 }
 
-static size_t snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
-{
-	al_wb w;
-
-	al_wb_init(&w, buf, cap);
-	al_sync_save(sy, &w);
-	CHECK(al_wb_ok(&w));
-	return w.len;
-}
-
 static void fresh(al_headers *h, size_t max_stage)
 {
 	al_headers_config c = {.net = AL_NET_REGTEST, .max_headers = 64, .max_stage = max_stage};
@@ -128,6 +118,17 @@ static void fresh(al_headers *h, size_t max_stage)
 	al_arena_init(&scratch, scratch_mem, sizeof(scratch_mem));
 	al_genesis_header(&c.checkpoint, AL_NET_REGTEST);
 	CHECK_OK(al_headers_init(h, &arena, &c));
+}
+
+/* A fresh chain, two servers that agree on `blocks` blocks, and A's sync of them. */
+static void two(al_headers *h, esim *sa, esim *sb, stepper *a, stepper *b, size_t blocks)
+{
+	fresh(h, 64);
+	esim_init(sa, blocks);
+	*sb = *sa;
+	open_sync(a, h, sa, 4);
+	open_sync(b, h, sb, 4);
+	CHECK_OK(step(a));
 }
 
 static uint32_t conf(const stepper *p, const uint8_t txid[32])
@@ -175,9 +176,9 @@ static void test_disagreeing_servers(void)
 	CHECK(al_sync_server_height(&b.sy) == 5 && al_sync_server_height(&a.sy) == 8);
 	/* A stale fork with less work, and a liar: their errors; nothing changes. */
 	gen = al_headers_gen(&h);
-	n1 = snapshot(&c.sy, before, sizeof(before));
+	n1 = esim_snapshot(&c.sy, before, sizeof(before));
 	CHECK_ERR(step(&c), AL_E_SYNC_LESS_WORK);
-	n2 = snapshot(&c.sy, after, sizeof(after));
+	n2 = esim_snapshot(&c.sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(al_sync_last_error(&c.sy) == AL_E_SYNC_LESS_WORK);
 	CHECK_ERR(step(&d), AL_E_SYNC_HEADER_HASH);
@@ -211,12 +212,7 @@ static void test_same_blocks_interleaved(void)
 	static stepper a, b;
 	static al_headers h;
 
-	fresh(&h, 64);
-	esim_init(&sa, 3);
-	sb = sa;
-	open_sync(&a, &h, &sa, 4);
-	open_sync(&b, &h, &sb, 4);
-	CHECK_OK(step(&a));
+	two(&h, &sa, &sb, &a, &b, 3);
 	esim_mine(&sa, 4, 0xa4, 0x207fffff);
 	esim_mine(&sa, 5, 0xa5, 0x207fffff);
 	sb = sa;
@@ -249,14 +245,9 @@ static void test_reorg_under_a_step(void)
 	static uint8_t before[1 << 14], after[1 << 14];
 	size_t n1, n2;
 
-	fresh(&h, 64);
-	esim_init(&sa, 4);
-	sb = sa;
-	open_sync(&a, &h, &sa, 4);
-	open_sync(&b, &h, &sb, 4);
-	CHECK_OK(step(&a));
+	two(&h, &sa, &sb, &a, &b, 4);
 	CHECK_OK(al_sync_watch_tx(&b.sy, sb.leaf[3][1], false));
-	n1 = snapshot(&b.sy, before, sizeof(before));
+	n1 = esim_snapshot(&b.sy, before, sizeof(before));
 	begin(&b);
 	step_until(&b, "/merkle-proof");
 	CHECK(one(&b)); /* B's proof checked against block 3: staged */
@@ -266,7 +257,7 @@ static void test_reorg_under_a_step(void)
 	while (one(&b))
 		;
 	CHECK_ERR(b.err, AL_E_SYNC_CHAIN_MOVED);
-	n2 = snapshot(&b.sy, after, sizeof(after));
+	n2 = esim_snapshot(&b.sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(al_sync_find_tx(&b.sy, sb.leaf[3][1])->st.confirmed == false);
 	/* Run again: B's server is on the branch with less work now. */
@@ -275,12 +266,7 @@ static void test_reorg_under_a_step(void)
 
 	/* The same, with B's proof still on its way when block 3 is replaced: the proof is
 	 * not checked against the new block 3 (its server did not lie), the step stops. */
-	fresh(&h, 64);
-	esim_init(&sa, 4);
-	sb = sa;
-	open_sync(&a, &h, &sa, 4);
-	open_sync(&b, &h, &sb, 4);
-	CHECK_OK(step(&a));
+	two(&h, &sa, &sb, &a, &b, 4);
 	CHECK_OK(al_sync_watch_tx(&b.sy, sb.leaf[3][1], false));
 	begin(&b);
 	step_until(&b, "/merkle-proof");
@@ -292,12 +278,7 @@ static void test_reorg_under_a_step(void)
 
 	/* B staged a branch (blocks 5, 6) on block 4; A's reorganisation replaced block 4
 	 * with more work before B committed: B's fork is gone. */
-	fresh(&h, 64);
-	esim_init(&sa, 4);
-	sb = sa;
-	open_sync(&a, &h, &sa, 4);
-	open_sync(&b, &h, &sb, 4);
-	CHECK_OK(step(&a));
+	two(&h, &sa, &sb, &a, &b, 4);
 	esim_mine(&sb, 5, 0xb5, 0x207fffff);
 	esim_mine(&sb, 6, 0xb6, 0x207fffff);
 	begin(&b);
@@ -394,7 +375,7 @@ static void test_saved_state_and_rolled_back_chain(void)
 	CHECK_OK(al_sync_watch_tx(&a.sy, s.leaf[6][1], false));
 	CHECK_OK(step(&a));
 	CHECK(conf(&a, s.leaf[6][1]) == 1);
-	n = snapshot(&a.sy, state, sizeof(state));
+	n = esim_snapshot(&a.sy, state, sizeof(state));
 
 	/* Restart on the chain as saved at 4: the confirmation in block 6 does not count. */
 	CHECK_OK(al_headers_init(&h2, &arena, &c));
