@@ -62,6 +62,7 @@ typedef struct al_enode {
 	/* the chain server client (fetch.c) */
 	al_httpc *http;
 	uint64_t http_gen;
+	uint64_t http_used; /* when it last fetched (al_enc.fetches) */
 } al_enode;
 
 /* A connection: a peer of a node, or a user channel. */
@@ -113,6 +114,7 @@ typedef struct al_enclave {
 	size_t n_conns; /* table size: max_conns + AL_ENCLAVE_CTL_MAX */
 	uint8_t *rxbuf;
 	uint64_t stale;
+	uint64_t fetches; /* FETCH effects performed */
 	/* answers for user channels, waiting for ctl.c */
 	struct {
 		uint64_t token;
