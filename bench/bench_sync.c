@@ -391,6 +391,7 @@ static void spend_some(struct ctl *c, const al_secp *secp, al_arena *a, const st
 
 struct node {
 	const char *name;
+	al_headers headers; /* each node its own: the bench measures one node's traffic */
 	al_sync sync;
 	al_chain_client *cc;
 	void *mem;
@@ -406,25 +407,26 @@ static struct relay relay;
 static void node_open(struct node *n, const char *name, size_t max_outputs)
 {
 	al_sync_config cfg = {0};
+	al_headers_config hc = {.net = AL_NET_REGTEST, .max_headers = 4096, .max_stage = 4096};
 	size_t len;
 	al_arena a;
 
 	n->name = name;
-	cfg.net = AL_NET_REGTEST;
-	al_genesis_header(&cfg.checkpoint, AL_NET_REGTEST);
-	cfg.max_headers = 4096;
-	cfg.max_new_headers = 4096;
+	al_genesis_header(&hc.checkpoint, AL_NET_REGTEST);
+	cfg.headers = &n->headers;
+	cfg.max_new_headers = 16;
 	cfg.max_txs = 64;
 	cfg.max_outputs = max_outputs;
 	cfg.max_scripts = 1;
 	cfg.raw_cap = 1u << 20;
-	len = (al_sync_mem_size(&cfg) + 4096 + 63) & ~(size_t)63;
+	len = (al_sync_mem_size(&cfg) + al_headers_mem_size(&hc) + 4096 + 63) & ~(size_t)63;
 	n->mem = aligned_alloc(64, len);
 	if (!n->mem)
 		bench_fail("out of memory", NULL);
 	al_arena_init(&a, n->mem, len);
 	al_httpc *h = NULL;
-	if (al_sync_init(&n->sync, &a, &cfg) != AL_OK ||
+	if (al_headers_init(&n->headers, &a, &hc) != AL_OK ||
+	    al_sync_init(&n->sync, &a, &cfg) != AL_OK ||
 	    al_httpc_new(&h, &(al_httpc_config){0}) != AL_OK ||
 	    al_chain_client_new(&n->cc, relay.url, h, &al_host_alloc) != AL_OK)
 		bench_fail(name, "cannot set up the sync");

@@ -1,10 +1,12 @@
 /* Chain sync step machine (see sync.h).
  *
- * Committed state: hdrs[0..n_hdrs) at heights base_height.., txs[0..n_txs) with their
- * `st`, outs with `spent`, raw[0..raw_used). A step stages into nh (new headers,
- * newest first, connecting above fork_height), txs[n_txs..n_txs+n_new), each entry's
- * `next`/`n_*` fields (touched) and raw[raw_used..raw_stage). commit() applies all of
- * it; drop_stage() forgets it. */
+ * Committed state: txs[0..n_txs) with their `st`, outs with `spent`, raw[0..raw_used),
+ * and what the last committed step saw (seen_*: the shared chain's generation and the
+ * server's tip). A step stages into br (its branch of headers: chain/headers.h),
+ * txs[n_txs..n_txs+n_new), each entry's `next`/`n_*` fields (touched) and
+ * raw[raw_used..raw_stage). commit() checks that all of it still holds against the
+ * shared chain and applies it; drop_stage() forgets it. view_gen is the shared chain's
+ * generation when the step fixed its view (the server's tip found or connected). */
 #include "chain/sync.h"
 
 #include <string.h>
@@ -25,14 +27,12 @@ enum {
 /* Sub-steps for one transaction. */
 enum { TX_RAW, TX_STATUS, TX_BLOCK, TX_PROOF, TX_DONE };
 
-#define RETARGET_INTERVAL 2016
-
 size_t al_sync_mem_size(const al_sync_config *cfg)
 {
-	return cfg->max_headers * sizeof(al_sync_hdr) + cfg->max_new_headers * sizeof(al_sync_hdr) +
-	       cfg->max_txs * sizeof(al_sync_tx) + cfg->max_outputs * sizeof(al_sync_out) +
-	       cfg->max_scripts * sizeof(al_sync_script) + cfg->max_txs * sizeof(al_sync_blk) +
-	       cfg->raw_cap + AL_SYNC_SCRATCH + AL_SYNC_PAGE_MAX * 32 + 9 * 64;
+	return cfg->max_new_headers * sizeof(al_hdr) + cfg->max_txs * sizeof(al_sync_tx) +
+	       cfg->max_outputs * sizeof(al_sync_out) + cfg->max_scripts * sizeof(al_sync_script) +
+	       cfg->max_txs * sizeof(al_sync_blk) + cfg->raw_cap +
+	       (cfg->scratch ? 0 : AL_SYNC_SCRATCH) + AL_SYNC_PAGE_MAX * 32 + 8 * 16;
 }
 
 static al_err alloc(al_arena *a, size_t n, size_t size, void **out)
@@ -42,28 +42,31 @@ static al_err alloc(al_arena *a, size_t n, size_t size, void **out)
 
 al_err al_sync_init(al_sync *s, al_arena *a, const al_sync_config *cfg)
 {
-	void *scratch;
+	al_hdr *nh;
 
-	if (cfg->max_headers < 2 || !cfg->max_new_headers || !cfg->max_txs || !cfg->max_outputs ||
+	if (!cfg->headers || !cfg->max_new_headers || !cfg->max_txs || !cfg->max_outputs ||
 	    !cfg->max_scripts || !cfg->raw_cap)
 		return AL_E_ARG;
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
-	AL_TRY(alloc(a, cfg->max_headers, sizeof(al_sync_hdr), (void **)&s->hdrs));
-	AL_TRY(alloc(a, cfg->max_new_headers, sizeof(al_sync_hdr), (void **)&s->nh));
+	s->hc = cfg->headers;
+	AL_TRY(alloc(a, cfg->max_new_headers, sizeof(al_hdr), (void **)&nh));
 	AL_TRY(alloc(a, cfg->max_txs, sizeof(al_sync_tx), (void **)&s->txs));
 	AL_TRY(alloc(a, cfg->max_outputs, sizeof(al_sync_out), (void **)&s->outs));
 	AL_TRY(alloc(a, cfg->max_scripts, sizeof(al_sync_script), (void **)&s->scripts));
 	AL_TRY(alloc(a, cfg->raw_cap, 1, (void **)&s->raw));
 	AL_TRY(alloc(a, AL_SYNC_PAGE_MAX, 32, (void **)&s->ids));
 	AL_TRY(alloc(a, cfg->max_txs, sizeof(al_sync_blk), (void **)&s->blks));
-	AL_TRY(alloc(a, AL_SYNC_SCRATCH, 1, &scratch));
-	al_arena_init(&s->scratch, scratch, AL_SYNC_SCRATCH);
-	s->hdrs[0].h = cfg->checkpoint;
-	al_block_header_hash(s->hdrs[0].hash, &cfg->checkpoint);
-	al_block_work(&s->hdrs[0].work, cfg->checkpoint.bits);
-	s->n_hdrs = 1;
-	s->base_height = cfg->checkpoint_height;
+	if (cfg->scratch) {
+		s->scratch = cfg->scratch;
+	} else {
+		void *mem;
+
+		AL_TRY(alloc(a, AL_SYNC_SCRATCH, 1, &mem));
+		al_arena_init(&s->own_scratch, mem, AL_SYNC_SCRATCH);
+		s->scratch = &s->own_scratch;
+	}
+	al_headers_branch_init(&s->br, nh, cfg->max_new_headers);
 	return AL_OK;
 }
 
@@ -71,19 +74,24 @@ al_err al_sync_init(al_sync *s, al_arena *a, const al_sync_config *cfg)
 
 uint32_t al_sync_tip_height(const al_sync *s)
 {
-	return s->base_height + (uint32_t)s->n_hdrs - 1;
+	return al_headers_tip_height(s->hc);
 }
 
 void al_sync_tip_hash(const al_sync *s, uint8_t hash[32])
 {
-	memcpy(hash, s->hdrs[s->n_hdrs - 1].hash, 32);
+	memcpy(hash, al_headers_tip(s->hc)->hash, 32);
 }
 
-const al_sync_hdr *al_sync_header_at(const al_sync *s, uint32_t height)
+uint32_t al_sync_server_height(const al_sync *s)
 {
-	if (height < s->base_height || height > al_sync_tip_height(s))
-		return NULL;
-	return &s->hdrs[height - s->base_height];
+	uint32_t tip = al_sync_tip_height(s);
+
+	return s->seen && s->seen_height < tip ? s->seen_height : tip;
+}
+
+const al_hdr *al_sync_header_at(const al_sync *s, uint32_t height)
+{
+	return al_headers_at(s->hc, height);
 }
 
 static al_sync_tx *find_tx(const al_sync *s, const uint8_t txid[32], bool staged)
@@ -118,9 +126,26 @@ const uint8_t *al_sync_tx_raw(const al_sync *s, const al_sync_tx *t, size_t *len
 	return t->raw_len ? s->raw + t->raw_off : NULL;
 }
 
+static const al_hdr *view_at(const al_sync *s, uint32_t height);
+
+/* Does the chain (as the step sees it, or as committed) hold this confirmation? One
+ * deeper than the window was checked when it was shallower, and no branch this chain
+ * takes can reach down there. */
+static bool holds(const al_sync *s, const al_sync_txstate *st, bool view)
+{
+	const al_hdr *h;
+
+	if (!st->confirmed)
+		return false;
+	if (st->height < al_headers_base_height(s->hc))
+		return true;
+	h = view ? view_at(s, st->height) : al_headers_at(s->hc, st->height);
+	return h && !memcmp(h->hash, st->block_hash, 32);
+}
+
 uint32_t al_sync_confirmations(const al_sync *s, const al_sync_tx *t)
 {
-	if (!t->st.confirmed || t->st.height > al_sync_tip_height(s))
+	if (!holds(s, &t->st, false))
 		return 0;
 	return al_sync_tip_height(s) - t->st.height + 1;
 }
@@ -156,6 +181,19 @@ const al_sync_stats *al_sync_get_stats(const al_sync *s)
 
 /* ---- registration ------------------------------------------------------------------ */
 
+/* Transactions, their bytes or their blocks do not fit: a larger configuration would
+ * have taken what failed (al_sync_short_of_room). */
+static al_err short_of_room(al_sync *s)
+{
+	s->short_room = true;
+	return AL_E_SYNC_FULL;
+}
+
+bool al_sync_short_of_room(const al_sync *s)
+{
+	return s->short_room;
+}
+
 /* Append a transaction: committed (between steps) or staged (during one). */
 static al_err add_tx(al_sync *s, const uint8_t txid[32], bool want_raw, bool listed,
                      al_sync_tx **out)
@@ -169,7 +207,7 @@ static al_err add_tx(al_sync *s, const uint8_t txid[32], bool want_raw, bool lis
 		return AL_OK;
 	}
 	if (s->n_txs + s->n_new >= s->cfg.max_txs)
-		return AL_E_SYNC_FULL;
+		return short_of_room(s);
 	t = &s->txs[s->n_txs + s->n_new];
 	memset(t, 0, sizeof(*t));
 	memcpy(t->txid, txid, 32);
@@ -195,7 +233,7 @@ al_err al_sync_watch_tx(al_sync *s, const uint8_t txid[32], bool want_raw)
 
 al_err al_sync_add_tx(al_sync *s, const uint8_t *raw, size_t len)
 {
-	size_t mark = al_arena_mark(&s->scratch);
+	size_t mark = al_arena_mark(s->scratch);
 	uint8_t txid[32];
 	al_sync_tx *t;
 	al_tx tx;
@@ -203,17 +241,18 @@ al_err al_sync_add_tx(al_sync *s, const uint8_t *raw, size_t len)
 
 	if (s->active)
 		return AL_E_SYNC_STATE;
-	e = al_tx_parse(&tx, &s->scratch, raw, len);
+	e = al_tx_parse(&tx, s->scratch, raw, len);
 	if (e == AL_OK)
 		al_tx_txid(&tx, txid);
-	al_arena_release(&s->scratch, mark);
+	al_arena_release(s->scratch, mark);
 	AL_TRY(e);
+	s->short_room = false;
 	if (!find_tx(s, txid, false) && s->raw_used + len > s->cfg.raw_cap)
-		return AL_E_SYNC_FULL;
+		return short_of_room(s);
 	AL_TRY(add_tx(s, txid, true, false, &t));
 	if (t->raw_len == 0) {
 		if (s->raw_used + len > s->cfg.raw_cap)
-			return AL_E_SYNC_FULL;
+			return short_of_room(s);
 		memcpy(s->raw + s->raw_used, raw, len);
 		t->raw_off = s->raw_used;
 		t->raw_len = len;
@@ -267,43 +306,32 @@ al_err al_sync_watch_script(al_sync *s, const uint8_t *script, size_t len)
 
 /* ---- the staged chain -------------------------------------------------------------- */
 
+/* The view's tip, fixed with the view: the branch's, or the shared tip as it was. */
 static uint32_t view_tip(const al_sync *s)
 {
-	return s->tip_same ? al_sync_tip_height(s) : s->srv_height;
+	return s->view_top;
 }
 
 /* The header at `height` in the chain as this step sees it. */
-static const al_sync_hdr *view_at(const al_sync *s, uint32_t height)
+static const al_hdr *view_at(const al_sync *s, uint32_t height)
 {
-	if (!s->tip_same && height > s->fork_height) {
-		size_t i = height - s->fork_height - 1;
+	return height <= s->view_top ? al_headers_branch_at(s->hc, &s->br, height) : NULL;
+}
 
-		return i < s->n_nh ? &s->nh[s->n_nh - 1 - i] : NULL;
-	}
-	return al_sync_header_at(s, height);
+/* Is the view still what the step checked against? The shared chain may move under a
+ * step; the view stays the same while the block it grows from (the branch's fork, or
+ * the shared tip it took) is still kept at its height. */
+static al_err intact(const al_sync *s)
+{
+	const al_hdr *h = al_headers_at(s->hc, s->anchor);
+
+	return h && !memcmp(h->hash, s->anchor_hash, 32) ? AL_OK : AL_E_SYNC_CHAIN_MOVED;
 }
 
 /* Is a committed confirmation still in the chain this step sees? */
 static bool still_in_chain(const al_sync *s, const al_sync_txstate *st)
 {
-	const al_sync_hdr *h;
-
-	if (!st->confirmed)
-		return false;
-	h = view_at(s, st->height);
-	return h && !memcmp(h->hash, st->block_hash, 32);
-}
-
-/* Find a kept header by hash; its height into *height. */
-static bool kept_height(const al_sync *s, const uint8_t hash[32], uint32_t *height)
-{
-	for (size_t i = s->n_hdrs; i-- > 0;) {
-		if (!memcmp(s->hdrs[i].hash, hash, 32)) {
-			*height = s->base_height + (uint32_t)i;
-			return true;
-		}
-	}
-	return false;
+	return holds(s, st, true);
 }
 
 /* The transaction count this step fetched for a block. */
@@ -329,31 +357,11 @@ static void drop_stage(al_sync *s)
 	for (size_t i = 0; i < s->n_scripts; i++)
 		s->scripts[i].n_next = 0;
 	s->n_new = 0;
-	s->n_nh = 0;
 	s->n_blks = 0;
 	s->raw_stage = s->raw_used;
 	s->active = s->pending = false;
 	s->phase = PH_IDLE;
-	al_arena_release(&s->scratch, 0);
-}
-
-static void commit_headers(al_sync *s)
-{
-	size_t keep = s->fork_height - s->base_height + 1;
-
-	s->res.tip_changed = true;
-	s->res.fork_height = s->fork_height;
-	s->res.disconnected = s->n_hdrs - keep;
-	s->res.connected = s->n_nh;
-	s->n_hdrs = keep;
-	for (size_t i = s->n_nh; i-- > 0;) {
-		if (s->n_hdrs == s->cfg.max_headers) {
-			memmove(s->hdrs, s->hdrs + 1, (s->n_hdrs - 1) * sizeof(al_sync_hdr));
-			s->n_hdrs--;
-			s->base_height++;
-		}
-		s->hdrs[s->n_hdrs++] = s->nh[i];
-	}
+	al_headers_branch_drop(s->hc, &s->br);
 }
 
 static void commit_tx(al_sync *s, al_sync_tx *t)
@@ -373,11 +381,32 @@ static void commit_tx(al_sync *s, al_sync_tx *t)
 	t->n_raw_len = 0;
 }
 
-static void commit(al_sync *s)
+/* Everything the step checked still holds (its view is intact), and its branch joins
+ * the shared chain as that is now (al_headers_commit fits it first): then, and only
+ * then, the step's changes apply. */
+static al_err commit(al_sync *s)
 {
+	bool moved = al_headers_gen(s->hc) != s->view_gen;
+	al_headers_change ch = {0};
+	uint32_t k;
+
+	AL_TRY(intact(s));
+	if (s->br.connected)
+		AL_TRY(al_headers_commit(s->hc, &s->br, &ch));
+	/* Nothing fails from here on. */
 	memset(&s->res, 0, sizeof(s->res));
-	if (!s->tip_same)
-		commit_headers(s);
+	s->res.tip_changed = !s->tip_same;
+	if (ch.changed) {
+		s->res.fork_height = ch.fork;
+		s->res.disconnected = ch.disconnected;
+		s->res.connected = ch.connected;
+	}
+	/* A step that saw the chain move under it checked what it saw against the chain
+	 * as it is now, not everything: the next step is not "unchanged". */
+	s->seen = !moved;
+	s->seen_gen = al_headers_gen(s->hc);
+	memcpy(s->seen_tip, s->srv_tip, 32);
+	s->seen_height = al_headers_find(s->hc, s->srv_tip, &k) ? k : al_sync_tip_height(s);
 	s->res.new_txs = s->n_new;
 	s->n_txs += s->n_new;
 	s->n_new = 0;
@@ -398,13 +427,12 @@ static void commit(al_sync *s)
 		s->scripts[i].n_next = 0;
 	}
 	s->raw_used = s->raw_stage;
-	s->n_nh = 0;
 	s->n_blks = 0;
 	s->active = s->pending = false;
 	s->phase = PH_IDLE;
 	s->last_err = AL_OK;
 	s->stats.steps_ok++;
-	al_arena_release(&s->scratch, 0);
+	return AL_OK;
 }
 
 void al_sync_abort(al_sync *s)
@@ -423,6 +451,8 @@ void al_sync_begin(al_sync *s)
 	s->sub = 0;
 	s->tip_same = true;
 	s->page = false;
+	s->short_room = false;
+	s->view_gen = al_headers_gen(s->hc);
 }
 
 /* ---- requests ---------------------------------------------------------------------- */
@@ -489,7 +519,7 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 			req_set(s, req);
 			return AL_OK;
 		case PH_HEADERS:
-			al_esplora_path_header(s->req.path, s->want);
+			al_esplora_path_header(s->req.path, s->br.want);
 			req_set(s, req);
 			return AL_OK;
 		case PH_SCRIPTS:
@@ -556,9 +586,15 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 			req_set(s, req);
 			return AL_OK;
 		}
-		case PH_COMMIT:
-			commit(s);
-			return AL_OK;
+		case PH_COMMIT: {
+			al_err e = commit(s);
+
+			if (e != AL_OK) {
+				al_sync_abort(s);
+				s->last_err = e;
+			}
+			return e;
+		}
 		default:
 			return AL_E_SYNC_STATE;
 		}
@@ -567,114 +603,47 @@ al_err al_sync_next(al_sync *s, const al_sync_request **req)
 
 /* ---- responses: headers -------------------------------------------------------------- */
 
+/* The server's tip is settled: from here on the step checks against this view, the
+ * shared chain up to the branch's fork and the branch above it, or the shared chain up
+ * to its tip. */
+static void view_fixed(al_sync *s)
+{
+	bool staged = s->br.connected && s->br.n;
+
+	s->view_gen = al_headers_gen(s->hc);
+	s->anchor = staged ? s->br.fork : al_sync_tip_height(s);
+	memcpy(s->anchor_hash, al_headers_at(s->hc, s->anchor)->hash, 32);
+	s->view_top = staged ? s->br.tip_height : s->anchor;
+	s->phase = PH_SCRIPTS;
+	s->idx = 0;
+}
+
 static al_err on_tip_hash(al_sync *s, const uint8_t *body, size_t len)
 {
-	uint8_t h[32], tip[32];
 	uint32_t height;
 
-	AL_TRY(al_esplora_parse_hash(h, body, len));
-	al_sync_tip_hash(s, tip);
-	if (!memcmp(h, tip, 32)) {
-		s->phase = PH_SCRIPTS;
-		s->idx = 0;
+	AL_TRY(al_esplora_parse_hash(s->srv_tip, body, len));
+	if (al_headers_find(s->hc, s->srv_tip, &height)) {
+		/* The shared chain's tip or a block behind it: the view is the shared chain. */
+		s->tip_same = s->seen && s->seen_gen == al_headers_gen(s->hc) &&
+		              !memcmp(s->seen_tip, s->srv_tip, 32);
+		s->srv_height = height;
+		view_fixed(s);
 		return AL_OK;
 	}
-	/* A server whose tip is one of our older blocks offers a chain with less work. */
-	if (kept_height(s, h, &height))
-		return AL_E_SYNC_LESS_WORK;
-	memcpy(s->want, h, 32);
 	s->tip_same = false;
 	s->phase = PH_TIP_HEIGHT;
 	return AL_OK;
 }
 
-/* The network's target rule for a header whose parent is `parent` at `height` - 1. */
-static al_err check_target(const al_sync *s, const al_block_header *h,
-                           const al_block_header *parent, uint32_t height)
-{
-	al_u256 old_t, new_t, lim;
-
-	if (s->cfg.net == AL_NET_REGTEST)
-		/* Regtest: fPowNoRetargeting, every block keeps the genesis target. */
-		return h->bits == parent->bits ? AL_OK : AL_E_SYNC_TARGET;
-	if (s->cfg.net != AL_NET_MAINNET)
-		return AL_OK; /* testnet's 20-minute rule allows minimum-difficulty blocks */
-	if (height % RETARGET_INTERVAL != 0)
-		return h->bits == parent->bits ? AL_OK : AL_E_SYNC_TARGET;
-	/* Core's CalculateNextWorkRequired clamps the timespan to [1/4, 4] times the
-	 * target spacing, so the target moves by at most a factor of 4. */
-	AL_TRY(al_bits_to_target(&old_t, parent->bits));
-	AL_TRY(al_bits_to_target(&new_t, h->bits));
-	lim = old_t;
-	for (int i = 0; i < 2; i++) {
-		if (!al_u256_add(&lim, &lim, &lim))
-			return AL_OK; /* beyond 2^256: the pow limit check already applies */
-	}
-	if (al_u256_cmp(&new_t, &lim) > 0)
-		return AL_E_SYNC_TARGET;
-	lim = new_t;
-	for (int i = 0; i < 2; i++) {
-		if (!al_u256_add(&lim, &lim, &lim))
-			return AL_OK;
-	}
-	return al_u256_cmp(&old_t, &lim) > 0 ? AL_E_SYNC_TARGET : AL_OK;
-}
-
-/* The staged headers connect above the kept header at `k`: give them work, check the
- * targets and that a reorganisation adds work. */
-static al_err connect_at(al_sync *s, uint32_t k)
-{
-	const al_sync_hdr *base = al_sync_header_at(s, k);
-	const al_block_header *parent = &base->h;
-	al_u256 work = base->work, w;
-
-	if (k + s->n_nh != s->srv_height)
-		return AL_E_SYNC_HEIGHT;
-	for (size_t i = s->n_nh; i-- > 0;) {
-		uint32_t height = k + (uint32_t)(s->n_nh - i);
-
-		AL_TRY(check_target(s, &s->nh[i].h, parent, height));
-		al_block_work(&w, s->nh[i].h.bits);
-		if (!al_u256_add(&work, &work, &w))
-			return AL_E_OVERFLOW;
-		s->nh[i].work = work;
-		parent = &s->nh[i].h;
-	}
-	if (k < al_sync_tip_height(s) && al_u256_cmp(&work, &s->hdrs[s->n_hdrs - 1].work) <= 0)
-		return AL_E_SYNC_LESS_WORK;
-	s->fork_height = k;
-	s->phase = PH_SCRIPTS;
-	s->idx = 0;
-	return AL_OK;
-}
-
 static al_err on_header(al_sync *s, const uint8_t *body, size_t len)
 {
-	al_sync_hdr *n;
-	uint8_t hash[32];
-	uint32_t k, parent_height;
+	al_block_header h;
 
-	if (s->n_nh >= s->cfg.max_new_headers)
-		return AL_E_SYNC_FULL;
-	n = &s->nh[s->n_nh];
-	AL_TRY(al_esplora_parse_header(&n->h, body, len));
-	al_block_header_hash(hash, &n->h);
-	if (memcmp(hash, s->want, 32))
-		return AL_E_SYNC_HEADER_HASH;
-	AL_TRY(al_block_header_check_pow(&n->h, s->cfg.net));
-	memcpy(n->hash, hash, 32);
-	s->n_nh++;
-	/* A header we already keep, served as new: the heights do not add up. */
-	if (kept_height(s, hash, &k))
-		return AL_E_SYNC_HEIGHT;
-	if (kept_height(s, n->h.prev_hash, &k))
-		return connect_at(s, k);
-	if (s->srv_height < s->n_nh)
-		return AL_E_SYNC_HEIGHT;
-	parent_height = s->srv_height - (uint32_t)s->n_nh;
-	if (parent_height < s->base_height)
-		return AL_E_SYNC_NOT_CONNECTED;
-	memcpy(s->want, n->h.prev_hash, 32);
+	AL_TRY(al_esplora_parse_header(&h, body, len));
+	AL_TRY(al_headers_branch_add(s->hc, &s->br, &h));
+	if (s->br.connected)
+		view_fixed(s);
 	return AL_OK;
 }
 
@@ -707,14 +676,14 @@ static al_err on_script(al_sync *s, int status, const uint8_t *body, size_t len)
 static al_err check_spend(al_sync *s, const uint8_t *raw, size_t len, const al_sync_out *o,
                           uint32_t vin)
 {
-	size_t mark = al_arena_mark(&s->scratch);
+	size_t mark = al_arena_mark(s->scratch);
 	al_tx tx;
-	al_err e = al_tx_parse(&tx, &s->scratch, raw, len);
+	al_err e = al_tx_parse(&tx, s->scratch, raw, len);
 
 	if (e == AL_OK &&
 	    (vin >= tx.n_in || tx.in[vin].vout != o->vout || memcmp(tx.in[vin].txid, o->txid, 32)))
 		e = AL_E_SYNC_SPEND;
-	al_arena_release(&s->scratch, mark);
+	al_arena_release(s->scratch, mark);
 	return e;
 }
 
@@ -755,7 +724,7 @@ static al_err on_outspend(al_sync *s, int status, const uint8_t *body, size_t le
 
 static al_err on_tx_hex(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
-	size_t mark = al_arena_mark(&s->scratch), raw_len;
+	size_t mark = al_arena_mark(s->scratch), raw_len;
 	const uint8_t *raw;
 	al_tx tx;
 	al_err e;
@@ -764,16 +733,16 @@ static al_err on_tx_hex(al_sync *s, al_sync_tx *t, int status, const uint8_t *bo
 		return t->listed ? AL_E_SYNC_TX_MISSING : AL_OK;
 	if (status != 200)
 		return AL_E_ESPLORA_STATUS;
-	e = al_esplora_parse_tx_hex(&tx, &raw, &raw_len, &s->scratch, t->txid, body, len);
+	e = al_esplora_parse_tx_hex(&tx, &raw, &raw_len, s->scratch, t->txid, body, len);
 	if (e == AL_OK && s->raw_stage + raw_len > s->cfg.raw_cap)
-		e = AL_E_SYNC_FULL;
+		e = short_of_room(s);
 	if (e == AL_OK) {
 		memcpy(s->raw + s->raw_stage, raw, raw_len);
 		t->n_raw_off = s->raw_stage;
 		t->n_raw_len = raw_len;
 		s->raw_stage += raw_len;
 	}
-	al_arena_release(&s->scratch, mark);
+	al_arena_release(s->scratch, mark);
 	AL_TRY(e);
 	/* Outputs this transaction was reported to spend. */
 	for (size_t i = 0; i < s->n_outs; i++) {
@@ -787,7 +756,7 @@ static al_err on_tx_hex(al_sync *s, al_sync_tx *t, int status, const uint8_t *bo
 
 static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
-	const al_sync_hdr *h;
+	const al_hdr *h;
 	uint32_t k;
 
 	memset(&s->pst, 0, sizeof(s->pst));
@@ -811,14 +780,11 @@ static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t 
 	if (s->pst.height > view_tip(s))
 		return AL_E_SYNC_HEIGHT;
 	h = view_at(s, s->pst.height);
-	if (!h || memcmp(h->hash, s->pst.block_hash, 32)) {
-		for (uint32_t i = 0; i < s->n_nh; i++) {
-			if (!memcmp(s->nh[i].hash, s->pst.block_hash, 32))
-				return AL_E_SYNC_HEIGHT;
-		}
-		return kept_height(s, s->pst.block_hash, &k) ? AL_E_SYNC_HEIGHT
-		                                             : AL_E_SYNC_UNKNOWN_BLOCK;
-	}
+	if (!h || memcmp(h->hash, s->pst.block_hash, 32))
+		return al_headers_branch_has(&s->br, s->pst.block_hash) ||
+		               al_headers_find(s->hc, s->pst.block_hash, &k)
+		           ? AL_E_SYNC_HEIGHT
+		           : AL_E_SYNC_UNKNOWN_BLOCK;
 	return AL_OK;
 }
 
@@ -826,7 +792,7 @@ static al_err on_tx_status(al_sync *s, al_sync_tx *t, int status, const uint8_t 
  * that height; its transaction count is kept for the proofs of this step. */
 static al_err on_block(al_sync *s, int status, const uint8_t *body, size_t len)
 {
-	const al_sync_hdr *h = view_at(s, s->pst.height);
+	const al_hdr *h = view_at(s, s->pst.height);
 	al_esplora_block b;
 	al_sync_blk *k;
 
@@ -837,7 +803,7 @@ static al_err on_block(al_sync *s, int status, const uint8_t *body, size_t len)
 	    memcmp(b.merkle_root, h->h.merkle_root, 32))
 		return AL_E_SYNC_BLOCK_INFO;
 	if (s->n_blks >= s->cfg.max_txs)
-		return AL_E_SYNC_FULL;
+		return short_of_room(s);
 	k = &s->blks[s->n_blks++];
 	memcpy(k->hash, b.hash, 32);
 	k->tx_count = b.tx_count;
@@ -848,23 +814,23 @@ static al_err on_block(al_sync *s, int status, const uint8_t *body, size_t len)
  * are known (staged or committed). */
 static al_err check_tx64(al_sync *s, const al_sync_tx *t)
 {
-	size_t mark = al_arena_mark(&s->scratch), len = t->n_raw_len ? t->n_raw_len : t->raw_len;
+	size_t mark = al_arena_mark(s->scratch), len = t->n_raw_len ? t->n_raw_len : t->raw_len;
 	const uint8_t *raw = s->raw + (t->n_raw_len ? t->n_raw_off : t->raw_off);
 	al_tx tx;
 	al_err e;
 
 	if (!len)
 		return AL_OK;
-	e = al_tx_parse(&tx, &s->scratch, raw, len);
+	e = al_tx_parse(&tx, s->scratch, raw, len);
 	if (e == AL_OK && al_tx_len(&tx, false) == AL_TX_AMBIGUOUS_LEN)
 		e = AL_E_CHAIN_TX64;
-	al_arena_release(&s->scratch, mark);
+	al_arena_release(s->scratch, mark);
 	return e;
 }
 
 static al_err on_tx_proof(al_sync *s, al_sync_tx *t, int status, const uint8_t *body, size_t len)
 {
-	const al_sync_hdr *h = view_at(s, s->pst.height);
+	const al_hdr *h = view_at(s, s->pst.height);
 	const al_sync_blk *b = find_blk(s, s->pst.block_hash);
 	al_esplora_proof p;
 
@@ -924,8 +890,7 @@ static al_err dispatch(al_sync *s, int status, const uint8_t *body, size_t len)
 		if (status != 200)
 			return AL_E_ESPLORA_STATUS;
 		AL_TRY(al_esplora_parse_height(&s->srv_height, body, len));
-		if (s->srv_height < s->base_height)
-			return AL_E_SYNC_NOT_CONNECTED;
+		AL_TRY(al_headers_branch_begin(s->hc, &s->br, s->srv_tip, s->srv_height));
 		s->phase = PH_HEADERS;
 		return AL_OK;
 	case PH_HEADERS:
@@ -952,7 +917,11 @@ al_err al_sync_on_response(al_sync *s, int status, const uint8_t *body, size_t l
 	s->pending = false;
 	s->stats.requests++;
 	s->stats.bytes += len;
-	e = dispatch(s, status, body, len);
+	e = al_headers_branch_check(s->hc, &s->br);
+	if (e == AL_OK && s->phase >= PH_SCRIPTS)
+		e = intact(s);
+	if (e == AL_OK)
+		e = dispatch(s, status, body, len);
 	if (e != AL_OK) {
 		al_sync_abort(s);
 		s->last_err = e;
@@ -962,7 +931,8 @@ al_err al_sync_on_response(al_sync *s, int status, const uint8_t *body, size_t l
 
 /* ---- persistence -------------------------------------------------------------------- */
 
-#define SAVE_VERSION 1
+/* Format 2; format 1 also held the sync's own headers (skipped when loaded). */
+#define SAVE_VERSION 2
 
 static void save_state(al_wb *w, const al_sync_txstate *st)
 {
@@ -974,15 +944,7 @@ static void save_state(al_wb *w, const al_sync_txstate *st)
 
 void al_sync_save(const al_sync *s, al_wb *w)
 {
-	uint8_t raw[AL_BLOCK_HEADER_LEN];
-
 	al_wb_u8(w, SAVE_VERSION);
-	al_wb_le32(w, s->base_height);
-	al_wb_le32(w, (uint32_t)s->n_hdrs);
-	for (size_t i = 0; i < s->n_hdrs; i++) {
-		al_block_header_write(raw, &s->hdrs[i].h);
-		al_wb_bytes(w, raw, sizeof(raw));
-	}
 	al_wb_le32(w, (uint32_t)s->n_txs);
 	for (size_t i = 0; i < s->n_txs; i++) {
 		const al_sync_tx *t = &s->txs[i];
@@ -1010,35 +972,15 @@ void al_sync_save(const al_sync *s, al_wb *w)
 	}
 }
 
-static al_err load_headers(al_sync *s, al_cur *c)
+/* Format 1's header list: the chain is shared now, so the list is only read past. */
+static al_err skip_headers(al_cur *c)
 {
 	uint32_t n;
-	al_u256 w;
 
-	s->base_height = al_cur_le32(c);
+	(void)al_cur_le32(c);
 	n = al_cur_le32(c);
-	if (!al_cur_ok(c))
-		return al_cur_done(c);
-	if (n == 0 || n > s->cfg.max_headers)
-		return AL_E_SYNC_FULL;
-	for (uint32_t i = 0; i < n; i++) {
-		al_sync_hdr *h = &s->hdrs[i];
-
-		al_block_header_read(c, &h->h);
-		if (!al_cur_ok(c))
-			return al_cur_done(c);
-		al_block_header_hash(h->hash, &h->h);
-		al_block_work(&w, h->h.bits);
-		h->work = w;
-		if (i > 0) {
-			if (memcmp(h->h.prev_hash, s->hdrs[i - 1].hash, 32))
-				return AL_E_SYNC_NOT_CONNECTED;
-			if (!al_u256_add(&h->work, &s->hdrs[i - 1].work, &w))
-				return AL_E_OVERFLOW;
-		}
-	}
-	s->n_hdrs = n;
-	return AL_OK;
+	al_cur_skip(c, (size_t)n * AL_BLOCK_HEADER_LEN);
+	return al_cur_ok(c) ? AL_OK : al_cur_done(c);
 }
 
 static void load_state(al_cur *c, al_sync_txstate *st)
@@ -1057,7 +999,7 @@ static al_err load_txs(al_sync *s, al_cur *c)
 	uint32_t n = al_cur_le32(c);
 
 	if (n > s->cfg.max_txs)
-		return AL_E_SYNC_FULL;
+		return short_of_room(s);
 	for (uint32_t i = 0; i < n && al_cur_ok(c); i++) {
 		al_sync_tx *t = &s->txs[i];
 		uint8_t f;
@@ -1070,7 +1012,7 @@ static al_err load_txs(al_sync *s, al_cur *c)
 		t->fresh = (f >> 2) & 1;
 		t->raw_len = al_cur_le32(c);
 		if (t->raw_len > s->cfg.raw_cap - s->raw_used)
-			return AL_E_SYNC_FULL;
+			return short_of_room(s);
 		t->raw_off = s->raw_used;
 		al_cur_bytes(c, s->raw + s->raw_used, t->raw_len);
 		s->raw_used += t->raw_len;
@@ -1118,15 +1060,22 @@ static al_err load_outs_scripts(al_sync *s, al_cur *c)
 
 al_err al_sync_load(al_sync *s, const uint8_t *data, size_t len)
 {
+	uint8_t ver;
 	al_cur c;
 
 	if (s->active)
 		return AL_E_SYNC_STATE;
 	al_cur_init(&c, data, len);
-	if (al_cur_u8(&c) != SAVE_VERSION)
-		return al_cur_ok(&c) ? AL_E_RANGE : AL_E_TRUNCATED;
+	ver = al_cur_u8(&c);
+	if (!al_cur_ok(&c))
+		return AL_E_TRUNCATED;
+	if (ver != SAVE_VERSION && ver != 1)
+		return AL_E_RANGE;
+	if (ver == 1)
+		AL_TRY(skip_headers(&c));
 	s->raw_used = 0;
-	AL_TRY(load_headers(s, &c));
+	s->seen = false;
+	s->short_room = false;
 	AL_TRY(load_txs(s, &c));
 	return load_outs_scripts(s, &c);
 }

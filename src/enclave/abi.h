@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_ENCLAVE_ABI_VERSION 5u
+#define AL_ENCLAVE_ABI_VERSION 6u
 /* The image's only exported symbol. */
 #define AL_ENCLAVE_ENTRY_SYMBOL "alight_enclave_entry"
 /* Default heap handed to the enclave at load (--enclave-heap). */
@@ -178,9 +178,13 @@ typedef struct al_enclave_stats {
 	uint32_t nodes_ready; /* serving */
 	uint32_t conns;       /* live connections (peers and user channels) */
 	uint32_t pool_slots, pool_slots_used;
-	uint64_t node_bytes;  /* a node's fixed part (al_node_mem_size) */
-	uint64_t stale;       /* completions and answers the host made up, ignored */
-	uint64_t entropy_cpu; /* bytes drawn from the CPU */
+	uint64_t node_bytes;   /* a node's fixed part (al_node_mem_size) */
+	uint64_t shared_bytes; /* what the nodes share: header chain, scratch (al_node_shared) */
+	uint32_t chain_height; /* the shared header chain's tip */
+	uint8_t chain_loaded;  /* it started from its sealed copy */
+	uint8_t chain_saved;   /* its sealed copy is up to date */
+	uint64_t stale;        /* completions and answers the host made up, ignored */
+	uint64_t entropy_cpu;  /* bytes drawn from the CPU */
 } al_enclave_stats;
 
 /* Public facts about a node. */

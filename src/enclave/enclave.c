@@ -199,6 +199,7 @@ static int32_t ec_init(const al_enclave_config *cfg)
 	al_enc.inited = true;
 	al_enc_tick();
 	al_enc_log(AL_ENC_LOG_INFO, "enclave: initialised", NULL, NULL);
+	al_enc_chain_start();
 	return AL_OK;
 }
 
@@ -247,6 +248,13 @@ static void ec_stats(al_enclave_stats *out)
 		s.pool_slots = al_enc.cfg.max_conns;
 		s.pool_slots_used = used;
 		s.node_bytes = al_enc.node_bytes;
+		s.shared_bytes = al_enc.shared_len;
+		if (al_node_shared_headers(al_enc.shared)) {
+			const al_headers *hc = al_node_shared_headers(al_enc.shared);
+			s.chain_height = al_headers_tip_height(hc);
+			s.chain_loaded = al_enc.chain_loaded;
+			s.chain_saved = al_enc.chain_saved_gen == al_headers_gen(hc);
+		}
 		s.stale = al_enc.stale;
 		s.entropy_cpu = al_enc_entropy_cpu_bytes();
 	}

@@ -6,6 +6,7 @@
  *              turns node effects into ocalls
  *   ctl.c      the user channels (node/ctl.h), bound to nodes by credential
  *   fetch.c    a node's chain requests over the stream ocalls (TLS inside)
+ *   chain.c    what the nodes share (the header chain, kept sealed), made at init
  *   heap.c, rt.c, tlibc.c, seal_sim.c: memory, the libraries' runtime, sealing
  *
  * Calls go one way between them: enclave.c -> ctl.c -> nodes.c -> fetch.c, and every
@@ -61,6 +62,7 @@ typedef struct al_enode {
 	/* the chain server client (fetch.c) */
 	al_httpc *http;
 	uint64_t http_gen;
+	uint64_t http_used; /* when it last fetched (al_enc.fetches) */
 } al_enode;
 
 /* A connection: a peer of a node, or a user channel. */
@@ -98,6 +100,13 @@ typedef struct al_enclave {
 	uint64_t timer_armed;
 	al_node_config node_cfg;
 	size_t node_bytes;
+	/* what the nodes share (chain.c) */
+	al_node_shared *shared;
+	void *shared_mem;
+	size_t shared_len;
+	bool chain_busy, chain_writing, chain_loaded;
+	uint16_t chain_seq;
+	uint64_t chain_saved_gen, chain_writing_gen, chain_saved_ms;
 	al_peer_pool *pool;
 	void *pool_mem;
 	al_enode *nodes;
@@ -105,6 +114,7 @@ typedef struct al_enclave {
 	size_t n_conns; /* table size: max_conns + AL_ENCLAVE_CTL_MAX */
 	uint8_t *rxbuf;
 	uint64_t stale;
+	uint64_t fetches; /* FETCH effects performed */
 	/* answers for user channels, waiting for ctl.c */
 	struct {
 		uint64_t token;
@@ -176,6 +186,20 @@ int32_t al_enc_ctl_writable(al_enc_conn conn);
 int32_t al_enc_ctl_closed(al_enc_conn conn);
 /* Hand the mailbox's answers to their channels: after every ecall. */
 void al_enc_ctl_deliver(void);
+
+/* --- chain.c --------------------------------------------------------------------------- */
+/* Make the shared part (after node_cfg is set), then ask for the saved chain (once
+ * sealing works). */
+al_err al_enc_chain_init(void);
+void al_enc_chain_start(void);
+void al_enc_chain_clear(void);
+/* Is this state-store request the chain's? Its completion. */
+bool al_enc_chain_req(uint64_t req);
+void al_enc_chain_done(uint64_t req, al_err status, const uint8_t *blob, size_t len);
+/* After every ecall: save the chain when it is due; when that will be (UINT64_MAX:
+ * nothing to save). */
+void al_enc_chain_tick(void);
+uint64_t al_enc_chain_next(void);
 
 /* --- fetch.c --------------------------------------------------------------------------- */
 /* Perform a node's FETCH effect now (synchronous stream ocalls) and report it. */

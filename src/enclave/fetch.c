@@ -3,11 +3,17 @@
  * bytes and pins). For https the TLS session ends here; the host carries ciphertext.
  * Certificates are checked against the node's trusted time (the host's wall clock, never
  * below the verified chain's median time past). The stream ocalls are synchronous: the
- * host's loop waits while a request runs. */
+ * host's loop waits while a request runs.
+ *
+ * A node keeps its client (and its connection) for its next requests, but the enclave
+ * keeps at most CLIENTS_MAX of them across its nodes: the one that fetched least
+ * recently goes when another is made. A thousand idle wallets hold no sockets. */
 #include <string.h>
 
 #include "enclave/enclave_int.h"
 #include "enclave/roots.h"
+
+#define CLIENTS_MAX 16
 
 static al_err st_open(void *ctx, uint64_t *h, const char *host, uint16_t port, unsigned timeout_ms)
 {
@@ -61,15 +67,36 @@ void al_enc_fetch_clear(al_enode *e)
 	e->http_gen = 0;
 }
 
+/* A new client is about to be made for `keep`: at most CLIENTS_MAX stay. */
+static void prune(const al_enode *keep)
+{
+	al_enode *oldest = NULL;
+	size_t open = 0;
+
+	for (uint32_t i = 0; i < al_enc.cfg.max_nodes; i++) {
+		al_enode *e = &al_enc.nodes[i];
+
+		if (!e->http || e == keep)
+			continue;
+		open++;
+		if (!oldest || e->http_used < oldest->http_used)
+			oldest = e;
+	}
+	if (open >= CLIENTS_MAX && oldest)
+		al_enc_fetch_clear(oldest);
+}
+
 /* The client for the node's current trust (a new one when the user changed it). */
 static al_err client(al_enode *e, const al_node_fx *fx)
 {
 	al_httpc_transport t = {e, st_open, st_send, st_recv, st_close, st_now, NULL};
 	al_httpc_config cfg;
 
+	e->http_used = ++al_enc.fetches;
 	if (e->http && e->http_gen == fx->trust_gen)
 		return AL_OK;
 	al_enc_fetch_clear(e);
+	prune(e);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ca_pem = fx->ca;
 	cfg.ca_pem_len = fx->ca_len;

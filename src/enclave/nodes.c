@@ -68,7 +68,9 @@ al_err al_enc_nodes_init(void)
 		c->chain_poll_ms = al_enc.cfg.chain_poll_ms;
 	c->image_roots = al_enc_roots_desc;
 	al_enc.node_bytes = al_node_mem_size(c);
-	return al_enc.node_bytes ? AL_OK : AL_E_ARG;
+	if (!al_enc.node_bytes)
+		return AL_E_ARG;
+	return al_enc_chain_init();
 }
 
 /* --- anchors ------------------------------------------------------------------------ */
@@ -151,7 +153,7 @@ static void slot_release(al_enode *e)
 /* A node from its entropy, loading its records: the slot runs. */
 static al_err start_node(al_enode *e, const uint8_t *entropy, size_t len, int64_t last_seen)
 {
-	al_node_env env = {al_enc.secp, &al_enc.rng, &al_enc.mem, al_enc.pool};
+	al_node_env env = {al_enc.secp, &al_enc.rng, &al_enc.mem, al_enc.pool, al_enc.shared};
 	al_node_config cfg = al_enc.node_cfg;
 	al_err err;
 
@@ -601,7 +603,9 @@ void al_enc_store_done(uint64_t req, int32_t status, const uint8_t *blob, size_t
 	al_node *n;
 
 	al_enc_tick();
-	if (top == 0xffff) {
+	if (top == 0xffff && al_enc_chain_req(req)) {
+		al_enc_chain_done(req, (al_err)status, blob, len);
+	} else if (top == 0xffff) {
 		anchor_done(req, (al_err)status, blob, len);
 	} else if (top >= 1 && (n = running((uint32_t)(top - 1))) != NULL) {
 		/* The node copies what it keeps and checks the rest. */
@@ -802,7 +806,7 @@ static void tell_state(al_enode *e)
 
 static void update_interest(void)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = al_enc_chain_next();
 	for (uint32_t i = 0; i < al_enc.cfg.max_nodes; i++) {
 		al_node *n = running(i);
 		uint64_t t = n ? al_node_next_timer(n) : UINT64_MAX;
@@ -828,6 +832,7 @@ void al_enc_pump(void)
 		if (e->slot == ES_RUN)
 			tell_state(e);
 	}
+	al_enc_chain_tick();
 	update_interest();
 }
 
@@ -848,4 +853,5 @@ void al_enc_nodes_clear(void)
 	for (uint32_t i = 0; al_enc.nodes && i < al_enc.cfg.max_nodes; i++)
 		if (al_enc.nodes[i].slot != ES_FREE)
 			slot_release(&al_enc.nodes[i]);
+	al_enc_chain_clear();
 }

@@ -30,9 +30,11 @@
  * reveals or moves funds is the user's only; the operator is answered 403.
  *
  * Memory: the node's fixed part comes from an arena (al_node_mem_size); connection
- * slots come from a pool shared by every node of the enclave (ln/peer.h); the wallet,
- * records in flight and answers come from the al_alloc while they exist. An idle node
- * (no peers, no wallet open) costs al_node_mem_size() bytes. */
+ * slots come from a pool shared by every node of the enclave (ln/peer.h), and so do the
+ * header chain, scratch and fee estimates (al_node_shared, below); the wallet, records
+ * in flight and answers come from the al_alloc while they exist. An idle node (no
+ * peers, no wallet open) costs al_node_mem_size() bytes; a wallet grows with what it
+ * watches (its transaction table and their bytes double when full). */
 #ifndef ALIGHT_NODE_NODE_H
 #define ALIGHT_NODE_NODE_H
 
@@ -41,6 +43,7 @@
 #include <stdint.h>
 
 #include "btc/network.h"
+#include "chain/headers.h"
 #include "crypto/rng.h"
 #include "crypto/secp.h"
 #include "ln/peer.h"
@@ -51,6 +54,7 @@
 #include "util/err.h"
 
 typedef struct al_node al_node;
+typedef struct al_node_shared al_node_shared;
 
 /* Who a request comes from. */
 typedef enum al_node_auth {
@@ -88,8 +92,47 @@ typedef struct al_node_env {
 	const al_secp *secp;
 	const al_rng *rng;
 	const al_alloc *mem;
-	al_peer_pool *pool; /* connection slots shared by the enclave's nodes */
+	al_peer_pool *pool;     /* connection slots shared by the enclave's nodes */
+	al_node_shared *shared; /* what the enclave's nodes share (below); NULL: no wallet */
 } al_node_env;
+
+/* --- what the nodes of an enclave share ------------------------------------------------
+ * Public, non-secret state held once and handed to every node (al_node_env.shared):
+ *  - the network's header chain (chain/headers.h) from its compiled-in checkpoint
+ *    (chain/checkpoint.h; none: wallets do not open, AL_E_SYNC_NO_CHECKPOINT). Every
+ *    node's wallet syncs against it and any node's sync may extend or reorganise it;
+ *  - scratch memory for work that ends within one call (parsing, building and checking
+ *    transactions). Nodes are called one at a time and none keeps scratch across a
+ *    call (al_node_shared_scratch_used is 0 between calls);
+ *  - chain servers' fee estimates, one per server URL and trust (CA bytes and pins),
+ *    each used for AL_NODE_FEE_MAX_AGE seconds of the asking node's trusted clock
+ *    (al_node_trusted_wall); every node still applies its own fee caps.
+ * The enclave makes one, saves its header chain (al_headers_save, sealed) and loads it
+ * at start (al_headers_load checks every header again). */
+#define AL_NODE_FEE_MAX_AGE 600
+#define AL_NODE_FEE_CACHE   32
+
+typedef struct al_node_shared_config {
+	al_net net;
+	size_t max_headers; /* kept headers; 0: 20,000 (about 4.6 months of mainnet) */
+	size_t max_stage;   /* the most headers one step may bring: a first sync from the
+	                     * checkpoint; 0: 20,000, and 131,072 on mainnet (from 840,000) */
+} al_node_shared_config;
+
+size_t al_node_shared_mem_size(const al_node_shared_config *cfg);
+/* AL_E_NOMEM; a network without a checkpoint gets no header chain (not an error). */
+AL_WARN_UNUSED al_err al_node_shared_init(al_node_shared **out, al_arena *a,
+                                          const al_node_shared_config *cfg);
+/* The header chain (NULL without a checkpoint). */
+al_headers *al_node_shared_headers(al_node_shared *s);
+/* Scratch bytes held now: 0 between calls into nodes. */
+size_t al_node_shared_scratch_used(const al_node_shared *s);
+
+typedef struct al_node_shared_stats {
+	uint64_t fee_hits, fee_misses;
+	size_t scratch_high; /* the most scratch any call held */
+} al_node_shared_stats;
+void al_node_shared_get_stats(const al_node_shared *s, al_node_shared_stats *out);
 
 /* Arena bytes al_node_init takes for cfg (0 if cfg is out of range). */
 size_t al_node_mem_size(const al_node_config *cfg);

@@ -126,6 +126,22 @@ typedef struct node_chan {
 	uint64_t open_token, close_token;
 } node_chan;
 
+/* A fee estimate a chain server gave (node_shared.c). */
+typedef struct node_fee {
+	bool used;
+	uint8_t key[32]; /* SHA-256 of the server's URL and trust */
+	uint64_t at;     /* the asking node's trusted time (Unix s) */
+	uint64_t rate;   /* sat per 1000 vB, as the server said (each node clamps it) */
+} node_fee;
+
+struct al_node_shared {
+	bool has_headers;
+	al_headers headers;
+	al_arena scratch;
+	node_fee fees[AL_NODE_FEE_CACHE];
+	al_node_shared_stats stats;
+};
+
 /* A request waiting for the wallet. */
 typedef struct node_job {
 	uint64_t token;
@@ -225,6 +241,13 @@ bool node_peers_fx(al_node *n, al_node_fx *fx);
 /* POST /v1/peers and DELETE /v1/peers/<id>. */
 void node_peers_connect(al_node *n, uint64_t token, const uint8_t *body, size_t len);
 void node_peers_disconnect(al_node *n, uint64_t token, const char *id_hex);
+
+/* --- node_shared.c --------------------------------------------------------------- */
+/* The estimate for this server, if one is fresh at `now`. */
+bool node_fee_get(al_node_shared *s, const uint8_t key[32], uint64_t now, uint64_t *rate);
+void node_fee_put(al_node_shared *s, const uint8_t key[32], uint64_t now, uint64_t rate);
+/* Forget it: a payment at that rate broke a fee cap (ask the server again next time). */
+void node_fee_drop(al_node_shared *s, const uint8_t key[32]);
 
 /* --- node_api.c ------------------------------------------------------------------ */
 /* The node's configuration record (chain server) and back. */

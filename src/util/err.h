@@ -395,6 +395,10 @@
 	X(AL_E_SYNC_FULL, "chain sync: watch list or header store full")                           \
 	X(AL_E_SYNC_STATE, "chain sync: no request is pending")                                    \
 	X(AL_E_SYNC_BLOCK_INFO, "chain sync: block summary contradicts the header chain")          \
+	X(AL_E_SYNC_CHAIN_MOVED,                                                                   \
+	  "chain sync: the shared header chain moved under the step (run it again)")               \
+	X(AL_E_SYNC_BUSY, "chain sync: another step took the shared header stage (run it again)")  \
+	X(AL_E_SYNC_NO_CHECKPOINT, "chain sync: no checkpoint for this network")                   \
 	/* enclave boundary, fixed heap, simulated sealing (src/enclave) */                        \
 	X(AL_E_ENC_LOAD, "enclave: image cannot be loaded or lacks its entry point")               \
 	X(AL_E_ENC_ABI, "enclave: ecall/ocall table version or size mismatch")                     \

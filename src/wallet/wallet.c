@@ -185,7 +185,7 @@ static al_err collect_spends(al_wallet *w, view *v)
 			memcpy(s->txid, tx.in[k].txid, 32);
 			s->vout = tx.in[k].vout;
 			s->by = i;
-			s->confirmed = t->st.confirmed;
+			s->confirmed = al_sync_confirmations(w->sync, t) > 0;
 		}
 		al_arena_release(w->scratch, mark);
 	}
@@ -255,7 +255,7 @@ static al_err add_utxo(al_wallet *w, const al_sync_tx *t, const al_tx *tx, uint3
 	u->chain = chain;
 	u->index = index;
 	u->confirmations = conf;
-	u->height = t->st.confirmed ? t->st.height : 0;
+	u->height = conf ? t->st.height : 0;
 	u->coinbase = al_tx_is_coinbase(tx);
 	u->ours_unconfirmed = conf == 0 && ours_spends(w, tx);
 	if (u->coinbase && conf < AL_WALLET_MATURITY)

@@ -164,16 +164,15 @@ uint64_t al_wallet_fee_clamp(const al_wallet_fee_caps *caps, uint64_t estimate);
 /* Pay `amount` to `script` at `feerate` (sat per 1000 vB, raised to
  * AL_WALLET_MIN_FEERATE): coin selection over confirmed UTXOs and our own unconfirmed
  * change (branch-and-bound for a changeless result, else largest first with change
- * when it is above the dust threshold), version 2, nLockTime the tip height, every
- * input signalling BIP 125, signed (BIP 143) and every input verified by the
- * interpreter with the standard flags, then held to the fee caps (unless `opts`
- * overrides them). The serialized transaction goes to out (cap bytes), its txid and fee
- * to the last outputs. Errors: AL_E_WALLET_FEE_RATE_CAP (for `feerate` itself before
- * anything is selected, or for the signed transaction's rate),
- * AL_E_WALLET_FEE_ABS_CAP, AL_E_WALLET_FEE_SHARE_CAP, AL_E_WALLET_DUST,
- * AL_E_WALLET_FUNDS, AL_E_BUFSIZE, the interpreter's; on any error *out_len is 0 and
- * nothing was written that could be broadcast. Nothing is recorded: call
- * al_wallet_commit_tx after a successful broadcast. */
+ * when it is above the dust threshold), version 2, nLockTime the server's tip height
+ * (al_sync_server_height), every input signalling BIP 125, signed (BIP 143) and every
+ * input verified by the interpreter with the standard flags, then held to the fee caps
+ * (unless `opts` overrides them). The serialized transaction goes to out (cap bytes),
+ * its txid and fee to the last outputs. Errors: AL_E_WALLET_FEE_RATE_CAP (for `feerate` itself
+ * before anything is selected, or for the signed transaction's rate), AL_E_WALLET_FEE_ABS_CAP,
+ * AL_E_WALLET_FEE_SHARE_CAP, AL_E_WALLET_DUST, AL_E_WALLET_FUNDS, AL_E_BUFSIZE, the interpreter's;
+ * on any error *out_len is 0 and nothing was written that could be broadcast. Nothing is recorded:
+ * call al_wallet_commit_tx after a successful broadcast. */
 AL_WARN_UNUSED al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len,
                                      uint8_t txid[32], al_sat *fee, const uint8_t *script,
                                      size_t script_len, al_sat amount, uint64_t feerate,

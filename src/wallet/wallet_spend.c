@@ -245,7 +245,8 @@ al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len, u
 		if (change < dust_of(change_script, sizeof(change_script)))
 			change = 0; /* to the fee, as Core drops change below dust */
 	}
-	e = al_tx_init(&tx, w->scratch, 2, al_sync_tip_height(w->sync), n_in, 2);
+	/* nLockTime: the height the server's mempool is at (it may be behind the chain). */
+	e = al_tx_init(&tx, w->scratch, 2, al_sync_server_height(w->sync), n_in, 2);
 	if (e == AL_OK)
 		e = al_arena_alloc(w->scratch, n_in * sizeof(prevout), 8, (void **)&pv);
 	for (size_t i = 0, k = 0; e == AL_OK && i < s.n; i++) {
@@ -331,9 +332,8 @@ static al_err bump_check(const al_wallet *w, const al_sync_tx *t, const al_tx *o
 
 	if (!t || !t->raw_len || t->st.dropped)
 		return AL_E_WALLET_UNKNOWN_TX;
-	if (t->st.confirmed)
+	if (al_sync_confirmations(w->sync, t) > 0)
 		return AL_E_WALLET_CONFIRMED;
-	(void)w;
 	/* BIP 125: "explicitly signals replaceability if any of its inputs have an
 	 * nSequence number less than (0xffffffff - 1)". */
 	for (size_t i = 0; i < orig->n_in; i++)

@@ -80,21 +80,23 @@ static void check_parsers(unsigned sel, const uint8_t *d, size_t n)
 /* A sync step that gets these bytes for every request. */
 static void check_sync(const uint8_t *d, size_t n)
 {
-	al_sync_config cfg = {.net = AL_NET_REGTEST,
-	                      .max_headers = 8,
-	                      .max_new_headers = 8,
+	al_headers_config hc = {.net = AL_NET_REGTEST, .max_headers = 8, .max_stage = 8};
+	al_sync_config cfg = {.max_new_headers = 4,
 	                      .max_txs = 8,
 	                      .max_outputs = 2,
 	                      .max_scripts = 2,
 	                      .raw_cap = 4096};
 	static const uint8_t script[22] = {0x00, 0x14};
 	uint8_t txid[32] = {1};
+	al_headers h;
 	al_arena a;
 	al_sync s;
 
-	al_genesis_header(&cfg.checkpoint, AL_NET_REGTEST);
+	al_genesis_header(&hc.checkpoint, AL_NET_REGTEST);
 	al_arena_init(&a, mem, sizeof(mem));
-	if (al_sync_init(&s, &a, &cfg) != AL_OK || al_sync_watch_script(&s, script, 22) != AL_OK ||
+	cfg.headers = &h;
+	if (al_headers_init(&h, &a, &hc) != AL_OK || al_sync_init(&s, &a, &cfg) != AL_OK ||
+	    al_sync_watch_script(&s, script, 22) != AL_OK ||
 	    al_sync_watch_tx(&s, txid, false) != AL_OK ||
 	    al_sync_watch_output(&s, txid, 0) != AL_OK)
 		__builtin_trap();

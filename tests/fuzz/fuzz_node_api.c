@@ -20,6 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static al_node *node;
+static al_node_shared *shared;
 static al_secp *secp;
 static al_rng rng;
 static al_rng_chacha rng_state;
@@ -95,7 +96,20 @@ static void setup(void)
 	al_arena_init(&pa, pool_mem, sizeof(pool_mem));
 	if (al_peer_pool_init(&pool, &pa, 3, 2, 65536) != AL_OK)
 		abort();
-	env = (al_node_env){secp, &rng, &heap, pool};
+	/* What an enclave's nodes share: a wallet opens on its regtest header chain. */
+	{
+		al_node_shared_config sc = {.net = AL_NET_REGTEST};
+		size_t len = al_node_shared_mem_size(&sc);
+		void *smem = calloc(1, len);
+		al_arena sa;
+
+		if (!smem)
+			abort();
+		al_arena_init(&sa, smem, len);
+		if (al_node_shared_init(&shared, &sa, &sc) != AL_OK)
+			abort();
+	}
+	env = (al_node_env){secp, &rng, &heap, pool, shared};
 	al_arena_init(&a, mem, sizeof(mem));
 	if (al_node_init(&node, &a, &cfg, &env, entropy, sizeof(entropy), now, 0) != AL_OK)
 		abort();

@@ -203,6 +203,11 @@ int esim_answer(esim *s, const char *path, size_t *len)
 	}
 	if (!strncmp(path, "/scripthash/", 12))
 		return answer_script(s, path, len);
+	if (!strcmp(path, "/fee-estimates") && s->fee_sat_vb) {
+		s->fee_requests++;
+		sprintf(s->body, "{\"1\":%u,\"6\":%u,\"144\":1}", 2 * s->fee_sat_vb, s->fee_sat_vb);
+		return done(s, len);
+	}
 	if ((strncmp(path, "/block/", 7) && strncmp(path, "/tx/", 4)) ||
 	    strlen(strchr(path + 1, '/') + 1) < 64)
 		return 404;
@@ -241,6 +246,44 @@ int esim_answer(esim *s, const char *path, size_t *len)
 		}
 	}
 	return 404;
+}
+
+al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers)
+{
+	al_headers_config c = {
+	    .net = AL_NET_REGTEST, .max_headers = max_headers, .max_stage = max_headers};
+
+	al_genesis_header(&c.checkpoint, AL_NET_REGTEST);
+	return al_headers_init(h, a, &c);
+}
+
+size_t esim_snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
+{
+	al_wb w;
+
+	al_wb_init(&w, buf, cap);
+	al_sync_save(sy, &w);
+	CHECK(al_wb_ok(&w));
+	return w.len;
+}
+
+size_t esim_payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat, uint32_t tag)
+{
+	uint8_t prev[32];
+	al_arena a;
+	al_tx tx;
+	al_wb wb;
+
+	memset(prev, 0x33, sizeof(prev));
+	al_write_le32(prev, tag);
+	al_arena_init(&a, scratch, sizeof(scratch));
+	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 1, 1));
+	CHECK_OK(al_tx_add_input(&tx, prev, 0, 0xfffffffe));
+	CHECK_OK(al_tx_add_output(&tx, al_sat_of(sat), script, 22));
+	al_wb_init(&wb, out, cap);
+	al_tx_write(&wb, &tx, false);
+	CHECK(al_wb_ok(&wb));
+	return wb.len;
 }
 
 al_err esim_step(al_sync *sy, esim *s)

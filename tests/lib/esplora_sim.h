@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "chain/block.h"
+#include "chain/headers.h"
 #include "chain/sync.h"
 
 #define ESIM_MAXB 16
@@ -55,6 +56,8 @@ typedef struct esim {
 	uint32_t tx_count; /* not 0: the tx_count every /block/:hash claims */
 	const esim_forge *fg;
 	unsigned block_requests; /* GET /block/:hash answered */
+	unsigned fee_sat_vb;     /* not 0: GET /fee-estimates answers this for every target */
+	unsigned fee_requests;   /* GET /fee-estimates answered */
 	char body[16384];
 } esim;
 
@@ -69,6 +72,13 @@ void esim_mine(esim *s, size_t height, uint8_t tag, uint32_t bits);
 void esim_mine_txs(esim *s, size_t height, const uint8_t *const *raw, const size_t *len, size_t n);
 /* The answer to GET `path`: its HTTP status; the body is s->body, *len bytes. */
 int esim_answer(esim *s, const char *path, size_t *len);
+/* A regtest header chain from genesis in `a`: max_headers kept, as many staged. */
+al_err esim_headers(al_headers *h, al_arena *a, size_t max_headers);
+/* The sync's committed state (al_sync_save) into buf: compared after a failed step. */
+size_t esim_snapshot(const al_sync *sy, uint8_t *buf, size_t cap);
+/* A transaction from somebody else paying `sat` to a P2WPKH `script` (its one input is
+ * made up from `tag`; nobody spends it), serialized into out. */
+size_t esim_payment(uint8_t *out, size_t cap, const uint8_t script[22], uint64_t sat, uint32_t tag);
 /* One sync step against the server, to its commit or its first error. */
 al_err esim_step(al_sync *sy, esim *s);
 

@@ -302,9 +302,9 @@ static int32_t oc_stream_open(void *host, const char *name, size_t len, uint16_t
 		return AL_E_ARG;
 	memcpy(hostname, name, len);
 	hostname[len] = 0;
-	for (i = 0; i < 4 && h->streams[i]; i++)
+	for (i = 0; i < FH_MAX_STREAMS && h->streams[i]; i++)
 		;
-	if (i == 4)
+	if (i == FH_MAX_STREAMS)
 		return AL_E_ENC_FULL;
 	struct fh_stream *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -323,7 +323,7 @@ static int32_t oc_stream_open(void *host, const char *name, size_t len, uint16_t
 
 static struct fh_stream *stream_at(fake_host *h, uint64_t s)
 {
-	return s >= 1 && s <= 4 ? h->streams[s - 1] : NULL;
+	return s >= 1 && s <= FH_MAX_STREAMS ? h->streams[s - 1] : NULL;
 }
 
 static int32_t oc_stream_send(void *host, uint64_t stream, const uint8_t *buf, size_t len)
@@ -503,7 +503,7 @@ void fh_close(fake_host *h)
 		al_store_dir_close(s->dir);
 		free(s);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FH_MAX_STREAMS; i++)
 		if (h->streams[i])
 			oc_stream_close(h, (uint64_t)i + 1);
 	if (h->state_dir)

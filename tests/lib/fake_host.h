@@ -20,8 +20,9 @@
 #include "enclave/abi.h"
 #include "util/err.h"
 
-#define FH_MAX_CONNS 64
-#define FH_MAX_LOG   64
+#define FH_MAX_CONNS   64
+#define FH_MAX_LOG     64
+#define FH_MAX_STREAMS 32 /* the enclave keeps up to 16 chain connections open */
 
 typedef struct fh_conn {
 	bool used, closed, read;
@@ -70,7 +71,7 @@ struct fake_host {
 	struct fh_store *open;
 	struct al_store_dir *state_dir;
 	struct al_sim_platform *plat;
-	struct fh_stream *streams[4];
+	struct fh_stream *streams[FH_MAX_STREAMS];
 };
 
 typedef struct fh_config {

@@ -50,6 +50,7 @@ static const char *url;
 static al_httpc *http;
 static al_peer_pool *pool;
 static al_secp *secp;
+static al_node_shared *shared; /* both nodes share one header chain, as in an enclave */
 static al_rng rng;
 static al_rng_chacha rng_state;
 static uint64_t now_ms = 1000;
@@ -226,7 +227,7 @@ static void settle(void)
 static void node_open(pnode *p)
 {
 	al_node_config cfg;
-	al_node_env env = {secp, &rng, &heap, pool};
+	al_node_env env = {secp, &rng, &heap, pool, shared};
 	size_t need;
 
 	al_node_config_default(&cfg);
@@ -362,6 +363,14 @@ int main(int argc, char **argv)
 	if (al_secp_create(&secp, secp_mem, sizeof(secp_mem), seed) != AL_OK ||
 	    al_httpc_new(&http, NULL) != AL_OK)
 		fail("set-up", NULL);
+	{
+		al_node_shared_config sc = {.net = AL_NET_REGTEST};
+		size_t n = al_node_shared_mem_size(&sc);
+		static al_arena sa;
+		al_arena_init(&sa, calloc(1, n), n);
+		if (al_node_shared_init(&shared, &sa, &sc) != AL_OK)
+			fail("shared", NULL);
+	}
 	{
 		size_t n = al_peer_pool_size(8, 4, 65536);
 		static al_arena pa;

@@ -13,33 +13,23 @@
 #include "wallet/coinsel.h"
 
 static uint8_t mem[64u << 20];
+static al_headers chain; /* each test's own header chain */
 
+/* A fresh header chain, and a sync on it. */
 static void new_sync(al_sync *sy, al_arena *a)
 {
-	al_sync_config cfg = {.net = AL_NET_REGTEST,
-	                      .max_headers = 64,
-	                      .max_new_headers = 64,
+	al_sync_config cfg = {.headers = &chain,
+	                      .max_new_headers = 4,
 	                      .max_txs = 16,
 	                      .max_outputs = 4,
 	                      .max_scripts = 4,
 	                      .raw_cap = 4096};
 	static const uint8_t script[22] = {0x00, 0x14, 1};
 
-	al_genesis_header(&cfg.checkpoint, AL_NET_REGTEST);
 	al_arena_init(a, mem, sizeof(mem));
+	CHECK_OK(esim_headers(&chain, a, 64));
 	CHECK_OK(al_sync_init(sy, a, &cfg));
 	CHECK_OK(al_sync_watch_script(sy, script, sizeof(script)));
-}
-
-/* A committed snapshot to compare after a failed step. */
-static size_t snapshot(const al_sync *sy, uint8_t *buf, size_t cap)
-{
-	al_wb w;
-
-	al_wb_init(&w, buf, cap);
-	al_sync_save(sy, &w);
-	CHECK(al_wb_ok(&w));
-	return w.len;
 }
 
 static void test_good_chain_and_reorg(void)
@@ -63,9 +53,9 @@ static void test_good_chain_and_reorg(void)
 	CHECK(al_sync_last_result(&sy)->connected == 3);
 
 	/* Idle: one request, nothing changes. */
-	n1 = snapshot(&sy, before, sizeof(before));
+	n1 = esim_snapshot(&sy, before, sizeof(before));
 	CHECK_OK(esim_step(&sy, &s));
-	n2 = snapshot(&sy, after, sizeof(after));
+	n2 = esim_snapshot(&sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 	CHECK(!al_sync_last_result(&sy)->tip_changed);
 
@@ -75,7 +65,7 @@ static void test_good_chain_and_reorg(void)
 
 		esim_mine(&f, 3, 0xb3, 0x207fffff);
 		CHECK_ERR(esim_step(&sy, &f), AL_E_SYNC_LESS_WORK);
-		n2 = snapshot(&sy, after, sizeof(after));
+		n2 = esim_snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 	}
 
@@ -121,12 +111,12 @@ static void test_lies(void)
 	esim_mine(&s, 4, 0xa0, 0x207fffff);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[4][1], false));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t n1 = snapshot(&sy, before, sizeof(before)), n2;
+		size_t n1 = esim_snapshot(&sy, before, sizeof(before)), n2;
 
 		s.lie = cases[i].lie;
 		CHECK_ERR(esim_step(&sy, &s), cases[i].want);
 		CHECK(al_sync_last_error(&sy) == cases[i].want);
-		n2 = snapshot(&sy, after, sizeof(after));
+		n2 = esim_snapshot(&sy, after, sizeof(after));
 		CHECK(n1 == n2 && !memcmp(before, after, n1));
 		CHECK(al_sync_tip_height(&sy) == 3);
 	}
@@ -163,16 +153,32 @@ static void test_persistence(void)
 	new_sync(&sy, &a);
 	CHECK_OK(al_sync_watch_tx(&sy, s.leaf[3][1], false));
 	CHECK_OK(esim_step(&sy, &s));
-	n = snapshot(&sy, buf, sizeof(buf));
+	n = esim_snapshot(&sy, buf, sizeof(buf));
 	al_arena_init(&a2, mem2, sizeof(mem2));
 	CHECK_OK(al_sync_init(&sy2, &a2, &sy.cfg));
 	CHECK_OK(al_sync_load(&sy2, buf, n));
-	n2 = snapshot(&sy2, buf2, sizeof(buf2));
+	n2 = esim_snapshot(&sy2, buf2, sizeof(buf2));
 	CHECK(n == n2 && !memcmp(buf, buf2, n));
 	CHECK(al_sync_tip_height(&sy2) == 5);
+	CHECK(al_sync_confirmations(&sy2, al_sync_find_tx(&sy2, s.leaf[3][1])) == 3);
 	CHECK_ERR(al_sync_load(&sy2, buf, n - 1), AL_E_TRUNCATED);
-	buf[1 + 8 + 80 + 4] ^= 1; /* break the second header's link */
-	CHECK_ERR(al_sync_load(&sy2, buf, n), AL_E_SYNC_NOT_CONNECTED);
+	buf[0] = 3;
+	CHECK_ERR(al_sync_load(&sy2, buf, n), AL_E_RANGE);
+	/* Format 1 carried the sync's own headers: read past, the rest loads the same. */
+	{
+		static uint8_t v1[1 << 16];
+		size_t k = 0;
+
+		v1[k++] = 1;
+		al_write_le32(v1 + k, 0), k += 4;
+		al_write_le32(v1 + k, 2), k += 4;
+		memset(v1 + k, 0x5a, 160), k += 160; /* not even headers: never looked at */
+		memcpy(v1 + k, buf + 1, n - 1), k += n - 1;
+		CHECK_OK(al_sync_load(&sy2, v1, k));
+		n2 = esim_snapshot(&sy2, buf2, sizeof(buf2));
+		CHECK(n == n2 && !memcmp(buf + 1, buf2 + 1, n - 1));
+		CHECK_ERR(al_sync_load(&sy2, v1, 1 + 8 + 100), AL_E_TRUNCATED);
+	}
 }
 
 static void test_esplora_parsers(void)
@@ -244,10 +250,10 @@ static void test_coinsel(void)
 static void refused(al_sync *sy, esim *s, al_err want)
 {
 	static uint8_t before[1 << 16], after[1 << 16];
-	size_t n1 = snapshot(sy, before, sizeof(before)), n2;
+	size_t n1 = esim_snapshot(sy, before, sizeof(before)), n2;
 
 	CHECK_ERR(esim_step(sy, s), want);
-	n2 = snapshot(sy, after, sizeof(after));
+	n2 = esim_snapshot(sy, after, sizeof(after));
 	CHECK(n1 == n2 && !memcmp(before, after, n1));
 }
 

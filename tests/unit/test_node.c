@@ -12,6 +12,12 @@
  *   - a store rolled back behind another, or behind the node's sealed last_seen, is
  *     caught when the node loads: it drops out, or the node refuses to serve;
  *   - two nodes connect (BOLT #8 + init) through the effects alone;
+ *   - nodes share one header chain (al_node_shared): the second node's sync fetches no
+ *     header, steps of two nodes interleave request by request, a reorganisation under
+ *     one node's step makes it run again and then fail with its server's precise error;
+ *     a fee estimate is asked once per server and trust, again once it is older than
+ *     AL_NODE_FEE_MAX_AGE; a wallet that receives more transactions than it holds grows
+ *     and reports them all; no call leaves shared scratch held;
  *   - answers the driver makes up (unknown request ids, stale completions) change
  *     nothing. */
 #include <stdio.h>
@@ -19,7 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "btc/address.h"
+#include "btc/tx.h"
 #include "crypto/rng.h"
+#include "esplora_sim.h"
 #include "host/store_dir.h"
 #include "node/node.h"
 #include "test.h"
@@ -71,9 +80,20 @@ typedef struct tnode {
 	size_t fetches;
 	struct tnode *peer; /* where NET_SEND bytes go (conn ids: 1 on each side) */
 	bool closed;
+	/* a chain server answering the node's FETCHes (base: the URL it was given) */
+	esim *srv;
+	const char *base;
+	bool hold_fetch; /* answer only when the test says (fetch_answer) */
+	bool fetch_pending;
+	char fetch_method[8];
+	uint8_t fetch_body[8192];
+	size_t fetch_len;
+	unsigned header_reqs;
 } tnode;
 
-static uint64_t now = 1000;
+static uint64_t now = 1000, wall = 1700000000;
+static al_node_shared *shared; /* what every node here shares (a regtest chain) */
+static uint8_t *shared_mem;
 static al_peer_pool *pool;
 static al_arena pool_arena;
 static uint8_t *pool_mem;
@@ -88,7 +108,7 @@ static void tn_open(tnode *t, const uint8_t *entropy, size_t entlen, const char 
                     size_t n_stores, int64_t last_seen)
 {
 	al_node_config cfg;
-	al_node_env env = {secp, &rng, &heap, pool};
+	al_node_env env = {secp, &rng, &heap, pool, shared};
 	char path[160];
 
 	memset(t, 0, sizeof(*t));
@@ -121,6 +141,38 @@ static void tn_close(tnode *t)
 static void put_answer(tnode *t, uint64_t req, al_err e)
 {
 	al_node_store_done(t->n, req, e, NULL, 0, 0, now);
+}
+
+/* The chain server answers the node's pending FETCH: GETs from the esim, POST /tx with
+ * the txid of the transaction sent (as Esplora does). */
+static void fetch_answer(tnode *t)
+{
+	static char txid_hex[65];
+	const char *path = t->fetch_url + strlen(t->base);
+	size_t len = 0;
+	int status;
+
+	CHECK(t->fetch_pending && !strncmp(t->fetch_url, t->base, strlen(t->base)));
+	t->fetch_pending = false;
+	if (!strcmp(t->fetch_method, "POST")) {
+		static uint8_t raw[4096], txid[32], arena_mem[1 << 16];
+		al_arena a;
+		al_tx tx;
+
+		CHECK_OK(al_hex_decode(raw, sizeof(raw), &len, (const char *)t->fetch_body,
+		                       t->fetch_len));
+		al_arena_init(&a, arena_mem, sizeof(arena_mem));
+		CHECK_OK(al_tx_parse(&tx, &a, raw, len));
+		al_tx_txid(&tx, txid);
+		al_txid_to_hex(txid_hex, txid);
+		al_node_fetch_done(t->n, t->fetch_req, AL_OK, 200, (const uint8_t *)txid_hex, 64,
+		                   now, wall);
+		return;
+	}
+	t->header_reqs += strstr(path, "/header") != NULL;
+	status = esim_answer(t->srv, path, &len);
+	al_node_fetch_done(t->n, t->fetch_req, AL_OK, status, (const uint8_t *)t->srv->body, len,
+	                   now, wall);
 }
 
 /* Perform every effect the node releases (peers' bytes go to the other node). */
@@ -173,6 +225,15 @@ static void drive(tnode *t)
 			t->fetch_req = fx.req;
 			snprintf(t->fetch_url, sizeof(t->fetch_url), "%s", fx.text);
 			t->fetches++;
+			if (!t->srv)
+				break;
+			CHECK(fx.len <= sizeof(t->fetch_body));
+			t->fetch_pending = true;
+			snprintf(t->fetch_method, sizeof(t->fetch_method), "%s", fx.method);
+			t->fetch_len = fx.len <= sizeof(t->fetch_body) ? fx.len : 0;
+			memcpy(t->fetch_body, fx.data, t->fetch_len);
+			if (!t->hold_fetch)
+				fetch_answer(t);
 			break;
 		case AL_NODE_FX_NET_SEND: {
 			size_t used = 0;
@@ -192,6 +253,8 @@ static void drive(tnode *t)
 			break;
 		}
 	}
+	/* Nothing holds the nodes' shared scratch between calls. */
+	CHECK(al_node_shared_scratch_used(shared) == 0);
 }
 
 static void request(tnode *t, al_node_auth auth, const char *method, const char *target,
@@ -200,7 +263,7 @@ static void request(tnode *t, al_node_auth auth, const char *method, const char 
 	static uint64_t token = 100;
 	t->answers = 0;
 	al_node_request(t->n, auth, ++token, method, target, (const uint8_t *)body,
-	                body ? strlen(body) : 0, now, 1700000000);
+	                body ? strlen(body) : 0, now, wall);
 	drive(t);
 }
 
@@ -455,6 +518,203 @@ static void test_wallet_requests(void)
 	tn_close(&t);
 }
 
+/* --- nodes sharing one chain ------------------------------------------------------- */
+
+#define BASE  "http://127.0.0.1:3002/api"
+#define BASE2 "http://127.0.0.1:3003/api"
+#define MINER "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+
+/* A fresh shared part: each test below starts from the genesis chain. */
+static void shared_reset(void)
+{
+	al_node_shared_config sc = {.net = AL_NET_REGTEST};
+	al_arena sa;
+
+	free(shared_mem);
+	shared_mem = calloc(1, al_node_shared_mem_size(&sc));
+	al_arena_init(&sa, shared_mem, al_node_shared_mem_size(&sc));
+	CHECK_OK(al_node_shared_init(&shared, &sa, &sc));
+}
+
+/* A ready node with a wallet on `srv` at `base`. */
+static void chain_open(tnode *t, const uint8_t entropy[32], const char *store, esim *srv,
+                       const char *url)
+{
+	const char *stores[] = {store};
+	char body[128];
+
+	tn_open(t, entropy, 32, stores, 1, 0);
+	drive(t);
+	t->srv = srv;
+	t->base = url;
+	snprintf(body, sizeof(body), "{\"url\":\"%s\"}", url);
+	request(t, AL_NODE_USER, "POST", "/v1/chain", body);
+	CHECK(t->status == 200);
+}
+
+/* The script of the node's next receive address. */
+static void receive_script(tnode *t, uint8_t script[22])
+{
+	uint8_t prog[AL_WITPROG_MAX];
+	char addr[AL_SEGWIT_ADDR_BUFLEN] = "";
+	const char *p;
+	size_t plen, slen, k = 0;
+	unsigned ver;
+
+	request(t, AL_NODE_USER, "POST", "/v1/wallet/newaddress", NULL);
+	CHECK(t->status == 200 && (p = strstr(t->body, "\"address\":\"")) != NULL);
+	for (p += 11; p && *p && *p != '"' && k + 1 < sizeof(addr); p++)
+		addr[k++] = *p;
+	CHECK_OK(al_segwit_addr_decode(&ver, prog, &plen, AL_NET_REGTEST, addr, k));
+	CHECK_OK(al_segwit_script(script, 22, &slen, ver, prog, plen));
+	CHECK(slen == 22);
+}
+
+/* Answer both nodes' chain requests in turn until neither waits. */
+static void answer_alternately(tnode *a, tnode *b)
+{
+	for (int guard = 0; guard < 1000 && (a->fetch_pending || b->fetch_pending); guard++) {
+		if (a->fetch_pending) {
+			fetch_answer(a);
+			drive(a);
+		}
+		if (b->fetch_pending) {
+			fetch_answer(b);
+			drive(b);
+		}
+	}
+}
+
+static void test_shared_chain(void)
+{
+	static esim srv, srv_b;
+	static uint8_t raw[3][128];
+	static const uint8_t e3[32] = {3};
+	uint8_t sa[22], sb[22];
+	const uint8_t *txs[2];
+	size_t len[3];
+	tnode a, b, c;
+
+	shared_reset();
+	esim_init(&srv, 3);
+	srv.fee_sat_vb = 2;
+	chain_open(&a, zero, "sh-a", &srv, BASE);
+	chain_open(&b, ff, "sh-b", &srv, BASE);
+	/* The first sync brings the headers; the second node's finds them kept. */
+	receive_script(&a, sa);
+	CHECK(a.header_reqs == 3);
+	receive_script(&b, sb);
+	CHECK(b.header_reqs == 0);
+	len[0] = esim_payment(raw[0], sizeof(raw[0]), sa, 1000000, 1);
+	len[1] = esim_payment(raw[1], sizeof(raw[1]), sb, 1000000, 2);
+	txs[0] = raw[0];
+	txs[1] = raw[1];
+	esim_mine_txs(&srv, 4, txs, len, 2);
+
+	/* Both sync at once, request by request. */
+	a.hold_fetch = b.hold_fetch = true;
+	request(&a, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	request(&b, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	answer_alternately(&a, &b);
+	CHECK(a.answers == 1 && strstr(a.body, "\"confirmed_balance\":1000000"));
+	CHECK(b.answers == 1 && strstr(b.body, "\"confirmed_balance\":1000000"));
+	CHECK(strstr(a.body, "\"tip_height\":4") && !strstr(b.body, "sync_error"));
+	a.hold_fetch = b.hold_fetch = false;
+
+	/* One fee estimate for both (same server, same trust); asked again once too old. */
+	request(&a, AL_NODE_USER, "POST", "/v1/wallet/sendtoaddress",
+	        "{\"args\":[\"" MINER "\",\"100000\"]}");
+	CHECK(a.status == 200 && strstr(a.body, "\"fee_sat\""));
+	CHECK(srv.fee_requests == 1);
+	request(&b, AL_NODE_USER, "POST", "/v1/wallet/sendtoaddress",
+	        "{\"args\":[\"" MINER "\",\"100000\"]}");
+	CHECK(b.status == 200 && srv.fee_requests == 1);
+	/* Another URL for the same server is another key. */
+	chain_open(&c, e3, "sh-c", &srv, BASE2);
+	request(&c, AL_NODE_USER, "POST", "/v1/wallet/sendtoaddress",
+	        "{\"args\":[\"" MINER "\",\"1000\"]}");
+	CHECK(c.status == 502 && strstr(c.body, "AL_E_WALLET_FUNDS") && srv.fee_requests == 2);
+	/* (The estimate's time is A's trusted clock: the host's, or the chain's median time
+	 * past if that is later: a few seconds here.) */
+	wall += AL_NODE_FEE_MAX_AGE + 60;
+	request(&b, AL_NODE_USER, "POST", "/v1/wallet/sendtoaddress",
+	        "{\"args\":[\"" MINER "\",\"100000\"]}");
+	CHECK(b.status == 200 && srv.fee_requests == 3);
+	tn_close(&c);
+
+	/* B's step checks a payment in block 5 (which A's sync brought to the shared chain)
+	 * when A's next sync carries a reorganisation of block 5 away: B's step runs again,
+	 * and its server (still on the old branch) now has less work. B answers from what
+	 * the shared chain holds, with that error. */
+	len[2] = esim_payment(raw[2], sizeof(raw[2]), sb, 500000, 3);
+	txs[0] = raw[2];
+	esim_mine_txs(&srv, 5, txs, len + 2, 1);
+	request(&a, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	CHECK(a.status == 200 && strstr(a.body, "\"tip_height\":5"));
+	srv_b = srv;
+	b.srv = &srv_b;
+	b.hold_fetch = true;
+	request(&b, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	for (int guard = 0; guard < 100 && !strstr(b.fetch_url, "/merkle-proof"); guard++) {
+		fetch_answer(&b);
+		drive(&b);
+	}
+	CHECK(b.fetch_pending && strstr(b.fetch_url, "/merkle-proof"));
+	esim_mine(&srv, 5, 0xe5, 0x207fffff);
+	esim_mine(&srv, 6, 0xe6, 0x207fffff);
+	request(&a, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	CHECK(a.status == 200 && strstr(a.body, "\"tip_height\":6"));
+	b.header_reqs = 0;
+	for (int guard = 0; guard < 100 && b.fetch_pending; guard++) {
+		fetch_answer(&b);
+		drive(&b);
+	}
+	CHECK(b.answers == 1 && strstr(b.body, "AL_E_SYNC_LESS_WORK"));
+	CHECK(b.header_reqs == 1); /* the run again: the old block 5, then its parent is kept */
+	CHECK(strstr(b.body, "\"tip_height\":6"));
+	/* Its server catches up: B agrees, the payment in the old block 5 never counted. */
+	srv_b = srv;
+	b.hold_fetch = false;
+	request(&b, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	CHECK(b.status == 200 && !strstr(b.body, "sync_error"));
+	CHECK(strstr(b.body, "\"total_balance\":") && !strstr(b.body, "1400000"));
+	tn_close(&a);
+	tn_close(&b);
+}
+
+/* A wallet that receives more transactions than its table holds grows, keeps them. */
+static void test_wallet_grows(void)
+{
+	static esim srv;
+	static uint8_t raw[70][128];
+	const uint8_t *txs[7];
+	size_t len[7], before, after;
+	uint8_t s[22];
+	char want[64];
+	tnode t;
+
+	shared_reset();
+	esim_init(&srv, 1);
+	chain_open(&t, zero, "grow", &srv, BASE);
+	receive_script(&t, s);
+	before = al_node_memory(t.n);
+	for (size_t b = 0; b < 10; b++) {
+		for (size_t i = 0; i < 7; i++) {
+			len[i] = esim_payment(raw[b * 7 + i], sizeof(raw[0]), s, 1000,
+			                      (uint32_t)(b * 7 + i));
+			txs[i] = raw[b * 7 + i];
+		}
+		esim_mine_txs(&srv, 2 + b, txs, len, 7);
+	}
+	request(&t, AL_NODE_USER, "POST", "/v1/wallet/walletbalance", NULL);
+	snprintf(want, sizeof(want), "\"confirmed_balance\":%u", 70 * 1000);
+	CHECK(t.status == 200 && strstr(t.body, want) && !strstr(t.body, "sync_error"));
+	after = al_node_memory(t.n);
+	printf("wallet: %zu bytes, %zu after 70 transactions\n", before, after);
+	CHECK(after > before);
+	tn_close(&t);
+}
+
 int main(void)
 {
 	uint8_t rseed[32] = {9};
@@ -465,6 +725,14 @@ int main(void)
 	pool_mem = calloc(1, al_peer_pool_size(8, 4, 65536));
 	al_arena_init(&pool_arena, pool_mem, al_peer_pool_size(8, 4, 65536));
 	CHECK_OK(al_peer_pool_init(&pool, &pool_arena, 8, 4, 65536));
+	{
+		al_node_shared_config sc = {.net = AL_NET_REGTEST};
+		al_arena sa;
+
+		shared_mem = calloc(1, al_node_shared_mem_size(&sc));
+		al_arena_init(&sa, shared_mem, al_node_shared_mem_size(&sc));
+		CHECK_OK(al_node_shared_init(&shared, &sa, &sc));
+	}
 	snprintf(base, sizeof(base), "/tmp/alight-node-%d", (int)getpid());
 	CHECK(sh("rm -rf %s && mkdir -p %s") == 0);
 	test_identity_and_authority();
@@ -472,11 +740,14 @@ int main(void)
 	test_rollback();
 	test_two_nodes_connect();
 	test_wallet_requests();
+	test_shared_chain();
+	test_wallet_grows();
 	uint32_t slots, queues;
 	al_peer_pool_usage(pool, &slots, &queues);
 	CHECK(slots == 0 && queues == 0); /* every connection gave its slot back */
 	CHECK(sh("rm -rf %s") == 0);
 	al_secp_destroy(secp);
 	free(pool_mem);
+	free(shared_mem);
 	return al_t_finish();
 }

@@ -28,6 +28,7 @@ static size_t funding_len;
 static esim chain;
 
 typedef struct fixture {
+	al_headers headers;
 	al_sync sync;
 	al_wallet w;
 	al_arena scratch;
@@ -62,8 +63,7 @@ static void setup(fixture *f)
 	static const uint8_t seed[32] = {0x42, 0x42, 0x42};
 	const uint8_t *raw[1] = {funding};
 	size_t len[1];
-	al_sync_config cfg = {.net = AL_NET_REGTEST,
-	                      .max_headers = 16,
+	al_sync_config cfg = {.headers = &f->headers,
 	                      .max_new_headers = 16,
 	                      .max_txs = 32,
 	                      .max_outputs = 4,
@@ -72,8 +72,8 @@ static void setup(fixture *f)
 	al_arena a, wa;
 	bool more = true;
 
-	al_genesis_header(&cfg.checkpoint, AL_NET_REGTEST);
 	al_arena_init(&a, sync_mem, sizeof(sync_mem));
+	CHECK_OK(esim_headers(&f->headers, &a, 16));
 	CHECK_OK(al_sync_init(&f->sync, &a, &cfg));
 	al_arena_init(&wa, wallet_mem, sizeof(wallet_mem));
 	al_arena_init(&f->scratch, scratch_mem, al_interp_scratch_size() + (1u << 20));
