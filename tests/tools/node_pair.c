@@ -9,6 +9,11 @@
  *   basic     A funds its wallet, opens to B, pays B with an HTLC (fulfilled) and
  *             has one failed, restarts both nodes mid-channel, closes cooperatively
  *   force     as basic up to the payment, then A force-closes
+ *   bench N   (scripts/bench, group "channel") once the channel is usable, N payments
+ *             A -> B, each an HTLC added and fulfilled: two commitment updates, each
+ *             durable on both nodes' directory stores (fsync) before either node
+ *             speaks on; prints {"event":"bench", ...} with the rate, the p50/p99 of
+ *             one update and the heap each node holds for the channel
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -44,6 +49,8 @@ typedef struct pnode {
 	char body[1 << 16];
 	size_t answers;
 	uint64_t fetches;
+	size_t heap_live; /* bytes the node holds from its allocator */
+	al_alloc heap;
 } pnode;
 
 static const char *url;
@@ -55,19 +62,28 @@ static al_rng rng;
 static al_rng_chacha rng_state;
 static uint64_t now_ms = 1000;
 
+/* Live heap bytes of each node (ctx: its pnode's counter), for the bench. */
 static void *p_alloc(void *ctx, size_t n)
 {
-	(void)ctx;
-	return calloc(1, n);
+	size_t *live = ctx, *p = calloc(1, n + 16);
+
+	if (!p)
+		return NULL;
+	*p = n;
+	*live += n;
+	return (uint8_t *)p + 16;
 }
 
-static void p_free(void *ctx, void *p)
+static void p_free(void *ctx, void *ptr)
 {
-	(void)ctx;
-	free(p);
-}
+	size_t *live = ctx;
+	uint8_t *p = ptr;
 
-static const al_alloc heap = {p_alloc, p_free, NULL};
+	if (!p)
+		return;
+	*live -= *(size_t *)(p - 16);
+	free(p - 16);
+}
 
 static uint64_t wall(void)
 {
@@ -227,9 +243,10 @@ static void settle(void)
 static void node_open(pnode *p)
 {
 	al_node_config cfg;
-	al_node_env env = {secp, &rng, &heap, pool, shared};
+	al_node_env env = {secp, &rng, &p->heap, pool, shared};
 	size_t need;
 
+	p->heap = (al_alloc){p_alloc, p_free, &p->heap_live};
 	al_node_config_default(&cfg);
 	cfg.max_peers = 4;
 	cfg.max_handshakes = 2;
@@ -344,6 +361,70 @@ static bool await_htlc(pnode *p, al_node_htlc_kind kind, al_node_htlc_event *ev)
 	return false;
 }
 
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* n payments A -> B of 1,000 sat, one at a time: an update adds the HTLC, another
+ * settles it; each is a commitment_signed/revoke_and_ack round both ways. */
+static void bench(const uint8_t cid[32], uint32_t expiry, int n, size_t chan_a, size_t chan_b)
+{
+	double *lat = calloc((size_t)n * 2, sizeof(double)), start = mono_ms(), total;
+	al_node_stats sa0, sb0, sa, sb;
+	al_node_htlc_event ev;
+	uint8_t pre[32], hash[32];
+	uint64_t hid;
+
+	al_node_get_stats(A.n, &sa0);
+	al_node_get_stats(B.n, &sb0);
+	for (int i = 0; i < n; i++) {
+		double t0 = mono_ms(), t1;
+
+		memset(pre, 0, 32);
+		memcpy(pre, &i, sizeof(i));
+		pre[31] = 0xbe;
+		al_sha256(hash, pre, 32);
+		if (al_node_htlc_add(A.n, cid, al_msat_of(1000000), hash, expiry, &hid) != AL_OK)
+			fail("bench: htlc add", NULL);
+		settle();
+		if (!await_htlc(&B, AL_NODE_HTLC_RECEIVED, &ev))
+			fail("bench: B did not receive", NULL);
+		t1 = mono_ms();
+		if (al_node_htlc_fulfill(B.n, cid, ev.htlc_id, pre) != AL_OK)
+			fail("bench: fulfill", NULL);
+		settle();
+		if (!await_htlc(&A, AL_NODE_HTLC_FULFILLED, &ev))
+			fail("bench: A did not see the preimage", NULL);
+		lat[2 * i] = t1 - t0;
+		lat[2 * i + 1] = mono_ms() - t1;
+	}
+	total = mono_ms() - start;
+	al_node_get_stats(A.n, &sa);
+	al_node_get_stats(B.n, &sb);
+	qsort(lat, (size_t)n * 2, sizeof(double), by_value);
+	print_json("bench",
+	           json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:I,s:I}", "updates", 2 * n, "seconds",
+	                     total / 1e3, "updates_per_s", 2 * n / (total / 1e3), "update_p50_ms",
+	                     lat[n], "update_p99_ms", lat[(size_t)(n * 2 * 99 / 100)],
+	                     "durable_writes_per_update",
+	                     (double)(sa.persists_durable - sa0.persists_durable +
+	                              sb.persists_durable - sb0.persists_durable) /
+	                         (2.0 * n),
+	                     "channel_heap_bytes_a", (json_int_t)chan_a, "channel_heap_bytes_b",
+	                     (json_int_t)chan_b));
+	free(lat);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
@@ -353,7 +434,9 @@ int main(int argc, char **argv)
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: node_pair ESPLORA_URL DIR basic|force [anchors|static]\n");
+		fprintf(
+		    stderr,
+		    "usage: node_pair ESPLORA_URL DIR basic|force|bench [anchors|static] [N]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -420,6 +503,7 @@ int main(int argc, char **argv)
 	snprintf(body, sizeof(body),
 	         "{\"node_pubkey\":\"%s\",\"local_funding_amount\":500000,\"channel_type\":\"%s\"}",
 	         b_id, !strcmp(type, "static") ? "static_remote_key" : "anchors");
+	size_t heap_a0 = A.heap_live, heap_b0 = B.heap_live;
 	r = req_ok(&A, "POST", "/v1/channels", body);
 	print_json("opened",
 	           json_pack("{s:O,s:O}", "funding_txid", json_object_get(r, "funding_txid_str"),
@@ -437,6 +521,17 @@ int main(int argc, char **argv)
 	print_json("active", json_pack("{s:O,s:O}", "a", ca, "b", cb));
 	json_decref(ca);
 	json_decref(cb);
+	if (!strcmp(scenario, "bench")) {
+		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
+		bench(cid, (uint32_t)jint(r, "tip_height") + 40, argc > 5 ? atoi(argv[5]) : 200,
+		      A.heap_live - heap_a0, B.heap_live - heap_b0);
+		json_decref(r);
+		printf("{\"event\":\"done\"}\n");
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return 0;
+	}
 
 	/* An HTLC A -> B, fulfilled: 100,000 sat move. */
 	uint8_t pre[32], hash[32];
