@@ -25,7 +25,8 @@
  *
  * Plain C types only (fixed-width integers, byte buffers with explicit lengths, flat
  * structs); the callee copies what it keeps; ecalls are not re-entrant (one at a time,
- * never from inside an ocall); results are al_err values as int32_t (AL_OK == 0). The
+ * never from inside an ocall); results are al_err values as int32_t (AL_OK == 0; the
+ * numbers follow gen/util/err_list.h, so a change of any layer's list is an ABI change). The
  * tables are versioned: the entry point refuses a host built against another ABI. */
 #ifndef ALIGHT_ENCLAVE_ABI_H
 #define ALIGHT_ENCLAVE_ABI_H
@@ -33,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AL_ENCLAVE_ABI_VERSION 6u
+#define AL_ENCLAVE_ABI_VERSION 7u
 /* The image's only exported symbol. */
 #define AL_ENCLAVE_ENTRY_SYMBOL "alight_enclave_entry"
 /* Default heap handed to the enclave at load (--enclave-heap). */
