@@ -562,8 +562,11 @@ static void receive_script(tnode *t, uint8_t script[22])
 	unsigned ver;
 
 	request(t, AL_NODE_USER, "POST", "/v1/wallet/newaddress", NULL);
-	CHECK(t->status == 200 && (p = strstr(t->body, "\"address\":\"")) != NULL);
-	for (p += 11; p && *p && *p != '"' && k + 1 < sizeof(addr); p++)
+	p = t->status == 200 ? strstr(t->body, "\"address\":\"") : NULL;
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	for (p += 11; *p && *p != '"' && k + 1 < sizeof(addr); p++)
 		addr[k++] = *p;
 	CHECK_OK(al_segwit_addr_decode(&ver, prog, &plen, AL_NET_REGTEST, addr, k));
 	CHECK_OK(al_segwit_script(script, 22, &slen, ver, prog, plen));
