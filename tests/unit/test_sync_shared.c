@@ -87,6 +87,14 @@ static bool one(stepper *p)
 	return !p->done;
 }
 
+/* One request of each, interleaved (never one step run ahead): false once both ended. */
+static bool both(stepper *a, stepper *b)
+{
+	bool more_a = one(a), more_b = one(b);
+
+	return more_a || more_b;
+}
+
 static al_err step(stepper *p)
 {
 	begin(p);
@@ -220,7 +228,7 @@ static void test_same_blocks_interleaved(void)
 	CHECK_OK(al_sync_watch_tx(&b.sy, sa.leaf[4][1], false));
 	begin(&a);
 	begin(&b);
-	while (one(&a) | one(&b))
+	while (both(&a, &b))
 		;
 	CHECK_OK(a.err);
 	CHECK_OK(b.err);
