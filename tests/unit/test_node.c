@@ -231,7 +231,8 @@ static void drive(tnode *t)
 			t->fetch_pending = true;
 			snprintf(t->fetch_method, sizeof(t->fetch_method), "%s", fx.method);
 			t->fetch_len = fx.len <= sizeof(t->fetch_body) ? fx.len : 0;
-			memcpy(t->fetch_body, fx.data, t->fetch_len);
+			if (t->fetch_len)
+				memcpy(t->fetch_body, fx.data, t->fetch_len);
 			if (!t->hold_fetch)
 				fetch_answer(t);
 			break;
