@@ -871,3 +871,18 @@ al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len)
 	AL_TRY(al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, addr, strlen(addr)));
 	return al_segwit_script(script, AL_CHAN_MAX_SCRIPT, len, ver, prog, plen);
 }
+
+uint32_t node_wallet_feerate_kw(al_node *n)
+{
+	uint8_t key[32];
+	uint64_t rate;
+
+	if (!n->wallet)
+		return 0;
+	fee_key(n, key);
+	if (!node_fee_get(n->env.shared, key, al_node_trusted_wall(n), &rate))
+		return 0;
+	/* sat per 1000 vB to sat per 1000 weight units. */
+	rate = al_wallet_fee_clamp(&n->wallet->wallet.caps, rate) / 4;
+	return rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+}

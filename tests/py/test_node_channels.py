@@ -115,3 +115,43 @@ def test_force_close(tmp_path, devchain, chan_type):  # noqa: F811
     assert ca["close_type"] == "LOCAL_FORCE_CLOSE"
     assert cb["close_type"] == "REMOTE_FORCE_CLOSE"
     assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == commitment_txid
+
+    # BOLT #5: the commitment's outputs reach each node's wallet. B's to_remote (its
+    # payment key, not a wallet address) and A's to_local (after to_self_delay) are
+    # swept by the nodes themselves; the amounts are read from the chain.
+    res = ev["resolved"]
+    ra, rb = res["a"], res["b"]
+    assert ra["resolved"] is True and rb["resolved"] is True
+    sweeps = {}
+    for vout, out in enumerate(commitment["vout"]):
+        if out["value"] == 330:
+            continue  # anchors: anyone's after 16 blocks, not worth a sweep at this fee
+        spend = devchain.get_json("/tx/%s/outspend/%d" % (commitment_txid, vout))
+        assert spend["spent"], "output %d of the commitment is not swept" % vout
+        sweep = devchain.get_json("/tx/%s" % spend["txid"])
+        assert sweep["status"]["confirmed"]
+        assert len(sweep["vin"]) == 1 and len(sweep["vout"]) == 1
+        fee = fee_of(devchain, sweep)
+        assert sweep["vout"][0]["value"] == out["value"] - fee
+        assert 0 < fee < 2_000
+        sweeps[vout] = (out["value"], sweep)
+    assert len(sweeps) == 2
+    to_remote = [s for v, s in sweeps.items() if s[0] == PAID]
+    to_local = [s for v, s in sweeps.items() if s[0] != PAID]
+    assert len(to_remote) == 1 and len(to_local) == 1
+    got_b = to_remote[0][1]["vout"][0]["value"]
+    got_a = to_local[0][1]["vout"][0]["value"]
+    # A's to_local waited its delay: BIP 68 sequence 144 on the sweep's input.
+    assert to_local[0][1]["vin"][0]["sequence"] == 144
+    assert to_local[0][1]["status"]["block_height"] >= \
+        commitment["status"]["block_height"] + 144
+    funding_fee = fee_of(devchain, funding)
+    commit_fee = fee_of(devchain, commitment)
+    # A funded the channel: the commitment's fee came out of its balance.
+    assert to_local[0][0] == FUNDING - PAID - commit_fee - (660 if chan_type == "anchors"
+                                                             else 0)
+    assert (ra["settled_balance"], rb["settled_balance"]) == (got_a, got_b)
+    wa, wb = res["wallet_a"], res["wallet_b"]
+    assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got_a
+    assert wb["confirmed_balance"] == got_b
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0

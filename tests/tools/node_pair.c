@@ -8,7 +8,8 @@
  * Usage: node_pair ESPLORA_URL DIR SCENARIO [anchors|static]
  *   basic     A funds its wallet, opens to B, pays B with an HTLC (fulfilled) and
  *             has one failed, restarts both nodes mid-channel, closes cooperatively
- *   force     as basic up to the payment, then A force-closes
+ *   force     as basic up to the payment, then A force-closes; the nodes resolve
+ *             the commitment on-chain (B's to_remote, A's to_local after its delay)
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -344,6 +345,36 @@ static bool await_htlc(pnode *p, al_node_htlc_kind kind, al_node_htlc_event *ev)
 	return false;
 }
 
+static bool resolved(pnode *p)
+{
+	json_t *c = the_channel(p, "/closed");
+	bool r = c && json_is_true(json_object_get(c, "resolved"));
+
+	json_decref(c);
+	return r;
+}
+
+/* A force close, resolved on-chain: B's to_remote is swept at once, A's to_local once
+ * to_self_delay (144 blocks, al_chan_config_default) has passed; each node's engine is
+ * done at final depth (6). The tool only mines and syncs: the nodes broadcast. */
+static void resolve(void)
+{
+	int round;
+
+	for (round = 0; round < 40 && !(resolved(&A) && resolved(&B)); round++) {
+		mine(round == 10 ? 144 : 1);
+		sync_both();
+		sync_both();
+	}
+	json_t *ca = the_channel(&A, "/closed"), *cb = the_channel(&B, "/closed");
+	json_t *wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
+	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
+	print_json("resolved", json_pack("{s:o,s:o,s:o,s:o,s:i}", "a", ca, "b", cb, "wallet_a", wa,
+	                                 "wallet_b", wb, "rounds", round));
+	if (!resolved(&A) || !resolved(&B))
+		fail("not resolved", NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
@@ -509,6 +540,8 @@ int main(int argc, char **argv)
 	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
 	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
 	                               "wallet_b", wb));
+	if (!strcmp(scenario, "force"))
+		resolve();
 	printf("{\"event\":\"done\"}\n");
 	node_close(&A);
 	node_close(&B);
