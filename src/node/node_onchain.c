@@ -13,10 +13,11 @@
  * channel's record (what reached the wallet); both records are rewritten together, in
  * one batch, so that an event counted is never counted again after a restart.
  *
- * The chain. Before every sync step the node watches the funding output, every output
- * the engine follows and every transaction it made; after the step commits, it reports
- * each spender with its confirmation height (0 unconfirmed), each of its own
- * transactions the server forgot (al_onchain_tx_gone), then the tip and the feerate.
+ * The chain. Before every sync step the node watches the funding output and every
+ * output the engine follows (their spenders, its claims among them, are fetched with
+ * them); after the step commits, it reports each spender with its confirmation height
+ * (0 unconfirmed), each of its own transactions the server forgot
+ * (al_onchain_tx_gone), then the tip and the feerate.
  * An output the engine starts to follow needs one more step before it is claimed: the
  * node asks for one ("chansync").
  *
@@ -281,7 +282,6 @@ void node_onc_pump(al_node *n, node_chan *c)
 void node_onc_watch(al_node *n, node_chan *c, al_sync *s)
 {
 	al_onchain_output o;
-	al_onchain_claim k;
 	al_onchain_info info;
 	al_err e = AL_OK;
 
@@ -290,18 +290,12 @@ void node_onc_watch(al_node *n, node_chan *c, al_sync *s)
 	al_onchain_get_info(c->oc, &info);
 	if (info.spend != AL_ONCHAIN_SPEND_NONE)
 		e = al_sync_watch_tx(s, info.spend_txid, true);
-	for (size_t i = 0; e == AL_OK && i < al_onchain_output_count(c->oc); i++) {
-		if (!al_onchain_output_at(c->oc, i, &o) || o.how != AL_ONCHAIN_HOW_OPEN)
-			continue;
-		e = al_sync_watch_output(s, o.txid, o.vout);
-		if (e == AL_OK)
-			e = al_sync_watch_tx(s, o.txid, true);
-	}
-	for (size_t i = 0; e == AL_OK && i < al_onchain_claim_count(c->oc); i++) {
-		static const uint8_t zero[32];
-		if (al_onchain_claim_at(c->oc, i, &k) && memcmp(k.txid, zero, 32))
-			e = al_sync_watch_tx(s, k.txid, true);
-	}
+	/* Every transaction the engine knows spends the funding output or an output it
+	 * follows: the sync fetches each spender it finds (our claims too, once the server
+	 * has them), and marks dropped one the server forgot. */
+	for (size_t i = 0; e == AL_OK && i < al_onchain_output_count(c->oc); i++)
+		if (al_onchain_output_at(c->oc, i, &o) && o.how == AL_ONCHAIN_HOW_OPEN)
+			e = al_sync_watch_output(s, o.txid, o.vout);
 	if (e != AL_OK)
 		node_chan_log(
 		    n, c, "the chain sync cannot watch the on-chain resolution:", al_err_str(e));

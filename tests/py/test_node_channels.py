@@ -1,6 +1,8 @@
 """Two alight nodes (src/node, driven in one process by tests/tools/node_pair) open a
 channel on a real alight-devchain, move money with HTLCs (one fulfilled, one failed),
-restart from their stores and reestablish, then close it: cooperatively, or by force.
+restart from their stores and reestablish, then close it: cooperatively, or by force
+(each node then sweeps its outputs of the commitment), or B broadcasts a revoked
+commitment and A takes every output.
 Every figure the nodes report is checked against the chain itself (devchain's
 transactions, read here): the funding output, the closing transaction's outputs to the
 satoshi, the fees recomputed from the inputs' values, and each wallet's balance."""
@@ -154,4 +156,55 @@ def test_force_close(tmp_path, devchain, chan_type):  # noqa: F811
     wa, wb = res["wallet_a"], res["wallet_b"]
     assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got_a
     assert wb["confirmed_balance"] == got_b
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_justice(tmp_path, devchain, chan_type):  # noqa: F811
+    """B, rolled back to a copy of its store from before the second HTLC, force-closes
+    with a revoked commitment; A's node takes every output: B's to_local by the
+    revocation path (BOLT #5 justice), its own to_remote by its payment key."""
+    ev = run_pair(devchain, tmp_path, "justice", chan_type)
+    funding = check_open(devchain, ev)
+    revoked_txid = ev["revoked"]["txid"]
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
+                                                     ev["opened"]["output_index"]))
+    assert spend["spent"] and spend["txid"] == revoked_txid
+    revoked = devchain.get_json("/tx/%s" % revoked_txid)
+    assert revoked["status"]["confirmed"]
+    values = [o["value"] for o in revoked["vout"]]
+    assert PAID in values  # B's to_local when the copy was taken
+    ra, rb = ev["resolved"]["a"], ev["resolved"]["b"]
+    assert ra["close_type"] == "REMOTE_FORCE_CLOSE" and rb["close_type"] == "LOCAL_FORCE_CLOSE"
+    assert ra["closing_tx_hash"] == rb["closing_tx_hash"] == revoked_txid
+    assert ra["resolved"] is True and rb["resolved"] is True
+
+    claims, swept = {}, 0
+    for vout, out in enumerate(revoked["vout"]):
+        if out["value"] == 330:
+            continue  # anchors
+        swept += out["value"]
+        spend = devchain.get_json("/tx/%s/outspend/%d" % (revoked_txid, vout))
+        assert spend["spent"], "output %d of the revoked commitment is not taken" % vout
+        claim = devchain.get_json("/tx/%s" % spend["txid"])
+        assert claim["status"]["confirmed"]
+        claims[claim["txid"]] = claim
+        if out["value"] == PAID:
+            # BOLT #3 to_local revocation witness: <revocation_sig> 1 <script>.
+            wit = claim["vin"][spend["vin"]]["witness"]
+            assert len(wit) == 3 and wit[1] == "01"
+            # No waiting for B's delay: taken before to_self_delay (144) could pass.
+            assert claim["status"]["block_height"] < revoked["status"]["block_height"] + 144
+    got = sum(o["value"] for c in claims.values() for o in c["vout"])
+    fees = sum(fee_of(devchain, c) for c in claims.values())
+    assert got == swept - fees and 0 < fees < 4_000
+    commit_fee = fee_of(devchain, revoked)
+    anchors = 660 if chan_type == "anchors" else 0
+    # The whole channel but the fees: the commitment's (A funded it), the claims'.
+    assert got == FUNDING - commit_fee - anchors - fees
+    assert ra["settled_balance"] == got and rb["settled_balance"] == 0
+    wa, wb = ev["resolved"]["wallet_a"], ev["resolved"]["wallet_b"]
+    funding_fee = fee_of(devchain, funding)
+    assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got
+    assert wb["confirmed_balance"] == 0
     assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
