@@ -186,8 +186,10 @@ static void list(al_node *n, uint64_t token, int which)
 			        "{s:o,s:s,s:s,s:s,s:I,s:b,s:s}", "channel_point", point_json(c),
 			        "remote_pubkey", peer, "closing_tx_hash", hex, "close_type",
 			        node_close_names[c->close_type ? c->close_type : CLOSE_ABANDONED],
-			        "settled_balance", (json_int_t)c->settled_sat, "resolved",
-			        resolved(c), "error", c->err ? al_err_name(c->err) : ""));
+			        "settled_balance",
+			        (json_int_t)(c->settled_sat > INT64_MAX ? 0 : c->settled_sat),
+			        "resolved", resolved(c), "error",
+			        c->err ? al_err_name(c->err) : ""));
 		}
 	}
 	node_answer(n, token, 200,

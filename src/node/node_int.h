@@ -86,6 +86,8 @@ typedef struct node_chan {
 	uint8_t flags;      /* node_chan.c CF_* */
 	uint8_t close_type; /* node_chan.c CLOSE_* */
 	uint8_t closing_txid[32];
+	/* what the close paid the wallet; a force close's sum, modulo 2^64, may be below
+	 * zero while a wallet-funded claim is counted before the sweeps */
 	uint64_t settled_sat;
 	uint8_t commit_txid[32], closing_sent[32]; /* what this node broadcast */
 	uint8_t shutdown[AL_CHAN_MAX_SCRIPT];      /* where a cooperative close pays us */
@@ -301,6 +303,9 @@ al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len);
 /* The feerate (per 1000 weight units) on-chain claims aim for: the server's fresh
  * estimate under the wallet's caps, 0 when there is none (the engine's floor then). */
 uint32_t node_wallet_feerate_kw(al_node *n);
+/* The wallet itself (NULL without a chain server): its UTXOs and signatures for the
+ * on-chain engines' wallet inputs. */
+struct al_wallet *node_wallet_of(al_node *n);
 
 /* --- node_chan.c ------------------------------------------------------------------ */
 /* node_chan.flags */

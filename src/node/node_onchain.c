@@ -21,16 +21,18 @@
  * An output the engine starts to follow needs one more step before it is claimed: the
  * node asks for one ("chansync").
  *
- * Fees of anchor channels: the node gives no wallet inputs (FUND is answered with
- * none), so the engine does not push our commitment by CPFP nor fund zero-fee HTLC
- * transactions; outputs paid from their own value (to_local, to_remote, justice) are
- * claimed as for any channel. */
+ * Fees of anchor channels (a CPFP of our commitment, zero-fee HTLC transactions): FUND
+ * is answered with one confirmed wallet UTXO worth what the engine asks, SIGN by the
+ * wallet signing its inputs (al_wallet_sign_inputs). The wallet does not reserve the
+ * UTXO: a payment the user makes meanwhile may spend it, and the chain then refuses
+ * that claim. */
 #include <string.h>
 
 #include "btc/tx.h"
 #include "ln/channel_onchain.h"
 #include "node/node_int.h"
 #include "util/cursor.h"
+#include "wallet/wallet.h"
 
 static void onc_config(const al_node *n, al_onchain_config *cfg)
 {
@@ -203,10 +205,13 @@ static bool onc_event(al_node *n, node_chan *c, const al_onchain_fx *fx)
 		                                                           : "?");
 		return false;
 	case AL_ONCHAIN_EV_CLAIMED:
-		/* What this claim added to the wallet (a CPFP's own inputs are the wallet's). */
+		/* What this claim added to the wallet, less the wallet's inputs: a CPFP or a
+		 * zero-fee HTLC transaction costs the wallet its fee. Modulo 2^64: a sum
+		 * below zero so far (such a claim final before the sweeps) reads as 0
+		 * (node_chan_api.c) until the sweeps are counted. */
 		onc_log_hex(n, c, "claim final:", fx->txid);
-		if (fx->to_wallet.sat > fx->wallet_in.sat)
-			c->settled_sat += fx->to_wallet.sat - fx->wallet_in.sat;
+		c->settled_sat += fx->to_wallet.sat;
+		c->settled_sat -= fx->wallet_in.sat;
 		return true;
 	case AL_ONCHAIN_EV_RESOLVED:
 		return false;
@@ -230,6 +235,66 @@ static bool onc_event(al_node *n, node_chan *c, const al_onchain_fx *fx)
 		return false;
 	}
 	return false;
+}
+
+/* FUND: one confirmed wallet UTXO worth at least fx->amount, the smallest that the
+ * engine takes (it refuses one it holds already); none when there is none (it asks
+ * again next block). */
+static void fund(al_node *n, node_chan *c, const al_onchain_fx *fx)
+{
+	al_wallet *w = node_wallet_of(n);
+	const al_wallet_utxo *prev = NULL;
+	al_err e = AL_E_WALLET_FUNDS;
+
+	for (int tries = 0; w && tries < AL_ONCHAIN_MAX_CLAIM_INPUTS * 4; tries++) {
+		const al_wallet_utxo *best = NULL;
+		al_onchain_utxo u;
+		for (size_t i = 0; i < al_wallet_utxo_count(w); i++) {
+			const al_wallet_utxo *x = al_wallet_utxo_at(w, i);
+			/* Ascending (value, position), after the one refused last. */
+			if (!x->confirmations || x->coinbase || x->value.sat < fx->amount.sat ||
+			    (prev && (x->value.sat < prev->value.sat ||
+			              (x->value.sat == prev->value.sat && x <= prev))))
+				continue;
+			if (!best || x->value.sat < best->value.sat)
+				best = x;
+		}
+		if (!best)
+			break;
+		memset(&u, 0, sizeof(u));
+		memcpy(u.txid, best->txid, 32);
+		u.vout = best->vout;
+		u.amount = best->value;
+		if (al_wallet_script(w, u.script, best->chain, best->index) != AL_OK)
+			break;
+		e = al_onchain_wallet_inputs(c->oc, fx->claim, &u, 1);
+		if (e != AL_E_ONCHAIN_INPUT)
+			break;
+		prev = best;
+	}
+	if (e == AL_OK)
+		return;
+	node_chan_log(n, c, "on-chain: no wallet input for a claim's fee:", al_err_str(e));
+	if (al_onchain_wallet_inputs(c->oc, fx->claim, NULL, 0) != AL_OK)
+		node_chan_log(n, c, "on-chain: a funding request refused", NULL);
+}
+
+/* SIGN: the wallet signs its inputs of the claim. */
+static void sign(al_node *n, node_chan *c, const al_onchain_fx *fx)
+{
+	/* Each wallet input's witness: a signature and a key, under 110 bytes. */
+	size_t cap = fx->len + AL_ONCHAIN_MAX_CLAIM_INPUTS * 110 + 64, len = 0;
+	al_wallet *w = node_wallet_of(n);
+	uint8_t *buf = node_alloc(n, cap);
+	al_err e = !w ? AL_E_NODE_CHAIN : !buf ? AL_E_NOMEM : AL_OK;
+
+	if (e == AL_OK)
+		e = al_wallet_sign_inputs(w, fx->data, fx->len, buf, cap, &len);
+	if (e == AL_OK)
+		e = al_onchain_wallet_signed(c->oc, fx->claim, buf, len);
+	node_free(n, buf, cap);
+	if (e != AL_OK)
+		node_chan_log(n, c, "on-chain: a claim's wallet inputs not signed:", al_err_str(e));
 }
 
 void node_onc_pump(al_node *n, node_chan *c)
@@ -260,9 +325,10 @@ void node_onc_pump(al_node *n, node_chan *c)
 			node_chan_outbox(n, c, fx.data, fx.len);
 			break;
 		case AL_ONCHAIN_FX_FUND:
-			/* No wallet inputs for anchors yet: the engine asks again next block. */
-			if (al_onchain_wallet_inputs(c->oc, fx.claim, NULL, 0) != AL_OK)
-				node_chan_log(n, c, "on-chain: a funding request refused", NULL);
+			fund(n, c, &fx);
+			break;
+		case AL_ONCHAIN_FX_SIGN:
+			sign(n, c, &fx);
 			break;
 		case AL_ONCHAIN_FX_EVENT:
 			changed |= onc_event(n, c, &fx);

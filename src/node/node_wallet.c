@@ -886,3 +886,8 @@ uint32_t node_wallet_feerate_kw(al_node *n)
 	rate = al_wallet_fee_clamp(&n->wallet->wallet.caps, rate) / 4;
 	return rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
 }
+
+al_wallet *node_wallet_of(al_node *n)
+{
+	return n->wallet ? &n->wallet->wallet : NULL;
+}

@@ -208,3 +208,91 @@ def test_justice(tmp_path, devchain, chan_type):  # noqa: F811
     assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got
     assert wb["confirmed_balance"] == 0
     assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+
+
+def claims_from(dc, txid, vouts):
+    """Every transaction spending outputs `vouts` of `txid`, and those spending their
+    P2WSH outputs (second stages), as {txid: tx}."""
+    found = {}
+    todo = [(txid, v) for v in vouts]
+    while todo:
+        t, v = todo.pop()
+        spend = dc.get_json("/tx/%s/outspend/%d" % (t, v))
+        if not spend["spent"] or spend["txid"] in found:
+            continue
+        tx = dc.get_json("/tx/%s" % spend["txid"])
+        found[tx["txid"]] = tx
+        todo += [(tx["txid"], i) for i, o in enumerate(tx["vout"])
+                 if o["scriptpubkey_type"] == "v0_p2wsh"]
+    return found
+
+
+def unspent_p2wpkh(dc, txs):
+    total = 0
+    for tx in txs:
+        for i, o in enumerate(tx["vout"]):
+            if o["scriptpubkey_type"] == "v0_p2wpkh" and \
+                    not dc.get_json("/tx/%s/outspend/%d" % (tx["txid"], i))["spent"]:
+                total += o["value"]
+    return total
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_force_close_htlc_in_flight(tmp_path, devchain, chan_type):  # noqa: F811
+    """A force-closes with its HTLC of 50,000 sat to B in flight: after the expiry A's
+    node broadcasts the HTLC-timeout transaction (BOLT #3; with anchors it carries no fee
+    of its own and A's wallet pays it: a wallet input and change), then sweeps its
+    output after to_self_delay. Both wallets are checked against the chain."""
+    ev = run_pair(devchain, tmp_path, "htlc", chan_type)
+    funding = check_open(devchain, ev)
+    expiry, amount = ev["inflight"]["cltv_expiry"], ev["inflight"]["amount_sat"]
+    commitment_txid = ev["closing"]["closing_txid"]
+    commitment = devchain.get_json("/tx/%s" % commitment_txid)
+    outs = commitment["vout"]
+    htlc = [v for v, o in enumerate(outs) if o["value"] == amount]
+    to_remote = [v for v, o in enumerate(outs) if o["value"] == PAID]
+    assert len(htlc) == 1 and len(to_remote) == 1
+    assert outs[htlc[0]]["scriptpubkey_type"] == "v0_p2wsh"
+    ra, rb = ev["resolved"]["a"], ev["resolved"]["b"]
+    assert ra["resolved"] is True and rb["resolved"] is True
+
+    # The HTLC-timeout transaction: nLockTime the expiry, mined after it.
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (commitment_txid, htlc[0]))
+    timeout = devchain.get_json("/tx/%s" % spend["txid"])
+    assert timeout["locktime"] == expiry
+    assert timeout["status"]["block_height"] > expiry
+    assert timeout["vout"][0]["scriptpubkey_type"] == "v0_p2wsh"
+    if chan_type == "anchors":
+        # Zero-fee HTLC transaction: the HTLC passes whole, the fee comes from a wallet
+        # input (the funding transaction's change), its change back to the wallet.
+        assert timeout["vout"][0]["value"] == amount
+        assert len(timeout["vin"]) == 2 and timeout["vin"][1]["txid"] == funding["txid"]
+        assert len(timeout["vout"]) == 2
+    else:
+        assert len(timeout["vin"]) == 1 and timeout["vout"][0]["value"] < amount
+    second = devchain.get_json("/tx/%s" % devchain.get_json(
+        "/tx/%s/outspend/0" % timeout["txid"])["txid"])
+    assert second["vin"][0]["sequence"] == 144
+    assert second["status"]["block_height"] >= timeout["status"]["block_height"] + 144
+
+    a_vouts = [v for v, o in enumerate(outs) if v != to_remote[0] and o["value"] != 330]
+    a_claims = claims_from(devchain, commitment_txid, a_vouts)
+    b_claims = claims_from(devchain, commitment_txid, to_remote)
+    assert len(a_claims) == 3 and len(b_claims) == 1
+    assert all(c["status"]["confirmed"] for c in list(a_claims.values()) +
+               list(b_claims.values()))
+    # What each wallet holds, from the chain: the unspent P2WPKH outputs of what it made.
+    wa, wb = ev["resolved"]["wallet_a"], ev["resolved"]["wallet_b"]
+    a_holds = unspent_p2wpkh(devchain, [funding] + list(a_claims.values()))
+    b_holds = unspent_p2wpkh(devchain, b_claims.values())
+    assert wa["confirmed_balance"] == a_holds
+    assert wb["confirmed_balance"] == b_holds
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+    # A's gain: its outputs of the commitment less every claim's fee (wallet-paid too).
+    funding_fee = fee_of(devchain, funding)
+    a_fees = sum(fee_of(devchain, c) for c in a_claims.values())
+    gained = sum(outs[v]["value"] for v in a_vouts) - a_fees
+    assert ra["settled_balance"] == gained
+    assert a_holds == FAUCET - funding_fee - FUNDING + gained
+    assert rb["settled_balance"] == b_holds == PAID - fee_of(devchain,
+                                                            list(b_claims.values())[0])

@@ -11,6 +11,9 @@
  *   force     as basic up to the payment, then A force-closes; the nodes resolve
  *             the commitment on-chain (B's to_remote, A's to_local after its delay),
  *             both restarting twice on the way
+ *   htlc      as force, with an HTLC of 50,000 sat from A to B in flight at the close:
+ *             A's node takes it back by its HTLC-timeout transaction after the expiry
+ *             (with anchors: zero-fee, its fee from A's wallet), then sweeps its output
  *   justice   as basic up to the payment, with B's store copied after the fulfilled
  *             HTLC; B is then rolled back to that copy (its store has no other replica
  *             to tell) and force-closes: it broadcasts a revoked commitment, and A's
@@ -428,12 +431,14 @@ static void resolve(void)
 {
 	int round;
 
-	for (round = 0; round < 40 && !(resolved(&A) && resolved(&B)); round++) {
+	for (round = 0; round < 50 && !(resolved(&A) && resolved(&B)); round++) {
 		/* Each engine from its record: after B's sweep went out, and after A's delay
 		 * passed. */
 		if (round == 2 || round == 11)
 			restart_both();
-		mine(round == 10 ? 144 : 1);
+		/* Past to_self_delay (and an HTLC's expiry), then past the delay of the
+		 * HTLC-timeout's output. */
+		mine(round == 10 || round == 20 ? 144 : 1);
 		sync_both();
 		sync_both();
 	}
@@ -490,8 +495,9 @@ int main(int argc, char **argv)
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(stderr,
-		        "usage: node_pair ESPLORA_URL DIR basic|force|justice [anchors|static]\n");
+		fprintf(
+		    stderr,
+		    "usage: node_pair ESPLORA_URL DIR basic|force|htlc|justice [anchors|static]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -630,6 +636,21 @@ int main(int argc, char **argv)
 	         json_string_value(json_object_get(ca, "channel_point")));
 	json_decref(ca);
 	json_decref(cb);
+	if (!strcmp(scenario, "htlc")) {
+		/* In flight at the close: A's HTLC-timeout takes it back after its expiry. */
+		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
+		uint32_t expiry = (uint32_t)jint(r, "tip_height") + 40;
+		json_decref(r);
+		hash[0] ^= 2;
+		if (al_node_htlc_add(A.n, cid, al_msat_of(50000000), hash, expiry, &hid) != AL_OK)
+			fail("htlc add 3", NULL);
+		settle();
+		if (!await_htlc(&B, AL_NODE_HTLC_RECEIVED, &ev) || ev.amount.msat != 50000000)
+			fail("B did not receive the HTLC in flight", NULL);
+		settle();
+		print_json("inflight",
+		           json_pack("{s:i,s:i}", "amount_sat", 50000, "cltv_expiry", (int)expiry));
+	}
 
 	/* Close. */
 	char target[200];
@@ -643,7 +664,7 @@ int main(int argc, char **argv)
 		return al_t_finish();
 	}
 	snprintf(target, sizeof(target), "/v1/channels/%s%s", point,
-	         !strcmp(scenario, "force") ? "?force=true" : "");
+	         strcmp(scenario, "basic") ? "?force=true" : "");
 	r = req_ok(&A, "DELETE", target, NULL);
 	print_json("closing",
 	           json_pack("{s:O}", "closing_txid", json_object_get(r, "closing_txid")));
@@ -659,7 +680,7 @@ int main(int argc, char **argv)
 	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
 	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
 	                               "wallet_b", wb));
-	if (!strcmp(scenario, "force"))
+	if (strcmp(scenario, "basic"))
 		resolve();
 	printf("{\"event\":\"done\"}\n");
 	node_close(&A);
