@@ -454,7 +454,10 @@ al_err al_wallet_sign_inputs(al_wallet *w, const uint8_t *raw, size_t len, uint8
 		al_wb_init(&wb, out, cap);
 		al_tx_write(&wb, &tx, true);
 		e = al_wb_ok(&wb) ? AL_OK : AL_E_BUFSIZE;
-		*out_len = e == AL_OK ? wb.len : 0;
+		if (e == AL_OK)
+			*out_len = wb.len;
+		else
+			al_memzero(out, cap); /* nothing half-written is left to broadcast */
 	}
 	al_arena_release(w->scratch, mark);
 	return e;
