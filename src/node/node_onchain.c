@@ -216,12 +216,26 @@ static bool onc_event(al_node *n, node_chan *c, const al_onchain_fx *fx)
 	case AL_ONCHAIN_EV_RESOLVED:
 		return false;
 	case AL_ONCHAIN_EV_PREIMAGE:
-	case AL_ONCHAIN_EV_HTLC_FAILED:
+	case AL_ONCHAIN_EV_HTLC_FAILED: {
+		/* BOLT #5: the incoming HTLC it came from is fulfilled or failed upstream:
+		 * the caller hears it as it hears the channel's own. */
+		al_chan_fx hx;
+		memset(&hx, 0, sizeof(hx));
+		hx.kind = AL_CHAN_FX_EVENT;
+		hx.event = fx->event == AL_ONCHAIN_EV_PREIMAGE ? AL_CHAN_EV_HTLC_FULFILLED
+		                                               : AL_CHAN_EV_HTLC_FAILED;
+		hx.htlc_id = UINT64_MAX;
+		hx.amount_msat = fx->amount_msat;
+		memcpy(hx.hash, fx->hash, 32);
+		memcpy(hx.preimage, fx->preimage, 32);
+		hx.cltv_expiry = fx->cltv_expiry;
+		node_htlc_event(n, c, &hx);
 		node_chan_log(n, c,
 		              fx->event == AL_ONCHAIN_EV_PREIMAGE ? "an HTLC fulfilled on-chain"
 		                                                  : "an HTLC failed on-chain",
 		              NULL);
-		return false;
+		return true; /* the engine's record, saying it was reported */
+	}
 	case AL_ONCHAIN_EV_DONE:
 		node_chan_log(n, c, "resolved on-chain", NULL);
 		c->flags |= CF_RESOLVED;

@@ -242,7 +242,8 @@ def test_force_close_htlc_in_flight(tmp_path, devchain, chan_type):  # noqa: F81
     """A force-closes with its HTLC of 50,000 sat to B in flight: after the expiry A's
     node broadcasts the HTLC-timeout transaction (BOLT #3; with anchors it carries no fee
     of its own and A's wallet pays it: a wallet input and change), then sweeps its
-    output after to_self_delay. Both wallets are checked against the chain."""
+    output after to_self_delay; node_pair checks that A's caller hears the HTLC failed
+    (al_node_next_htlc_event). Both wallets are checked against the chain."""
     ev = run_pair(devchain, tmp_path, "htlc", chan_type)
     funding = check_open(devchain, ev)
     expiry, amount = ev["inflight"]["cltv_expiry"], ev["inflight"]["amount_sat"]

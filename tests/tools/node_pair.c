@@ -419,6 +419,20 @@ static bool resolved(pnode *p)
 /* A force close, resolved on-chain: B's to_remote is swept at once, A's to_local once
  * to_self_delay (144 blocks, al_chan_config_default) has passed; each node's engine is
  * done at final depth (6). The tool only mines and syncs: the nodes broadcast. */
+/* The HTLC in flight at the close (htlc scenario), and whether A heard it failed. */
+static bool inflight, inflight_failed;
+static uint8_t inflight_hash[32];
+
+static void take_htlc_events(void)
+{
+	al_node_htlc_event ev;
+
+	while (al_node_next_htlc_event(A.n, &ev))
+		if (inflight && ev.kind == AL_NODE_HTLC_FAILED && ev.htlc_id == UINT64_MAX &&
+		    ev.amount.msat == 50000000 && !memcmp(ev.hash, inflight_hash, 32))
+			inflight_failed = true;
+}
+
 static void restart_both(void)
 {
 	node_close(&A);
@@ -441,6 +455,7 @@ static void resolve(void)
 		mine(round == 10 || round == 20 ? 144 : 1);
 		sync_both();
 		sync_both();
+		take_htlc_events();
 	}
 	json_t *ca = the_channel(&A, "/closed"), *cb = the_channel(&B, "/closed");
 	json_t *wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
@@ -449,6 +464,8 @@ static void resolve(void)
 	                                 "wallet_b", wb, "rounds", round));
 	if (!resolved(&A) || !resolved(&B))
 		fail("not resolved", NULL);
+	if (inflight && !inflight_failed)
+		fail("A did not hear its HTLC failed on-chain", NULL);
 }
 
 /* B, rolled back to its copy, force-closes: its commitment is revoked. A's node must
@@ -650,6 +667,9 @@ int main(int argc, char **argv)
 		settle();
 		print_json("inflight",
 		           json_pack("{s:i,s:i}", "amount_sat", 50000, "cltv_expiry", (int)expiry));
+		inflight = true;
+		memcpy(inflight_hash, hash, 32);
+		take_htlc_events();
 	}
 
 	/* Close. */
