@@ -441,6 +441,7 @@ static void restart_both(void)
 	node_open(&B);
 }
 
+/* Mine and sync until both engines are done (the force, htlc and justice scenarios). */
 static void resolve(void)
 {
 	int round;
@@ -474,7 +475,6 @@ static void justice(const char *point, const char *b_copy)
 {
 	char target[200];
 	json_t *r;
-	int round;
 
 	node_close(&A);
 	node_close(&B);
@@ -487,20 +487,7 @@ static void justice(const char *point, const char *b_copy)
 	print_json("revoked", json_pack("{s:O}", "txid", json_object_get(r, "closing_txid")));
 	json_decref(r);
 	settle();
-	for (round = 0; round < 30 && !(resolved(&A) && resolved(&B)); round++) {
-		if (round == 3)
-			restart_both();
-		mine(1);
-		sync_both();
-		sync_both();
-	}
-	json_t *ca = the_channel(&A, "/closed"), *cb = the_channel(&B, "/closed");
-	json_t *wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
-	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
-	print_json("resolved", json_pack("{s:o,s:o,s:o,s:o,s:i}", "a", ca, "b", cb, "wallet_a", wa,
-	                                 "wallet_b", wb, "rounds", round));
-	if (!resolved(&A) || !resolved(&B))
-		fail("not resolved", NULL);
+	resolve();
 }
 
 int main(int argc, char **argv)
