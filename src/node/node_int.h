@@ -290,8 +290,9 @@ uint64_t node_wallet_mtp(const al_node *n);
 /* The wallet's state for getinfo. */
 json_t *node_wallet_info(const al_node *n);
 /* Queue a job of the node's own: "chanopen" (sync, fee estimate, then
- * node_chan_open_fee) or "chanbcast" (sync, then broadcast node_chan_next_tx). At most
- * one of each waits. AL_E_NODE_BUSY when the queue is full. */
+ * node_chan_open_fee), "chanbcast" (sync, then broadcast node_chan_next_tx) or
+ * "chansync" (sync; then a fee estimate when an on-chain engine runs and none is
+ * fresh). At most one of each waits. AL_E_NODE_BUSY when the queue is full. */
 al_err node_wallet_internal(al_node *n, const char *cmd);
 /* A signed transaction paying `amount` to `script` at `rate` (sat per 1000 vB), under
  * the wallet's fee caps; not broadcast, not recorded. */
@@ -372,6 +373,7 @@ void node_onc_clear(al_node *n);
 void node_onc_pump(al_node *n, node_chan *c);
 /* The engine is running and not done: the chain must be watched. */
 bool node_onc_live(const node_chan *c);
+bool node_onc_any(const al_node *n);
 /* Batch `batch` is durable: the engine hears al_onchain_persisted. */
 void node_onc_durable(node_chan *c, uint64_t batch);
 /* Before a sync step: what the engine watches; after one: what the chain did. */

@@ -86,6 +86,14 @@ bool node_onc_live(const node_chan *c)
 	return c->oc && !(al_onchain_state(c->oc) & (AL_ONCHAIN_ST_DONE | AL_ONCHAIN_ST_FAILED));
 }
 
+bool node_onc_any(const al_node *n)
+{
+	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
+		if (node_onc_live(&n->chans[i]))
+			return true;
+	return false;
+}
+
 /* Memory for an engine and its record. */
 static al_err onc_alloc(al_node *n, node_chan *c, al_onchain_config *cfg)
 {
