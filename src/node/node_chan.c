@@ -318,7 +318,7 @@ void node_chan_durable(al_node *n, uint64_t batch)
 			}
 		}
 		c->n_waits = j;
-		node_onc_durable(c, batch);
+		node_onc_durable(n, c, batch);
 	}
 	node_chan_pump(n);
 }

@@ -375,7 +375,7 @@ void node_onc_pump(al_node *n, node_chan *c);
 bool node_onc_live(const node_chan *c);
 bool node_onc_any(const al_node *n);
 /* Batch `batch` is durable: the engine hears al_onchain_persisted. */
-void node_onc_durable(node_chan *c, uint64_t batch);
+void node_onc_durable(al_node *n, node_chan *c, uint64_t batch);
 /* Before a sync step: what the engine watches; after one: what the chain did. */
 void node_onc_watch(al_node *n, node_chan *c, al_sync *s);
 void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);

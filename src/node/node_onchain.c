@@ -17,9 +17,9 @@
  * output the engine follows (their spenders, its claims among them, are fetched with
  * them); after the step commits, it reports each spender with its confirmation height
  * (0 unconfirmed), each of its own transactions the server forgot
- * (al_onchain_tx_gone), then the tip and the feerate.
- * An output the engine starts to follow needs one more step before it is claimed: the
- * node asks for one ("chansync").
+ * (al_onchain_tx_gone), then the tip and the feerate (the server's estimate, fetched
+ * by "chansync" when none is fresh). An output the engine starts to follow needs one
+ * more step before it is claimed: the node asks for one ("chansync").
  *
  * Fees of anchor channels (a CPFP of our commitment, zero-fee HTLC transactions): FUND
  * is answered with one confirmed wallet UTXO worth what the engine asks, SIGN by the
@@ -125,8 +125,8 @@ al_err node_onc_start(al_node *n, node_chan *c, uint32_t height)
 		return AL_E_NODE_CHAN_UNKNOWN;
 	e = onc_alloc(n, c, &cfg);
 	mark = al_arena_mark(&n->chan_arena);
-	/* The destination stays the channel's shutdown script: a wallet address, and the
-	 * signer's sweep destination already. */
+	/* The destination stays the channel's shutdown script: a wallet address (the
+	 * engine makes it the signer's sweep destination). */
 	if (e == AL_OK)
 		e = al_chan_onchain_setup(c->ch, &n->chan_arena, &setup);
 	if (e == AL_OK)
@@ -167,14 +167,15 @@ al_err node_onc_load(al_node *n, node_chan *c, const uint8_t *rec, size_t len)
 	return AL_OK;
 }
 
-void node_onc_durable(node_chan *c, uint64_t batch)
+void node_onc_durable(al_node *n, node_chan *c, uint64_t batch)
 {
 	if (!c->oc || !c->owaiting || !c->owait_batch || c->owait_batch > batch)
 		return;
 	c->owaiting = false;
 	c->owait_batch = 0;
+	/* One PERSIST is outstanding at a time and owait_id is its: never refused. */
 	if (al_onchain_persisted(c->oc, c->owait_id) != AL_OK)
-		c->owait_id = 0; /* not the one outstanding: the engine asks again */
+		node_chan_log(n, c, "on-chain: a persist the engine did not ask for", NULL);
 }
 
 /* --- effects ------------------------------------------------------------------------ */
