@@ -12,7 +12,9 @@ static const al_rs_key records[NODE_MAX_OBJECTS] = {
     {"node", "config"}, {"wallet", "state"}, {"chan", "0"}, {"chan", "1"}, {"chan", "2"},
     {"chan", "3"},      {"chan", "4"},       {"chan", "5"}, {"chan", "6"}, {"chan", "7"},
     {"mon", "0"},       {"mon", "1"},        {"mon", "2"},  {"mon", "3"},  {"mon", "4"},
-    {"mon", "5"},       {"mon", "6"},        {"mon", "7"}};
+    {"mon", "5"},       {"mon", "6"},        {"mon", "7"},  {"onc", "0"},  {"onc", "1"},
+    {"onc", "2"},       {"onc", "3"},        {"onc", "4"},  {"onc", "5"},  {"onc", "6"},
+    {"onc", "7"}};
 _Static_assert(NODE_MAX_CHANNELS == 8, "records[] names every channel slot");
 
 void al_node_config_default(al_node_config *c)
@@ -503,6 +505,11 @@ static void loaded(al_node *n)
 			e = node_chan_load(n, i, v, len, mv, mlen);
 		else if (e == AL_OK && mv)
 			e = AL_E_NODE_RECORD; /* monitor entries of no channel */
+		if (e == AL_OK)
+			e = al_rs_value(&n->rs, "onc", records[2 + 2 * NODE_MAX_CHANNELS + i].key,
+			                &v, &len, &ver);
+		if (e == AL_OK && v)
+			e = node_onc_load(n, &n->chans[i], v, len);
 	}
 	if (e != AL_OK) {
 		fail(n, e);

@@ -280,7 +280,9 @@ typedef struct al_node_htlc_event {
 } al_node_htlc_event;
 
 /* The oldest HTLC event not yet taken (at most 64 are kept; older ones are dropped and
- * counted). */
+ * counted). An HTLC of a force-closed channel resolved on-chain (BOLT #5: fulfilled by
+ * the preimage seen on-chain, or failed for good) comes as FULFILLED or FAILED with
+ * htlc_id UINT64_MAX: the on-chain engine knows it by hash, amount and expiry. */
 bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev);
 /* Offer an HTLC on a channel (its onion all zeros), signed at once. The channel's
  * refusals (ln/channel.h al_chan_add_htlc), AL_E_NODE_CHAN_UNKNOWN. */

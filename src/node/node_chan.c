@@ -62,6 +62,7 @@ static al_err env_ready(al_node *n)
 
 void node_chan_release(al_node *n, node_chan *c)
 {
+	node_onc_release(n, c);
 	if (c->ch)
 		al_chan_clear(c->ch);
 	if (c->signer)
@@ -79,6 +80,7 @@ void node_chan_clear(al_node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
 		node_chan_release(n, &n->chans[i]);
+	node_onc_clear(n);
 	node_free(n, n->chan_scratch, n->chan_scratch_len);
 	n->chan_scratch = NULL;
 	n->chan_scratch_len = 0;
@@ -202,6 +204,11 @@ static al_err rec_build(al_node *n, node_chan *c)
 	return AL_OK;
 }
 
+al_err node_chan_rec_build(al_node *n, node_chan *c)
+{
+	return rec_build(n, c);
+}
+
 static al_err mon_append(al_node *n, node_chan *c, uint64_t number, const uint8_t *p, size_t len)
 {
 	size_t need = c->mon_len + 12 + len;
@@ -249,9 +256,18 @@ size_t node_chan_items(al_node *n, al_rs_item *items, size_t room, uint64_t batc
 
 	for (size_t i = 0; i < NODE_MAX_CHANNELS && k < room; i++) {
 		node_chan *c = &n->chans[i];
-		bool both = c->rec_dirty && c->mon_dirty;
-		if (!c->used || (!c->rec_dirty && !c->mon_dirty) || (both && k + 2 > room))
+		/* A channel's records go in one batch: what its engines' events changed in
+		 * each (a force close's settled amount, what the engine reported) stays in
+		 * step. */
+		size_t need = (size_t)c->rec_dirty + c->mon_dirty + c->orec_dirty;
+		if (!c->used || !need || k + need > room)
 			continue;
+		if (c->orec_dirty) {
+			items[k++] = (al_rs_item){"onc", keys[i], c->orec, c->orec_used};
+			c->orec_dirty = false;
+			if (c->owaiting && !c->owait_batch)
+				c->owait_batch = batch;
+		}
 		if (c->mon_dirty) {
 			items[k++] = (al_rs_item){"mon", keys[i], c->mon, c->mon_len};
 			c->mon_dirty = false;
@@ -270,18 +286,21 @@ size_t node_chan_items(al_node *n, al_rs_item *items, size_t room, uint64_t batc
 bool node_chan_dirty(const al_node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
-		if (n->chans[i].used && (n->chans[i].rec_dirty || n->chans[i].mon_dirty))
+		if (n->chans[i].used &&
+		    (n->chans[i].rec_dirty || n->chans[i].mon_dirty || n->chans[i].orec_dirty))
 			return true;
 	return false;
 }
 
 bool node_chan_live(const al_node *n)
 {
-	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
-		if (n->chans[i].ch && (!(n->chans[i].flags & CF_CLOSED) ||
-		                       (n->chans[i].close_type == CLOSE_COOPERATIVE &&
-		                        !(n->chans[i].flags & CF_SETTLED))))
+	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
+		const node_chan *c = &n->chans[i];
+		if (node_onc_live(c) ||
+		    (c->ch && (!(c->flags & CF_CLOSED) ||
+		               (c->close_type == CLOSE_COOPERATIVE && !(c->flags & CF_SETTLED)))))
 			return true;
+	}
 	return false;
 }
 
@@ -299,6 +318,7 @@ void node_chan_durable(al_node *n, uint64_t batch)
 			}
 		}
 		c->n_waits = j;
+		node_onc_durable(n, c, batch);
 	}
 	node_chan_pump(n);
 }
@@ -422,7 +442,7 @@ static void closed(al_node *n, node_chan *c, int type, const uint8_t *txid)
 }
 
 /* Queue a transaction for the wallet to broadcast (it watches it from then on). */
-static void outbox(al_node *n, node_chan *c, const uint8_t *tx, size_t len)
+void node_chan_outbox(al_node *n, node_chan *c, const uint8_t *tx, size_t len)
 {
 	uint8_t *p;
 
@@ -539,7 +559,7 @@ void node_chan_pump(al_node *n)
 				to_peer(n, c, fx.data, fx.len);
 				break;
 			case AL_CHAN_FX_BROADCAST:
-				outbox(n, c, fx.data, fx.len);
+				node_chan_outbox(n, c, fx.data, fx.len);
 				if (fx.tx == AL_CHAN_TX_COMMITMENT)
 					memcpy(c->commit_txid, fx.txid, 32);
 				else if (fx.tx == AL_CHAN_TX_CLOSING)
@@ -565,6 +585,8 @@ void node_chan_pump(al_node *n)
 				break;
 			}
 		}
+		if (c->oc)
+			node_onc_pump(n, c);
 		if (c->ch && c->want_commit) {
 			al_err e = al_chan_commit(c->ch);
 			if (e == AL_OK)
@@ -664,6 +686,7 @@ void node_chan_watch(al_node *n, al_sync *s)
 		node_chan *c = &n->chans[i];
 		if (!c->ch || !c->funding_known)
 			continue;
+		node_onc_watch(n, c, s);
 		if (al_sync_watch_tx(s, c->funding_txid, false) != AL_OK ||
 		    al_sync_watch_output(s, c->funding_txid, c->funding_vout) != AL_OK)
 			node_chan_log(n, c, "the chain sync cannot watch the funding output", NULL);
@@ -730,7 +753,18 @@ void node_chan_chain(al_node *n, const al_sync *s)
 			e = al_chan_funding_spent(c->ch, o->spender);
 			node_chan_pump(n);
 			settle_from(n, c, s, o->spender);
+			/* BOLT #5: a commitment's outputs are the node's to resolve. */
+			if (!c->oc && (c->flags & CF_CLOSED) &&
+			    (c->close_type == CLOSE_LOCAL_FORCE ||
+			     c->close_type == CLOSE_REMOTE_FORCE)) {
+				al_err oe = node_onc_start(n, c, tip);
+				if (oe != AL_OK)
+					node_chan_log(n, c,
+					              "no on-chain resolution:", al_err_str(oe));
+			}
 		}
+		if (c->oc)
+			node_onc_chain(n, c, s);
 		if (e == AL_OK)
 			e = al_chan_block_height(c->ch, tip);
 		if (e != AL_OK && e != AL_E_CHAN_STATE)

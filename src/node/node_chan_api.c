@@ -2,7 +2,8 @@
  * that stand in for payments until BOLT #4 and #11:
  *   GET    /v1/channels                 active channels (LND's field names)
  *   GET    /v1/channels/pending         opening, funded and not yet ready
- *   GET    /v1/channels/closed          closed, with how and what it settled
+ *   GET    /v1/channels/closed          closed, with how, what it settled and whether
+ *                                       it is resolved on-chain
  *   POST   /v1/channels                 {"node_pubkey","local_funding_amount","push_sat"?,
  *                                        "channel_type"?: "anchors"|"static_remote_key"}
  *                                       answered once funding_signed is durable:
@@ -145,6 +146,18 @@ static json_t *chan_json(const al_node *n, const node_chan *c)
 	return o;
 }
 
+/* Nothing of the channel is left to do on-chain: a cooperative close confirmed, a
+ * force close's outputs resolved at final depth (settled_balance is then what reached
+ * the wallet), or a channel that never had funds on-chain. */
+static int resolved(const node_chan *c)
+{
+	if (c->close_type == CLOSE_COOPERATIVE)
+		return (c->flags & CF_SETTLED) != 0;
+	if (c->close_type == CLOSE_LOCAL_FORCE || c->close_type == CLOSE_REMOTE_FORCE)
+		return (c->flags & CF_RESOLVED) != 0;
+	return 1;
+}
+
 static void list(al_node *n, uint64_t token, int which)
 {
 	json_t *arr = json_array();
@@ -170,10 +183,12 @@ static void list(al_node *n, uint64_t token, int which)
 			json_array_append_new(
 			    arr,
 			    json_pack(
-			        "{s:o,s:s,s:s,s:s,s:I,s:s}", "channel_point", point_json(c),
+			        "{s:o,s:s,s:s,s:s,s:I,s:b,s:s}", "channel_point", point_json(c),
 			        "remote_pubkey", peer, "closing_tx_hash", hex, "close_type",
 			        node_close_names[c->close_type ? c->close_type : CLOSE_ABANDONED],
-			        "settled_balance", (json_int_t)c->settled_sat, "error",
+			        "settled_balance",
+			        (json_int_t)(c->settled_sat > INT64_MAX ? 0 : c->settled_sat),
+			        "resolved", resolved(c), "error",
 			        c->err ? al_err_name(c->err) : ""));
 		}
 	}

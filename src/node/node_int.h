@@ -9,6 +9,7 @@
 #include "chain/sync.h"
 #include "ln/channel.h"
 #include "ln/features.h"
+#include "ln/onchain.h"
 #include "node/keys.h"
 #include "node/node.h"
 
@@ -19,9 +20,9 @@
 #define NODE_JOBQ 8
 /* Channels a node keeps (open, opening, closing, or closed until the slot is needed). */
 #define NODE_MAX_CHANNELS 8
-/* Objects the node keeps: its configuration, its wallet, each channel's record and
- * monitor entries. */
-#define NODE_MAX_OBJECTS (2 + 2 * NODE_MAX_CHANNELS)
+/* Objects the node keeps: its configuration, its wallet, each channel's record,
+ * monitor entries and on-chain engine's record. */
+#define NODE_MAX_OBJECTS (2 + 3 * NODE_MAX_CHANNELS)
 /* PERSISTs of one channel waiting for a durable batch; broadcasts waiting for the wallet. */
 #define NODE_CHAN_WAITS  8
 #define NODE_CHAN_OUTBOX 4
@@ -85,6 +86,8 @@ typedef struct node_chan {
 	uint8_t flags;      /* node_chan.c CF_* */
 	uint8_t close_type; /* node_chan.c CLOSE_* */
 	uint8_t closing_txid[32];
+	/* what the close paid the wallet; a force close's sum, modulo 2^64, may be below
+	 * zero while a wallet-funded claim is counted before the sweeps */
 	uint64_t settled_sat;
 	uint8_t commit_txid[32], closing_sent[32]; /* what this node broadcast */
 	uint8_t shutdown[AL_CHAN_MAX_SCRIPT];      /* where a cooperative close pays us */
@@ -124,6 +127,16 @@ typedef struct node_chan {
 	size_t n_out;
 	/* requests answered later */
 	uint64_t open_token, close_token;
+	/* the on-chain engine once a commitment spent the funding output (node_onchain.c),
+	 * its record ("onc", slot) and the PERSIST waiting for a durable batch */
+	uint8_t *omem;
+	size_t omem_len;
+	al_onchain *oc;
+	uint8_t *orec;
+	size_t orec_cap, orec_used;
+	bool orec_dirty;
+	bool owaiting;
+	uint64_t owait_id, owait_batch;
 } node_chan;
 
 /* A fee estimate a chain server gave (node_shared.c). */
@@ -191,6 +204,11 @@ struct al_node {
 	al_arena chan_arena;
 	uint8_t *chan_scratch;
 	size_t chan_scratch_len;
+	/* what the on-chain engines share (node_onchain.c) */
+	al_onchain_env onc_env;
+	al_arena onc_arena;
+	uint8_t *onc_scratch;
+	size_t onc_scratch_len;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -272,8 +290,9 @@ uint64_t node_wallet_mtp(const al_node *n);
 /* The wallet's state for getinfo. */
 json_t *node_wallet_info(const al_node *n);
 /* Queue a job of the node's own: "chanopen" (sync, fee estimate, then
- * node_chan_open_fee) or "chanbcast" (sync, then broadcast node_chan_next_tx). At most
- * one of each waits. AL_E_NODE_BUSY when the queue is full. */
+ * node_chan_open_fee), "chanbcast" (sync, then broadcast node_chan_next_tx) or
+ * "chansync" (sync; then a fee estimate when an on-chain engine runs and none is
+ * fresh). At most one of each waits. AL_E_NODE_BUSY when the queue is full. */
 al_err node_wallet_internal(al_node *n, const char *cmd);
 /* A signed transaction paying `amount` to `script` at `rate` (sat per 1000 vB), under
  * the wallet's fee caps; not broadcast, not recorded. */
@@ -282,11 +301,25 @@ al_err node_wallet_build(al_node *n, uint8_t *out, size_t cap, size_t *len, uint
                          uint64_t rate);
 /* A fresh wallet script for a channel's close (the index persisted with the wallet). */
 al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len);
+/* The feerate (per 1000 weight units) on-chain claims aim for: the server's fresh
+ * estimate under the wallet's caps, 0 when there is none (the engine's floor then). */
+uint32_t node_wallet_feerate_kw(al_node *n);
+/* The wallet itself (NULL without a chain server): its UTXOs and signatures for the
+ * on-chain engines' wallet inputs. */
+struct al_wallet *node_wallet_of(al_node *n);
 
 /* --- node_chan.c ------------------------------------------------------------------ */
 /* node_chan.flags */
-/* CF_SETTLED: a cooperative close's confirmed transaction was read (settle_from). */
-enum { CF_OUTBOUND = 1, CF_CLOSED = 2, CF_FAILED = 4, CF_READY = 8, CF_SETTLED = 16 };
+/* CF_SETTLED: a cooperative close's confirmed transaction was read (settle_from).
+ * CF_RESOLVED: a force close's on-chain engine resolved every output at final depth. */
+enum {
+	CF_OUTBOUND = 1,
+	CF_CLOSED = 2,
+	CF_FAILED = 4,
+	CF_READY = 8,
+	CF_SETTLED = 16,
+	CF_RESOLVED = 32
+};
 /* How a channel closed, as the user is told (LND's close_type names: node_close_names). */
 enum { CLOSE_NONE = 0, CLOSE_COOPERATIVE, CLOSE_LOCAL_FORCE, CLOSE_REMOTE_FORCE, CLOSE_ABANDONED };
 extern const char *const node_close_names[];
@@ -314,6 +347,10 @@ void node_chan_pump(al_node *n);
 void node_chan_fund(al_node *n, node_chan *c, const uint8_t *script, size_t slen, al_sat amount);
 void node_chan_open_fee(al_node *n, al_err fee_err, uint64_t rate);
 bool node_chan_next_tx(al_node *n, const uint8_t **tx, size_t *len);
+/* Queue a transaction of the channel for the wallet to broadcast. */
+void node_chan_outbox(al_node *n, node_chan *c, const uint8_t *tx, size_t len);
+/* Rebuild the channel's record (marked dirty). */
+al_err node_chan_rec_build(al_node *n, node_chan *c);
 void node_chan_tx_done(al_node *n, al_err e, const char *why);
 /* Before a sync step: register what the channels need watched; after one: tell them. */
 void node_chan_watch(al_node *n, al_sync *s);
@@ -324,6 +361,24 @@ void node_chan_peer_gone(al_node *n, const uint8_t peer[AL_PUBKEY_LEN]);
  * they are logged as well). */
 bool node_chan_message(al_node *n, const node_conn *pc, uint16_t type, const uint8_t *msg,
                        size_t len);
+/* --- node_onchain.c ---------------------------------------------------------------- */
+/* A force close's outputs resolved on-chain (ln/onchain.h), one engine per channel. */
+/* Start the channel's engine: a commitment spent its funding output. */
+al_err node_onc_start(al_node *n, node_chan *c, uint32_t height);
+/* Its record ("onc", slot), after the channel's own loaded. */
+al_err node_onc_load(al_node *n, node_chan *c, const uint8_t *rec, size_t len);
+void node_onc_release(al_node *n, node_chan *c);
+void node_onc_clear(al_node *n);
+/* Take the engine's effects. */
+void node_onc_pump(al_node *n, node_chan *c);
+/* The engine is running and not done: the chain must be watched. */
+bool node_onc_live(const node_chan *c);
+bool node_onc_any(const al_node *n);
+/* Batch `batch` is durable: the engine hears al_onchain_persisted. */
+void node_onc_durable(al_node *n, node_chan *c, uint64_t batch);
+/* Before a sync step: what the engine watches; after one: what the chain did. */
+void node_onc_watch(al_node *n, node_chan *c, al_sync *s);
+void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);
 /* --- node_chan_api.c -------------------------------------------------------------- */
 /* /v1/channels<path>[?query] */
 void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,

@@ -530,7 +530,24 @@ static void act(al_node *n)
 		return;
 	}
 	if (!strcmp(j->cmd, "chansync")) {
-		job_end(n); /* the channels heard what the sync found */
+		char path[AL_ESPLORA_PATH_MAX];
+		uint8_t key[32];
+		uint64_t rate;
+
+		/* The channels heard what the sync found. On-chain claims aim for the
+		 * server's estimate: fetched when none is fresh, for the next step. */
+		fee_key(n, key);
+		if (!node_onc_any(n) ||
+		    node_fee_get(n->env.shared, key, al_node_trusted_wall(n), &rate)) {
+			job_end(n);
+			return;
+		}
+		al_esplora_path_fee_estimates(path);
+		if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
+			job_fail(n, AL_E_NODE_BUSY, "fee estimates");
+			return;
+		}
+		w->js.phase = PH_FEE;
 		return;
 	}
 	if (!strcmp(j->cmd, "sync")) {
@@ -616,6 +633,10 @@ static void pay(al_node *n, uint64_t rate)
 	if (!strcmp(w->js.job.cmd, "chanopen")) {
 		job_end(n);
 		node_chan_open_fee(n, AL_OK, al_wallet_fee_clamp(&w->wallet.caps, rate));
+		return;
+	}
+	if (!strcmp(w->js.job.cmd, "chansync")) {
+		job_end(n); /* the estimate is kept for the engines' next step */
 		return;
 	}
 	e = al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, w->js.job.args[0],
@@ -870,4 +891,24 @@ al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len)
 	node_persist_wallet(n); /* never hand out an index twice */
 	AL_TRY(al_segwit_addr_decode(&ver, prog, &plen, n->cfg.net, addr, strlen(addr)));
 	return al_segwit_script(script, AL_CHAN_MAX_SCRIPT, len, ver, prog, plen);
+}
+
+uint32_t node_wallet_feerate_kw(al_node *n)
+{
+	uint8_t key[32];
+	uint64_t rate;
+
+	if (!n->wallet)
+		return 0;
+	fee_key(n, key);
+	if (!node_fee_get(n->env.shared, key, al_node_trusted_wall(n), &rate))
+		return 0;
+	/* sat per 1000 vB to sat per 1000 weight units. */
+	rate = al_wallet_fee_clamp(&n->wallet->wallet.caps, rate) / 4;
+	return rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+}
+
+al_wallet *node_wallet_of(al_node *n)
+{
+	return n->wallet ? &n->wallet->wallet : NULL;
 }

@@ -190,6 +190,14 @@ AL_WARN_UNUSED al_err al_wallet_bump_fee(al_wallet *w, uint8_t *out, size_t cap,
                                          uint8_t new_txid[32], al_sat *fee, const uint8_t txid[32],
                                          uint64_t feerate, const al_wallet_send_opts *opts);
 
+/* Sign the inputs of transaction `raw` that spend this wallet's UTXOs (BIP 143,
+ * SIGHASH_ALL), each then verified by the interpreter; the other inputs are left as they
+ * are (a channel's claim, signed by its signer). The signed transaction goes to out.
+ * Errors: AL_E_WALLET_UNKNOWN_TX (no input is ours), AL_E_BUFSIZE, al_tx_parse's and
+ * the interpreter's; on any error *out_len is 0. */
+AL_WARN_UNUSED al_err al_wallet_sign_inputs(al_wallet *w, const uint8_t *raw, size_t len,
+                                            uint8_t *out, size_t cap, size_t *out_len);
+
 /* Record a transaction the host broadcast (or will): the sync watches it with its bytes
  * and the wallet updates. */
 AL_WARN_UNUSED al_err al_wallet_commit_tx(al_wallet *w, const uint8_t *raw, size_t len);

@@ -418,3 +418,47 @@ out:
 	al_arena_release(w->scratch, mark);
 	return e;
 }
+
+/* ---- inputs of another's transaction ------------------------------------------------- */
+
+al_err al_wallet_sign_inputs(al_wallet *w, const uint8_t *raw, size_t len, uint8_t *out, size_t cap,
+                             size_t *out_len)
+{
+	size_t mark = al_arena_mark(w->scratch), ours = 0;
+	prevout pv;
+	al_tx tx;
+	al_err e;
+
+	*out_len = 0;
+	e = al_tx_parse(&tx, w->scratch, raw, len);
+	for (size_t i = 0; e == AL_OK && i < tx.n_in; i++) {
+		const al_wallet_utxo *u = NULL;
+		for (size_t k = 0; k < w->n_utxos && !u; k++)
+			if (w->utxos[k].vout == tx.in[i].vout &&
+			    !memcmp(w->utxos[k].txid, tx.in[i].txid, 32))
+				u = &w->utxos[k];
+		if (!u)
+			continue; /* not ours: signed by whoever made the transaction */
+		prevout_of(w, &pv, u);
+		e = sign_input(w, &tx, i, pv.chain, pv.index, pv.out.amount);
+		if (e == AL_OK)
+			e = al_interp_verify_input(w->secp, &tx, i, pv.script, sizeof(pv.script),
+			                           pv.out.amount, AL_INTERP_STANDARD, w->scratch,
+			                           NULL);
+		ours++;
+	}
+	if (e == AL_OK && !ours)
+		e = AL_E_WALLET_UNKNOWN_TX;
+	if (e == AL_OK) {
+		al_wb wb;
+		al_wb_init(&wb, out, cap);
+		al_tx_write(&wb, &tx, true);
+		e = al_wb_ok(&wb) ? AL_OK : AL_E_BUFSIZE;
+		if (e == AL_OK)
+			*out_len = wb.len;
+		else
+			al_memzero(out, cap); /* nothing half-written is left to broadcast */
+	}
+	al_arena_release(w->scratch, mark);
+	return e;
+}

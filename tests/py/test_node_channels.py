@@ -1,6 +1,8 @@
 """Two alight nodes (src/node, driven in one process by tests/tools/node_pair) open a
 channel on a real alight-devchain, move money with HTLCs (one fulfilled, one failed),
-restart from their stores and reestablish, then close it: cooperatively, or by force.
+restart from their stores and reestablish, then close it: cooperatively, or by force
+(each node then sweeps its outputs of the commitment), or B broadcasts a revoked
+commitment and A takes every output.
 Every figure the nodes report is checked against the chain itself (devchain's
 transactions, read here): the funding output, the closing transaction's outputs to the
 satoshi, the fees recomputed from the inputs' values, and each wallet's balance."""
@@ -115,3 +117,183 @@ def test_force_close(tmp_path, devchain, chan_type):  # noqa: F811
     assert ca["close_type"] == "LOCAL_FORCE_CLOSE"
     assert cb["close_type"] == "REMOTE_FORCE_CLOSE"
     assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == commitment_txid
+
+    # BOLT #5: the commitment's outputs reach each node's wallet. B's to_remote (its
+    # payment key, not a wallet address) and A's to_local (after to_self_delay) are
+    # swept by the nodes themselves; the amounts are read from the chain.
+    res = ev["resolved"]
+    ra, rb = res["a"], res["b"]
+    assert ra["resolved"] is True and rb["resolved"] is True
+    sweeps = {}
+    for vout, out in enumerate(commitment["vout"]):
+        if out["value"] == 330:
+            continue  # anchors: anyone's after 16 blocks, not worth a sweep at this fee
+        spend = devchain.get_json("/tx/%s/outspend/%d" % (commitment_txid, vout))
+        assert spend["spent"], "output %d of the commitment is not swept" % vout
+        sweep = devchain.get_json("/tx/%s" % spend["txid"])
+        assert sweep["status"]["confirmed"]
+        assert len(sweep["vin"]) == 1 and len(sweep["vout"]) == 1
+        fee = fee_of(devchain, sweep)
+        assert sweep["vout"][0]["value"] == out["value"] - fee
+        assert 0 < fee < 2_000
+        sweeps[vout] = (out["value"], sweep)
+    assert len(sweeps) == 2
+    to_remote = [s for v, s in sweeps.items() if s[0] == PAID]
+    to_local = [s for v, s in sweeps.items() if s[0] != PAID]
+    assert len(to_remote) == 1 and len(to_local) == 1
+    got_b = to_remote[0][1]["vout"][0]["value"]
+    got_a = to_local[0][1]["vout"][0]["value"]
+    # A's to_local waited its delay: BIP 68 sequence 144 on the sweep's input.
+    assert to_local[0][1]["vin"][0]["sequence"] == 144
+    assert to_local[0][1]["status"]["block_height"] >= \
+        commitment["status"]["block_height"] + 144
+    funding_fee = fee_of(devchain, funding)
+    commit_fee = fee_of(devchain, commitment)
+    # A funded the channel: the commitment's fee came out of its balance.
+    assert to_local[0][0] == FUNDING - PAID - commit_fee - (660 if chan_type == "anchors"
+                                                             else 0)
+    assert (ra["settled_balance"], rb["settled_balance"]) == (got_a, got_b)
+    wa, wb = res["wallet_a"], res["wallet_b"]
+    assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got_a
+    assert wb["confirmed_balance"] == got_b
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_justice(tmp_path, devchain, chan_type):  # noqa: F811
+    """B, rolled back to a copy of its store from before the second HTLC, force-closes
+    with a revoked commitment; A's node takes every output: B's to_local by the
+    revocation path (BOLT #5 justice), its own to_remote by its payment key."""
+    ev = run_pair(devchain, tmp_path, "justice", chan_type)
+    funding = check_open(devchain, ev)
+    revoked_txid = ev["revoked"]["txid"]
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
+                                                     ev["opened"]["output_index"]))
+    assert spend["spent"] and spend["txid"] == revoked_txid
+    revoked = devchain.get_json("/tx/%s" % revoked_txid)
+    assert revoked["status"]["confirmed"]
+    values = [o["value"] for o in revoked["vout"]]
+    assert PAID in values  # B's to_local when the copy was taken
+    ra, rb = ev["resolved"]["a"], ev["resolved"]["b"]
+    assert ra["close_type"] == "REMOTE_FORCE_CLOSE" and rb["close_type"] == "LOCAL_FORCE_CLOSE"
+    assert ra["closing_tx_hash"] == rb["closing_tx_hash"] == revoked_txid
+    assert ra["resolved"] is True and rb["resolved"] is True
+
+    claims, swept = {}, 0
+    for vout, out in enumerate(revoked["vout"]):
+        if out["value"] == 330:
+            continue  # anchors
+        swept += out["value"]
+        spend = devchain.get_json("/tx/%s/outspend/%d" % (revoked_txid, vout))
+        assert spend["spent"], "output %d of the revoked commitment is not taken" % vout
+        claim = devchain.get_json("/tx/%s" % spend["txid"])
+        assert claim["status"]["confirmed"]
+        claims[claim["txid"]] = claim
+        if out["value"] == PAID:
+            # BOLT #3 to_local revocation witness: <revocation_sig> 1 <script>.
+            wit = claim["vin"][spend["vin"]]["witness"]
+            assert len(wit) == 3 and wit[1] == "01"
+            # No waiting for B's delay: taken before to_self_delay (144) could pass.
+            assert claim["status"]["block_height"] < revoked["status"]["block_height"] + 144
+    got = sum(o["value"] for c in claims.values() for o in c["vout"])
+    fees = sum(fee_of(devchain, c) for c in claims.values())
+    assert got == swept - fees and 0 < fees < 4_000
+    commit_fee = fee_of(devchain, revoked)
+    anchors = 660 if chan_type == "anchors" else 0
+    # The whole channel but the fees: the commitment's (A funded it), the claims'.
+    assert got == FUNDING - commit_fee - anchors - fees
+    assert ra["settled_balance"] == got and rb["settled_balance"] == 0
+    wa, wb = ev["resolved"]["wallet_a"], ev["resolved"]["wallet_b"]
+    funding_fee = fee_of(devchain, funding)
+    assert wa["confirmed_balance"] == FAUCET - funding_fee - FUNDING + got
+    assert wb["confirmed_balance"] == 0
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+
+
+def claims_from(dc, txid, vouts):
+    """Every transaction spending outputs `vouts` of `txid`, and those spending their
+    P2WSH outputs (second stages), as {txid: tx}."""
+    found = {}
+    todo = [(txid, v) for v in vouts]
+    while todo:
+        t, v = todo.pop()
+        spend = dc.get_json("/tx/%s/outspend/%d" % (t, v))
+        if not spend["spent"] or spend["txid"] in found:
+            continue
+        tx = dc.get_json("/tx/%s" % spend["txid"])
+        found[tx["txid"]] = tx
+        todo += [(tx["txid"], i) for i, o in enumerate(tx["vout"])
+                 if o["scriptpubkey_type"] == "v0_p2wsh"]
+    return found
+
+
+def unspent_p2wpkh(dc, txs):
+    total = 0
+    for tx in txs:
+        for i, o in enumerate(tx["vout"]):
+            if o["scriptpubkey_type"] == "v0_p2wpkh" and \
+                    not dc.get_json("/tx/%s/outspend/%d" % (tx["txid"], i))["spent"]:
+                total += o["value"]
+    return total
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_force_close_htlc_in_flight(tmp_path, devchain, chan_type):  # noqa: F811
+    """A force-closes with its HTLC of 50,000 sat to B in flight: after the expiry A's
+    node broadcasts the HTLC-timeout transaction (BOLT #3; with anchors it carries no fee
+    of its own and A's wallet pays it: a wallet input and change), then sweeps its
+    output after to_self_delay; node_pair checks that A's caller hears the HTLC failed
+    (al_node_next_htlc_event). Both wallets are checked against the chain."""
+    ev = run_pair(devchain, tmp_path, "htlc", chan_type)
+    funding = check_open(devchain, ev)
+    expiry, amount = ev["inflight"]["cltv_expiry"], ev["inflight"]["amount_sat"]
+    commitment_txid = ev["closing"]["closing_txid"]
+    commitment = devchain.get_json("/tx/%s" % commitment_txid)
+    outs = commitment["vout"]
+    htlc = [v for v, o in enumerate(outs) if o["value"] == amount]
+    to_remote = [v for v, o in enumerate(outs) if o["value"] == PAID]
+    assert len(htlc) == 1 and len(to_remote) == 1
+    assert outs[htlc[0]]["scriptpubkey_type"] == "v0_p2wsh"
+    ra, rb = ev["resolved"]["a"], ev["resolved"]["b"]
+    assert ra["resolved"] is True and rb["resolved"] is True
+
+    # The HTLC-timeout transaction: nLockTime the expiry, mined after it.
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (commitment_txid, htlc[0]))
+    timeout = devchain.get_json("/tx/%s" % spend["txid"])
+    assert timeout["locktime"] == expiry
+    assert timeout["status"]["block_height"] > expiry
+    assert timeout["vout"][0]["scriptpubkey_type"] == "v0_p2wsh"
+    if chan_type == "anchors":
+        # Zero-fee HTLC transaction: the HTLC passes whole, the fee comes from a wallet
+        # input (the funding transaction's change), its change back to the wallet.
+        assert timeout["vout"][0]["value"] == amount
+        assert len(timeout["vin"]) == 2 and timeout["vin"][1]["txid"] == funding["txid"]
+        assert len(timeout["vout"]) == 2
+    else:
+        assert len(timeout["vin"]) == 1 and timeout["vout"][0]["value"] < amount
+    second = devchain.get_json("/tx/%s" % devchain.get_json(
+        "/tx/%s/outspend/0" % timeout["txid"])["txid"])
+    assert second["vin"][0]["sequence"] == 144
+    assert second["status"]["block_height"] >= timeout["status"]["block_height"] + 144
+
+    a_vouts = [v for v, o in enumerate(outs) if v != to_remote[0] and o["value"] != 330]
+    a_claims = claims_from(devchain, commitment_txid, a_vouts)
+    b_claims = claims_from(devchain, commitment_txid, to_remote)
+    assert len(a_claims) == 3 and len(b_claims) == 1
+    assert all(c["status"]["confirmed"] for c in list(a_claims.values()) +
+               list(b_claims.values()))
+    # What each wallet holds, from the chain: the unspent P2WPKH outputs of what it made.
+    wa, wb = ev["resolved"]["wallet_a"], ev["resolved"]["wallet_b"]
+    a_holds = unspent_p2wpkh(devchain, [funding] + list(a_claims.values()))
+    b_holds = unspent_p2wpkh(devchain, b_claims.values())
+    assert wa["confirmed_balance"] == a_holds
+    assert wb["confirmed_balance"] == b_holds
+    assert wa["unconfirmed_balance"] == wb["unconfirmed_balance"] == 0
+    # A's gain: its outputs of the commitment less every claim's fee (wallet-paid too).
+    funding_fee = fee_of(devchain, funding)
+    a_fees = sum(fee_of(devchain, c) for c in a_claims.values())
+    gained = sum(outs[v]["value"] for v in a_vouts) - a_fees
+    assert ra["settled_balance"] == gained
+    assert a_holds == FAUCET - funding_fee - FUNDING + gained
+    assert rb["settled_balance"] == b_holds == PAID - fee_of(devchain,
+                                                            list(b_claims.values())[0])

@@ -8,7 +8,16 @@
  * Usage: node_pair ESPLORA_URL DIR SCENARIO [anchors|static]
  *   basic     A funds its wallet, opens to B, pays B with an HTLC (fulfilled) and
  *             has one failed, restarts both nodes mid-channel, closes cooperatively
- *   force     as basic up to the payment, then A force-closes
+ *   force     as basic up to the payment, then A force-closes; the nodes resolve
+ *             the commitment on-chain (B's to_remote, A's to_local after its delay),
+ *             both restarting twice on the way
+ *   htlc      as force, with an HTLC of 50,000 sat from A to B in flight at the close:
+ *             A's node takes it back by its HTLC-timeout transaction after the expiry
+ *             (with anchors: zero-fee, its fee from A's wallet), then sweeps its output
+ *   justice   as basic up to the payment, with B's store copied after the fulfilled
+ *             HTLC; B is then rolled back to that copy (its store has no other replica
+ *             to tell) and force-closes: it broadcasts a revoked commitment, and A's
+ *             node takes every output
  *   bench N   (scripts/bench, group "channel") once the channel is usable, N payments
  *             A -> B, each an HTLC added and fulfilled: two commitment updates, each
  *             durable on both nodes' directory stores (fsync) before either node
@@ -17,6 +26,7 @@
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +435,142 @@ static void bench(const uint8_t cid[32], uint32_t expiry, int n, size_t chan_a, 
 	free(lat);
 }
 
+/* --- B's store, copied and rolled back (the justice scenario) ------------------------ */
+
+static void copy_file(const char *from, const char *to)
+{
+	static char buf[1 << 16];
+	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+	size_t k;
+
+	if (!in || !out)
+		fail("copy", from);
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, k, out) != k)
+			fail("copy", to);
+	fclose(in);
+	if (fclose(out) != 0)
+		fail("copy", to);
+}
+
+/* The store directory's version and objects (not its lock), from `from` to `to`; what
+ * `to` held is removed first. */
+static void copy_store(const char *from, const char *to)
+{
+	char a[700], b[700];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(b, sizeof(b), "%s/objects", to);
+	if ((dir = opendir(b))) {
+		while ((d = readdir(dir)))
+			if (d->d_name[0] != '.') {
+				snprintf(b, sizeof(b), "%s/objects/%s", to, d->d_name);
+				remove(b);
+			}
+		closedir(dir);
+	}
+	snprintf(b, sizeof(b), "mkdir -p '%s/objects'", to);
+	if (system(b) != 0)
+		fail("mkdir", to);
+	snprintf(a, sizeof(a), "%s/global", from);
+	snprintf(b, sizeof(b), "%s/global", to);
+	copy_file(a, b);
+	snprintf(a, sizeof(a), "%s/objects", from);
+	if (!(dir = opendir(a)))
+		fail("objects", from);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.') {
+			snprintf(a, sizeof(a), "%s/objects/%s", from, d->d_name);
+			snprintf(b, sizeof(b), "%s/objects/%s", to, d->d_name);
+			copy_file(a, b);
+		}
+	closedir(dir);
+}
+
+static bool resolved(pnode *p)
+{
+	json_t *c = the_channel(p, "/closed");
+	bool r = c && json_is_true(json_object_get(c, "resolved"));
+
+	json_decref(c);
+	return r;
+}
+
+/* A force close, resolved on-chain: B's to_remote is swept at once, A's to_local once
+ * to_self_delay (144 blocks, al_chan_config_default) has passed; each node's engine is
+ * done at final depth (6). The tool only mines and syncs: the nodes broadcast. */
+/* The HTLC in flight at the close (htlc scenario), and whether A heard it failed. */
+static bool inflight, inflight_failed;
+static uint8_t inflight_hash[32];
+
+static void take_htlc_events(void)
+{
+	al_node_htlc_event ev;
+
+	while (al_node_next_htlc_event(A.n, &ev))
+		if (inflight && ev.kind == AL_NODE_HTLC_FAILED && ev.htlc_id == UINT64_MAX &&
+		    ev.amount.msat == 50000000 && !memcmp(ev.hash, inflight_hash, 32))
+			inflight_failed = true;
+}
+
+static void restart_both(void)
+{
+	node_close(&A);
+	node_close(&B);
+	node_open(&A);
+	node_open(&B);
+}
+
+/* Mine and sync until both engines are done (the force, htlc and justice scenarios). */
+static void resolve(void)
+{
+	int round;
+
+	for (round = 0; round < 50 && !(resolved(&A) && resolved(&B)); round++) {
+		/* Each engine from its record: after B's sweep went out, and after A's delay
+		 * passed. */
+		if (round == 2 || round == 11)
+			restart_both();
+		/* Past to_self_delay (and an HTLC's expiry), then past the delay of the
+		 * HTLC-timeout's output. */
+		mine(round == 10 || round == 20 ? 144 : 1);
+		sync_both();
+		sync_both();
+		take_htlc_events();
+	}
+	json_t *ca = the_channel(&A, "/closed"), *cb = the_channel(&B, "/closed");
+	json_t *wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
+	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
+	print_json("resolved", json_pack("{s:o,s:o,s:o,s:o,s:i}", "a", ca, "b", cb, "wallet_a", wa,
+	                                 "wallet_b", wb, "rounds", round));
+	if (!resolved(&A) || !resolved(&B))
+		fail("not resolved", NULL);
+	if (inflight && !inflight_failed)
+		fail("A did not hear its HTLC failed on-chain", NULL);
+}
+
+/* B, rolled back to its copy, force-closes: its commitment is revoked. A's node must
+ * take every output (justice for B's to_local, its own to_remote). */
+static void justice(const char *point, const char *b_copy)
+{
+	char target[200];
+	json_t *r;
+
+	node_close(&A);
+	node_close(&B);
+	copy_store(b_copy, B.dir);
+	node_open(&A);
+	node_open(&B);
+	/* Not connected: B's channel does not learn it is behind. */
+	snprintf(target, sizeof(target), "/v1/channels/%s?force=true", point);
+	r = req_ok(&B, "DELETE", target, NULL);
+	print_json("revoked", json_pack("{s:O}", "txid", json_object_get(r, "closing_txid")));
+	json_decref(r);
+	settle();
+	resolve();
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
@@ -434,9 +580,9 @@ int main(int argc, char **argv)
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(
-		    stderr,
-		    "usage: node_pair ESPLORA_URL DIR basic|force|bench [anchors|static] [N]\n");
+		fprintf(stderr, "usage: node_pair ESPLORA_URL DIR basic|force|htlc|justice|bench "
+		                "[anchors|static] "
+		                "[N]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -552,6 +698,10 @@ int main(int argc, char **argv)
 	settle();
 	if (!await_htlc(&A, AL_NODE_HTLC_FULFILLED, &ev) || memcmp(ev.preimage, pre, 32))
 		fail("A did not see the preimage", NULL);
+	char b_copy[600];
+	snprintf(b_copy, sizeof(b_copy), "%s.copy", B.dir);
+	if (!strcmp(scenario, "justice"))
+		copy_store(B.dir, b_copy); /* B's commitment with 100,000 sat to B */
 	/* One more, failed by B: nothing moves. */
 	hash[0] ^= 1;
 	if (al_node_htlc_add(A.n, cid, al_msat_of(5000000), hash, tip + 40, &hid) != AL_OK)
@@ -583,12 +733,38 @@ int main(int argc, char **argv)
 	         json_string_value(json_object_get(ca, "channel_point")));
 	json_decref(ca);
 	json_decref(cb);
+	if (!strcmp(scenario, "htlc")) {
+		/* In flight at the close: A's HTLC-timeout takes it back after its expiry. */
+		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
+		uint32_t expiry = (uint32_t)jint(r, "tip_height") + 40;
+		json_decref(r);
+		hash[0] ^= 2;
+		if (al_node_htlc_add(A.n, cid, al_msat_of(50000000), hash, expiry, &hid) != AL_OK)
+			fail("htlc add 3", NULL);
+		settle();
+		if (!await_htlc(&B, AL_NODE_HTLC_RECEIVED, &ev) || ev.amount.msat != 50000000)
+			fail("B did not receive the HTLC in flight", NULL);
+		settle();
+		print_json("inflight",
+		           json_pack("{s:i,s:i}", "amount_sat", 50000, "cltv_expiry", (int)expiry));
+		inflight = true;
+		memcpy(inflight_hash, hash, 32);
+		take_htlc_events();
+	}
 
 	/* Close. */
 	char target[200];
 	*strchr(point, ':') = '/';
+	if (!strcmp(scenario, "justice")) {
+		justice(point, b_copy);
+		printf("{\"event\":\"done\"}\n");
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return al_t_finish();
+	}
 	snprintf(target, sizeof(target), "/v1/channels/%s%s", point,
-	         !strcmp(scenario, "force") ? "?force=true" : "");
+	         strcmp(scenario, "basic") ? "?force=true" : "");
 	r = req_ok(&A, "DELETE", target, NULL);
 	print_json("closing",
 	           json_pack("{s:O}", "closing_txid", json_object_get(r, "closing_txid")));
@@ -604,6 +780,8 @@ int main(int argc, char **argv)
 	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
 	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
 	                               "wallet_b", wb));
+	if (strcmp(scenario, "basic"))
+		resolve();
 	printf("{\"event\":\"done\"}\n");
 	node_close(&A);
 	node_close(&B);

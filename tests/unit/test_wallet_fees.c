@@ -320,6 +320,65 @@ static void test_bump(void)
 	al_wallet_clear(&f.w);
 }
 
+/* Another's transaction with one input of the wallet's (receive index 1, SMALL) after
+ * one of its own (witness already set): only the wallet's input is signed, and it
+ * verifies for that UTXO's script and amount; the other input is kept byte for byte. */
+static void test_sign_inputs(void)
+{
+	static uint8_t unsigned_tx[512], signed_tx[1024], mem[1u << 16];
+	uint8_t ftxid[32], other[32], s1[22], item[3] = {1, 2, 3};
+	al_bytes wit = {item, sizeof(item)};
+	al_interp_fail why;
+	size_t len = 0, ulen;
+	fixture f;
+	al_arena a;
+	al_tx tx, got;
+	al_wb wb;
+
+	setup(&f);
+	CHECK_OK(al_wallet_script(&f.w, s1, AL_WALLET_RECEIVE, 1));
+	al_arena_init(&a, mem, sizeof(mem));
+	CHECK_OK(al_tx_parse(&tx, &a, funding, funding_len));
+	al_tx_txid(&tx, ftxid);
+	memset(other, 0x99, sizeof(other));
+	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 2, 1));
+	CHECK_OK(al_tx_add_input(&tx, other, 3, 0xfffffffd));
+	CHECK_OK(al_tx_add_input(&tx, ftxid, 1, 0xfffffffd));
+	CHECK_OK(al_tx_add_output(&tx, al_sat_of(SMALL - 1000), f.dest, sizeof(f.dest)));
+	CHECK_OK(al_tx_set_witness(&tx, &a, 0, &wit, 1));
+	al_wb_init(&wb, unsigned_tx, sizeof(unsigned_tx));
+	al_tx_write(&wb, &tx, true);
+	CHECK(al_wb_ok(&wb));
+	ulen = wb.len;
+
+	CHECK_OK(
+	    al_wallet_sign_inputs(&f.w, unsigned_tx, ulen, signed_tx, sizeof(signed_tx), &len));
+	CHECK_OK(al_tx_parse(&got, &a, signed_tx, len));
+	CHECK(got.in[0].n_witness == 1 && got.in[0].witness[0].len == 3 &&
+	      !memcmp(got.in[0].witness[0].p, item, 3));
+	CHECK(got.in[1].n_witness == 2);
+	CHECK_OK(al_interp_verify_input(al_t_secp(), &got, 1, s1, sizeof(s1), al_sat_of(SMALL),
+	                                AL_INTERP_STANDARD, &f.scratch, &why));
+	/* Signed for SMALL: another amount does not verify (BIP 143 commits to it). */
+	CHECK(al_interp_verify_input(al_t_secp(), &got, 1, s1, sizeof(s1), al_sat_of(BIG),
+	                             AL_INTERP_STANDARD, &f.scratch, &why) != AL_OK);
+
+	/* Too small a buffer, and a transaction with no input of the wallet's. */
+	CHECK_ERR(al_wallet_sign_inputs(&f.w, unsigned_tx, ulen, signed_tx, ulen, &len),
+	          AL_E_BUFSIZE);
+	CHECK(len == 0);
+	CHECK_OK(al_tx_init(&tx, &a, 2, 0, 1, 1));
+	CHECK_OK(al_tx_add_input(&tx, other, 3, 0xfffffffd));
+	CHECK_OK(al_tx_add_output(&tx, al_sat_of(1000), f.dest, sizeof(f.dest)));
+	al_wb_init(&wb, unsigned_tx, sizeof(unsigned_tx));
+	al_tx_write(&wb, &tx, false);
+	CHECK_ERR(
+	    al_wallet_sign_inputs(&f.w, unsigned_tx, wb.len, signed_tx, sizeof(signed_tx), &len),
+	    AL_E_WALLET_UNKNOWN_TX);
+	CHECK(len == 0);
+	al_wallet_clear(&f.w);
+}
+
 int main(void)
 {
 	static uint8_t scratch[(64u << 20)];
@@ -332,5 +391,6 @@ int main(void)
 	test_absurd_estimate();
 	test_caps_and_override();
 	test_bump();
+	test_sign_inputs();
 	return al_t_finish();
 }
