@@ -288,6 +288,8 @@ bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev);
  * refusals (ln/channel.h al_chan_add_htlc), AL_E_NODE_CHAN_UNKNOWN. */
 AL_WARN_UNUSED al_err al_node_htlc_add(al_node *n, const uint8_t channel_id[32], al_msat amount,
                                        const uint8_t hash[32], uint32_t cltv_expiry, uint64_t *id);
+/* Settle an HTLC we received with its preimage. On a channel gone on-chain the preimage
+ * goes to its BOLT 5 engine, which claims every HTLC output it unlocks (id unused). */
 AL_WARN_UNUSED al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t id,
                                            const uint8_t preimage[32]);
 AL_WARN_UNUSED al_err al_node_htlc_fail(al_node *n, const uint8_t channel_id[32], uint64_t id);

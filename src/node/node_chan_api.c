@@ -379,6 +379,14 @@ al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t i
 
 	if (!c)
 		return AL_E_NODE_CHAN_UNKNOWN;
+	if (c->oc) {
+		/* BOLT #5: the channel is on-chain; "if it receives (or already possesses) a
+		 * payment preimage for an unresolved HTLC output ... MUST resolve the output by
+		 * spending it" - the engine claims it (persisted first, like every claim). */
+		AL_TRY(al_onchain_preimage(c->oc, preimage));
+		node_onc_pump(n, c);
+		return node_wallet_internal(n, "chansync");
+	}
 	AL_TRY(al_chan_fulfill_htlc(c->ch, id, preimage));
 	return commit(n, c);
 }

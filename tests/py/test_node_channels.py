@@ -297,3 +297,48 @@ def test_force_close_htlc_in_flight(tmp_path, devchain, chan_type):  # noqa: F81
     assert a_holds == FAUCET - funding_fee - FUNDING + gained
     assert rb["settled_balance"] == b_holds == PAID - fee_of(devchain,
                                                             list(b_claims.values())[0])
+
+
+@pytest.mark.parametrize("chan_type", ["static", "anchors"])
+def test_force_close_htlc_success(tmp_path, devchain, chan_type):  # noqa: F811
+    """A force-closes with its HTLC of 50,000 sat to B in flight; B's user learns the
+    preimage only afterwards (al_node_htlc_fulfill on a channel gone on-chain). B's node
+    claims the HTLC output of A's commitment with the preimage (BOLT #5: the offered HTLC
+    output of the counterparty's commitment, spent directly), before the expiry; A's node
+    reads the preimage from that spend and A's caller hears the HTLC fulfilled with it
+    (node_pair checks). Both wallets are checked against the chain."""
+    ev = run_pair(devchain, tmp_path, "success", chan_type)
+    funding = check_open(devchain, ev)
+    expiry, amount = ev["inflight"]["cltv_expiry"], ev["inflight"]["amount_sat"]
+    commitment_txid = ev["closing"]["closing_txid"]
+    outs = devchain.get_json("/tx/%s" % commitment_txid)["vout"]
+    htlc = [v for v, o in enumerate(outs) if o["value"] == amount]
+    to_remote = [v for v, o in enumerate(outs) if o["value"] == PAID]
+    assert len(htlc) == 1 and len(to_remote) == 1
+    ra, rb = ev["resolved"]["a"], ev["resolved"]["b"]
+    assert ra["resolved"] is True and rb["resolved"] is True
+
+    # B's claim of the HTLC output: the preimage in its witness, mined before the expiry.
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (commitment_txid, htlc[0]))
+    claim = devchain.get_json("/tx/%s" % spend["txid"])
+    vin = [i for i in claim["vin"] if i["txid"] == commitment_txid and i["vout"] == htlc[0]]
+    assert len(vin) == 1 and ("43" * 32) in vin[0]["witness"]
+    assert claim["status"]["block_height"] <= expiry
+
+    b_claims = claims_from(devchain, commitment_txid, to_remote + htlc)
+    a_vouts = [v for v, o in enumerate(outs) if v not in to_remote + htlc and
+               o["value"] != 330]
+    a_claims = claims_from(devchain, commitment_txid, a_vouts)
+    assert claim["txid"] in b_claims and not set(a_claims) & set(b_claims)
+    wa, wb = ev["resolved"]["wallet_a"], ev["resolved"]["wallet_b"]
+    a_holds = unspent_p2wpkh(devchain, [funding] + list(a_claims.values()))
+    b_holds = unspent_p2wpkh(devchain, b_claims.values())
+    assert wa["confirmed_balance"] == a_holds and wb["confirmed_balance"] == b_holds
+    # B: its 100,000 and the HTLC's 50,000, less what its claims paid.
+    b_fees = sum(fee_of(devchain, c) for c in b_claims.values())
+    assert rb["settled_balance"] == b_holds == PAID + amount - b_fees
+    # A: its outputs of the commitment, the HTLC gone to B.
+    a_fees = sum(fee_of(devchain, c) for c in a_claims.values())
+    gained = sum(outs[v]["value"] for v in a_vouts) - a_fees
+    assert ra["settled_balance"] == gained
+    assert a_holds == FAUCET - fee_of(devchain, funding) - FUNDING + gained

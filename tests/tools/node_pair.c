@@ -14,6 +14,9 @@
  *   htlc      as force, with an HTLC of 50,000 sat from A to B in flight at the close:
  *             A's node takes it back by its HTLC-timeout transaction after the expiry
  *             (with anchors: zero-fee, its fee from A's wallet), then sweeps its output
+ *   success   as htlc, but B learns the preimage after the close (al_node_htlc_fulfill on
+ *             a channel gone on-chain): B's node claims the HTLC output of A's
+ *             commitment with it, and A's caller hears the HTLC fulfilled, preimage and all
  *   justice   as basic up to the payment, with B's store copied after the fulfilled
  *             HTLC; B is then rolled back to that copy (its store has no other replica
  *             to tell) and force-closes: it broadcasts a revoked commitment, and A's
@@ -500,18 +503,23 @@ static bool resolved(pnode *p)
 /* A force close, resolved on-chain: B's to_remote is swept at once, A's to_local once
  * to_self_delay (144 blocks, al_chan_config_default) has passed; each node's engine is
  * done at final depth (6). The tool only mines and syncs: the nodes broadcast. */
-/* The HTLC in flight at the close (htlc scenario), and whether A heard it failed. */
-static bool inflight, inflight_failed;
-static uint8_t inflight_hash[32];
+/* The HTLC in flight at the close (htlc and success scenarios), and what A heard of it. */
+static const char *scenario_name;
+static bool inflight, inflight_failed, inflight_fulfilled;
+static uint64_t inflight_b_id; /* B's id of it */
+static uint8_t inflight_hash[32], inflight_pre[32];
 
 static void take_htlc_events(void)
 {
 	al_node_htlc_event ev;
 
 	while (al_node_next_htlc_event(A.n, &ev))
-		if (inflight && ev.kind == AL_NODE_HTLC_FAILED && ev.htlc_id == UINT64_MAX &&
-		    ev.amount.msat == 50000000 && !memcmp(ev.hash, inflight_hash, 32))
-			inflight_failed = true;
+		if (inflight && ev.htlc_id == UINT64_MAX && ev.amount.msat == 50000000 &&
+		    !memcmp(ev.hash, inflight_hash, 32)) {
+			inflight_failed |= ev.kind == AL_NODE_HTLC_FAILED;
+			inflight_fulfilled |= ev.kind == AL_NODE_HTLC_FULFILLED &&
+			                      !memcmp(ev.preimage, inflight_pre, 32);
+		}
 }
 
 static void restart_both(void)
@@ -546,8 +554,10 @@ static void resolve(void)
 	                                 "wallet_b", wb, "rounds", round));
 	if (!resolved(&A) || !resolved(&B))
 		fail("not resolved", NULL);
-	if (inflight && !inflight_failed)
+	if (inflight && !strcmp(scenario_name, "htlc") && !inflight_failed)
 		fail("A did not hear its HTLC failed on-chain", NULL);
+	if (inflight && !strcmp(scenario_name, "success") && !inflight_fulfilled)
+		fail("A did not hear its HTLC fulfilled on-chain", NULL);
 }
 
 /* B, rolled back to its copy, force-closes: its commitment is revoked. A's node must
@@ -580,13 +590,14 @@ int main(int argc, char **argv)
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: node_pair ESPLORA_URL DIR basic|force|htlc|justice|bench "
-		                "[anchors|static] "
-		                "[N]\n");
+		fprintf(stderr,
+		        "usage: node_pair ESPLORA_URL DIR basic|force|htlc|success|justice|bench "
+		        "[anchors|static] "
+		        "[N]\n");
 		return 2;
 	}
 	url = argv[1];
-	scenario = argv[3];
+	scenario = scenario_name = argv[3];
 	type = argc > 4 ? argv[4] : "anchors";
 	al_rng_chacha_init(&rng_state, &rng, seed);
 	if (al_secp_create(&secp, secp_mem, sizeof(secp_mem), seed) != AL_OK ||
@@ -733,17 +744,23 @@ int main(int argc, char **argv)
 	         json_string_value(json_object_get(ca, "channel_point")));
 	json_decref(ca);
 	json_decref(cb);
-	if (!strcmp(scenario, "htlc")) {
+	if (!strcmp(scenario, "htlc") || !strcmp(scenario, "success")) {
 		/* In flight at the close: A's HTLC-timeout takes it back after its expiry. */
 		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
 		uint32_t expiry = (uint32_t)jint(r, "tip_height") + 40;
 		json_decref(r);
-		hash[0] ^= 2;
+		/* success: a preimage B is given only after the close. */
+		memset(inflight_pre, 0x43, 32);
+		if (!strcmp(scenario, "success"))
+			al_sha256(hash, inflight_pre, 32);
+		else
+			hash[0] ^= 2;
 		if (al_node_htlc_add(A.n, cid, al_msat_of(50000000), hash, expiry, &hid) != AL_OK)
 			fail("htlc add 3", NULL);
 		settle();
 		if (!await_htlc(&B, AL_NODE_HTLC_RECEIVED, &ev) || ev.amount.msat != 50000000)
 			fail("B did not receive the HTLC in flight", NULL);
+		inflight_b_id = ev.htlc_id;
 		settle();
 		print_json("inflight",
 		           json_pack("{s:i,s:i}", "amount_sat", 50000, "cltv_expiry", (int)expiry));
@@ -780,6 +797,12 @@ int main(int argc, char **argv)
 	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
 	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
 	                               "wallet_b", wb));
+	if (!strcmp(scenario, "success")) {
+		/* B's user settles the HTLC now: B's node must claim it on-chain. */
+		if (al_node_htlc_fulfill(B.n, cid, inflight_b_id, inflight_pre) != AL_OK)
+			fail("fulfill on-chain", NULL);
+		settle();
+	}
 	if (strcmp(scenario, "basic"))
 		resolve();
 	printf("{\"event\":\"done\"}\n");
