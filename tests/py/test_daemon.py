@@ -79,15 +79,16 @@ def test_first_line_provision_and_getinfo(procs, tmp_path, electrum_available):
     # The host's directory holds no seed and no token: no file carries the words, nothing
     # is named after a seed or a token.
     assert not (tmp_path / "a" / "seed").exists() and not (tmp_path / "a" / "rpc.token").exists()
-    phrase = " ".join(words).encode()
+    # A leak is looked for as any three consecutive words of the seed: single words are
+    # common English ("quote", "key", "inside" are BIP 39 words this log uses), and a
+    # random seed shares one with the log or a binary file now and then, a trigram never.
+    trigrams = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
     for f in files_under(tmp_path / "a"):
         if not f.endswith("rpc.sock"):
-            assert not contains(f, phrase) and not contains(f, words[0].encode() + b" "), f
+            assert not any(contains(f, t.encode()) for t in trigrams), f
     # Never a secret in the log.
-    log = d.stderr(limit=1 << 20)
-    for w in set(words):
-        if len(w) > 4:
-            assert " %s " % w not in " %s " % log.replace("\n", " "), "a seed word was logged"
+    log = " ".join(d.stderr(limit=1 << 20).split())
+    assert not any(t in log for t in trigrams), "seed words were logged"
     # Exported once more to the user, over the user channel only.
     assert d.user("exportseed")["mnemonic"] == " ".join(words)
     rc, out = cli("exportseed", datadir=d.datadir)
