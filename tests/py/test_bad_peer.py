@@ -12,6 +12,7 @@ is no transport key to encrypt a warning with, so alightd must close without sen
 it, alightd may send a warning or error (BOLT 1) before closing, never anything else.
 """
 
+import hashlib
 import os
 import re
 import socket
@@ -23,9 +24,11 @@ from conftest import REGTEST_CHAIN, SANITIZE, scaled
 from flood import flood, raise_nofile
 from raw_noise import ACT1_LEN, ACT2_LEN, ACT3_LEN, RawInitiator
 
-# How long alightd may take to close a connection it has a reason to close (its poll loop
-# reacts at once; the margin is for a loaded 2-core CI machine running tests in parallel).
-CLOSE_WITHIN = scaled(3)
+# How long a test waits for alightd to close a connection it has a reason to close. Its
+# poll loop reacts at once; this only tells a hang from a close, so it is long enough for a
+# loaded 2-core machine running tests in parallel with a build (how fast is a benchmark's
+# question, not a test's).
+CLOSE_WITHIN = scaled(20)
 # Handshake timeout asked of alightd for the slow-peer case (its default is 10 s).
 HANDSHAKE_TIMEOUT_MS = 1500
 
@@ -33,6 +36,14 @@ HANDSHAKE_TIMEOUT_MS = 1500
 G_PUBKEY = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
 
 MSG_WARNING, MSG_INIT, MSG_ERROR, MSG_PING, MSG_PONG = 1, 16, 17, 18, 19
+
+
+def junk(n):
+    """n fixed bytes that look random (SHA-256 in counter mode): the same every run."""
+    out = b""
+    while len(out) < n:
+        out += hashlib.sha256(b"alight bad peer %d" % len(out)).digest()
+    return out[:n]
 
 
 def init_msg(bits=(1, 7, 9, 13, 15), chain=REGTEST_CHAIN):
@@ -138,11 +149,11 @@ def closed_after_warning(r, within=CLOSE_WITHIN):
     # version byte 'G'
     (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + bytes(15), "unknown handshake version"),
     # version 0, then 33 bytes that are no public key (prefix 5)
-    (b"\x00\x05" + os.urandom(48), "invalid public key"),
+    (b"\x00\x05" + junk(48), "invalid public key"),
     # all zero: the zero "point" is invalid
     (bytes(ACT1_LEN), "invalid public key"),
     # version 0, a valid key, a MAC that is not one
-    (b"\x00" + bytes.fromhex(G_PUBKEY) + os.urandom(16), "MAC check failed"),
+    (b"\x00" + bytes.fromhex(G_PUBKEY) + junk(16), "MAC check failed"),
 ], ids=["http", "badkey", "zeros", "badmac"])
 def test_garbage_before_handshake(alightd, garbage, reason):
     assert len(garbage) == ACT1_LEN  # the responder judges act one once it has all of it
@@ -226,7 +237,7 @@ def test_garbage_after_handshake(alightd):
     d = alightd()
     r = dial(d)
     r.handshake()
-    r.sock.sendall(os.urandom(18 + 16 + 10))
+    r.sock.sendall(junk(18 + 16 + 10))
     assert closed_after_warning(r) in ([], [MSG_INIT])  # no key agreed for a warning
     assert "MAC check failed" in d.disconnect_reason(local_port(r))
     assert_serves(d)
@@ -251,7 +262,7 @@ def test_oversize_length_then_close(alightd):
     the stream ends inside a frame."""
     d = alightd()
     r = established(d)
-    frame = r.frame(MSG_PING.to_bytes(2, "big") + os.urandom(65533))
+    frame = r.frame(MSG_PING.to_bytes(2, "big") + junk(65533))
     r.sock.sendall(frame[:18 + 1000])
     r.sock.shutdown(socket.SHUT_WR)
     closed_after_warning(r)
@@ -334,7 +345,8 @@ def test_slow_handshake_times_out(alightd):
     assert closed, "alightd let a 1 byte/s peer finish act one"
     # (Its clock counts whole milliseconds: it may fire up to 1 ms before the real time.)
     assert elapsed >= HANDSHAKE_TIMEOUT_MS / 1000 - 0.002, "closed early: %.3fs" % elapsed
-    assert elapsed < HANDSHAKE_TIMEOUT_MS / 1000 + scaled(2), "closed late: %.2fs" % elapsed
+    # Late only as a loaded machine is late: well before the 50 s act one takes at 1 byte/s.
+    assert elapsed < HANDSHAKE_TIMEOUT_MS / 1000 + scaled(10), "closed late: %.2fs" % elapsed
     assert "handshake timed out" in d.disconnect_reason(local_port(r))
     assert_serves(d)
 
