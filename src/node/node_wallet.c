@@ -487,6 +487,19 @@ static void broadcast(al_node *n)
 		w->js.phase = PH_BROADCAST;
 }
 
+/* The chain server's fee estimates, for the job in progress (fee_done follows). */
+static void ask_fee(al_node *n)
+{
+	char path[AL_ESPLORA_PATH_MAX];
+
+	al_esplora_path_fee_estimates(path);
+	if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
+		job_fail(n, AL_E_NODE_BUSY, "fee estimates");
+		return;
+	}
+	n->wallet->js.phase = PH_FEE;
+}
+
 /* The synced wallet does what the job asked. */
 static void act(al_node *n)
 {
@@ -530,7 +543,6 @@ static void act(al_node *n)
 		return;
 	}
 	if (!strcmp(j->cmd, "chansync")) {
-		char path[AL_ESPLORA_PATH_MAX];
 		uint8_t key[32];
 		uint64_t rate;
 
@@ -542,12 +554,7 @@ static void act(al_node *n)
 			job_end(n);
 			return;
 		}
-		al_esplora_path_fee_estimates(path);
-		if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
-			job_fail(n, AL_E_NODE_BUSY, "fee estimates");
-			return;
-		}
-		w->js.phase = PH_FEE;
+		ask_fee(n);
 		return;
 	}
 	if (!strcmp(j->cmd, "sync")) {
@@ -583,7 +590,6 @@ static void act(al_node *n)
 		node_answer(n, j->token, 200, json_pack("{s:s}", "address", addr),
 		            node_persist_wallet(n));
 	} else if (!strcmp(j->cmd, "sendtoaddress") || !strcmp(j->cmd, "chanopen")) {
-		char path[AL_ESPLORA_PATH_MAX];
 		uint8_t key[32];
 		uint64_t rate;
 
@@ -592,12 +598,7 @@ static void act(al_node *n)
 			pay(n, rate);
 			return;
 		}
-		al_esplora_path_fee_estimates(path);
-		if (fetch(n, "GET", path, NULL, 0) != AL_OK) {
-			job_fail(n, AL_E_NODE_BUSY, "fee estimates");
-			return;
-		}
-		w->js.phase = PH_FEE;
+		ask_fee(n);
 		return;
 	} else { /* bumpfee */
 		uint64_t rate;
