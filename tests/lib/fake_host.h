@@ -20,6 +20,19 @@
 #include "enclave/abi.h"
 #include "util/err.h"
 
+/* BIP 39 test vectors' mnemonics (entropy 00..00 and ff..ff, 256 bits; "legal winner"
+ * 7f7f..7f), the users these tests provision. */
+#define ZERO_WORDS                                                                                 \
+	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
+	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
+	"abandon art"
+#define FF_WORDS                                                                                   \
+	"zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo " \
+	"zoo vote"
+#define LEGAL_WORDS                                                                                \
+	"legal winner thank year wave sausage worth useful legal winner thank year wave sausage "  \
+	"worth useful legal winner thank year wave sausage worth title"
+
 #define FH_MAX_CONNS   64
 #define FH_MAX_LOG     64
 #define FH_MAX_STREAMS 32 /* the enclave keeps up to 16 chain connections open */

@@ -29,11 +29,6 @@
 #define HOST_MALLINFO 1
 #endif
 
-#define ZERO_WORDS                                                                                 \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon art"
-
 static char base[] = "/tmp/alight-enclave-test-XXXXXX";
 /* What the enclave's nodes share (header chain, scratch: al_node_shared) comes off the
  * heap first; the heaps below are what is left for the nodes. */

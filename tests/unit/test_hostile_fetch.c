@@ -36,17 +36,6 @@
 #include "tls_testcerts.h"
 #include "util/hex.h"
 
-#define ZERO_WORDS                                                                                 \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon art"
-#define FF_WORDS                                                                                   \
-	"zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo " \
-	"zoo vote"
-#define LEGAL_WORDS                                                                                \
-	"legal winner thank year wave sausage worth useful legal winner thank year wave sausage "  \
-	"worth useful legal winner thank year wave sausage worth title"
-
 #define T_2019_01_01 1546300800
 #define T_2020_06_01 1590969600
 #define T_2021_01_01 1609459200

@@ -26,14 +26,6 @@
 #include "fake_host.h"
 #include "test.h"
 
-#define ZERO_WORDS                                                                                 \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " \
-	"abandon art"
-#define FF_WORDS                                                                                   \
-	"zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo " \
-	"zoo vote"
-
 static char base[] = "/tmp/alight-hostile-XXXXXX";
 static const uint8_t secret[32] = {0xa1, 0x1e};
 static int attacks;
