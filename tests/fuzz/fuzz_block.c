@@ -22,8 +22,21 @@ static void fuzz_header(const uint8_t *data, size_t size)
 	al_block_header_write(out, &h);
 	if (size != AL_BLOCK_HEADER_LEN || memcmp(out, data, size) != 0)
 		__builtin_trap();
-	if (al_block_header_check_pow(&h, AL_NET_REGTEST) == AL_OK && h.bits >> 24 > 0x20)
-		__builtin_trap(); /* a valid regtest target fits in 32 bytes */
+	if (al_block_header_check_pow(&h, AL_NET_REGTEST) == AL_OK) {
+		/* Core accepts non-canonical bits (0x2200007f is 0x7f << 248, under regtest's
+		 * limit): what must hold is that the target is within the limit and that its
+		 * canonical encoding names the same target. */
+		al_u256 target, again, limit;
+
+		if (al_bits_to_target(&target, h.bits) != AL_OK)
+			__builtin_trap();
+		al_pow_limit(&limit, AL_NET_REGTEST);
+		if (al_u256_cmp(&target, &limit) > 0)
+			__builtin_trap();
+		if (al_bits_to_target(&again, al_target_to_bits(&target)) != AL_OK ||
+		    al_u256_cmp(&again, &target) != 0)
+			__builtin_trap();
+	}
 	al_block_work(&work, h.bits);
 }
 
