@@ -626,7 +626,9 @@ static al_err recv_funding_created(al_chan *ch, const struct al_wire_funding_cre
 	AL_TRY(accept_local_initial(ch, m->signature));
 	AL_TRY(sign_remote_initial(ch));
 	funded(ch);
-	/* Persist (the record goes first), then speak: funding_signed. */
+	/* Persist (the record goes first, then the monitor entry of the peer's commitment
+	 * 0, which it can broadcast once it has our signature), then speak: funding_signed. */
+	al_chan__push_persist(ch, AL_CHAN_PERSIST_MONITOR, 0);
 	al_chan__send(ch, FXM_FUNDING_SIGNED, 0);
 	al_chan__push(ch, AL_CHAN_FX_WATCH, 0, 0);
 	al_chan__event(ch, AL_CHAN_EV_PENDING, 0);
@@ -639,6 +641,9 @@ static al_err recv_funding_signed(al_chan *ch, const struct al_wire_funding_sign
 		return AL_E_CHAN_UNEXPECTED;
 	AL_TRY(accept_local_initial(ch, m->signature));
 	funded(ch);
+	/* The peer holds our signature of its commitment 0: its monitor entry is kept
+	 * (after the record) before the funding transaction can confirm. */
+	al_chan__push_persist(ch, AL_CHAN_PERSIST_MONITOR, 0);
 	/* BOLT #2: "MUST NOT broadcast the funding transaction before receipt of a valid
 	 * `funding_signed`"; "on receipt of a valid `funding_signed`: SHOULD broadcast
 	 * the funding transaction" (after the record is durable). */

@@ -89,6 +89,37 @@ static void unknown_commitment(al_ln_chan_type type)
 	ow_free(w);
 }
 
+/* The peer's commitment 0, broadcast before any update: the entry kept when its
+ * signature went out (funding_created from the funder, funding_signed from the
+ * fundee) names it, so it is the counterparty's commitment, not an unknown one.
+ * Found against Electrum, which force-closed a channel it had opened and never used. */
+static void initial_commitment(al_ln_chan_type type, bool a_closes, uint64_t seed)
+{
+	world *w = ow_open_plain(type, seed);
+	hnode *closer = a_closes ? &w->p.a : &w->p.b;
+	oh_node *other = a_closes ? &w->nb : &w->na;
+	const al_onchain_fx *e;
+	al_chan_info ci;
+	size_t i;
+
+	al_chan_get_info(closer->ch, &ci);
+	CHECK(ci.local_number == 0 && ci.remote_number == 0);
+	CHECK(other->mon[0] != NULL);
+	h_disconnect(&w->p);
+	CHECK_OK(al_chan_force_close(closer->ch));
+	h_pump(&w->p);
+	ow_both_engines(w);
+	ow_mine(w, 3);
+	e = oh_event(other, AL_ONCHAIN_EV_SPEND, 0);
+	CHECK(e && e->spend == AL_ONCHAIN_SPEND_COUNTERPARTY);
+	CHECK(oh_count(other, AL_ONCHAIN_EV_WARNING) == 0);
+	for (i = 0; i < 400 && !(al_onchain_state(other->o) & AL_ONCHAIN_ST_DONE); i++)
+		ow_mine(w, 1);
+	CHECK(al_onchain_state(other->o) & AL_ONCHAIN_ST_DONE);
+	CHECK(!oh_has_event(other, AL_ONCHAIN_EV_FAILED, NULL));
+	ow_free(w);
+}
+
 static void tiny_tx(al_tx *tx, al_arena *a, const uint8_t *spk, size_t len, uint32_t seq)
 {
 	uint8_t prev[32];
@@ -227,6 +258,10 @@ int main(void)
 	mutual(AL_LN_CHAN_ANCHORS);
 	unknown_commitment(AL_LN_CHAN_STATIC_REMOTEKEY);
 	unknown_commitment(AL_LN_CHAN_ANCHORS);
+	initial_commitment(AL_LN_CHAN_STATIC_REMOTEKEY, true, 34);
+	initial_commitment(AL_LN_CHAN_ANCHORS, true, 35);
+	initial_commitment(AL_LN_CHAN_STATIC_REMOTEKEY, false, 36);
+	initial_commitment(AL_LN_CHAN_ANCHORS, false, 37);
 	signer_policy(AL_LN_CHAN_STATIC_REMOTEKEY);
 	signer_policy(AL_LN_CHAN_ANCHORS);
 	refusals();
