@@ -349,10 +349,12 @@ al_err al_chan__recv_shutdown(al_chan *ch, const struct al_wire_shutdown *m)
 		return AL_OK;
 	}
 	if (ch->state & AL_CHAN_ST_SHUTDOWN_RECV) {
-		/* A retransmission after a reconnection must say the same. */
+		/* A retransmission after a reconnection must say the same (a peer that
+		 * names another script has lost the shutdown it sent: its storage was
+		 * rolled back, or it lies). */
 		if (m->len != ch->shut_remote_len ||
 		    memcmp(m->scriptpubkey, ch->shut_remote, m->len))
-			return AL_E_CHAN_UNEXPECTED;
+			return AL_E_CHAN_SHUTDOWN_CHANGED;
 		return AL_OK;
 	}
 	memcpy(ch->shut_remote, m->scriptpubkey, m->len);

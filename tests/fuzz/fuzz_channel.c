@@ -21,7 +21,8 @@
  * input injected or corrupted nothing (both sides honest, however disconnected,
  * crashed or delayed), a channel may only have failed for a reason honest parties
  * cause: a force close, an HTLC expiry, and the peer's error that follows them (a
- * rolled-back node: also the proof of its loss, or numbers that do not match); and
+ * rolled-back node: also the proof of its loss, numbers that do not match, or a
+ * shutdown it no longer remembers sending, retransmitted with another script); and
  * neither side has broadcast a commitment the other holds a revocation for (unless
  * its storage was rolled back and it was then itself told to force close or shown a
  * block height: a stale node cannot know before its peer tells it).
@@ -172,8 +173,14 @@ static void deliver(hpair *p, hnode *from)
 	from->n_out--;
 	/* Any answer is fine here (a corrupted message fails to decode, a full queue is
 	 * refused): the engine's state is checked at the end. */
-	if (to->ch)
-		any(al_chan_recv(to->ch, m.p, m.len));
+	if (to->ch) {
+		al_err e = al_chan_recv(to->ch, m.p, m.len);
+
+		if (getenv("FUZZ_TRACE"))
+			fprintf(stderr, "%s -> %s: type %u: %s (state 0x%x)\n", from->name,
+			        to->name, m.len >= 2 ? (unsigned)(m.p[0] << 8 | m.p[1]) : 0u,
+			        al_err_name(e), (unsigned)al_chan_state(to->ch));
+	}
 	free(m.p);
 	h_drain(p, to);
 }
@@ -403,7 +410,8 @@ static void check_honest(const hnode *n)
 	if (!n->ch || !(al_chan_state(n->ch) & AL_CHAN_ST_FAILED))
 		return;
 	e = al_chan_error(n->ch);
-	if (rolled_back && (e == AL_E_CHAN_DATA_LOSS || e == AL_E_CHAN_REESTABLISH))
+	if (rolled_back && (e == AL_E_CHAN_DATA_LOSS || e == AL_E_CHAN_REESTABLISH ||
+	                    e == AL_E_CHAN_SHUTDOWN_CHANGED))
 		return;
 	if (e != AL_E_CHAN_FORCE_CLOSE && e != AL_E_CHAN_HTLC_TIMEOUT &&
 	    e != AL_E_CHAN_PEER_ERROR) {
@@ -432,8 +440,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(rolled, 0, sizeof(rolled));
 	memset(excused, 0, sizeof(excused));
 	cur = t;
-	for (k = 0; k < MAX_OPS && in.n; k++)
+	for (k = 0; k < MAX_OPS && in.n; k++) {
 		op(p, &in);
+		if (getenv("FUZZ_TRACE"))
+			fprintf(stderr, "op %d: A 0x%x %s, B 0x%x %s\n", k,
+			        p->a.ch ? (unsigned)al_chan_state(p->a.ch) : 0u,
+			        p->a.ch ? al_err_name(al_chan_error(p->a.ch)) : "-",
+			        p->b.ch ? (unsigned)al_chan_state(p->b.ch) : 0u,
+			        p->b.ch ? al_err_name(al_chan_error(p->b.ch)) : "-");
+	}
 	p->a.persist_stuck = p->b.persist_stuck = false;
 	pump(p);
 	check_node(&p->a, snaps[t].smem[0]);

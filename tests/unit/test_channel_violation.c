@@ -338,6 +338,40 @@ static void test_bad_reestablish(void)
 	h_free(&p);
 }
 
+/* A shutdown retransmitted after a reconnection that names another script: the peer
+ * forgot the one it sent (rolled back) or lies; either way not the close agreed to. */
+static void test_changed_shutdown(void)
+{
+	static const uint8_t first[22] = {0x00, 0x14, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	                                  1,    1,    1, 1, 1, 1, 1, 1, 1, 1, 1};
+	uint8_t other[22];
+	size_t len;
+	hpair p;
+
+	open(&p, 702);
+	CHECK_OK(al_chan_shutdown(p.a.ch, first, sizeof(first), 1000));
+	len = take(&p, &p.a, AL_WIRE_SHUTDOWN, buf);
+	CHECK_OK(al_chan_recv(p.b.ch, buf, len));
+	CHECK(al_chan_state(p.b.ch) & AL_CHAN_ST_SHUTDOWN_RECV);
+	h_disconnect(&p);
+	p.connected = true;
+	CHECK_OK(al_chan_peer_connected(p.a.ch));
+	CHECK_OK(al_chan_peer_connected(p.b.ch));
+	len = take(&p, &p.a, AL_WIRE_SHUTDOWN, buf);
+	CHECK_OK(al_wire_decode_any(&u, buf, len));
+	/* The same script again is the retransmission BOLT #2 asks for. */
+	CHECK(u.shutdown.len == sizeof(first) && !memcmp(u.shutdown.scriptpubkey, first, 22));
+	CHECK_OK(al_chan_recv(p.b.ch, buf, len));
+	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));
+	memcpy(other, first, sizeof(other));
+	other[21] ^= 1;
+	u.shutdown.scriptpubkey = other;
+	len = encode(AL_WIRE_SHUTDOWN);
+	CHECK_OK(al_chan_recv(p.b.ch, buf, len));
+	expect_failed(&p, &p.b, AL_E_CHAN_SHUTDOWN_CHANGED, true);
+	h_free(&p);
+}
+
 /* --- opening -------------------------------------------------------------------------- */
 
 enum {
@@ -503,6 +537,7 @@ int main(void)
 	test_bad_removals();
 	test_bad_fees();
 	test_bad_reestablish();
+	test_changed_shutdown();
 	for (i = 0; i <= M_N; i++)
 		bad_open(i);
 	test_bad_funding_sigs();
