@@ -555,6 +555,15 @@ al_err al_onchain_wallet_inputs(al_onchain *o, uint32_t claim, const al_onchain_
 	return AL_OK;
 }
 
+bool al_onchain_holds_input(const al_onchain *o, const uint8_t txid[32], uint32_t vout)
+{
+	for (size_t i = 0; i < o->win_cap; i++)
+		if (o->win[i].used && o->win[i].claim != OC_NONE && o->win[i].vout == vout &&
+		    memcmp(o->win[i].txid, txid, 32) == 0)
+			return true;
+	return false;
+}
+
 static al_err verify_input(al_onchain *o, const al_tx *tx, size_t i, const uint8_t *spk,
                            size_t spk_len, al_sat amount)
 {

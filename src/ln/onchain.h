@@ -337,6 +337,10 @@ typedef struct al_onchain_utxo {
  * than AL_ONCHAIN_MAX_CLAIM_INPUTS or cfg.max_wallet_inputs). */
 AL_WARN_UNUSED al_err al_onchain_wallet_inputs(al_onchain *o, uint32_t claim,
                                                const al_onchain_utxo *u, size_t n);
+/* True while a claim holds wallet UTXO txid:vout as an input (given by
+ * al_onchain_wallet_inputs): the wallet must not spend it elsewhere, nor give it to
+ * another engine. */
+bool al_onchain_holds_input(const al_onchain *o, const uint8_t txid[32], uint32_t vout);
 /* Answer SIGN: the transaction of the SIGN effect with the wallet's witnesses. Its txid
  * must be the one asked and every wallet input must verify under the script
  * interpreter (AL_E_ONCHAIN_WITNESS); AL_E_ONCHAIN_CLAIM if no SIGN is outstanding

@@ -374,6 +374,9 @@ void node_onc_pump(al_node *n, node_chan *c);
 /* The engine is running and not done: the chain must be watched. */
 bool node_onc_live(const node_chan *c);
 bool node_onc_any(const al_node *n);
+/* al_wallet_send_opts.held (arg: the al_node): a wallet UTXO one of the node's engines
+ * holds as a claim's fee input. */
+bool node_onc_holds(void *arg, const uint8_t txid[32], uint32_t vout);
 /* Batch `batch` is durable: the engine hears al_onchain_persisted. */
 void node_onc_durable(al_node *n, node_chan *c, uint64_t batch);
 /* Before a sync step: what the engine watches; after one: what the chain did. */

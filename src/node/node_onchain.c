@@ -23,9 +23,9 @@
  *
  * Fees of anchor channels (a CPFP of our commitment, zero-fee HTLC transactions): FUND
  * is answered with one confirmed wallet UTXO worth what the engine asks, SIGN by the
- * wallet signing its inputs (al_wallet_sign_inputs). The wallet does not reserve the
- * UTXO: a payment the user makes meanwhile may spend it, and the chain then refuses
- * that claim. */
+ * wallet signing its inputs (al_wallet_sign_inputs). A UTXO an engine holds is given
+ * to no other engine and spent by no payment of the user's (node_onc_holds, the
+ * wallet's al_wallet_send_opts.held): the chain would refuse one of the two. */
 #include <string.h>
 
 #include "btc/tx.h"
@@ -90,6 +90,16 @@ bool node_onc_any(const al_node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
 		if (node_onc_live(&n->chans[i]))
+			return true;
+	return false;
+}
+
+bool node_onc_holds(void *arg, const uint8_t txid[32], uint32_t vout)
+{
+	const al_node *n = arg;
+
+	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++)
+		if (n->chans[i].oc && al_onchain_holds_input(n->chans[i].oc, txid, vout))
 			return true;
 	return false;
 }
@@ -276,6 +286,7 @@ static void fund(al_node *n, node_chan *c, const al_onchain_fx *fx)
 			const al_wallet_utxo *x = al_wallet_utxo_at(w, i);
 			/* Ascending (value, position), after the one refused last. */
 			if (!x->confirmations || x->coinbase || x->value.sat < fx->amount.sat ||
+			    node_onc_holds(n, x->txid, x->vout) ||
 			    (prev && (x->value.sat < prev->value.sat ||
 			              (x->value.sat == prev->value.sat && x <= prev))))
 				continue;

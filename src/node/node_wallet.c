@@ -447,6 +447,7 @@ static void fee_key(const al_node *n, uint8_t key[32])
  * built in scratch; what was built is kept until the broadcast is answered. */
 static al_err build(al_node *n, const uint8_t *script, size_t slen, al_sat amount, uint64_t rate)
 {
+	const al_wallet_send_opts opts = {.held = node_onc_holds, .held_arg = n};
 	struct node_wallet *w = n->wallet;
 	al_arena *sc = scratch_of(n);
 	size_t mark = al_arena_mark(sc), len = 0;
@@ -458,7 +459,7 @@ static al_err build(al_node *n, const uint8_t *script, size_t slen, al_sat amoun
 		                       w->js.replaces, rate, NULL);
 	else if (e == AL_OK)
 		e = al_wallet_send(&w->wallet, buf, WALLET_TX_MAX, &len, w->js.txid, &w->js.fee,
-		                   script, slen, amount, rate, NULL);
+		                   script, slen, amount, rate, &opts);
 	if (e == AL_OK && !(w->js.tx = node_alloc(n, len)))
 		e = AL_E_NOMEM;
 	if (e == AL_OK) {
@@ -873,10 +874,12 @@ al_err node_wallet_build(al_node *n, uint8_t *out, size_t cap, size_t *len, uint
                          al_sat *fee, const uint8_t *script, size_t slen, al_sat amount,
                          uint64_t rate)
 {
+	const al_wallet_send_opts opts = {.held = node_onc_holds, .held_arg = n};
+
 	if (!n->wallet)
 		return AL_E_NODE_CHAIN;
 	return al_wallet_send(&n->wallet->wallet, out, cap, len, txid, fee, script, slen, amount,
-	                      al_wallet_fee_clamp(&n->wallet->wallet.caps, rate), NULL);
+	                      al_wallet_fee_clamp(&n->wallet->wallet.caps, rate), &opts);
 }
 
 al_err node_wallet_script(al_node *n, uint8_t *script, size_t *len)

@@ -86,6 +86,11 @@ typedef struct al_wallet_send_opts {
 	 * they accept, shown to them first. Not 0: the caps are not applied and a larger fee
 	 * is AL_E_WALLET_FEE_ABS_CAP. 0: the caps apply. */
 	al_sat fee_override;
+	/* Coins the wallet must not select (NULL: none): true for an outpoint held
+	 * elsewhere, e.g. an input of a channel's on-chain claim paying its fees (a payment
+	 * spending it would make the chain refuse that claim). */
+	bool (*held)(void *arg, const uint8_t txid[32], uint32_t vout);
+	void *held_arg;
 } al_wallet_send_opts;
 
 enum { AL_WALLET_RECEIVE = 0, AL_WALLET_CHANGE = 1 };
@@ -172,7 +177,8 @@ uint64_t al_wallet_fee_clamp(const al_wallet_fee_caps *caps, uint64_t estimate);
  * before anything is selected, or for the signed transaction's rate), AL_E_WALLET_FEE_ABS_CAP,
  * AL_E_WALLET_FEE_SHARE_CAP, AL_E_WALLET_DUST, AL_E_WALLET_FUNDS, AL_E_BUFSIZE, the interpreter's;
  * on any error *out_len is 0 and nothing was written that could be broadcast. Nothing is recorded:
- * call al_wallet_commit_tx after a successful broadcast. */
+ * call al_wallet_commit_tx after a successful broadcast. Coins opts->held names are never
+ * selected. */
 AL_WARN_UNUSED al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len,
                                      uint8_t txid[32], al_sat *fee, const uint8_t *script,
                                      size_t script_len, al_sat amount, uint64_t feerate,

@@ -193,7 +193,13 @@ typedef struct selection {
 	bool change;
 } selection;
 
-static al_err select_coins(const al_wallet *w, selection *s, uint64_t target, uint64_t rate)
+static bool held(const al_wallet_send_opts *opts, const al_wallet_utxo *u)
+{
+	return opts && opts->held && opts->held(opts->held_arg, u->txid, u->vout);
+}
+
+static al_err select_coins(const al_wallet *w, selection *s, uint64_t target, uint64_t rate,
+                           const al_wallet_send_opts *opts)
 {
 	uint64_t in_fee = fee_for(AL_WALLET_VIN_VB, rate);
 	uint64_t change_fee = fee_for(AL_WALLET_VOUT_VB, rate);
@@ -203,7 +209,7 @@ static al_err select_coins(const al_wallet *w, selection *s, uint64_t target, ui
 	for (size_t i = 0; i < w->n_utxos && s->n < AL_COINSEL_MAX; i++) {
 		const al_wallet_utxo *u = &w->utxos[i];
 
-		if (!spendable(u) || u->value.sat <= in_fee)
+		if (!spendable(u) || u->value.sat <= in_fee || held(opts, u))
 			continue;
 		s->idx[s->n] = i;
 		s->eff[s->n++] = u->value.sat - in_fee;
@@ -234,7 +240,7 @@ al_err al_wallet_send(al_wallet *w, uint8_t *out, size_t cap, size_t *out_len, u
 	if (amount.sat < dust_of(script, script_len) || amount.sat > AL_MAX_MONEY_SAT)
 		return AL_E_WALLET_DUST;
 	target = amount.sat + fee_for(AL_WALLET_TX_VB + out_vbytes(script_len), rate);
-	e = select_coins(w, &s, target, rate);
+	e = select_coins(w, &s, target, rate, opts);
 	if (e != AL_OK)
 		return e;
 	for (size_t i = 0; i < s.n; i++)

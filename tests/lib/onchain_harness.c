@@ -570,7 +570,11 @@ static void fund(oh_node *n, oh_chain *c, const al_onchain_fx *fx)
 		u.amount = b->amount;
 		memcpy(u.script, b->spk, 22);
 		n->given[i] = 1;
+		CHECK(!al_onchain_holds_input(n->o, u.txid, u.vout));
 		CHECK_OK(al_onchain_wallet_inputs(n->o, fx->claim, &u, 1));
+		/* Held from now on: the node keeps it from payments and other engines. */
+		CHECK(al_onchain_holds_input(n->o, u.txid, u.vout));
+		CHECK(!al_onchain_holds_input(n->o, u.txid, u.vout + 1));
 		return;
 	}
 	CHECK_OK(al_onchain_wallet_inputs(n->o, fx->claim, NULL, 0));

@@ -379,6 +379,41 @@ static void test_sign_inputs(void)
 	al_wallet_clear(&f.w);
 }
 
+/* al_wallet_send_opts.held: a coin held elsewhere (a channel claim's fee input) is
+ * never selected; what is left pays, or the send is refused and nothing changes. */
+static bool hold_vout(void *arg, const uint8_t txid[32], uint32_t vout)
+{
+	(void)txid;
+	return vout == *(const uint32_t *)arg;
+}
+
+static void test_held(void)
+{
+	uint32_t big = 0, small = 1;
+	al_wallet_send_opts hold_big = {.held = hold_vout, .held_arg = &big};
+	al_wallet_send_opts hold_small = {.held = hold_vout, .held_arg = &small};
+	uint8_t txid[32];
+	fixture f;
+	size_t len;
+	al_arena a;
+	al_tx tx;
+
+	setup(&f);
+	/* More than SMALL: only BIG can pay it. */
+	send_refused(&f, al_sat_of(SMALL + 100000), 2000, &hold_big, AL_E_WALLET_FUNDS);
+	send_ok(&f, al_sat_of(SMALL + 100000), 2000, &hold_small, 10000, 2200, txid, &len);
+	al_arena_init(&a, tx_mem, sizeof(tx_mem));
+	CHECK_OK(al_tx_parse(&tx, &a, out, len));
+	CHECK(tx.n_in == 1 && tx.in[0].vout == 0);
+	/* Less than SMALL, which would do: still only the coin not held. */
+	send_ok(&f, al_sat_of(100000), 2000, &hold_small, 10000, 2200, txid, &len);
+	CHECK_OK(al_tx_parse(&tx, &a, out, len));
+	CHECK(tx.n_in == 1 && tx.in[0].vout == 0);
+	send_ok(&f, al_sat_of(100000), 2000, &hold_big, 10000, 2200, txid, &len);
+	CHECK_OK(al_tx_parse(&tx, &a, out, len));
+	CHECK(tx.n_in == 1 && tx.in[0].vout == 1);
+}
+
 int main(void)
 {
 	static uint8_t scratch[(64u << 20)];
@@ -392,5 +427,6 @@ int main(void)
 	test_caps_and_override();
 	test_bump();
 	test_sign_inputs();
+	test_held();
 	return al_t_finish();
 }
