@@ -20,9 +20,8 @@
  * add up in both commitments and its record round-trips byte for byte. And when the
  * input injected or corrupted nothing (both sides honest, however disconnected,
  * crashed or delayed), a channel may only have failed for a reason honest parties
- * cause: a force close, an HTLC expiry, and the peer's error that follows them (a
- * rolled-back node: also the proof of its loss, numbers that do not match, or a
- * shutdown it no longer remembers sending, retransmitted with another script); and
+ * cause: a force close, an HTLC expiry, and the peer's error that follows them (once
+ * a node's storage was rolled back: any protocol reason, none internal); and
  * neither side has broadcast a commitment the other holds a revocation for (unless
  * it broadcast it before its storage was rolled back, or was rolled back and then
  * itself told to force close or shown a block height: a stale node cannot know
@@ -408,17 +407,23 @@ static void check_unrevoked(const hnode *n, const hnode *peer, size_t from)
 			DIE();
 }
 
-/* The reasons two honest nodes fail a channel for (and a rolled-back one: the proof
- * of its loss, or the numbers that do not match). */
+/* The reasons two honest nodes fail a channel for. A node whose storage was rolled
+ * back is no longer honest: it forgot what it said (a shutdown, a closing fee, a
+ * close already agreed, a commitment already revoked) and either side may then fail
+ * the channel for any protocol reason, or its signer refuse an old state; what must
+ * hold then is safety (the revocation check, the books, the records), and that no
+ * failure is an internal one (memory, buffers, records). */
 static void check_honest(const hnode *n)
 {
+	const char *name;
 	al_err e;
 
 	if (!n->ch || !(al_chan_state(n->ch) & AL_CHAN_ST_FAILED))
 		return;
 	e = al_chan_error(n->ch);
-	if (rolled_back && (e == AL_E_CHAN_DATA_LOSS || e == AL_E_CHAN_REESTABLISH ||
-	                    e == AL_E_CHAN_SHUTDOWN_CHANGED))
+	name = al_err_name(e);
+	if (rolled_back && e != AL_E_CHAN_RECORD && e != AL_E_CHAN_RECORD_VERSION &&
+	    (!strncmp(name, "AL_E_CHAN_", 10) || !strncmp(name, "AL_E_SIGNER_", 12)))
 		return;
 	if (e != AL_E_CHAN_FORCE_CLOSE && e != AL_E_CHAN_HTLC_TIMEOUT &&
 	    e != AL_E_CHAN_PEER_ERROR) {
