@@ -221,15 +221,19 @@ void al_chan__abort(al_chan *ch)
 	ch->dirty = false;
 }
 
-/* Drop every SEND not yet delivered (the connection is gone, or the channel failed). */
-static void drop_sends(al_chan *ch)
+/* Drop every SEND not yet delivered (the connection is gone, or the channel failed).
+ * A failing channel keeps its channel_reestablish (held behind a persist): a peer that
+ * is behind learns it from that message alone (BOLT #2 data_loss_protect: "MUST NOT
+ * broadcast its commitment transaction"); our error must not overtake it, or the
+ * peer fails the channel with a commitment we hold the revocation of. */
+static void drop_sends(al_chan *ch, bool keep_reestablish)
 {
 	size_t i, j = 0;
 
 	for (i = 0; i < ch->fx_n; i++) {
 		struct chan_fx e = *fx_at(ch, i);
 
-		if (e.kind == AL_CHAN_FX_SEND) {
+		if (e.kind == AL_CHAN_FX_SEND && !(keep_reestablish && e.sub == FXM_REESTABLISH)) {
 			if (i < ch->stage)
 				ch->stage--;
 			al_chan__unpin(ch, &e);
@@ -317,7 +321,7 @@ void al_chan__fail(al_chan *ch, al_err reason)
 	if (ch->state & AL_CHAN_ST_FAILED)
 		return;
 	al_chan__abort(ch);
-	drop_sends(ch);
+	drop_sends(ch, true);
 	ch->state |= AL_CHAN_ST_FAILED;
 	ch->err = reason;
 	if (reason == AL_E_CHAN_DATA_LOSS)
@@ -546,7 +550,7 @@ void al_chan_peer_disconnected(al_chan *ch)
 	if (!(ch->state & AL_CHAN_ST_CONNECTED))
 		return;
 	ch->stage = ch->fx_n;
-	drop_sends(ch);
+	drop_sends(ch, false);
 	ch->state &= ~(AL_CHAN_ST_CONNECTED | AL_CHAN_ST_REESTABLISHED);
 	ch->dirty = false;
 	if (!(ch->state & AL_CHAN_ST_FUNDED)) {

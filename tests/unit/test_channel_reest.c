@@ -292,6 +292,49 @@ static void test_data_loss_after_close(al_ln_chan_type type)
 	h_free(&p);
 }
 
+/* B comes back from an old record while A's channel_reestablish waits behind a persist
+ * of A's: A fails on B's numbers first. Its reestablish must still reach B before its
+ * error (it is what tells B it is behind); else B fails on the error and broadcasts a
+ * commitment A holds the revocation of. Found by fuzz_channel. */
+static void test_data_loss_reestablish_held(al_ln_chan_type type)
+{
+	uint8_t old[1 << 18], h[32];
+	struct cycle c;
+	size_t old_len, i;
+	uint64_t id;
+	hpair p;
+
+	open_pair(&p, 97, type);
+	CHECK(p.b.disk_len < sizeof(old));
+	memcpy(old, p.b.disk, p.b.disk_len);
+	old_len = p.b.disk_len;
+	for (i = 0; i < 2; i++) {
+		start(&p, 0, &c);
+		h_pump(&p);
+		finish(&p);
+	}
+	/* A signs a new commitment; the persist before it never completes for now. */
+	p.a.persist_stuck = true;
+	CHECK_OK(h_add(&p, &p.a, 1000000, 200, &id, h));
+	CHECK_OK(al_chan_commit(p.a.ch));
+	h_drain(&p, &p.a);
+	CHECK(p.a.pending);
+	memcpy(p.b.disk, old, old_len);
+	p.b.disk_len = old_len;
+	h_restart(&p, &p.b);
+	h_reconnect(&p);
+	/* A saw B's numbers and failed; nothing of A's has left yet. */
+	CHECK(al_chan_error(p.a.ch) == AL_E_CHAN_REESTABLISH);
+	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));
+	p.a.persist_stuck = false;
+	h_complete(&p.a);
+	h_pump(&p);
+	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_DATA_LOSS);
+	CHECK(p.b.n_bc == 0);
+	CHECK(p.a.n_bc == 2 && p.a.bc[1].kind == AL_CHAN_TX_COMMITMENT);
+	h_free(&p);
+}
+
 /* Two channels, each with its persists held for a while and completed in an order
  * the seed picks: nothing protected ever leaves early (the harness checks every SEND
  * against the durable record), and both channels finish. */
@@ -347,6 +390,7 @@ int main(void)
 			}
 		test_data_loss(type);
 		test_data_loss_after_close(type);
+		test_data_loss_reestablish_held(type);
 	}
 	test_late_persists();
 	return al_t_finish();
