@@ -404,7 +404,8 @@ static void check_unrevoked(const hnode *n, const hnode *peer, size_t from)
 	for (k = from; k < n->n_bc; k++)
 		if (n->bc[k].kind == AL_CHAN_TX_COMMITMENT &&
 		    n->bc[k].number < st.counterparty_revoked) {
-			fprintf(stderr, "%s broadcast commitment %llu, %s holds revocations below %llu\n",
+			fprintf(stderr,
+			        "%s broadcast commitment %llu, %s holds revocations below %llu\n",
 			        n->name, (unsigned long long)n->bc[k].number, peer->name,
 			        (unsigned long long)st.counterparty_revoked);
 			DIE();
