@@ -120,8 +120,10 @@ def test_channels_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # 
                     unconfirmed=0)
 
 
-def outspend(dc, txid, vout):
-    return dc.get_json("/tx/%s/outspend/%d" % (txid, vout)).get("txid")
+def outspend(dc, txid, vout, confirmed=False):
+    s = dc.get_json("/tx/%s/outspend/%d" % (txid, vout))
+    return s.get("txid") if s.get("spent") and (s["status"]["confirmed"] or not confirmed) \
+        else None
 
 
 def mine_until(devchain, what, fn, most):
@@ -134,6 +136,18 @@ def mine_until(devchain, what, fn, most):
         devchain.mine(1, MINER)
         time.sleep(0.05)
     return wait(what, fn, timeout=60)
+
+
+def confirmed_spend(devchain, what, txid, vout):
+    """The spender of txid:vout once a block confirms it (one is mined when it is not):
+    the node bumps a claim's fee (BIP 125) every block it stays unconfirmed, so the
+    version first seen in the mempool need not be the one that confirms."""
+    def mined():
+        v = outspend(devchain, txid, vout, confirmed=True)
+        if not v:
+            devchain.mine(1, MINER)
+        return v
+    return wait(what + " confirmed", mined, timeout=30)
 
 
 def test_force_closes_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
@@ -182,8 +196,9 @@ def test_force_closes_with_electrum(tmp_path, procs, devchain, electrum_daemon):
     assert t1.outputs()[local1[0]].value == 550_000 - fee_of(devchain, ctx1)
     devchain.mine(1, MINER)
     # Electrum asked for its to_self_delay (144 * 7 blocks); alight's node sweeps after it.
-    sweep1 = mine_until(devchain, "alight's sweep of its to_local",
-                        lambda: outspend(devchain, ctx1, local1[0]), 144 * 7 + 10)
+    mine_until(devchain, "alight's sweep of its to_local",
+               lambda: outspend(devchain, ctx1, local1[0]), 144 * 7 + 10)
+    sweep1 = confirmed_spend(devchain, "alight's sweep of its to_local", ctx1, local1[0])
     s1 = chain_tx(devchain, sweep1)
     assert s1.inputs()[0].nsequence == 144 * 7
     got1 = t1.outputs()[local1[0]].value - fee_of(devchain, sweep1)
@@ -198,8 +213,9 @@ def test_force_closes_with_electrum(tmp_path, procs, devchain, electrum_daemon):
     remote2 = [n for n, o in enumerate(t2.outputs()) if o.value == 30_000]
     assert len(remote2) == 1
     devchain.mine(1, MINER)
-    sweep2 = mine_until(devchain, "alight's sweep of its to_remote",
-                        lambda: outspend(devchain, ctx2, remote2[0]), 20)
+    mine_until(devchain, "alight's sweep of its to_remote",
+               lambda: outspend(devchain, ctx2, remote2[0]), 20)
+    sweep2 = confirmed_spend(devchain, "alight's sweep of its to_remote", ctx2, remote2[0])
     got2 = 30_000 - fee_of(devchain, sweep2)
     assert [o.value for o in chain_tx(devchain, sweep2).outputs()] == [got2]
     # The node knew Electrum's commitment by its monitor entry, not only by its scripts.
@@ -208,8 +224,9 @@ def test_force_closes_with_electrum(tmp_path, procs, devchain, electrum_daemon):
     # Electrum's own output waits for the delay alight asked; its watcher sweeps it then.
     local2 = [n for n, o in enumerate(t2.outputs()) if o.scriptpubkey[:2] == b"\x00\x20"]
     assert len(local2) == 1 and t2.outputs()[local2[0]].value == 370_000 - fee_of(devchain, ctx2)
-    sweep3 = mine_until(devchain, "Electrum's sweep of its to_local",
-                        lambda: outspend(devchain, ctx2, local2[0]), 2100)
+    mine_until(devchain, "Electrum's sweep of its to_local",
+               lambda: outspend(devchain, ctx2, local2[0]), 2100)
+    sweep3 = confirmed_spend(devchain, "Electrum's sweep of its to_local", ctx2, local2[0])
     got3 = el.received(devchain, sweep3)
     assert got3 == t2.outputs()[local2[0]].value - fee_of(devchain, sweep3)
     devchain.mine(1, MINER)
