@@ -57,7 +57,8 @@ static bool rolled[2], excused[2];
  * knows it made them and may revoke their commitments later: what the operator's
  * rollback costs (the node layer detects it, ARCHITECTURE.md), not the channel's fault. */
 static size_t forgotten[2];
-static int cur; /* the channel type of this input */
+static int cur;    /* the channel type of this input */
+static bool trace; /* FUZZ_TRACE set: each delivery and each operation's outcome to stderr */
 
 /* Abort, saying which check failed (a crash report names the line). */
 #define DIE() die(__LINE__)
@@ -99,6 +100,7 @@ static void setup(void)
 			snaps[t].disk[k] = dup(n[k]->disk, n[k]->disk_len);
 		}
 	}
+	trace = getenv("FUZZ_TRACE") != NULL;
 	ready = true;
 }
 
@@ -180,7 +182,7 @@ static void deliver(hpair *p, hnode *from)
 	if (to->ch) {
 		al_err e = al_chan_recv(to->ch, m.p, m.len);
 
-		if (getenv("FUZZ_TRACE"))
+		if (trace)
 			fprintf(stderr, "%s -> %s: type %u: %s (state 0x%x)\n", from->name,
 			        to->name, m.len >= 2 ? (unsigned)(m.p[0] << 8 | m.p[1]) : 0u,
 			        al_err_name(e), (unsigned)al_chan_state(to->ch));
@@ -460,7 +462,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cur = t;
 	for (k = 0; k < MAX_OPS && in.n; k++) {
 		op(p, &in);
-		if (getenv("FUZZ_TRACE"))
+		if (trace)
 			fprintf(stderr, "op %d: A 0x%x %s, B 0x%x %s\n", k,
 			        p->a.ch ? (unsigned)al_chan_state(p->a.ch) : 0u,
 			        p->a.ch ? al_err_name(al_chan_error(p->a.ch)) : "-",

@@ -42,7 +42,9 @@ def on_chain(dc, txid):
     return dc.request("GET", "/tx/" + txid)[0] == 200
 
 
-def test_channels_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+def funded_pair(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    """Electrum and alightd on devchain, 2,000,000 sat confirmed in each wallet, alight
+    connected to Electrum."""
     devchain.mine(101, MINER)
     el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
     d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
@@ -52,10 +54,15 @@ def test_channels_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # 
     devchain.mine(1, MINER)
     assert d.user("walletbalance")["confirmed_balance"] == 2_000_000
     el.wait_balance(confirmed=2_000_000, unconfirmed=0)
-
-    # --- alight opens to Electrum, pushing 50,000 sat -----------------------------------
     d.cli("connect", el.uri)
     d.wait_peer(el.node_id)
+    return el, d
+
+
+def test_channels_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    el, d = funded_pair(tmp_path, procs, devchain, electrum_daemon)
+
+    # --- alight opens to Electrum, pushing 50,000 sat -----------------------------------
     opened = d.user("openchannel", el.node_id, 600_000, "--push", 50_000)
     point1 = "%s:%d" % (opened["funding_txid_str"], opened["output_index"])
     wait("funding 1 on devchain", lambda: on_chain(devchain, opened["funding_txid_str"]))
@@ -153,17 +160,7 @@ def confirmed_spend(devchain, what, txid, vout):
 def test_force_closes_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
     """A force close from each side: each side's own output comes back to its wallet, the
     delayed one after the delay its peer asked for, every amount after fees."""
-    devchain.mine(101, MINER)
-    el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
-    d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
-    d.user("setchain", devchain.url)
-    devchain.faucet(d.user("newaddress")["address"], 2_000_000)
-    devchain.faucet(el.call("getunusedaddress"), 2_000_000)
-    devchain.mine(1, MINER)
-    assert d.user("walletbalance")["confirmed_balance"] == 2_000_000
-    el.wait_balance(confirmed=2_000_000, unconfirmed=0)
-    d.cli("connect", el.uri)
-    d.wait_peer(el.node_id)
+    el, d = funded_pair(tmp_path, procs, devchain, electrum_daemon)
 
     # Channel 1, alight -> Electrum, 600,000 pushing 50,000; channel 2, Electrum -> alight,
     # 400,000 pushing 30,000 (so that each side has an output on the other's commitment).

@@ -216,30 +216,51 @@ static void crash_at(al_ln_chan_type type, int scen, int cut, bool crash_a, unsi
 	h_free(&p);
 }
 
+/* B's record as it was, kept aside for the operator to roll B's storage back to. */
+struct old_disk {
+	uint8_t b[1 << 18];
+	size_t len;
+};
+
+static void keep_b(const hpair *p, struct old_disk *o)
+{
+	CHECK(p->b.disk_len < sizeof(o->b));
+	memcpy(o->b, p->b.disk, p->b.disk_len);
+	o->len = p->b.disk_len;
+}
+
+/* The operator rolls B's storage back; B restarts from it and reconnects. */
+static void roll_back_b(hpair *p, const struct old_disk *o)
+{
+	memcpy(p->b.disk, o->b, o->len);
+	p->b.disk_len = o->len;
+	h_restart(p, &p->b);
+	h_reconnect(p);
+}
+
+/* n full update cycles. */
+static void cycles(hpair *p, int n)
+{
+	struct cycle c;
+
+	for (int i = 0; i < n; i++) {
+		start(p, 0, &c);
+		h_pump(p);
+		finish(p);
+	}
+}
+
 /* B comes back from an old record: A proves it, B never broadcasts its commitment and
  * asks A to close; A's latest commitment spends the funding output. */
 static void test_data_loss(al_ln_chan_type type)
 {
-	uint8_t old[1 << 18];
-	struct cycle c;
-	size_t old_len, i;
+	static struct old_disk old;
 	hpair p;
 
 	open_pair(&p, 99, type);
-	/* B's record after the open, kept aside. */
-	CHECK(p.b.disk_len < sizeof(old));
-	memcpy(old, p.b.disk, p.b.disk_len);
-	old_len = p.b.disk_len;
-	for (i = 0; i < 3; i++) {
-		start(&p, 0, &c);
-		h_pump(&p);
-		finish(&p);
-	}
-	/* The operator rolls B's storage back. */
-	memcpy(p.b.disk, old, old_len);
-	p.b.disk_len = old_len;
-	h_restart(&p, &p.b);
-	h_reconnect(&p);
+	keep_b(&p, &old);
+	cycles(&p, 3);
+	roll_back_b(&p, &old);
 	CHECK(al_chan_state(p.b.ch) & AL_CHAN_ST_DATA_LOSS);
 	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_DATA_LOSS);
 	CHECK(h_find_event(&p.b, AL_CHAN_EV_FAILED, 0) != NULL);
@@ -261,18 +282,12 @@ static void test_data_loss(al_ln_chan_type type)
  * would make it broadcast; B's revoked commitment never goes out. */
 static void test_data_loss_after_close(al_ln_chan_type type)
 {
-	uint8_t old[1 << 18];
-	struct cycle c;
-	size_t old_len;
+	static struct old_disk old;
 	hpair p;
 
 	open_pair(&p, 98, type);
-	CHECK(p.b.disk_len < sizeof(old));
-	memcpy(old, p.b.disk, p.b.disk_len);
-	old_len = p.b.disk_len;
-	start(&p, 0, &c);
-	h_pump(&p);
-	finish(&p);
+	keep_b(&p, &old);
+	cycles(&p, 1);
 	CHECK_OK(al_chan_force_close(p.a.ch));
 	h_pump(&p);
 	CHECK(p.a.n_bc == 2 && p.a.bc[1].kind == AL_CHAN_TX_COMMITMENT);
@@ -281,10 +296,7 @@ static void test_data_loss_after_close(al_ln_chan_type type)
 	CHECK(p.b.n_bc == 1);
 	/* B's storage rolled back to the open, B restarted: it sees A's numbers first
 	 * and broadcasts nothing more (its commitment 0 is revoked). */
-	memcpy(p.b.disk, old, old_len);
-	p.b.disk_len = old_len;
-	h_restart(&p, &p.b);
-	h_reconnect(&p);
+	roll_back_b(&p, &old);
 	CHECK(al_chan_error(p.b.ch) == AL_E_CHAN_DATA_LOSS);
 	CHECK(p.b.n_bc == 1);
 	/* A still holds its one commitment broadcast. */
@@ -298,31 +310,21 @@ static void test_data_loss_after_close(al_ln_chan_type type)
  * commitment A holds the revocation of. Found by fuzz_channel. */
 static void test_data_loss_reestablish_held(al_ln_chan_type type)
 {
-	uint8_t old[1 << 18], h[32];
-	struct cycle c;
-	size_t old_len, i;
+	static struct old_disk old;
+	uint8_t h[32];
 	uint64_t id;
 	hpair p;
 
 	open_pair(&p, 97, type);
-	CHECK(p.b.disk_len < sizeof(old));
-	memcpy(old, p.b.disk, p.b.disk_len);
-	old_len = p.b.disk_len;
-	for (i = 0; i < 2; i++) {
-		start(&p, 0, &c);
-		h_pump(&p);
-		finish(&p);
-	}
+	keep_b(&p, &old);
+	cycles(&p, 2);
 	/* A signs a new commitment; the persist before it never completes for now. */
 	p.a.persist_stuck = true;
 	CHECK_OK(h_add(&p, &p.a, 1000000, 200, &id, h));
 	CHECK_OK(al_chan_commit(p.a.ch));
 	h_drain(&p, &p.a);
 	CHECK(p.a.pending);
-	memcpy(p.b.disk, old, old_len);
-	p.b.disk_len = old_len;
-	h_restart(&p, &p.b);
-	h_reconnect(&p);
+	roll_back_b(&p, &old);
 	/* A saw B's numbers and failed; nothing of A's has left yet. */
 	CHECK(al_chan_error(p.a.ch) == AL_E_CHAN_REESTABLISH);
 	CHECK(!(al_chan_state(p.b.ch) & AL_CHAN_ST_FAILED));

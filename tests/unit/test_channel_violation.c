@@ -304,6 +304,16 @@ static void test_bad_fees(void)
 	bad_fee(100000, false, 985000000, AL_E_CHAN_RESERVE);
 }
 
+/* Disconnect and connect both sides again, delivering nothing: the test hands each
+ * message over itself (take). */
+static void reconnect_held(hpair *p)
+{
+	h_disconnect(p);
+	p->connected = true;
+	CHECK_OK(al_chan_peer_connected(p->a.ch));
+	CHECK_OK(al_chan_peer_connected(p->b.ch));
+}
+
 /* channel_reestablish with a wrong next_commitment_number, or a message before it. */
 static void test_bad_reestablish(void)
 {
@@ -313,10 +323,7 @@ static void test_bad_reestablish(void)
 	hpair p;
 
 	open(&p, 700);
-	h_disconnect(&p);
-	p.connected = true;
-	CHECK_OK(al_chan_peer_connected(p.a.ch));
-	CHECK_OK(al_chan_peer_connected(p.b.ch));
+	reconnect_held(&p);
 	len = take(&p, &p.a, AL_WIRE_CHANNEL_REESTABLISH, buf);
 	CHECK_OK(al_wire_decode_any(&u, buf, len));
 	u.channel_reestablish.next_commitment_number += 3;
@@ -353,10 +360,7 @@ static void test_changed_shutdown(void)
 	len = take(&p, &p.a, AL_WIRE_SHUTDOWN, buf);
 	CHECK_OK(al_chan_recv(p.b.ch, buf, len));
 	CHECK(al_chan_state(p.b.ch) & AL_CHAN_ST_SHUTDOWN_RECV);
-	h_disconnect(&p);
-	p.connected = true;
-	CHECK_OK(al_chan_peer_connected(p.a.ch));
-	CHECK_OK(al_chan_peer_connected(p.b.ch));
+	reconnect_held(&p);
 	len = take(&p, &p.a, AL_WIRE_SHUTDOWN, buf);
 	CHECK_OK(al_wire_decode_any(&u, buf, len));
 	/* The same script again is the retransmission BOLT #2 asks for. */

@@ -387,6 +387,17 @@ static bool hold_vout(void *arg, const uint8_t txid[32], uint32_t vout)
 	return vout == *(const uint32_t *)arg;
 }
 
+/* The one output the transaction in `out` spends: its vout (-1 if it spends more). */
+static int64_t only_input(size_t len)
+{
+	al_arena a;
+	al_tx tx;
+
+	al_arena_init(&a, tx_mem, sizeof(tx_mem));
+	CHECK_OK(al_tx_parse(&tx, &a, out, len));
+	return tx.n_in == 1 ? (int64_t)tx.in[0].vout : -1;
+}
+
 static void test_held(void)
 {
 	uint32_t big = 0, small = 1;
@@ -395,23 +406,18 @@ static void test_held(void)
 	uint8_t txid[32];
 	fixture f;
 	size_t len;
-	al_arena a;
-	al_tx tx;
 
 	setup(&f);
 	/* More than SMALL: only BIG can pay it. */
 	send_refused(&f, al_sat_of(SMALL + 100000), 2000, &hold_big, AL_E_WALLET_FUNDS);
 	send_ok(&f, al_sat_of(SMALL + 100000), 2000, &hold_small, 10000, 2200, txid, &len);
-	al_arena_init(&a, tx_mem, sizeof(tx_mem));
-	CHECK_OK(al_tx_parse(&tx, &a, out, len));
-	CHECK(tx.n_in == 1 && tx.in[0].vout == 0);
+	CHECK(only_input(len) == 0);
 	/* Less than SMALL, which would do: still only the coin not held. */
 	send_ok(&f, al_sat_of(100000), 2000, &hold_small, 10000, 2200, txid, &len);
-	CHECK_OK(al_tx_parse(&tx, &a, out, len));
-	CHECK(tx.n_in == 1 && tx.in[0].vout == 0);
+	CHECK(only_input(len) == 0);
 	send_ok(&f, al_sat_of(100000), 2000, &hold_big, 10000, 2200, txid, &len);
-	CHECK_OK(al_tx_parse(&tx, &a, out, len));
-	CHECK(tx.n_in == 1 && tx.in[0].vout == 1);
+	CHECK(only_input(len) == 1);
+	al_wallet_clear(&f.w);
 }
 
 int main(void)
