@@ -24,6 +24,8 @@
 /* The smallest transaction weighs 240 (60 bytes without witness), which bounds the
  * transaction count a partial merkle tree may claim (Core's MIN_TRANSACTION_WEIGHT). */
 #define AL_BLOCK_MAX_TX (AL_BLOCK_MAX_WEIGHT / 240)
+/* Heights are below 2^31 (as Core's int nHeight): one more is always a height too. */
+#define AL_BLOCK_MAX_HEIGHT 0x7fffffffu
 /* BIP 34 coinbase scriptSig: 2 to 100 bytes (Core's "bad-cb-length"). */
 #define AL_COINBASE_SCRIPT_MIN 2
 #define AL_COINBASE_SCRIPT_MAX 100

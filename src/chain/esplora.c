@@ -125,7 +125,7 @@ al_err al_esplora_parse_height(uint32_t *height, const uint8_t *body, size_t len
 			return AL_E_ESPLORA_TEXT;
 		v = v * 10 + (uint64_t)(body[i] - '0');
 	}
-	if (v > AL_ESPLORA_MAX_HEIGHT)
+	if (v > AL_BLOCK_MAX_HEIGHT)
 		return AL_E_ESPLORA_TEXT;
 	*height = (uint32_t)v;
 	return AL_OK;
@@ -245,7 +245,7 @@ static al_err status_from(al_esplora_status *st, const json_t *o)
 	memset(st, 0, sizeof(*st));
 	if (!json_is_true(c))
 		return AL_OK;
-	if (!get_uint(o, "block_height", AL_ESPLORA_MAX_HEIGHT, &h) ||
+	if (!get_uint(o, "block_height", AL_BLOCK_MAX_HEIGHT, &h) ||
 	    !get_hash(o, "block_hash", st->block_hash))
 		return AL_E_ESPLORA_FIELD;
 	st->confirmed = true;
@@ -273,7 +273,7 @@ static al_err proof_from(al_esplora_proof *p, const json_t *j)
 	const json_t *m = json_object_get(j, "merkle");
 	uint64_t h, pos;
 
-	if (!json_is_object(j) || !get_uint(j, "block_height", AL_ESPLORA_MAX_HEIGHT, &h) ||
+	if (!json_is_object(j) || !get_uint(j, "block_height", AL_BLOCK_MAX_HEIGHT, &h) ||
 	    !get_uint(j, "pos", AL_BLOCK_MAX_TX - 1, &pos) || !json_is_array(m) ||
 	    json_array_size(m) > AL_ESPLORA_MAX_BRANCH)
 		return AL_E_ESPLORA_FIELD;
@@ -305,7 +305,7 @@ static al_err block_from(al_esplora_block *b, const json_t *j)
 	uint64_t h, n;
 
 	if (!json_is_object(j) || !get_hash(j, "id", b->hash) ||
-	    !get_uint(j, "height", AL_ESPLORA_MAX_HEIGHT, &h) ||
+	    !get_uint(j, "height", AL_BLOCK_MAX_HEIGHT, &h) ||
 	    !get_uint(j, "tx_count", AL_BLOCK_MAX_TX, &n) || n == 0 ||
 	    !get_hash(j, "merkle_root", b->merkle_root))
 		return AL_E_ESPLORA_FIELD;

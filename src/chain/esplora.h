@@ -26,8 +26,6 @@
 #define AL_ESPLORA_PATH_MAX 176
 /* A merkle branch longer than this cannot belong to a block of AL_BLOCK_MAX_TX. */
 #define AL_ESPLORA_MAX_BRANCH 16
-/* Heights are below 2^31 (as Core's int nHeight). */
-#define AL_ESPLORA_MAX_HEIGHT 0x7fffffffu
 /* Esplora pages /scripthash/:hash/txs: up to 50 mempool then 25 confirmed
  * transactions; the next confirmed page is /txs/chain/:last_seen_txid. */
 #define AL_ESPLORA_CHAIN_PAGE 25
@@ -61,7 +59,7 @@ void al_esplora_path_broadcast(char *out);     /* POST /tx, body: the hex */
 /* ---- text responses -------------------------------------------------------------- */
 
 /* A decimal height: digits only (one optional trailing newline), no leading zero,
- * at most AL_ESPLORA_MAX_HEIGHT. AL_E_ESPLORA_TEXT otherwise. */
+ * at most AL_BLOCK_MAX_HEIGHT. AL_E_ESPLORA_TEXT otherwise. */
 AL_WARN_UNUSED al_err al_esplora_parse_height(uint32_t *height, const uint8_t *body, size_t len);
 /* A display-order hash: exactly 64 hex digits (one optional trailing newline), into
  * internal order. AL_E_ESPLORA_TEXT otherwise. Also the POST /tx answer. */

@@ -16,7 +16,7 @@ size_t al_headers_mem_size(const al_headers_config *cfg)
 
 al_err al_headers_init(al_headers *h, al_arena *a, const al_headers_config *cfg)
 {
-	if (cfg->max_headers < 2 || !cfg->max_stage)
+	if (cfg->max_headers < 2 || !cfg->max_stage || cfg->checkpoint_height > AL_BLOCK_MAX_HEIGHT)
 		return AL_E_ARG;
 	memset(h, 0, sizeof(*h));
 	h->cfg = *cfg;
@@ -401,7 +401,9 @@ al_err al_headers_load(al_headers *h, const uint8_t *data, size_t len)
 		return AL_E_RANGE;
 	if (n == 0 || n > h->cfg.max_headers)
 		return AL_E_SYNC_FULL;
-	if ((uint64_t)base + n - 1 > UINT32_MAX || base + n - 1 < h->cfg.checkpoint_height)
+	if ((uint64_t)base + n - 1 > AL_BLOCK_MAX_HEIGHT)
+		return AL_E_SYNC_HEIGHT;
+	if (base + n - 1 < h->cfg.checkpoint_height)
 		return AL_E_SYNC_NOT_CONNECTED;
 	{
 		al_cur check = c;

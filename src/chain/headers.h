@@ -108,7 +108,8 @@ typedef struct al_headers_change {
 } al_headers_change;
 
 size_t al_headers_mem_size(const al_headers_config *cfg);
-/* AL_E_ARG for max_headers < 2 or max_stage 0; AL_E_NOMEM. */
+/* AL_E_ARG for max_headers < 2, max_stage 0 or a checkpoint above AL_BLOCK_MAX_HEIGHT;
+ * AL_E_NOMEM. */
 AL_WARN_UNUSED al_err al_headers_init(al_headers *h, al_arena *a, const al_headers_config *cfg);
 
 uint64_t al_headers_gen(const al_headers *h);
@@ -160,8 +161,9 @@ void al_headers_save(const al_headers *h, al_wb *w, size_t max);
 /* Replace a chain that has not moved since al_headers_init with saved headers, all
  * checked again: AL_E_SYNC_STATE (the chain moved, or a branch holds the stage),
  * AL_E_TRUNCATED, AL_E_TRAILING, AL_E_RANGE (version, network or checkpoint height),
- * AL_E_SYNC_FULL (more than max_headers), AL_E_SYNC_NOT_CONNECTED (a broken link, or a
- * window that misses the checkpoint), AL_E_CHAIN_POW, AL_E_CHAIN_BITS,
+ * AL_E_SYNC_FULL (more than max_headers), AL_E_SYNC_HEIGHT (a tip above
+ * AL_BLOCK_MAX_HEIGHT), AL_E_SYNC_NOT_CONNECTED (a broken link, or a window that misses the
+ * checkpoint), AL_E_CHAIN_POW, AL_E_CHAIN_BITS,
  * AL_E_SYNC_TARGET. On error nothing changed. */
 AL_WARN_UNUSED al_err al_headers_load(al_headers *h, const uint8_t *data, size_t len);
 

@@ -26,8 +26,7 @@ static void check_parsers(unsigned sel, const uint8_t *d, size_t n)
 
 	switch (sel % 8) {
 	case 0:
-		if (al_esplora_parse_height(&height, d, n) == AL_OK &&
-		    height > AL_ESPLORA_MAX_HEIGHT)
+		if (al_esplora_parse_height(&height, d, n) == AL_OK && height > AL_BLOCK_MAX_HEIGHT)
 			__builtin_trap();
 		break;
 	case 1:
@@ -38,11 +37,11 @@ static void check_parsers(unsigned sel, const uint8_t *d, size_t n)
 		break;
 	case 2:
 		if (al_esplora_parse_status(&st, d, n) == AL_OK && st.confirmed &&
-		    st.height > AL_ESPLORA_MAX_HEIGHT)
+		    st.height > AL_BLOCK_MAX_HEIGHT)
 			__builtin_trap();
 		if (al_esplora_parse_block(&b, d, n) == AL_OK &&
 		    (b.tx_count == 0 || b.tx_count > AL_BLOCK_MAX_TX ||
-		     b.height > AL_ESPLORA_MAX_HEIGHT))
+		     b.height > AL_BLOCK_MAX_HEIGHT))
 			__builtin_trap();
 		break;
 	case 3:

@@ -39,6 +39,8 @@ static void fuzz_chain(const uint8_t *data, size_t size)
 	al_headers_save(&h, &w, 0);
 	if (!al_wb_ok(&w) || w.len != size || memcmp(out, data, size))
 		__builtin_trap();
+	if (al_headers_tip_height(&h) > AL_BLOCK_MAX_HEIGHT)
+		__builtin_trap();
 	for (uint32_t k = al_headers_base_height(&h) + 1; k <= al_headers_tip_height(&h); k++) {
 		const al_hdr *p = al_headers_at(&h, k - 1), *c = al_headers_at(&h, k);
 

@@ -395,6 +395,17 @@ static void test_corrupt_loads(void)
 	REFUSED(n, AL_E_SYNC_FULL);
 	al_write_le32(bad + 10, 0);
 	REFUSED(n, AL_E_SYNC_FULL);
+	/* A window wholly above the checkpoint that reaches past any height (CI's fuzz_headers
+	 * found a single header placed at 2^32 - 1, whose next height wraps to 0). */
+	memcpy(bad, good, n);
+	al_write_le32(bad + 6, AL_BLOCK_MAX_HEIGHT - 5 + 1);
+	REFUSED(n, AL_E_SYNC_HEIGHT);
+	al_write_le32(bad + 6, UINT32_MAX - 5);
+	REFUSED(n, AL_E_SYNC_HEIGHT);
+	al_write_le32(bad + 6, AL_BLOCK_MAX_HEIGHT - 5);
+	CHECK_OK(al_headers_load(&fresh, bad, n));
+	CHECK(al_headers_tip_height(&fresh) == AL_BLOCK_MAX_HEIGHT);
+	new_chain(&fresh, &a, 16, 16);
 	/* Block 2's link broken, its nonce then searched so that its hash still meets the
 	 * target (a link error), or misses it (a work error). */
 	for (int miss = 0; miss < 2; miss++) {
