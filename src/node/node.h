@@ -280,16 +280,21 @@ typedef struct al_node_htlc_event {
 } al_node_htlc_event;
 
 /* The oldest HTLC event not yet taken (at most 64 are kept; older ones are dropped and
- * counted). An HTLC of a force-closed channel resolved on-chain (BOLT #5: fulfilled by
- * the preimage seen on-chain, or failed for good) comes as FULFILLED or FAILED with
- * htlc_id UINT64_MAX: the on-chain engine knows it by hash, amount and expiry. */
+ * counted). Events live in memory only: a result is told before any write that lets the
+ * channel forget it, and what is still unresolved is told again after a restart, so a
+ * consumer that takes each as it comes and persists it misses none. An HTLC of a force-closed
+ * channel resolved on-chain (BOLT #5: fulfilled by the preimage seen on-chain, or failed for good)
+ * comes as FULFILLED or FAILED with htlc_id UINT64_MAX: the on-chain engine knows it by hash,
+ * amount and expiry. */
 bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev);
 /* Offer an HTLC on a channel (its onion all zeros), signed at once. The channel's
  * refusals (ln/channel.h al_chan_add_htlc), AL_E_NODE_CHAN_UNKNOWN. */
 AL_WARN_UNUSED al_err al_node_htlc_add(al_node *n, const uint8_t channel_id[32], al_msat amount,
                                        const uint8_t hash[32], uint32_t cltv_expiry, uint64_t *id);
-/* Settle an HTLC we received with its preimage. On a channel gone on-chain the preimage
- * goes to its BOLT 5 engine, which claims every HTLC output it unlocks (id unused). */
+/* Settle an HTLC we received with its preimage (while the peer is away too: it is durable
+ * before it leaves, and goes out after channel_reestablish). On a channel gone on-chain the
+ * preimage goes to its BOLT 5 engine, which claims every HTLC output it unlocks (id
+ * unused). */
 AL_WARN_UNUSED al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t id,
                                            const uint8_t preimage[32]);
 AL_WARN_UNUSED al_err al_node_htlc_fail(al_node *n, const uint8_t channel_id[32], uint64_t id);

@@ -292,11 +292,20 @@ bool node_chan_dirty(const al_node *n)
 	return false;
 }
 
+/* A force close whose on-chain engine has not started: the chain pass that saw the
+ * commitment could not start it, the close being heard only once its record was durable
+ * (the event waits behind the persist). The next pass starts it. */
+static bool engine_due(const node_chan *c)
+{
+	return c->ch && !c->oc && (c->flags & CF_CLOSED) && !(c->flags & CF_RESOLVED) &&
+	       (c->close_type == CLOSE_LOCAL_FORCE || c->close_type == CLOSE_REMOTE_FORCE);
+}
+
 bool node_chan_live(const al_node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
 		const node_chan *c = &n->chans[i];
-		if (node_onc_live(c) ||
+		if (node_onc_live(c) || engine_due(c) ||
 		    (c->ch && (!(c->flags & CF_CLOSED) ||
 		               (c->close_type == CLOSE_COOPERATIVE && !(c->flags & CF_SETTLED)))))
 			return true;
@@ -591,7 +600,7 @@ void node_chan_pump(al_node *n)
 			al_err e = al_chan_commit(c->ch);
 			if (e == AL_OK)
 				i--; /* take the commitment_signed it queued */
-			else if (e != AL_E_CHAN_AWAIT_REVOKE)
+			else if (e != AL_E_CHAN_AWAIT_REVOKE && e != AL_E_CHAN_NOT_CONNECTED)
 				c->want_commit = false;
 		}
 	}

@@ -353,7 +353,10 @@ static al_err commit(al_node *n, node_chan *c)
 {
 	al_err e = al_chan_commit(c->ch);
 
-	if (e == AL_E_CHAN_AWAIT_REVOKE || e == AL_E_CHAN_NOTHING_TO_SIGN)
+	/* The update is in (durable before it leaves): its signature follows the revocation
+	 * we wait for, or the channel_reestablish of a peer not connected now. */
+	if (e == AL_E_CHAN_AWAIT_REVOKE || e == AL_E_CHAN_NOTHING_TO_SIGN ||
+	    e == AL_E_CHAN_NOT_CONNECTED)
 		e = AL_OK;
 	c->want_commit = true;
 	node_chan_pump(n);
