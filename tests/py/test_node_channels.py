@@ -23,13 +23,14 @@ PAID = 100_000
 FAUCET = 1_000_000
 
 
-def run_pair(dc, tmp_path, scenario, chan_type):
+def run_pair(dc, tmp_path, scenario, chan_type, *extra, nodes=None):
     tool = TOOLS / "node_pair"
     if not tool.exists():
         pytest.fail(f"{tool} is missing: build the tests")
-    (tmp_path / "nodes").mkdir()
-    out = subprocess.run([str(tool), dc.url, str(tmp_path / "nodes"), scenario, chan_type],
-                         capture_output=True, text=True, timeout=600)
+    nodes = nodes or tmp_path / "nodes"
+    nodes.mkdir()
+    out = subprocess.run([str(tool), dc.url, str(nodes), scenario, chan_type,
+                          *map(str, extra)], capture_output=True, text=True, timeout=600)
     events = {}
     for line in out.stdout.splitlines():
         if line.startswith("{"):

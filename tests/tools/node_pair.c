@@ -26,10 +26,20 @@
  *             durable on both nodes' directory stores (fsync) before either node
  *             speaks on; prints {"event":"bench", ...} with the rate, the p50/p99 of
  *             one update and the heap each node holds for the channel
+ *   crash N   once the channel is usable, N payments A -> B of 1,000 sat (one in
+ *             four failed by B), each with a node killed at one of its persistence
+ *             points (every write of the update cycle in turn, either node, before the
+ *             write or once it is durable but unacknowledged; every third cycle a second
+ *             kill in the restart and reestablish that follow): its memory dropped, as a
+ *             SIGKILL would, and the node started again from its store while the other
+ *             keeps running. Every restart must reestablish, nothing may spend the
+ *             funding output, A must hear every result B gave, and both nodes' balances
+ *             must agree with them; then a cooperative close
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
 #include <dirent.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +74,9 @@ typedef struct pnode {
 	uint64_t fetches;
 	size_t heap_live; /* bytes the node holds from its allocator */
 	al_alloc heap;
+	bool crashed;   /* killed at a persistence point (crash scenario): not yet restarted */
+	uint64_t puts;  /* store writes asked */
+	uint64_t posts; /* transactions broadcast */
 } pnode;
 
 static const char *url;
@@ -74,6 +87,32 @@ static al_node_shared *shared; /* both nodes share one header chain, as in an en
 static al_rng rng;
 static al_rng_chacha rng_state;
 static uint64_t now_ms = 1000;
+#define POLL_MS 3600000
+/* The channel's funding output (crash scenario) and the broadcasts that spent it. */
+static uint8_t funding_txid[32];
+static uint32_t funding_vout;
+static bool funding_known;
+static uint64_t funding_spends;
+
+/* The crash scenario's next kill: `victim` dies at its `at`-th store write from the
+ * arming, before the batch is written (phase 0) or after it is durable but before the
+ * node hears so (phase 1). In-process the node's memory is simply dropped, as a SIGKILL
+ * of its process would; with `sigkill` the whole tool is killed (both nodes, as an
+ * enclave process holding many nodes dies). */
+static struct {
+	struct pnode *victim;
+	uint64_t at, seen;
+	int phase;
+	bool sigkill;
+	uint64_t kills;
+	/* armed at the restart that follows, before the node reconnects */
+	struct pnode *then_victim;
+	uint64_t then_at;
+	int then_phase;
+} crash;
+/* Requests of the tool's own (reconnects after a kill) whose answers nobody waits for. */
+#define QUIET_TOKEN (1ull << 40)
+static char a_id[67], b_id[67];
 
 /* Live heap bytes of each node (ctx: its pnode's counter), for the bench. */
 static void *p_alloc(void *ctx, size_t n)
@@ -154,6 +193,23 @@ static void mine(int blocks)
 
 /* --- the host of both nodes ------------------------------------------------------------ */
 
+/* A transaction a node broadcasts (hex): count it if it spends the funding output. */
+static void check_broadcast(const uint8_t *hex, size_t len)
+{
+	static uint8_t raw[1 << 17], mem[1 << 18];
+	al_arena a;
+	al_tx tx;
+	size_t n;
+
+	al_arena_init(&a, mem, sizeof(mem));
+	if (al_hex_decode(raw, sizeof(raw), &n, (const char *)hex, len) != AL_OK ||
+	    al_tx_parse(&tx, &a, raw, n) != AL_OK)
+		fail("broadcast", "not a transaction");
+	for (size_t i = 0; i < tx.n_in; i++)
+		funding_spends +=
+		    !memcmp(tx.in[i].txid, funding_txid, 32) && tx.in[i].vout == funding_vout;
+}
+
 static void do_fetch(pnode *p, const al_node_fx *fx)
 {
 	al_httpc_response res;
@@ -163,6 +219,9 @@ static void do_fetch(pnode *p, const al_node_fx *fx)
 	                            post ? &text : NULL, post ? 1 : 0, fx->data, fx->len);
 
 	p->fetches++;
+	p->posts += post;
+	if (post && funding_known)
+		check_broadcast(fx->data, fx->len);
 	if (e == AL_OK && res.status != 200)
 		fprintf(stderr, "%s: %s %s -> %d %.*s\n", p->name, post ? "POST" : "GET", fx->text,
 		        res.status, (int)(res.body_len < 300 ? res.body_len : 300),
@@ -172,6 +231,27 @@ static void do_fetch(pnode *p, const al_node_fx *fx)
 	                   wall());
 	if (e == AL_OK)
 		al_httpc_response_free(&res);
+}
+
+static const uint8_t *crash_cid; /* the crash scenario's channel, once it runs */
+static int crash_events_of(pnode *p, const uint8_t cid[32]);
+
+static bool alive(const pnode *p)
+{
+	return p->n && !p->crashed;
+}
+
+static bool kill_node(pnode *p)
+{
+	crash.victim = NULL;
+	crash.kills++;
+	if (crash.sigkill) {
+		printf("{\"event\":\"kill\",\"node\":\"%s\",\"phase\":%d}\n", p->name, crash.phase);
+		fflush(stdout);
+		raise(SIGKILL);
+	}
+	p->crashed = true;
+	return true;
 }
 
 /* Perform what one node asks; true when it asked anything. */
@@ -194,11 +274,18 @@ static bool step(pnode *p)
 			al_node_store_done(p->n, fx.req, e, blob, len, ver, now_ms);
 			break;
 		case AL_NODE_FX_STORE_PUT:
+			p->puts++;
+			if (crash.victim == p && ++crash.seen == crash.at && crash.phase == 0)
+				return kill_node(p);
 			e = al_store_dir_backend.put_batch(p->store, fx.items, fx.n_items,
 			                                   fx.global_version);
+			if (crash.victim == p && crash.seen == crash.at)
+				return kill_node(p);
 			al_node_store_done(p->n, fx.req, e, NULL, 0, 0, now_ms);
 			break;
 		case AL_NODE_FX_ANSWER:
+			if (fx.token >= QUIET_TOKEN)
+				break;
 			p->status = fx.status;
 			len = fx.len < sizeof(p->body) - 1 ? fx.len : sizeof(p->body) - 1;
 			memcpy(p->body, fx.data, len);
@@ -210,11 +297,18 @@ static bool step(pnode *p)
 			break;
 		case AL_NODE_FX_DIAL:
 			/* Straight to the other node: conn 1 on both sides. */
+			if (!alive(p->peer)) {
+				al_node_dialed(p->n, fx.req, AL_E_ARG, 0, "peer down", now_ms);
+				break;
+			}
 			if (al_node_net_accept(p->peer->n, 1, "127.0.0.1:1", now_ms) != AL_OK)
 				fail("accept", p->name);
 			al_node_dialed(p->n, fx.req, AL_OK, 1, NULL, now_ms);
 			break;
 		case AL_NODE_FX_NET_SEND:
+			/* Bytes to a dead node are lost; its restart closes the connection. */
+			if (!alive(p->peer))
+				break;
 			if (al_node_net_recv(p->peer->n, 1, fx.data, fx.len, &used, now_ms) !=
 			    AL_OK)
 				used = 0;
@@ -224,7 +318,7 @@ static bool step(pnode *p)
 			break;
 		case AL_NODE_FX_NET_CLOSE:
 			al_node_net_closed(p->n, fx.conn, "closed", now_ms);
-			if (p->peer->n)
+			if (alive(p->peer))
 				al_node_net_closed(p->peer->n, 1, "peer closed", now_ms);
 			break;
 		case AL_NODE_FX_LOG:
@@ -233,16 +327,28 @@ static bool step(pnode *p)
 		default:
 			break;
 		}
+		/* The crash scenario's user takes each HTLC event as it comes: a result must
+		 * be told before any write that forgets it, or a kill at that write loses it. */
+		if (crash_cid)
+			crash_events_of(p, crash_cid);
 	}
 	return any;
 }
 
 static pnode A = {.name = "A"}, B = {.name = "B"};
 
+static void node_open(pnode *p);
+static void node_close(pnode *p);
+static void revive(pnode *p);
+
 static void settle(void)
 {
 	for (int i = 0; i < 200; i++) {
-		bool a = A.n && step(&A), b = B.n && step(&B);
+		bool a = alive(&A) && step(&A), b;
+
+		revive(&A);
+		b = alive(&B) && step(&B);
+		revive(&B);
 		now_ms += 10;
 		if (A.n)
 			al_node_timer(A.n, now_ms, wall());
@@ -263,7 +369,9 @@ static void node_open(pnode *p)
 	al_node_config_default(&cfg);
 	cfg.max_peers = 4;
 	cfg.max_handshakes = 2;
-	cfg.chain_poll_ms = 0; /* the tool syncs when it mined */
+	/* The tool syncs when it mined; a node polls on its own only when the tool moves
+	 * its clock by POLL_MS. */
+	cfg.chain_poll_ms = POLL_MS;
 	need = al_node_mem_size(&cfg);
 	p->mem = calloc(1, need);
 	al_arena_init(&p->arena, p->mem, need);
@@ -282,6 +390,40 @@ static void node_close(pnode *p)
 	p->n = NULL;
 	al_store_dir_close(p->store);
 	free(p->mem);
+}
+
+/* A dials B, as A's operator would after a restart of either. */
+static void reconnect(void)
+{
+	static uint64_t token = QUIET_TOKEN;
+	char body[200];
+
+	snprintf(body, sizeof(body), "{\"addr\":{\"pubkey\":\"%s\",\"host\":\"127.0.0.1:9\"}}",
+	         b_id);
+	al_node_request(A.n, AL_NODE_OPERATOR, ++token, "POST", "/v1/peers", (const uint8_t *)body,
+	                strlen(body), now_ms, wall());
+}
+
+/* A node killed at a persistence point starts again from its store: its peer sees the
+ * connection drop, and A dials B once both are up. */
+static void revive(pnode *p)
+{
+	if (!p->crashed)
+		return;
+	if (alive(p->peer))
+		al_node_net_closed(p->peer->n, 1, "peer died", now_ms);
+	node_close(p);
+	p->crashed = false;
+	node_open(p);
+	if (crash.then_victim) {
+		crash.victim = crash.then_victim;
+		crash.at = crash.then_at;
+		crash.phase = crash.then_phase;
+		crash.seen = 0;
+		crash.then_victim = NULL;
+	}
+	if (alive(&A) && alive(&B))
+		reconnect();
 }
 
 /* One request; the answer's JSON (or NULL when none came). */
@@ -560,6 +702,45 @@ static void resolve(void)
 		fail("A did not hear its HTLC fulfilled on-chain", NULL);
 }
 
+/* A closes the channel at `point` (TXID/VOUT); one block confirms the closing
+ * transaction (or commitment), and both nodes have synced it. b_polls: B learns of the
+ * close from the chain alone, and must come back to it on its own. */
+static void close_channel(const char *point, bool force, bool b_polls)
+{
+	char target[200];
+	json_t *r, *ca, *cb, *wa, *wb;
+
+	snprintf(target, sizeof(target), "/v1/channels/%s%s", point, force ? "?force=true" : "");
+	r = req_ok(&A, "DELETE", target, NULL);
+	print_json("closing",
+	           json_pack("{s:O}", "closing_txid", json_object_get(r, "closing_txid")));
+	json_decref(r);
+	settle();
+	mine(1);
+	sync_both();
+	if (b_polls) {
+		/* B heard of the close once its record was durable, after the chain pass that
+		 * saw the commitment: its own next poll must start its engine, which sweeps
+		 * B's to_remote at once. (An alightd with nothing else to make it look at the
+		 * chain again sat idle here: a CI run against Electrum caught it.) */
+		uint64_t b_posts = B.posts;
+
+		now_ms += POLL_MS;
+		al_node_timer(B.n, now_ms, wall());
+		settle();
+		if (B.posts == b_posts)
+			fail("B's node did not poll the chain to resolve the force close", NULL);
+	}
+	ca = the_channel(&A, "/closed");
+	cb = the_channel(&B, "/closed");
+	if (!ca || !cb)
+		fail("not closed", A.body);
+	wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
+	wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
+	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
+	                               "wallet_b", wb));
+}
+
 /* B, rolled back to its copy, force-closes: its commitment is revoked. A's node must
  * take every output (justice for B's to_local, its own to_remote). */
 static void justice(const char *point, const char *b_copy)
@@ -581,19 +762,239 @@ static void justice(const char *point, const char *b_copy)
 	resolve();
 }
 
+/* --- kills at every persistence point (the crash scenario) --------------------------- */
+
+#define CRASH_PAY_SAT 1000
+
+typedef struct cpay {
+	uint8_t pre[32], hash[32];
+	pnode *from;            /* the sender: A, or B once it has more than its reserve */
+	bool fulfill;           /* the receiver's answer: fulfill, or fail */
+	bool fulfilled, failed; /* what the sender heard */
+	bool sender_killed;     /* the sender died during its cycle */
+	bool held;              /* received while its channel was not reestablished */
+	uint64_t held_id;
+} cpay;
+
+static cpay *cpays;
+static int n_cpays;
+
+static cpay *pay_of(const uint8_t hash[32])
+{
+	for (int i = 0; i < n_cpays; i++)
+		if (!memcmp(cpays[i].hash, hash, 32))
+			return &cpays[i];
+	return NULL;
+}
+
+/* What a node said of the HTLCs (at least once: again after each restart): what it
+ * received it resolves as the payment says; the results of what it sent are checked
+ * and kept. The number of events taken. */
+/* The receiver's answer to an HTLC; one received before the channel is reestablished
+ * (replayed at a restart) waits for it. */
+static void crash_resolve(pnode *p, const uint8_t cid[32], cpay *y, uint64_t id)
+{
+	al_err e = y->fulfill ? al_node_htlc_fulfill(p->n, cid, id, y->pre)
+	                      : al_node_htlc_fail(p->n, cid, id);
+
+	y->held = e == AL_E_CHAN_NOT_CONNECTED;
+	y->held_id = id;
+	if (e != AL_OK && !y->held)
+		fail("crash: could not resolve an HTLC", al_err_str(e));
+}
+
+static int crash_events_of(pnode *p, const uint8_t cid[32])
+{
+	al_node_htlc_event ev;
+	int k = 0;
+
+	for (int i = 0; i < n_cpays && alive(p); i++)
+		if (cpays[i].held && cpays[i].from != p)
+			crash_resolve(p, cid, &cpays[i], cpays[i].held_id);
+	while (alive(p) && al_node_next_htlc_event(p->n, &ev)) {
+		cpay *y = pay_of(ev.hash);
+
+		k++;
+		if (!y || ev.amount.msat != CRASH_PAY_SAT * 1000)
+			fail("crash: an HTLC nobody sent", p->name);
+		if (ev.kind == AL_NODE_HTLC_RECEIVED) {
+			if (y->from == p)
+				fail("crash: a node received its own HTLC", p->name);
+			crash_resolve(p, cid, y, ev.htlc_id);
+			continue;
+		}
+		if (y->from != p)
+			fail("crash: a result for an HTLC the node did not send", p->name);
+		if (ev.kind == AL_NODE_HTLC_FULFILLED) {
+			if (!y->fulfill || memcmp(ev.preimage, y->pre, 32))
+				fail("crash: a fulfill the receiver never gave", p->name);
+			y->fulfilled = true;
+		} else {
+			if (y->fulfill)
+				fail("crash: an HTLC fulfilled came back failed", p->name);
+			y->failed = true;
+		}
+	}
+	return k;
+}
+
+static int crash_events(const uint8_t cid[32])
+{
+	int k = crash_events_of(&A, cid);
+	return k + crash_events_of(&B, cid);
+}
+
+/* Both nodes up, the channel reestablished on both sides, nothing in flight. */
+static bool crash_quiet(json_t **ca, json_t **cb)
+{
+	*ca = the_channel(&A, "");
+	*cb = the_channel(&B, "");
+	return *ca && *cb && json_is_true(json_object_get(*ca, "active")) &&
+	       json_is_true(json_object_get(*cb, "active")) && jint(*ca, "pending_htlcs") == 0 &&
+	       jint(*cb, "pending_htlcs") == 0;
+}
+
+/* One payment until both nodes are quiet again, through the kills armed. */
+static void crash_cycle(const uint8_t cid[32], cpay *y, uint32_t expiry)
+{
+	uint64_t hid, kills = crash.kills;
+	json_t *ca = NULL, *cb = NULL;
+	al_err e;
+
+	e = al_node_htlc_add(y->from->n, cid, al_msat_of(CRASH_PAY_SAT * 1000), y->hash, expiry,
+	                     &hid);
+	if (e != AL_OK)
+		fail("crash: htlc add", al_err_str(e));
+	for (int round = 0;; round++) {
+		if (round == 100)
+			fail("crash: the channel did not come back", A.body);
+		settle();
+		if (crash_events(cid))
+			continue;
+		/* Idle with a kill still armed: the cycle wrote fewer times than that. */
+		crash.victim = crash.then_victim = NULL;
+		json_decref(ca);
+		json_decref(cb);
+		if (crash_quiet(&ca, &cb) && (y->fulfilled || y->failed || crash.kills > kills))
+			break;
+		/* Timers (a reestablish waits on none, but a ping may). */
+		now_ms += 1000;
+		al_node_timer(A.n, now_ms, wall());
+		al_node_timer(B.n, now_ms, wall());
+	}
+	json_decref(ca);
+	json_decref(cb);
+}
+
+/* n payments of 1,000 sat, three in four A -> B and one B -> A once B can pay (one in
+ * four failed by the receiver), each cycle with a node killed at one of its
+ * persistence points: every write of the cycle in turn, either node, before the write
+ * or after it (durable, unacknowledged), and every third cycle a second kill among the
+ * writes of the restart and reestablish that follow. Checked: every restart
+ * reestablishes (no force close; nothing spends the funding output), each sender hears
+ * every result its receiver gave, and both nodes' balances agree with those results. */
+static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
+{
+	uint64_t span[2] = {0, 0}, spends0 = funding_spends;
+	int fulfilled[2] = {0, 0}, failed = 0, forgotten = 0;
+	json_t *ca, *cb;
+	int64_t a0, b0, moved;
+
+	cpays = calloc((size_t)n + 2, sizeof(*cpays));
+	crash_cid = cid;
+	if (!crash_quiet(&ca, &cb))
+		fail("crash: not quiet at the start", NULL);
+	a0 = (int64_t)jint(ca, "local_balance");
+	b0 = (int64_t)jint(cb, "local_balance");
+	json_decref(ca);
+	json_decref(cb);
+	for (int i = 0; i < n + 2; i++) {
+		cpay *y = &cpays[n_cpays++];
+
+		memset(y->pre, 0x5c, 32);
+		memcpy(y->pre, &i, sizeof(i));
+		al_sha256(y->hash, y->pre, 32);
+		y->fulfill = i % 4 != 3;
+		/* B pays from cycle 40 on: by then A has paid it well above its reserve. */
+		y->from = i % 4 == 1 && i >= 40 ? &B : &A;
+		if (i >= 2) {
+			/* Each node's writes in one cycle, counted in the first two (one
+			 * fulfilled, one failed), and one more: a kill past the end shows the
+			 * cycle's count holds. */
+			int k = i - 2;
+			pnode *v = k & 1 ? &B : &A;
+
+			crash.victim = v;
+			crash.phase = (k >> 1) & 1;
+			crash.at = 1 + (uint64_t)(k >> 2) % (span[v == &B] + 1);
+			crash.seen = 0;
+			if (k % 3 == 0) {
+				crash.then_victim = k % 2 ? &A : &B;
+				crash.then_at = 1 + (uint64_t)(k / 3) % 3;
+				crash.then_phase = (k / 6) & 1;
+			}
+			y->sender_killed = v == y->from;
+		}
+		{
+			uint64_t pa = A.puts, pb = B.puts;
+
+			crash_cycle(cid, y, expiry);
+			if (i < 2) {
+				span[0] = A.puts - pa > span[0] ? A.puts - pa : span[0];
+				span[1] = B.puts - pb > span[1] ? B.puts - pb : span[1];
+			}
+		}
+	}
+	crash_events(cid);
+	crash_cid = NULL;
+	for (int i = 0; i < n_cpays; i++) {
+		const cpay *y = &cpays[i];
+
+		fulfilled[y->from == &B] += y->fulfilled;
+		failed += y->failed;
+		/* Only a kill of the sender can make it forget an HTLC it offered (not yet
+		 * durable, so never sent); the receiver cannot forget one it received. */
+		if (!y->fulfilled && !y->failed) {
+			if (!y->sender_killed)
+				fail("crash: an HTLC vanished without its sender dying", NULL);
+			forgotten++;
+		}
+	}
+	if (!crash_quiet(&ca, &cb))
+		fail("crash: not quiet at the end", NULL);
+	moved = (int64_t)(fulfilled[0] - fulfilled[1]) * CRASH_PAY_SAT;
+	print_json("crashes",
+	           json_pack("{s:i,s:I,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:O,s:O}", "cycles", n_cpays,
+	                     "kills", (json_int_t)crash.kills, "fulfilled_a_to_b", fulfilled[0],
+	                     "fulfilled_b_to_a", fulfilled[1], "failed", failed, "forgotten",
+	                     forgotten, "moved_sat", (json_int_t)moved, "writes_per_cycle_a",
+	                     (json_int_t)span[0], "writes_per_cycle_b", (json_int_t)span[1], "a",
+	                     ca, "b", cb));
+	if ((int64_t)jint(ca, "local_balance") != a0 - moved ||
+	    (int64_t)jint(cb, "local_balance") != b0 + moved ||
+	    jint(ca, "remote_balance") != jint(cb, "local_balance") ||
+	    jint(cb, "remote_balance") != jint(ca, "local_balance"))
+		fail("crash: the balances disagree with what the senders heard", NULL);
+	if (funding_spends != spends0)
+		fail("crash: a node broadcast a commitment", NULL);
+	json_decref(ca);
+	json_decref(cb);
+	free(cpays);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
 	uint8_t seed[32] = {7};
 	const char *scenario, *type;
-	char body[512], a_id[67], b_id[67];
+	char body[512];
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(stderr,
-		        "usage: node_pair ESPLORA_URL DIR basic|force|htlc|success|justice|bench "
-		        "[anchors|static] "
-		        "[N]\n");
+		fprintf(
+		    stderr,
+		    "usage: node_pair ESPLORA_URL DIR basic|force|htlc|success|justice|bench|crash "
+		    "[anchors|static] [N]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -678,6 +1079,30 @@ int main(int argc, char **argv)
 	print_json("active", json_pack("{s:O,s:O}", "a", ca, "b", cb));
 	json_decref(ca);
 	json_decref(cb);
+	if (!strcmp(scenario, "crash")) {
+		char point[80];
+
+		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
+		ca = the_channel(&A, "");
+		snprintf(point, sizeof(point), "%s",
+		         json_string_value(json_object_get(ca, "channel_point")));
+		json_decref(ca);
+		*strchr(point, ':') = 0;
+		if (al_txid_from_hex(funding_txid, point) != AL_OK)
+			fail("channel point", point);
+		funding_vout = (uint32_t)atoi(point + 65);
+		funding_known = true;
+		crash_run(cid, (uint32_t)jint(r, "tip_height") + 40,
+		          argc > 5 ? atoi(argv[5]) : 400);
+		json_decref(r);
+		point[64] = '/';
+		close_channel(point, false, false);
+		printf("{\"event\":\"done\"}\n");
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return al_t_finish();
+	}
 	if (!strcmp(scenario, "bench")) {
 		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
 		bench(cid, (uint32_t)jint(r, "tip_height") + 40, argc > 5 ? atoi(argv[5]) : 200,
@@ -770,8 +1195,13 @@ int main(int argc, char **argv)
 	}
 
 	/* Close. */
-	char target[200];
 	*strchr(point, ':') = '/';
+	if (!strcmp(scenario, "force")) {
+		/* B is gone when A closes: it learns of the close from the chain alone. */
+		al_node_net_closed(A.n, 1, "peer gone", now_ms);
+		al_node_net_closed(B.n, 1, "peer gone", now_ms);
+		settle();
+	}
 	if (!strcmp(scenario, "justice")) {
 		justice(point, b_copy);
 		printf("{\"event\":\"done\"}\n");
@@ -780,23 +1210,7 @@ int main(int argc, char **argv)
 		al_httpc_free(http);
 		return al_t_finish();
 	}
-	snprintf(target, sizeof(target), "/v1/channels/%s%s", point,
-	         strcmp(scenario, "basic") ? "?force=true" : "");
-	r = req_ok(&A, "DELETE", target, NULL);
-	print_json("closing",
-	           json_pack("{s:O}", "closing_txid", json_object_get(r, "closing_txid")));
-	json_decref(r);
-	settle();
-	mine(1);
-	sync_both();
-	ca = the_channel(&A, "/closed");
-	cb = the_channel(&B, "/closed");
-	if (!ca || !cb)
-		fail("not closed", A.body);
-	json_t *wa = req_ok(&A, "POST", "/v1/wallet/walletbalance", NULL);
-	json_t *wb = req_ok(&B, "POST", "/v1/wallet/walletbalance", NULL);
-	print_json("closed", json_pack("{s:o,s:o,s:o,s:o}", "a", ca, "b", cb, "wallet_a", wa,
-	                               "wallet_b", wb));
+	close_channel(point, strcmp(scenario, "basic") != 0, !strcmp(scenario, "force"));
 	if (!strcmp(scenario, "success")) {
 		/* B's user settles the HTLC now: B's node must claim it on-chain. */
 		if (al_node_htlc_fulfill(B.n, cid, inflight_b_id, inflight_pre) != AL_OK)
