@@ -595,6 +595,21 @@ static void replay(al_chan *ch)
 		al_chan__push(ch, AL_CHAN_FX_BROADCAST, AL_CHAN_TX_COMMITMENT, 0);
 	if (ch->close.done)
 		al_chan__push(ch, AL_CHAN_FX_BROADCAST, AL_CHAN_TX_CLOSING, 0);
+	/* Events are told at least once: what the caller keeps of one is written with a
+	 * record after the one that made it durable, so a caller killed in between has
+	 * not kept it. */
+	if (ch->state & AL_CHAN_ST_NORMAL)
+		al_chan__event(ch, AL_CHAN_EV_READY, 0);
+	if (ch->state & AL_CHAN_ST_FAILED)
+		al_chan__event(ch, AL_CHAN_EV_FAILED, 0);
+	if (ch->state & AL_CHAN_ST_CLOSED) {
+		static const uint8_t zero[32];
+
+		al_chan__event(ch, AL_CHAN_EV_CLOSED,
+		               memcmp(ch->spent_txid, zero, 32) ? 1
+		               : ch->close.done                 ? 2
+		                                                : 0);
+	}
 	for (i = 0; i < ch->cfg.max_htlcs; i++) {
 		const struct chan_htlc *in = &ch->in[i], *o = &ch->out[i];
 

@@ -483,9 +483,10 @@ static void event(al_node *n, node_chan *c, const al_chan_fx *fx)
 		if (rec_build(n, c) == AL_OK)
 			answer_open(n, c, AL_OK);
 		break;
-	case AL_CHAN_EV_READY:
+	case AL_CHAN_EV_READY: /* told again at every load */
+		if (!(c->flags & CF_READY))
+			node_chan_log(n, c, "ready", NULL);
 		c->flags |= CF_READY;
-		node_chan_log(n, c, "ready", NULL);
 		break;
 	case AL_CHAN_EV_HTLC_RECEIVED:
 	case AL_CHAN_EV_HTLC_FULFILLED:
@@ -503,6 +504,8 @@ static void event(al_node *n, node_chan *c, const al_chan_fx *fx)
 		          : !memcmp(fx->txid, c->closing_sent, 32)          ? CLOSE_COOPERATIVE
 		          : (al_chan_state(c->ch) & AL_CHAN_ST_NEGOTIATING) ? CLOSE_COOPERATIVE
 		                                                            : CLOSE_REMOTE_FORCE;
+		if (c->flags & CF_CLOSED)
+			break; /* told again at a load */
 		closed(n, c, how, fx->txid);
 		rec_build(n, c);
 		break;

@@ -1,4 +1,7 @@
-"""Two alight nodes (tests/tools/node_pair, scenario "crash") on a real alight-devchain,
+"""Two alight nodes (tests/tools/node_pair) on a real alight-devchain, killed at every
+persistence point of the update cycle, two ways.
+
+Scenario "crash": two alight nodes on a real alight-devchain,
 one of them killed at every persistence point of the update cycle in turn: before each
 store write and after it (durable, not yet acknowledged), either node, over a thousand
 payments both ways, with a second kill among the writes of the restart and reestablish
@@ -14,8 +17,19 @@ results say moved, to the satoshi.
 The stores live in /dev/shm when there is one: the kills are of the process, not of the
 machine, so what a write leaves in the page cache survives them as it would a SIGKILL
 (fsync against power loss is alight-store's and the directory store's own test,
-test_store_crash); on disk the run takes minutes of fsync."""
+test_store_crash); on disk the run takes minutes of fsync.
+
+Scenario "sigkill": the tool itself (both nodes, as an enclave process holding many nodes)
+dies by SIGKILL at the K-th store write after it starts, K from 1 to 40 in turn (a restart,
+its reestablish and two cycles), before the write or once it is durable, and is run again
+on the same stores until every payment has been made. The test keeps what each life
+printed (the payments offered, the results heard) and checks the same things across lives:
+results as the receiver was told to give them, each at most once, none lost but a payment
+whose sender died before it was durable, and the chain paying what the results moved."""
+import json
+import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -23,16 +37,42 @@ import pytest
 
 from conftest import SANITIZE
 from devchain_util import devchain  # noqa: F401  (fixture)
-from test_node_channels import FUNDING, check_open, fee_of, run_pair
+from test_node_channels import FUNDING, TOOLS, check_open, fee_of, run_pair
 
 CYCLES = 400 if SANITIZE else 1000
+SIGKILL_CYCLES = 50 if SANITIZE else 150
+KILL_POINTS = 40
 PAY = 1_000
+
+
+def store_dir(tmp_path):
+    shm = Path("/dev/shm")
+    return Path(tempfile.mkdtemp(prefix="alight-crash-", dir=shm)) if shm.is_dir() else tmp_path
+
+
+def sender_is_b(i):
+    return i % 4 == 1 and i >= 40
+
+
+def check_close(devchain, ev, funding, moved):
+    """After all the kills the cooperative close spent the funding output, nothing else
+    did, and it pays what the results say (BOLT #2: the funder, A, pays the closing fee)."""
+    closing_txid = ev["closing"]["closing_txid"]
+    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
+                                                     ev["opened"]["output_index"]))
+    assert spend["spent"] and spend["txid"] == closing_txid
+    closing = devchain.get_json("/tx/%s" % closing_txid)
+    fee = fee_of(devchain, closing)
+    assert sorted(o["value"] for o in closing["vout"]) == sorted([moved, FUNDING - moved - fee])
+    assert 0 < fee < 5_000
+    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
+    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
+    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - moved - fee, moved)
 
 
 @pytest.mark.parametrize("chan_type", ["static", "anchors"])
 def test_kill_at_every_persistence_point(tmp_path, devchain, chan_type):  # noqa: F811
-    shm = Path("/dev/shm")
-    base = Path(tempfile.mkdtemp(prefix="alight-crash-", dir=shm)) if shm.is_dir() else tmp_path
+    base = store_dir(tmp_path)
     try:
         ev = run_pair(devchain, tmp_path, "crash", chan_type, CYCLES, nodes=base / "nodes")
     finally:
@@ -53,16 +93,67 @@ def test_kill_at_every_persistence_point(tmp_path, devchain, chan_type):  # noqa
     assert (a["local_balance"], a["remote_balance"]) == (FUNDING - moved, moved)
     assert (b["local_balance"], b["remote_balance"]) == (moved, FUNDING - moved)
 
-    # The chain: the cooperative close spent the funding output, nothing else did, and it
-    # pays what the results say (BOLT #2: the funder, A, pays the closing fee).
-    closing_txid = ev["closing"]["closing_txid"]
-    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
-                                                     ev["opened"]["output_index"]))
-    assert spend["spent"] and spend["txid"] == closing_txid
-    closing = devchain.get_json("/tx/%s" % closing_txid)
-    fee = fee_of(devchain, closing)
-    assert sorted(o["value"] for o in closing["vout"]) == sorted([moved, FUNDING - moved - fee])
-    assert 0 < fee < 5_000
-    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
-    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
-    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - moved - fee, moved)
+    check_close(devchain, ev, funding, moved)
+
+
+# One channel type: each life costs a process start, two node loads, a chain sync and a
+# handshake; the kill points are the node's, the same for both (the test above has both).
+@pytest.mark.parametrize("chan_type", ["anchors"])
+def test_sigkill_at_every_persistence_point(tmp_path, devchain, chan_type):  # noqa: F811
+    tool = TOOLS / "node_pair"
+    if not tool.exists():
+        pytest.fail(f"{tool} is missing: build the tests")
+    base = store_dir(tmp_path)
+    nodes = base / "nodes"
+    nodes.mkdir()
+    events, results, killed_adding = {}, {}, set()
+    next_i, kills, cltv = 0, 0, None
+    try:
+        while True:
+            args = [str(tool), devchain.url, str(nodes), "sigkill", chan_type,
+                    str(SIGKILL_CYCLES)]
+            if cltv is not None:
+                args += [str(next_i), str(cltv)]
+            env = dict(os.environ)
+            env["ALIGHT_KILL_AT"] = "%d:%d" % (1 + kills % KILL_POINTS,
+                                               kills // KILL_POINTS % 2)
+            out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+            last_adding = None
+            for line in out.stdout.splitlines():
+                ev = json.loads(line) if line.startswith("{") else {}
+                kind = ev.get("event")
+                events[kind] = ev
+                if kind == "expiry":
+                    cltv = ev["cltv"]
+                elif kind == "adding":
+                    last_adding = ev["i"]
+                    next_i = max(next_i, ev["i"] + 1)
+                elif kind == "result":
+                    # Told again after a restart, never changed.
+                    assert results.setdefault(ev["i"], ev["r"]) == ev["r"], ev
+            if out.returncode == -9:
+                kills += 1
+                if last_adding is not None:
+                    killed_adding.add(last_adding)
+                assert cltv is not None and "done" not in events, out.stdout[-2000:]
+                continue
+            assert out.returncode == 0 and "done" in events, \
+                out.stdout[-3000:] + out.stderr[-3000:]
+            break
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+    cycles = SIGKILL_CYCLES + 2
+    print("sigkill: %d kills over %d payments" % (kills, cycles))
+    assert next_i == cycles and kills >= SIGKILL_CYCLES // 2, (next_i, kills)
+    for i, r in results.items():
+        assert r == ("failed" if i % 4 == 3 else "fulfilled"), (i, r)
+    lost = set(range(cycles)) - set(results)
+    # A payment with no result was offered by a life that died before it was durable.
+    assert lost <= killed_adding and len(lost) < cycles // 5, (sorted(lost), kills)
+    moved = PAY * sum((-1 if sender_is_b(i) else 1) for i, r in results.items()
+                      if r == "fulfilled")
+    a, b = events["final"]["a"], events["final"]["b"]
+    assert (a["local_balance"], a["remote_balance"]) == (FUNDING - moved, moved)
+    assert (b["local_balance"], b["remote_balance"]) == (moved, FUNDING - moved)
+    check_close(devchain, events, check_open(devchain, events), moved)

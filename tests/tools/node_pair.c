@@ -35,6 +35,14 @@
  *             keeps running. Every restart must reestablish, nothing may spend the
  *             funding output, A must hear every result B gave, and both nodes' balances
  *             must agree with them; then a cooperative close
+ *   sigkill N [START CLTV]
+ *             the crash scenario's payments with the tool itself killed (SIGKILL, both
+ *             nodes at once, as an enclave process holding many nodes dies) at the
+ *             K-th store write of either node after ALIGHT_KILL_AT=K:P (P 0 before it, 1
+ *             once it is durable); run again with START (the next payment) and CLTV (the
+ *             expiry the first life printed) it restarts both nodes from their stores,
+ *             reestablishes and goes on. Every payment offered and every result heard is
+ *             printed: tests/py/test_node_crash.py keeps them across lives
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -103,7 +111,8 @@ static struct {
 	struct pnode *victim;
 	uint64_t at, seen;
 	int phase;
-	bool sigkill;
+	bool sigkill; /* kill the tool itself (the sigkill scenario) */
+	bool any;     /* count the writes of both nodes, not the victim's */
 	uint64_t kills;
 	/* armed at the restart that follows, before the node reconnects */
 	struct pnode *then_victim;
@@ -244,6 +253,7 @@ static bool alive(const pnode *p)
 static bool kill_node(pnode *p)
 {
 	crash.victim = NULL;
+	crash.any = false;
 	crash.kills++;
 	if (crash.sigkill) {
 		printf("{\"event\":\"kill\",\"node\":\"%s\",\"phase\":%d}\n", p->name, crash.phase);
@@ -275,11 +285,12 @@ static bool step(pnode *p)
 			break;
 		case AL_NODE_FX_STORE_PUT:
 			p->puts++;
-			if (crash.victim == p && ++crash.seen == crash.at && crash.phase == 0)
+			if ((crash.victim == p || crash.any) && ++crash.seen == crash.at &&
+			    crash.phase == 0)
 				return kill_node(p);
 			e = al_store_dir_backend.put_batch(p->store, fx.items, fx.n_items,
 			                                   fx.global_version);
-			if (crash.victim == p && crash.seen == crash.at)
+			if ((crash.victim == p || crash.any) && crash.seen == crash.at)
 				return kill_node(p);
 			al_node_store_done(p->n, fx.req, e, NULL, 0, 0, now_ms);
 			break;
@@ -825,6 +836,9 @@ static int crash_events_of(pnode *p, const uint8_t cid[32])
 		}
 		if (y->from != p)
 			fail("crash: a result for an HTLC the node did not send", p->name);
+		if (crash.sigkill) /* the test keeps what the tool's next life will not know */
+			printf("{\"event\":\"result\",\"i\":%d,\"r\":\"%s\"}\n", (int)(y - cpays),
+			       ev.kind == AL_NODE_HTLC_FULFILLED ? "fulfilled" : "failed");
 		if (ev.kind == AL_NODE_HTLC_FULFILLED) {
 			if (!y->fulfill || memcmp(ev.preimage, y->pre, 32))
 				fail("crash: a fulfill the receiver never gave", p->name);
@@ -861,6 +875,10 @@ static void crash_cycle(const uint8_t cid[32], cpay *y, uint32_t expiry)
 	json_t *ca = NULL, *cb = NULL;
 	al_err e;
 
+	if (crash.sigkill) {
+		printf("{\"event\":\"adding\",\"i\":%d}\n", (int)(y - cpays));
+		fflush(stdout);
+	}
 	e = al_node_htlc_add(y->from->n, cid, al_msat_of(CRASH_PAY_SAT * 1000), y->hash, expiry,
 	                     &hid);
 	if (e != AL_OK)
@@ -893,21 +911,11 @@ static void crash_cycle(const uint8_t cid[32], cpay *y, uint32_t expiry)
  * writes of the restart and reestablish that follow. Checked: every restart
  * reestablishes (no force close; nothing spends the funding output), each sender hears
  * every result its receiver gave, and both nodes' balances agree with those results. */
-static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
+/* The payments of n cycles and the two that count the writes: preimages, directions and
+ * answers follow from the index alone, so a tool killed and run again knows them. */
+static void crash_pays(int n)
 {
-	uint64_t span[2] = {0, 0}, spends0 = funding_spends;
-	int fulfilled[2] = {0, 0}, failed = 0, forgotten = 0;
-	json_t *ca, *cb;
-	int64_t a0, b0, moved;
-
 	cpays = calloc((size_t)n + 2, sizeof(*cpays));
-	crash_cid = cid;
-	if (!crash_quiet(&ca, &cb))
-		fail("crash: not quiet at the start", NULL);
-	a0 = (int64_t)jint(ca, "local_balance");
-	b0 = (int64_t)jint(cb, "local_balance");
-	json_decref(ca);
-	json_decref(cb);
 	for (int i = 0; i < n + 2; i++) {
 		cpay *y = &cpays[n_cpays++];
 
@@ -917,6 +925,27 @@ static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
 		y->fulfill = i % 4 != 3;
 		/* B pays from cycle 40 on: by then A has paid it well above its reserve. */
 		y->from = i % 4 == 1 && i >= 40 ? &B : &A;
+	}
+}
+
+static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
+{
+	uint64_t span[2] = {0, 0}, spends0 = funding_spends;
+	int fulfilled[2] = {0, 0}, failed = 0, forgotten = 0;
+	json_t *ca, *cb;
+	int64_t a0, b0, moved;
+
+	crash_pays(n);
+	crash_cid = cid;
+	if (!crash_quiet(&ca, &cb))
+		fail("crash: not quiet at the start", NULL);
+	a0 = (int64_t)jint(ca, "local_balance");
+	b0 = (int64_t)jint(cb, "local_balance");
+	json_decref(ca);
+	json_decref(cb);
+	for (int i = 0; i < n_cpays; i++) {
+		cpay *y = &cpays[i];
+
 		if (i >= 2) {
 			/* Each node's writes in one cycle, counted in the first two (one
 			 * fulfilled, one failed), and one more: a kill past the end shows the
@@ -982,6 +1011,92 @@ static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
 	free(cpays);
 }
 
+/* --- the tool itself killed (the sigkill scenario) ------------------------------------ */
+
+/* ALIGHT_KILL_AT=K:P: this life dies by SIGKILL at the K-th store write of either node from
+ * here on, before it (P 0) or once it is durable (P 1). */
+static void sigkill_arm(void)
+{
+	const char *at = getenv("ALIGHT_KILL_AT");
+
+	crash.sigkill = true;
+	if (!at || !strchr(at, ':'))
+		return;
+	crash.any = true;
+	crash.at = strtoull(at, NULL, 10);
+	crash.phase = atoi(strchr(at, ':') + 1);
+	crash.seen = 0;
+}
+
+/* One life of the tool on the nodes' stores: restart (when start > 0), reconnect and
+ * reestablish, then the cycles from `start` on, each payment and result printed for the
+ * test, which keeps them across lives; the life that gets through all n cycles closes the
+ * channel cooperatively. */
+static int sigkill_life(int n, int start, uint32_t expiry, bool resumed)
+{
+	json_t *r, *ca = NULL, *cb = NULL;
+	uint8_t cid[32];
+	char point[80];
+
+	r = req_ok(&B, "GET", "/v1/getinfo", NULL);
+	snprintf(b_id, sizeof(b_id), "%s", json_string_value(json_object_get(r, "node_id")));
+	json_decref(r);
+	crash_pays(n);
+	/* A node started again looks at the chain (its poll would): the funding depth a write
+	 * lost with the last life counts for the channel's readiness. */
+	if (resumed)
+		sync_both();
+	reconnect();
+	for (int round = 0; !ca || !json_is_true(json_object_get(ca, "active")); round++) {
+		if (round == 100)
+			fail("sigkill: the channel did not come back", NULL);
+		json_decref(ca);
+		settle();
+		ca = the_channel(&A, "");
+		now_ms += 1000;
+		al_node_timer(A.n, now_ms, wall());
+		al_node_timer(B.n, now_ms, wall());
+	}
+	snprintf(point, sizeof(point), "%s",
+	         json_string_value(json_object_get(ca, "channel_point")));
+	json_decref(ca);
+	channel_id(point, cid);
+	crash_cid = cid;
+	for (int round = 0;; round++) {
+		if (round == 100)
+			fail("sigkill: not quiet after the restart", NULL);
+		settle();
+		crash_events(cid);
+		if (crash_quiet(&ca, &cb))
+			break;
+		json_decref(ca);
+		json_decref(cb);
+		now_ms += 1000;
+		al_node_timer(A.n, now_ms, wall());
+		al_node_timer(B.n, now_ms, wall());
+	}
+	json_decref(ca);
+	json_decref(cb);
+	for (int i = start; i < n_cpays; i++)
+		crash_cycle(cid, &cpays[i], expiry);
+	crash.any = false; /* the close is not the update cycle */
+	crash_events(cid);
+	if (!crash_quiet(&ca, &cb))
+		fail("sigkill: not quiet at the end", NULL);
+	print_json("final", json_pack("{s:O,s:O}", "a", ca, "b", cb));
+	json_decref(ca);
+	json_decref(cb);
+	crash_cid = NULL;
+	*strchr(point, ':') = '/';
+	close_channel(point, false, false);
+	printf("{\"event\":\"done\"}\n");
+	node_close(&A);
+	node_close(&B);
+	al_httpc_free(http);
+	free(cpays);
+	return al_t_finish();
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
@@ -991,10 +1106,10 @@ int main(int argc, char **argv)
 	json_t *r;
 
 	if (argc < 4) {
-		fprintf(
-		    stderr,
-		    "usage: node_pair ESPLORA_URL DIR basic|force|htlc|success|justice|bench|crash "
-		    "[anchors|static] [N]\n");
+		fprintf(stderr,
+		        "usage: node_pair ESPLORA_URL DIR "
+		        "basic|force|htlc|success|justice|bench|crash|sigkill [anchors|static] "
+		        "[N [START CLTV]]\n");
 		return 2;
 	}
 	url = argv[1];
@@ -1025,6 +1140,12 @@ int main(int argc, char **argv)
 	snprintf(B.dir, sizeof(B.dir), "%s/b", argv[2]);
 	A.peer = &B;
 	B.peer = &A;
+	if (!strcmp(scenario, "sigkill") && argc > 7) {
+		sigkill_arm();
+		node_open(&A);
+		node_open(&B);
+		return sigkill_life(atoi(argv[5]), atoi(argv[6]), (uint32_t)atoi(argv[7]), true);
+	}
 	node_open(&A);
 	node_open(&B);
 	snprintf(body, sizeof(body), "{\"url\":\"%s\"}", url);
@@ -1102,6 +1223,16 @@ int main(int argc, char **argv)
 		node_close(&B);
 		al_httpc_free(http);
 		return al_t_finish();
+	}
+	if (!strcmp(scenario, "sigkill")) {
+		uint32_t expiry;
+
+		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
+		expiry = (uint32_t)jint(r, "tip_height") + 40;
+		json_decref(r);
+		printf("{\"event\":\"expiry\",\"cltv\":%u}\n", expiry);
+		sigkill_arm();
+		return sigkill_life(argc > 5 ? atoi(argv[5]) : 100, 0, expiry, false);
 	}
 	if (!strcmp(scenario, "bench")) {
 		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
