@@ -57,6 +57,24 @@ def check_open(dc, ev):
     return funding
 
 
+def check_coop_close(dc, ev, funding, paid):
+    """The cooperative close as the chain has it: the funding output's spender, paying B
+    exactly `paid` and A the rest less the fee (BOLT #2: the funder pays the closing fee),
+    as both nodes report. Its fee."""
+    closing_txid = ev["closing"]["closing_txid"]
+    spend = dc.get_json("/tx/%s/outspend/%d" % (funding["txid"], ev["opened"]["output_index"]))
+    assert spend["spent"] and spend["txid"] == closing_txid
+    closing = dc.get_json("/tx/%s" % closing_txid)
+    fee = fee_of(dc, closing)
+    assert sorted(o["value"] for o in closing["vout"]) == sorted([paid, FUNDING - paid - fee])
+    assert 0 < fee < 5_000
+    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
+    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
+    assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == closing_txid
+    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - paid - fee, paid)
+    return fee
+
+
 @pytest.mark.parametrize("chan_type", ["static", "anchors"])
 def test_open_pay_restart_close(tmp_path, devchain, chan_type):  # noqa: F811
     ev = run_pair(devchain, tmp_path, "basic", chan_type)
@@ -73,21 +91,7 @@ def test_open_pay_restart_close(tmp_path, devchain, chan_type):  # noqa: F811
     assert (b["local_balance"], b["remote_balance"]) == (PAID, FUNDING - PAID)
     assert a["pending_htlcs"] == b["pending_htlcs"] == 0
 
-    # The closing transaction, as the chain has it.
-    closing_txid = ev["closing"]["closing_txid"]
-    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
-                                                     ev["opened"]["output_index"]))
-    assert spend["spent"] and spend["txid"] == closing_txid
-    closing = devchain.get_json("/tx/%s" % closing_txid)
-    fee = fee_of(devchain, closing)
-    values = sorted(o["value"] for o in closing["vout"])
-    # BOLT #2: the funder (A) pays the closing fee; B gets exactly what it was paid.
-    assert values == sorted([PAID, FUNDING - PAID - fee])
-    assert 0 < fee < 5_000
-    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
-    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
-    assert ca["closing_tx_hash"] == cb["closing_tx_hash"] == closing_txid
-    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - PAID - fee, PAID)
+    fee = check_coop_close(devchain, ev, funding, PAID)
     # Each wallet, to the satoshi: A paid the funding transaction's fee too.
     funding_fee = fee_of(devchain, funding)
     wa, wb = ev["closed"]["wallet_a"], ev["closed"]["wallet_b"]

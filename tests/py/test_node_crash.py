@@ -37,7 +37,7 @@ import pytest
 
 from conftest import SANITIZE
 from devchain_util import devchain  # noqa: F401  (fixture)
-from test_node_channels import FUNDING, TOOLS, check_open, fee_of, run_pair
+from test_node_channels import FUNDING, TOOLS, check_coop_close, check_open, run_pair
 
 CYCLES = 400 if SANITIZE else 1000
 SIGKILL_CYCLES = 50 if SANITIZE else 150
@@ -52,22 +52,6 @@ def store_dir(tmp_path):
 
 def sender_is_b(i):
     return i % 4 == 1 and i >= 40
-
-
-def check_close(devchain, ev, funding, moved):
-    """After all the kills the cooperative close spent the funding output, nothing else
-    did, and it pays what the results say (BOLT #2: the funder, A, pays the closing fee)."""
-    closing_txid = ev["closing"]["closing_txid"]
-    spend = devchain.get_json("/tx/%s/outspend/%d" % (funding["txid"],
-                                                     ev["opened"]["output_index"]))
-    assert spend["spent"] and spend["txid"] == closing_txid
-    closing = devchain.get_json("/tx/%s" % closing_txid)
-    fee = fee_of(devchain, closing)
-    assert sorted(o["value"] for o in closing["vout"]) == sorted([moved, FUNDING - moved - fee])
-    assert 0 < fee < 5_000
-    ca, cb = ev["closed"]["a"], ev["closed"]["b"]
-    assert ca["close_type"] == cb["close_type"] == "COOPERATIVE_CLOSE"
-    assert (ca["settled_balance"], cb["settled_balance"]) == (FUNDING - moved - fee, moved)
 
 
 @pytest.mark.parametrize("chan_type", ["static", "anchors"])
@@ -93,7 +77,7 @@ def test_kill_at_every_persistence_point(tmp_path, devchain, chan_type):  # noqa
     assert (a["local_balance"], a["remote_balance"]) == (FUNDING - moved, moved)
     assert (b["local_balance"], b["remote_balance"]) == (moved, FUNDING - moved)
 
-    check_close(devchain, ev, funding, moved)
+    check_coop_close(devchain, ev, funding, moved)
 
 
 # One channel type: each life costs a process start, two node loads, a chain sync and a
@@ -156,4 +140,4 @@ def test_sigkill_at_every_persistence_point(tmp_path, devchain, chan_type):  # n
     a, b = events["final"]["a"], events["final"]["b"]
     assert (a["local_balance"], a["remote_balance"]) == (FUNDING - moved, moved)
     assert (b["local_balance"], b["remote_balance"]) == (moved, FUNDING - moved)
-    check_close(devchain, events, check_open(devchain, events), moved)
+    check_coop_close(devchain, events, check_open(devchain, events), moved)
