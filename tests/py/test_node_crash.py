@@ -1,10 +1,9 @@
 """Two alight nodes (tests/tools/node_pair) on a real alight-devchain, killed at every
 persistence point of the update cycle, two ways.
 
-Scenario "crash": two alight nodes on a real alight-devchain,
-one of them killed at every persistence point of the update cycle in turn: before each
-store write and after it (durable, not yet acknowledged), either node, over a thousand
-payments both ways, with a second kill among the writes of the restart and reestablish
+Scenario "crash": one node killed at every persistence point of the update cycle in turn:
+before each store write and after it (durable, not yet acknowledged), either node, over a
+thousand payments both ways, with a second kill among the writes of the restart and reestablish
 that follow every third time. The killed node's memory is dropped, as a SIGKILL of its
 process would; it starts again from its store while its peer keeps running.
 
@@ -24,8 +23,9 @@ dies by SIGKILL at the K-th store write after it starts, K from 1 to 40 in turn 
 its reestablish and two cycles), before the write or once it is durable, and is run again
 on the same stores until every payment has been made. The test keeps what each life
 printed (the payments offered, the results heard) and checks the same things across lives:
-results as the receiver was told to give them, each at most once, none lost but a payment
-whose sender died before it was durable, and the chain paying what the results moved."""
+results as the receiver was told to give them, never changed when told again, none lost
+but a payment whose sender died before it was durable, and the chain paying what the
+results moved."""
 import json
 import os
 import shutil
