@@ -858,6 +858,14 @@ static int crash_events(const uint8_t cid[32])
 	return k + crash_events_of(&B, cid);
 }
 
+/* A second passes on both nodes' clocks (a reestablish waits on no timer, but a ping may). */
+static void tick(void)
+{
+	now_ms += 1000;
+	al_node_timer(A.n, now_ms, wall());
+	al_node_timer(B.n, now_ms, wall());
+}
+
 /* Both nodes up, the channel reestablished on both sides, nothing in flight. */
 static bool crash_quiet(json_t **ca, json_t **cb)
 {
@@ -895,10 +903,7 @@ static void crash_cycle(const uint8_t cid[32], cpay *y, uint32_t expiry)
 		json_decref(cb);
 		if (crash_quiet(&ca, &cb) && (y->fulfilled || y->failed || crash.kills > kills))
 			break;
-		/* Timers (a reestablish waits on none, but a ping may). */
-		now_ms += 1000;
-		al_node_timer(A.n, now_ms, wall());
-		al_node_timer(B.n, now_ms, wall());
+		tick();
 	}
 	json_decref(ca);
 	json_decref(cb);
@@ -1053,9 +1058,7 @@ static int sigkill_life(int n, int start, uint32_t expiry, bool resumed)
 		json_decref(ca);
 		settle();
 		ca = the_channel(&A, "");
-		now_ms += 1000;
-		al_node_timer(A.n, now_ms, wall());
-		al_node_timer(B.n, now_ms, wall());
+		tick();
 	}
 	snprintf(point, sizeof(point), "%s",
 	         json_string_value(json_object_get(ca, "channel_point")));
@@ -1071,9 +1074,7 @@ static int sigkill_life(int n, int start, uint32_t expiry, bool resumed)
 			break;
 		json_decref(ca);
 		json_decref(cb);
-		now_ms += 1000;
-		al_node_timer(A.n, now_ms, wall());
-		al_node_timer(B.n, now_ms, wall());
+		tick();
 	}
 	json_decref(ca);
 	json_decref(cb);
