@@ -4,6 +4,7 @@
 
 #include <secp256k1_ecdh.h>
 #include <secp256k1_preallocated.h>
+#include <secp256k1_recovery.h>
 #include <secp256k1_schnorrsig.h>
 
 #include "util/mem.h"
@@ -123,6 +124,39 @@ al_err al_ecdsa_sign(const al_secp *s, al_ecdsa_sig *sig, const uint8_t msg32[32
 	if (!pub(secp256k1_ecdsa_sign(s->ctx, &sig->s, msg32, k->k, NULL, NULL))) {
 		memset(sig, 0, sizeof(*sig));
 		return AL_E_PRIVKEY;
+	}
+	return AL_OK;
+}
+
+al_err al_ecdsa_sign_recoverable(const al_secp *s, uint8_t sig64[64], int *recid,
+                                 const uint8_t msg32[32], const al_privkey *k)
+{
+	secp256k1_ecdsa_recoverable_signature sig;
+
+	if (!pub(secp256k1_ecdsa_sign_recoverable(s->ctx, &sig, msg32, k->k, NULL, NULL))) {
+		memset(sig64, 0, 64);
+		*recid = 0;
+		return AL_E_PRIVKEY;
+	}
+	secp256k1_ecdsa_recoverable_signature_serialize_compact(s->ctx, sig64, recid, &sig);
+	/* The signature is public once made. */
+	al_declassify(sig64, 64);
+	al_declassify(recid, sizeof(*recid));
+	return AL_OK;
+}
+
+al_err al_ecdsa_recover(const al_secp *s, al_pubkey *out, const uint8_t sig64[64], int recid,
+                        const uint8_t msg32[32])
+{
+	secp256k1_ecdsa_recoverable_signature sig;
+
+	memset(out, 0, sizeof(*out));
+	if (recid < 0 || recid > 3 ||
+	    !secp256k1_ecdsa_recoverable_signature_parse_compact(s->ctx, &sig, sig64, recid))
+		return AL_E_SIG_ENCODING;
+	if (!secp256k1_ecdsa_recover(s->ctx, &out->pk, &sig, msg32)) {
+		memset(out, 0, sizeof(*out));
+		return AL_E_SIG_INVALID;
 	}
 	return AL_OK;
 }

@@ -88,6 +88,17 @@ void al_ecdsa_sig_serialize_compact(const al_secp *ctx, uint8_t out[64], const a
 /* Lower S if needed; returns true if the input was high-S. */
 bool al_ecdsa_sig_normalize(const al_secp *ctx, al_ecdsa_sig *out, const al_ecdsa_sig *in);
 
+/* Compact recoverable signatures, as BOLT 11 invoices carry them: 64 bytes r || s
+ * and a recovery id 0..3 naming which of the candidate points R the nonce was. The
+ * signature is RFC 6979 and low-S, like al_ecdsa_sign. */
+AL_WARN_UNUSED al_err al_ecdsa_sign_recoverable(const al_secp *ctx, uint8_t sig64[64], int *recid,
+                                                const uint8_t msg32[32], const al_privkey *k);
+/* The public key for which (sig64, recid) signs msg32. High-S is accepted (recovery
+ * is defined for either S; BOLT 11 requires accepting both). AL_E_SIG_ENCODING for r
+ * or s out of range or a recovery id above 3, AL_E_SIG_INVALID when no key results. */
+AL_WARN_UNUSED al_err al_ecdsa_recover(const al_secp *ctx, al_pubkey *out, const uint8_t sig64[64],
+                                       int recid, const uint8_t msg32[32]);
+
 /* BOLT #8 ECDH: SHA-256 of the compressed shared point. */
 AL_WARN_UNUSED al_err al_ecdh(const al_secp *ctx, uint8_t out[32], const al_pubkey *pk,
                               const al_privkey *k);
