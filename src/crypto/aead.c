@@ -93,3 +93,18 @@ al_err al_aead_open(uint8_t *out, const uint8_t key[AL_AEAD_KEY_LEN],
 	EVP_CIPHER_CTX_free(c);
 	return err;
 }
+
+al_err al_chacha20_xor(uint8_t *buf, size_t len, const uint8_t key[AL_AEAD_KEY_LEN])
+{
+	/* OpenSSL's IV for ChaCha20 is the 32-bit little-endian counter then the nonce. */
+	static const uint8_t iv[16] = {0};
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	al_err err = AL_E_CRYPTO;
+
+	if (!c)
+		return AL_E_CRYPTO;
+	if (EVP_CipherInit_ex(c, EVP_chacha20(), NULL, key, iv, 1) == 1 && update(c, buf, buf, len))
+		err = AL_OK;
+	EVP_CIPHER_CTX_free(c);
+	return err;
+}

@@ -28,4 +28,9 @@ AL_WARN_UNUSED al_err al_aead_open(uint8_t *out, const uint8_t key[AL_AEAD_KEY_L
                                    const uint8_t nonce[AL_AEAD_NONCE_LEN], const void *ad,
                                    size_t adlen, const void *ct, size_t ctlen);
 
+/* XOR `len` bytes of ChaCha20 keystream (RFC 8439 block function, 96-bit zero nonce,
+ * block counter 0) into `buf`: BOLT #4's generate_cipher_stream, "ChaCha20 ... with
+ * a 96-bit zero nonce", used for onion routing information and failure messages. */
+AL_WARN_UNUSED al_err al_chacha20_xor(uint8_t *buf, size_t len, const uint8_t key[AL_AEAD_KEY_LEN]);
+
 #endif
