@@ -4,7 +4,11 @@
  * onion-test.json: the packet built from the session key, associated data and five
  * hops' payloads (one of 275 bytes) must be the given onion byte for byte; then each
  * hop, with its private key from `decode`, must peel it to exactly its payload, the
- * next packet, and at the fifth hop the final-node mark.
+ * next packet, and at the fifth hop the final-node mark. Each payload must then decode
+ * as its hop's kind (forward, forward, ..., final) with the amounts, expiries and
+ * channels the spec wrote into it (hop i forwards to channel i + 1; the final hop's
+ * payment_data carries 10000 msat of a 10000-msat total), unknown odd records
+ * (513 in the second, 301 in the last) ignored.
  *
  * onion-error-test.json: the same route's shared secrets must be the listed ones;
  * the failure temporary_node_failure (0x2002) created at hops[4], padded to 256 as
@@ -19,6 +23,7 @@
 
 #include "crypto/secp.h"
 #include "ln/onion.h"
+#include "ln/payload.h"
 #include "test.h"
 #include "util/bigsize.h"
 #include "util/cursor.h"
@@ -100,6 +105,18 @@ static bool onion_test(void)
 		     memcmp(p.payload, hops[i].payload, p.payload_len) == 0 &&
 		     memcmp(p.shared_secret, secrets[i], 32) == 0 && p.final == (i == NHOPS - 1);
 		CHECK(ok);
+		if (ok) {
+			static const uint64_t amt[NHOPS] = {15000, 14000, 12500, 10000, 10000};
+			static const uint32_t cltv[NHOPS] = {1500, 1400, 1250, 1000, 1000};
+			al_hop_payload hp;
+
+			ok = al_hop_payload_decode(&hp, p.payload, p.payload_len, p.final) ==
+			         AL_OK &&
+			     hp.amt_to_forward == amt[i] && hp.outgoing_cltv_value == cltv[i] &&
+			     hp.has_scid == !p.final && (p.final || hp.short_channel_id == i + 1) &&
+			     hp.has_payment_data == p.final && (!p.final || hp.total_msat == 10000);
+			CHECK(ok);
+		}
 		memcpy(cur, p.next, AL_ONION_LEN);
 	}
 	json_decref(root);
