@@ -19,6 +19,7 @@
  *   openchannel <node_id> <sat> [--push SAT] [--type anchors|static]
  *   listchannels [--pending | --closed]
  *   closechannel <funding_txid> <output_index> [--force]
+ *   decodepayreq <bolt11_invoice>
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -108,6 +109,7 @@ static void usage(FILE *f)
 	        "                                   wallet; answers once funding_signed is kept\n"
 	        "  listchannels [--pending | --closed]\n"
 	        "  closechannel <funding_txid> <output_index> [--force]\n"
+	        "  decodepayreq <bolt11_invoice>\n"
 	        "  exportseed                       the seed's words\n"
 	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
@@ -239,8 +241,8 @@ static int exchange(const char *method, const char *target, const char *body, an
 {
 	static const al_http_field fields[] = {{"Content-Type", "application/json"},
 	                                       {"Accept", "application/json"}};
-	size_t blen = body != NULL ? strlen(body) : 0, cap = 1024 + blen;
-	char scoped[512];
+	size_t blen = body != NULL ? strlen(body) : 0, cap;
+	static char scoped[8192 + 64];
 	uint8_t *out;
 	al_wb w;
 	int fd = -1, rc;
@@ -250,6 +252,7 @@ static int exchange(const char *method, const char *target, const char *body, an
 		snprintf(scoped, sizeof(scoped), "/node/%ld%s", node_slot, target);
 		target = scoped;
 	}
+	cap = 1024 + blen + strlen(target);
 	out = malloc(cap);
 	if (out == NULL)
 		return fail(1, "out of memory");
@@ -585,6 +588,15 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 	}
 	if (!strcmp(cmd, "closechannel") && (nargs == 2 || nargs == 3))
 		return cmd_closechannel(args, nargs);
+	if (!strcmp(cmd, "decodepayreq") && nargs == 1) {
+		static char target[8192];
+
+		if (strlen(args[0]) > sizeof(target) - 12)
+			return fail(2,
+			            "decodepayreq: the invoice is longer than any QR code holds");
+		snprintf(target, sizeof(target), "/v1/payreq/%s", args[0]);
+		return request("GET", target, NULL);
+	}
 	for (i = 0; i < sizeof(wallet_cmds) / sizeof(wallet_cmds[0]); i++)
 		if (!strcmp(cmd, wallet_cmds[i].name) && nargs == wallet_cmds[i].nargs)
 			return cmd_wallet(cmd, args, nargs);

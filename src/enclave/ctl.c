@@ -159,7 +159,7 @@ static bool path_is(const al_http_request *r, const char *p)
 /* A whole request: provisioning, or the node of the client's credential. */
 static void dispatch(al_ectl *c, const al_http_request *req, const uint8_t *pin)
 {
-	char method[8], target[256];
+	char method[8], target[AL_NODE_TARGET_MAX];
 
 	if (req->method_len >= sizeof(method) || req->target_len >= sizeof(target)) {
 		answer_now(c, 400, "{\"error\":{\"message\":\"bad request line\"}}");

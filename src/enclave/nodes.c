@@ -618,10 +618,11 @@ void al_enc_store_done(uint64_t req, int32_t status, const uint8_t *blob, size_t
 }
 
 /* Method, target and body copied in, for the node. */
-static bool copy_request(char m[8], char t[256], uint8_t **b, const char *method, size_t mlen,
-                         const char *target, size_t tlen, const uint8_t *body, size_t blen)
+static bool copy_request(char m[8], char t[AL_NODE_TARGET_MAX], uint8_t **b, const char *method,
+                         size_t mlen, const char *target, size_t tlen, const uint8_t *body,
+                         size_t blen)
 {
-	if (mlen >= 8 || tlen >= 256 || blen > AL_NODE_BODY_MAX)
+	if (mlen >= 8 || tlen >= AL_NODE_TARGET_MAX || blen > AL_NODE_BODY_MAX)
 		return false;
 	memcpy(m, method, mlen);
 	m[mlen] = 0;
@@ -641,7 +642,7 @@ int32_t al_enc_api(uint32_t i, uint64_t token, const char *method, size_t mlen, 
                    size_t tlen, const uint8_t *body, size_t blen)
 {
 	al_node *n = running(i);
-	char m[8], t[256];
+	char m[8], t[AL_NODE_TARGET_MAX];
 	uint8_t *b = NULL;
 
 	al_enc_tick();

@@ -204,6 +204,9 @@ void al_node_fetch_done(al_node *n, uint64_t req, al_err status, int http_status
 /* A REST request (LND's paths; see node/api.c) from `auth`. The answer comes as an
  * ANSWER effect carrying `token`. Bodies over AL_NODE_BODY_MAX are refused (413). */
 #define AL_NODE_BODY_MAX (64 * 1024)
+/* The longest request target taken: GET /v1/payreq/<pay_req> with the longest invoice
+ * (ln/invoice.h: 7,089 characters). */
+#define AL_NODE_TARGET_MAX 8192
 void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *method,
                      const char *target, const uint8_t *body, size_t len, uint64_t now,
                      uint64_t wall);

@@ -8,6 +8,7 @@
  *   POST   /v1/chain              user:   {"url", "ca_pem"?, "pins"?: [hex]}
  *   POST   /v1/wallet/<command>   user:   the on-chain wallet (node_wallet.c)
  *   POST   /v1/seed/export        user:   {"mnemonic"}
+ *   GET    /v1/payreq/<pay_req>   user:   a BOLT 11 invoice decoded (node_pay.c)
  *
  * "anyone" is the operator (the host's socket) or the user; "user" is the user's
  * channel only (node/node.h, al_node_auth): the operator is answered 403. Errors are
@@ -312,7 +313,8 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	/* The user's routes first: the operator learns no more than that they exist. */
 	bool chans =
 	    path_is(target, plen, "/v1/channels") || path_under(target, plen, "/v1/channels/");
-	bool user_route = path_is(target, plen, "/v1/seed/export") ||
+	bool payreq = path_under(target, plen, "/v1/payreq/");
+	bool user_route = payreq || path_is(target, plen, "/v1/seed/export") ||
 	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
 	if (user_route && !user) {
@@ -336,6 +338,8 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		set_chain(n, token, body, len);
 	} else if (path_is(target, plen, "/v1/seed/export") && post) {
 		export_seed(n, token);
+	} else if (payreq && get) {
+		node_payreq(n, token, target + 11, plen - 11);
 	} else if (chans && plen - 12 < sizeof(rest)) {
 		memcpy(rest, target + 12, plen - 12);
 		rest[plen - 12] = 0;
@@ -347,7 +351,7 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		node_wallet_request(n, token, rest, body, len);
 	} else if (path_is(target, plen, "/v1/getinfo") || path_is(target, plen, "/v1/peers") ||
 	           path_is(target, plen, "/v1/chain") || path_is(target, plen, "/v1/seed/export") ||
-	           path_under(target, plen, "/v1/wallet/")) {
+	           path_under(target, plen, "/v1/wallet/") || payreq) {
 		node_answer(n, token, 405, node_error_json("method not allowed"), 0);
 	} else {
 		node_answer(n, token, 404, node_error_json("no such endpoint"), 0);

@@ -387,6 +387,9 @@ void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);
 void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,
                        const char *query, const uint8_t *body, size_t len);
 json_t *node_chan_info(const al_node *n);
+
+/* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes). */
+void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len);
 /* An HTLC event of a channel, for al_node_next_htlc_event. */
 void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);
 

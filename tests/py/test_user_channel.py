@@ -22,6 +22,7 @@ import pytest
 
 from attest_util import HAVE_CRYPTO, cbor, need, run_audit
 from conftest import BIN, ZERO_MNEMONIC, refused_port, scaled, sim_dir
+from daemon_util import cli as daemon_cli
 from daemon_util import daemon_fails, start_daemon
 
 if HAVE_CRYPTO:
@@ -227,3 +228,68 @@ def test_server_certificate(node, sim, tmp_path):
     claims = cbor({"pubkey-hash": [1, hashlib.sha256(spki).digest()]})
     assert ev.endswith(bytes([0x58, len(claims)]) + claims)
     assert out["report_data"] == hashlib.sha256(claims).hexdigest() + "00" * 32
+
+
+def test_decodepayreq(node, sim, electrum_available):
+    """decodepayreq through the user channel: an invoice made by Electrum's own BOLT 11
+    encoder (lnaddr.lnencode, regtest) comes back in LND's PayReq shape with every field
+    Electrum's decoder reads from it; a mainnet invoice and a corrupted one are refused with
+    the decoder's errors; the operator's socket is refused. The invoice (1,000+ characters
+    with a route hint) also exercises request targets longer than the enclave used to take."""
+    import base64
+    from decimal import Decimal
+
+    from electrum import bitcoin, constants, ecc
+    from electrum.lnaddr import LnAddr, lndecode, lnencode
+
+    priv = bytes(range(1, 33))
+    pub = ecc.ECPrivkey(priv).get_public_key_bytes()
+    phash, secret = bytes([7]) * 32, bytes([0xfb]) * 32
+    hop = bytes.fromhex("029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255")
+    features = (1 << 8) | (1 << 14) | (1 << 17)
+
+    def invoice(net, fallback, desc):
+        tags = [("d", desc), ("x", 600), ("c", 40),
+                ("r", [(hop, bytes.fromhex("0102030405060708"), 1000, 200, 144)] * 4),
+                ("9", features)]
+        if fallback:
+            tags.append(("f", fallback))
+        return lnencode(LnAddr(paymenthash=phash, amount=Decimal("0.00123456"), net=net,
+                               tags=tags, date=1700000000, payment_secret=secret), priv)
+
+    m = image_measurement()
+    net = constants.BitcoinRegtest
+    fallback = bitcoin.pubkey_to_address("p2wpkh", pub.hex(), net=net)
+    inv = invoice(net, fallback, "coffee \u2615 " * 30)
+    assert len(inv) > 1000
+    ref = lndecode(inv, net=net)
+    rc, out = cli(node, sim, "decodepayreq", inv, pin=m)
+    assert rc == 0, out
+    assert out["destination"] == ref.pubkey.serialize().hex() == pub.hex()
+    assert out["payment_hash"] == ref.paymenthash.hex()
+    assert out["num_satoshis"] == "123456" and out["num_msat"] == "123456000"
+    assert int(out["num_msat"]) == ref.get_amount_msat()
+    assert out["timestamp"] == str(ref.date) and out["expiry"] == str(ref.get_expiry())
+    assert out["cltv_expiry"] == str(ref.get_min_final_cltv_expiry()) == "40"
+    assert out["description"] == ref.get_description()
+    assert out["fallback_addr"] == ref.get_fallback_address() == fallback
+    assert base64.b64decode(out["payment_addr"]) == ref.payment_secret
+    hints = [h for k, h in ref.tags if k == "r"][0]
+    assert [[(x["node_id"], int(x["chan_id"]), x["fee_base_msat"],
+              x["fee_proportional_millionths"], x["cltv_expiry_delta"])
+             for x in r["hop_hints"]] for r in out["route_hints"]] == \
+        [[(p.hex(), int.from_bytes(c, "big"), fb, fr, cl) for p, c, fb, fr, cl in hints]]
+    assert {int(b) for b in out["features"]} == {8, 14, 17}
+    assert out["features"]["17"] == {"name": "basic_mpp", "is_required": False,
+                                     "is_known": True}
+
+    # Mainnet (Electrum's constants are global: only the encoder's net changes).
+    rc, out = cli(node, sim, "decodepayreq", invoice(constants.BitcoinMainnet, None, "x"),
+                  pin=m)
+    assert rc == 1 and out["error"]["code"] == "AL_E_INV_PREFIX", out
+    bad = inv[:50] + ("q" if inv[50] != "q" else "p") + inv[51:]
+    rc, out = cli(node, sim, "decodepayreq", bad, pin=m)
+    assert rc == 1 and out["error"]["code"] == "AL_E_B32_CHECKSUM", out
+    # The operator's socket does not serve the user's routes.
+    rc, out = daemon_cli("decodepayreq", inv, datadir=node.datadir)
+    assert rc == 1 and "only the user" in out["error"]["message"], out

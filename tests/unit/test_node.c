@@ -30,6 +30,7 @@
 #include "crypto/rng.h"
 #include "esplora_sim.h"
 #include "host/store_dir.h"
+#include "ln/invoice.h"
 #include "node/node.h"
 #include "test.h"
 #include "util/hex.h"
@@ -719,6 +720,106 @@ static void test_wallet_grows(void)
 	tn_close(&t);
 }
 
+/* GET /v1/payreq/<pay_req>: LND's PayReq for an invoice of the node's network, to the
+ * user only; anything else refused with the decoder's precise error. */
+static void test_payreq(void)
+{
+	static const al_privkey payee = {{0x77, 0x66}};
+	static al_invoice inv;
+	static char str[AL_INVOICE_MAX_CHARS + 1], target[AL_NODE_TARGET_MAX], want[256];
+	const char *stores[] = {"payreq"};
+	uint8_t pub[33], prog[20] = {0xab, 0xcd};
+	char hex[67];
+	uint8_t back[AL_WITPROG_MAX];
+	unsigned ver;
+	size_t len, plen;
+	al_pubkey pk;
+	tnode t;
+
+	tn_open(&t, zero, sizeof(zero), stores, 1, 0);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	CHECK_OK(al_pubkey_from_privkey(secp, &pk, &payee));
+	al_pubkey_serialize(secp, pub, &pk);
+	memset(&inv, 0, sizeof(inv));
+	inv.currency = AL_INVOICE_BCRT;
+	inv.has_amount = true;
+	inv.amount_msat = 123456;
+	inv.timestamp = 1700000000;
+	memset(inv.payment_hash, 0x01, 32);
+	memset(inv.payment_secret, 0xfb, 32);
+	inv.has_description = true;
+	inv.description_len = 6;
+	memcpy(inv.description, "coffee", 6);
+	inv.has_expiry = true;
+	inv.expiry = 600;
+	inv.n_fallbacks = 1;
+	inv.fallbacks[0].version = 0;
+	inv.fallbacks[0].len = 20;
+	memcpy(inv.fallbacks[0].program, prog, 20);
+	inv.n_routes = 1;
+	inv.routes[0].count = 1;
+	inv.n_hops = 1;
+	memcpy(inv.hops[0].pubkey, pub, 33);
+	inv.hops[0].scid = 0x0102030405060708;
+	inv.hops[0].fee_base_msat = 1000;
+	inv.hops[0].fee_proportional_millionths = 200;
+	inv.hops[0].cltv_expiry_delta = 144;
+	CHECK_OK(al_features_set(&inv.features, 8));
+	CHECK_OK(al_features_set(&inv.features, 14));
+	CHECK_OK(al_features_set(&inv.features, 17));
+	CHECK_OK(al_invoice_encode(str, sizeof(str), &len, secp, &inv, &payee));
+	snprintf(target, sizeof(target), "/v1/payreq/%s", str);
+
+	request(&t, AL_NODE_OPERATOR, "GET", target, NULL);
+	CHECK(t.status == 403 && !strstr(t.body, "coffee"));
+	request(&t, AL_NODE_USER, "POST", target, NULL);
+	CHECK(t.status == 405);
+	request(&t, AL_NODE_USER, "GET", target, NULL);
+	CHECK(t.status == 200);
+	CHECK_OK(al_hex_encode(hex, sizeof(hex), pub, 33));
+	snprintf(want, sizeof(want), "\"destination\":\"%s\"", hex);
+	CHECK(strstr(t.body, want));
+	CHECK(strstr(t.body,
+	             "\"payment_hash\":"
+	             "\"0101010101010101010101010101010101010101010101010101010101010101\""));
+	CHECK(strstr(t.body, "\"num_satoshis\":\"123\"") &&
+	      strstr(t.body, "\"num_msat\":\"123456\""));
+	CHECK(strstr(t.body, "\"timestamp\":\"1700000000\"") &&
+	      strstr(t.body, "\"expiry\":\"600\""));
+	CHECK(strstr(t.body, "\"description\":\"coffee\"") &&
+	      strstr(t.body, "\"cltv_expiry\":\"18\""));
+	/* 32 bytes of 0xfb in base64. */
+	CHECK(strstr(t.body, "\"payment_addr\":\"+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s=\""));
+	CHECK(strstr(t.body, "\"chan_id\":\"72623859790382856\"") &&
+	      strstr(t.body, "\"fee_base_msat\":1000") &&
+	      strstr(t.body, "\"fee_proportional_millionths\":200") &&
+	      strstr(t.body, "\"cltv_expiry_delta\":144"));
+	CHECK(strstr(t.body,
+	             "\"17\":{\"name\":\"basic_mpp\",\"is_required\":false,\"is_known\":true}"));
+	CHECK(strstr(t.body, "\"14\":{\"name\":\"payment_secret\",\"is_required\":true"));
+	{
+		const char *f = strstr(t.body, "\"fallback_addr\":\"");
+		char got[AL_SEGWIT_ADDR_BUFLEN] = "";
+
+		CHECK(f && sscanf(f + 17, "%76[^\"]", got) == 1);
+		CHECK_OK(
+		    al_segwit_addr_decode(&ver, back, &plen, AL_NET_REGTEST, got, strlen(got)));
+		CHECK(ver == 0 && plen == 20 && memcmp(back, prog, 20) == 0);
+	}
+	/* Another network's invoice; a broken one; a changed character. */
+	inv.currency = AL_INVOICE_BC;
+	CHECK_OK(al_invoice_encode(str, sizeof(str), &len, secp, &inv, &payee));
+	snprintf(target, sizeof(target), "/v1/payreq/%s", str);
+	request(&t, AL_NODE_USER, "GET", target, NULL);
+	CHECK(t.status == 400 && strstr(t.body, "AL_E_INV_PREFIX") && strstr(t.body, "network"));
+	request(&t, AL_NODE_USER, "GET", "/v1/payreq/lnbcrt1xyz", NULL);
+	CHECK(t.status == 400 && strstr(t.body, "AL_E_B32_"));
+	target[40] = target[40] == 'q' ? 'p' : 'q';
+	request(&t, AL_NODE_USER, "GET", target, NULL);
+	CHECK(t.status == 400 && strstr(t.body, "AL_E_B32_CHECKSUM"));
+	tn_close(&t);
+}
+
 int main(void)
 {
 	uint8_t rseed[32] = {9};
@@ -746,6 +847,7 @@ int main(void)
 	test_wallet_requests();
 	test_shared_chain();
 	test_wallet_grows();
+	test_payreq();
 	uint32_t slots, queues;
 	al_peer_pool_usage(pool, &slots, &queues);
 	CHECK(slots == 0 && queues == 0); /* every connection gave its slot back */
