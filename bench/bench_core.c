@@ -18,6 +18,7 @@
 #include "bench_noise.h"
 #include "bench_mega.h"
 #include "bench_onchain.h"
+#include "bench_pay.h"
 #include "bench_quote.h"
 #include "bench_store.h"
 #include "bench_sync.h"
@@ -223,6 +224,7 @@ static const struct group {
     {"crypto", group_crypto}, {"ln", group_ln},         {"store", bench_store},
     {"chain", group_chain},   {"attest", bench_attest}, {"sync", bench_sync},
     {"quote", bench_quote},   {"mega", bench_mega},     {"onchain", bench_onchain},
+    {"pay", bench_pay},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
