@@ -691,8 +691,8 @@ al_err al_invoice_encode(char *out, size_t cap, size_t *outlen, const al_secp *s
 		const al_invoice_route *r = &inv->routes[i];
 		size_t len = 0;
 
-		if (r->count == 0 || r->first + r->count > inv->n_hops ||
-		    r->count > AL_INVOICE_FIELD_MAX / HOP_LEN)
+		if (r->count == 0 || inv->n_hops > AL_INVOICE_MAX_HOPS ||
+		    r->first + r->count > inv->n_hops || r->count > AL_INVOICE_FIELD_MAX / HOP_LEN)
 			return AL_E_INV_HINT;
 		for (k = r->first; k < (size_t)r->first + r->count; k++, len += HOP_LEN) {
 			const al_invoice_hop *h = &inv->hops[k];
