@@ -20,6 +20,9 @@
  *   listchannels [--pending | --closed]
  *   closechannel <funding_txid> <output_index> [--force]
  *   decodepayreq <bolt11_invoice>
+ *   addinvoice <sat> [--memo TEXT] [--expiry SECS]
+ *   listinvoices
+ *   lookupinvoice <r_hash_hex>
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -110,6 +113,9 @@ static void usage(FILE *f)
 	        "  listchannels [--pending | --closed]\n"
 	        "  closechannel <funding_txid> <output_index> [--force]\n"
 	        "  decodepayreq <bolt11_invoice>\n"
+	        "  addinvoice <sat> [--memo TEXT] [--expiry SECS]\n"
+	        "  listinvoices\n"
+	        "  lookupinvoice <r_hash_hex>\n"
 	        "  exportseed                       the seed's words\n"
 	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
@@ -391,6 +397,28 @@ static int cmd_openchannel(char **args, int nargs)
 	return request_json("POST", "/v1/channels", j);
 }
 
+/* addinvoice <sat> [--memo TEXT] [--expiry SECS]: LND's POST /v1/invoices (0 sat: any
+ * amount). */
+static int cmd_addinvoice(char **args, int nargs)
+{
+	static const char use[] = "addinvoice <sat> [--memo TEXT] [--expiry SECS]";
+	json_t *amount = sat_arg(args[0]), *j, *e;
+
+	if (!amount)
+		return fail(2, use);
+	j = json_pack("{s:o}", "value", amount);
+	for (int i = 1; i < nargs; i += 2) {
+		if (i + 1 < nargs && !strcmp(args[i], "--memo"))
+			json_object_set_new(j, "memo", json_string(args[i + 1]));
+		else if (i + 1 < nargs && !strcmp(args[i], "--expiry") &&
+		         (e = sat_arg(args[i + 1])))
+			json_object_set_new(j, "expiry", e);
+		else
+			return json_decref(j), fail(2, use);
+	}
+	return request_json("POST", "/v1/invoices", j);
+}
+
 /* closechannel <funding_txid> <output_index> [--force] */
 static int cmd_closechannel(char **args, int nargs)
 {
@@ -588,6 +616,16 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 	}
 	if (!strcmp(cmd, "closechannel") && (nargs == 2 || nargs == 3))
 		return cmd_closechannel(args, nargs);
+	if (!strcmp(cmd, "addinvoice") && nargs >= 1)
+		return cmd_addinvoice(args, nargs);
+	if (!strcmp(cmd, "listinvoices") && nargs == 0)
+		return request("GET", "/v1/invoices", NULL);
+	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {
+		char target[96];
+
+		snprintf(target, sizeof(target), "/v1/invoice/%s", args[0]);
+		return request("GET", target, NULL);
+	}
 	if (!strcmp(cmd, "decodepayreq") && nargs == 1) {
 		static char target[8192];
 

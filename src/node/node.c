@@ -14,7 +14,7 @@ static const al_rs_key records[NODE_MAX_OBJECTS] = {
     {"mon", "0"},       {"mon", "1"},        {"mon", "2"},  {"mon", "3"},  {"mon", "4"},
     {"mon", "5"},       {"mon", "6"},        {"mon", "7"},  {"onc", "0"},  {"onc", "1"},
     {"onc", "2"},       {"onc", "3"},        {"onc", "4"},  {"onc", "5"},  {"onc", "6"},
-    {"onc", "7"}};
+    {"onc", "7"},       {"inv", "book"}};
 _Static_assert(NODE_MAX_CHANNELS == 8, "records[] names every channel slot");
 
 void al_node_config_default(al_node_config *c)
@@ -187,6 +187,7 @@ void al_node_clear(al_node *n)
 		return;
 	node_chan_clear(n);
 	node_wallet_close(n);
+	node_inv_free(n);
 	for (size_t i = 0; i < n->nq; i++)
 		fx_free(n, &n->q[i]);
 	fx_free(n, &n->cur);
@@ -442,19 +443,21 @@ static void lost(al_node *n)
 /* The node's dirty records into one batch, when no batch is in flight. */
 static void start_write(al_node *n)
 {
-	uint8_t *cfg = NULL, *wal = NULL;
-	size_t clen = 0, wlen = 0, k = 0;
+	uint8_t *cfg = NULL, *wal = NULL, *inv = NULL;
+	size_t clen = 0, wlen = 0, ilen = 0, k = 0;
 	al_rs_item items[AL_RS_BATCH_MAX];
 	al_err e = AL_OK;
 
 	if (n->state != AL_NODE_READY || al_rs_get_state(&n->rs) != AL_RS_READY ||
-	    (!n->cfg_dirty && !n->wallet_dirty && !node_chan_dirty(n)))
+	    (!n->cfg_dirty && !n->wallet_dirty && !n->inv_dirty && !node_chan_dirty(n)))
 		return;
 	if (n->cfg_dirty && (e = node_config_save(n, &cfg, &clen)) == AL_OK)
 		items[k++] = (al_rs_item){"node", "config", cfg, clen};
 	if (e == AL_OK && n->wallet_dirty && n->wallet &&
 	    (e = node_wallet_save(n, &wal, &wlen)) == AL_OK)
 		items[k++] = (al_rs_item){"wallet", "state", wal, wlen};
+	if (e == AL_OK && n->inv_dirty && (e = node_inv_save(n, &inv, &ilen)) == AL_OK && inv)
+		items[k++] = (al_rs_item){"inv", "book", inv, ilen};
 	/* Channels' records after the node's: what does not fit waits for the next batch. */
 	if (e == AL_OK)
 		k += node_chan_items(n, items + k, AL_RS_BATCH_MAX - k, n->batch_next);
@@ -462,12 +465,13 @@ static void start_write(al_node *n)
 		e = al_rs_write(&n->rs, items, k);
 	node_free(n, cfg, clen);
 	node_free(n, wal, wlen);
+	node_free(n, inv, ilen);
 	if (e != AL_OK) {
 		fail(n, e);
 		lost(n);
 		return;
 	}
-	n->cfg_dirty = n->wallet_dirty = false;
+	n->cfg_dirty = n->wallet_dirty = n->inv_dirty = false;
 	if (k) {
 		n->batch_flying = n->batch_next++;
 		n->stats.persists++;
@@ -511,6 +515,10 @@ static void loaded(al_node *n)
 		if (e == AL_OK && v)
 			e = node_onc_load(n, &n->chans[i], v, len);
 	}
+	if (e == AL_OK)
+		e = al_rs_value(&n->rs, "inv", "book", &v, &len, &ver);
+	if (e == AL_OK && v)
+		e = node_inv_load(n, v, len);
 	if (e != AL_OK) {
 		fail(n, e);
 		return;

@@ -9,6 +9,8 @@
  *   POST   /v1/wallet/<command>   user:   the on-chain wallet (node_wallet.c)
  *   POST   /v1/seed/export        user:   {"mnemonic"}
  *   GET    /v1/payreq/<pay_req>   user:   a BOLT 11 invoice decoded (node_pay.c)
+ *   POST   /v1/invoices           user:   a new invoice (node_inv.c)
+ *   GET    /v1/invoices, /v1/invoice/<r_hash>  user: the node's invoices
  *
  * "anyone" is the operator (the host's socket) or the user; "user" is the user's
  * channel only (node/node.h, al_node_auth): the operator is answered 403. Errors are
@@ -314,7 +316,9 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	bool chans =
 	    path_is(target, plen, "/v1/channels") || path_under(target, plen, "/v1/channels/");
 	bool payreq = path_under(target, plen, "/v1/payreq/");
-	bool user_route = payreq || path_is(target, plen, "/v1/seed/export") ||
+	bool invoices =
+	    path_is(target, plen, "/v1/invoices") || path_under(target, plen, "/v1/invoice/");
+	bool user_route = payreq || invoices || path_is(target, plen, "/v1/seed/export") ||
 	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
 	if (user_route && !user) {
@@ -340,6 +344,10 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		export_seed(n, token);
 	} else if (payreq && get) {
 		node_payreq(n, token, target + 11, plen - 11);
+	} else if (invoices && plen < sizeof(rest)) {
+		memcpy(rest, target, plen);
+		rest[plen] = 0;
+		node_inv_request(n, token, method, rest, body, len);
 	} else if (chans && plen - 12 < sizeof(rest)) {
 		memcpy(rest, target + 12, plen - 12);
 		rest[plen - 12] = 0;

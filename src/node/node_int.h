@@ -22,7 +22,9 @@
 #define NODE_MAX_CHANNELS 8
 /* Objects the node keeps: its configuration, its wallet, each channel's record,
  * monitor entries and on-chain engine's record. */
-#define NODE_MAX_OBJECTS (2 + 3 * NODE_MAX_CHANNELS)
+#define NODE_MAX_OBJECTS (3 + 3 * NODE_MAX_CHANNELS)
+/* Invoices a node keeps (node_inv.c). */
+#define NODE_MAX_INVOICES 64
 /* PERSISTs of one channel waiting for a durable batch; broadcasts waiting for the wallet. */
 #define NODE_CHAN_WAITS  8
 #define NODE_CHAN_OUTBOX 4
@@ -209,6 +211,9 @@ struct al_node {
 	al_arena onc_arena;
 	uint8_t *onc_scratch;
 	size_t onc_scratch_len;
+	/* invoices (node_inv.c), allocated with the first */
+	struct node_book *book;
+	bool inv_dirty;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -387,6 +392,15 @@ void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);
 void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,
                        const char *query, const uint8_t *body, size_t len);
 json_t *node_chan_info(const al_node *n);
+
+/* node_inv.c: the invoice book, its record, and its routes (`path` without the query). */
+typedef struct node_book node_book;
+uint64_t node_persist_invoices(al_node *n);
+al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len);
+al_err node_inv_load(al_node *n, const uint8_t *data, size_t len);
+void node_inv_free(al_node *n);
+void node_inv_request(al_node *n, uint64_t token, const char *method, const char *path,
+                      const uint8_t *body, size_t len);
 
 /* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes). */
 void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len);

@@ -293,3 +293,36 @@ def test_decodepayreq(node, sim, electrum_available):
     # The operator's socket does not serve the user's routes.
     rc, out = daemon_cli("decodepayreq", inv, datadir=node.datadir)
     assert rc == 1 and "only the user" in out["error"]["message"], out
+
+
+def test_invoices_read_by_electrum(node, sim, electrum_available):
+    """addinvoice through the user channel: the payment request the enclave signed is read by
+    Electrum's own BOLT 11 decoder (lnaddr.lndecode, signature recovered) as an invoice of this
+    node for the amount, memo and expiry asked, with the payment secret the node reports; the
+    preimage the user is shown hashes to its payment hash; listinvoices and lookupinvoice find
+    it; the operator's socket may not make one."""
+    import base64
+    import hashlib
+
+    from electrum import constants
+    from electrum.lnaddr import lndecode
+
+    m = image_measurement()
+    rc, out = cli(node, sim, "addinvoice", "1234", "--memo", "tea \u2615", "--expiry", "900",
+                  pin=m)
+    assert rc == 0, out
+    req = out["payment_request"]
+    assert req.startswith("lnbcrt12340n1")
+    addr = lndecode(req, net=constants.BitcoinRegtest)
+    assert addr.pubkey.serialize().hex() == node.node_id
+    assert addr.get_amount_sat() == 1234 and addr.get_description() == "tea \u2615"
+    assert addr.get_expiry() == 900 and addr.get_min_final_cltv_expiry() == 40
+    assert addr.payment_secret == base64.b64decode(out["payment_addr"])
+    assert addr.paymenthash == base64.b64decode(out["r_hash"])
+    rc, inv = cli(node, sim, "lookupinvoice", addr.paymenthash.hex(), pin=m)
+    assert rc == 0 and inv["payment_request"] == req and inv["state"] == "OPEN", inv
+    assert hashlib.sha256(base64.b64decode(inv["r_preimage"])).digest() == addr.paymenthash
+    rc, lst = cli(node, sim, "listinvoices", pin=m)
+    assert rc == 0 and [i["payment_request"] for i in lst["invoices"]] == [req]
+    rc, out = daemon_cli("addinvoice", "1", datadir=node.datadir)
+    assert rc == 1 and "only the user" in out["error"]["message"], out

@@ -30,6 +30,8 @@
 #include "crypto/rng.h"
 #include "esplora_sim.h"
 #include "host/store_dir.h"
+#include "attest/der.h"
+#include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "node/node.h"
 #include "test.h"
@@ -93,6 +95,8 @@ typedef struct tnode {
 } tnode;
 
 static uint64_t now = 1000, wall = 1700000000;
+/* The node's NODE_MAX_INVOICES (node_int.h), as the user meets it. */
+#define NODE_MAX_INVOICES_TEST 64
 static al_node_shared *shared; /* what every node here shares (a regtest chain) */
 static uint8_t *shared_mem;
 static al_peer_pool *pool;
@@ -820,6 +824,109 @@ static void test_payreq(void)
 	tn_close(&t);
 }
 
+/* The invoice book: an invoice is answered only once durable; its payment request is
+ * signed by the node key, pays the preimage's hash with the payment secret the node
+ * chose, and decodes to what was asked; a restart finds it; the book refuses when
+ * full of open invoices and reuses an expired one's place. */
+static void test_invoices(void)
+{
+	const char *stores[] = {"inv"};
+	static al_invoice dec;
+	static char req[AL_INVOICE_MAX_CHARS + 1], path[128];
+	uint8_t id[33], hash[32], pre[32], secret[32];
+	const char *p;
+	size_t i;
+	tnode t;
+
+	tn_open(&t, zero, sizeof(zero), stores, 1, 0);
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/getinfo", NULL);
+	al_node_id(t.n, id);
+	request(&t, AL_NODE_OPERATOR, "POST", "/v1/invoices", "{}");
+	CHECK(t.status == 403);
+	request(&t, AL_NODE_USER, "GET", "/v1/invoices", NULL);
+	CHECK(t.status == 200 && strstr(t.body, "\"invoices\":[]"));
+	t.hold_puts = true;
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices",
+	        "{\"memo\":\"tea for two\",\"value\":\"1500\",\"expiry\":600}");
+	CHECK(t.answers == 0 && t.n_held == 1); /* not durable: not answered */
+	put_answer(&t, t.held[0], AL_OK);
+	drive(&t);
+	t.n_held = 0;
+	t.hold_puts = false;
+	CHECK(t.answers == 1 && t.status == 200 && strstr(t.body, "\"add_index\":\"1\""));
+	p = strstr(t.body, "\"payment_request\":\"");
+	CHECK(p && sscanf(p + 19, "%7089[^\"]", req) == 1);
+	CHECK_OK(al_invoice_decode(&dec, secp, req, strlen(req)));
+	CHECK(dec.currency == AL_INVOICE_BCRT && dec.amount_msat == 1500000 && dec.expiry == 600 &&
+	      dec.min_final_cltv_expiry_delta == 40 && dec.description_len == 11 &&
+	      memcmp(dec.description, "tea for two", 11) == 0);
+	CHECK_MEM(dec.payee, id, 33);
+	CHECK(al_features_has(&dec.features, 14) && al_features_has(&dec.features, 17));
+	/* The preimage (only to the user) hashes to the invoice's payment hash. */
+	memcpy(path, "/v1/invoice/", 12);
+	CHECK_OK(al_hex_encode(path + 12, sizeof(path) - 12, dec.payment_hash, 32));
+	request(&t, AL_NODE_USER, "GET", path, NULL);
+	CHECK(t.status == 200 && strstr(t.body, "\"state\":\"OPEN\"") &&
+	      strstr(t.body, "\"value_msat\":\"1500000\""));
+	{
+		char b64s[45] = "";
+		size_t n;
+
+		p = strstr(t.body, "\"r_preimage\":\"");
+		CHECK(p && sscanf(p + 14, "%44[^\"]", b64s) == 1);
+		CHECK_OK(al_att_base64_decode(pre, sizeof(pre), &n, (const uint8_t *)b64s,
+		                              strlen(b64s)));
+		al_sha256(hash, pre, 32);
+		CHECK_MEM(hash, dec.payment_hash, 32);
+		p = strstr(t.body, "\"payment_addr\":\"");
+		CHECK(p && sscanf(p + 16, "%44[^\"]", b64s) == 1);
+		CHECK_OK(al_att_base64_decode(secret, sizeof(secret), &n, (const uint8_t *)b64s,
+		                              strlen(b64s)));
+		CHECK_MEM(secret, dec.payment_secret, 32);
+	}
+	/* The same request string every time it is asked for. */
+	CHECK(strstr(t.body, req) != NULL);
+	request(&t, AL_NODE_USER, "GET", "/v1/invoice/00", NULL);
+	CHECK(t.status == 400);
+	path[20] = path[20] == '0' ? '1' : '0';
+	request(&t, AL_NODE_USER, "GET", path, NULL);
+	CHECK(t.status == 404);
+	/* Refusals: bad values and bodies. */
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{\"value\":-1}");
+	CHECK(t.status == 400);
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{\"value\":1,\"value_msat\":2}");
+	CHECK(t.status == 400 && strstr(t.body, "disagree"));
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{\"cltv_expiry\":5}");
+	CHECK(t.status == 400);
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "[1]");
+	CHECK(t.status == 400);
+	request(&t, AL_NODE_USER, "PUT", "/v1/invoices", "{}");
+	CHECK(t.status == 405);
+	/* Fill the book: 63 more, the sixth expiring after a second. */
+	for (i = 1; i < NODE_MAX_INVOICES_TEST; i++) {
+		request(&t, AL_NODE_USER, "POST", "/v1/invoices",
+		        i == 5 ? "{\"expiry\":1}" : "{\"value_msat\":1}");
+		CHECK(t.status == 200);
+	}
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{}");
+	CHECK(t.status == 503 && strstr(t.body, "AL_E_NODE_INVOICES"));
+	wall += 2; /* the sixth has expired: its place is taken */
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{\"memo\":\"last\"}");
+	CHECK(t.status == 200 && strstr(t.body, "\"add_index\":\"65\""));
+	tn_close(&t);
+
+	/* A restart finds every invoice, the first one unchanged, the sixth gone. */
+	tn_open(&t, zero, sizeof(zero), stores, 1, 0);
+	drive(&t);
+	request(&t, AL_NODE_USER, "GET", "/v1/invoices", NULL);
+	CHECK(t.status == 200 && strstr(t.body, req) && strstr(t.body, "\"memo\":\"last\"") &&
+	      strstr(t.body, "\"last_index_offset\":\"65\""));
+	CHECK(strstr(t.body, "\"add_index\":\"6\"") == NULL);
+	request(&t, AL_NODE_USER, "POST", "/v1/invoices", "{}");
+	CHECK(t.status == 503); /* full of open invoices again */
+	tn_close(&t);
+}
+
 int main(void)
 {
 	uint8_t rseed[32] = {9};
@@ -848,6 +955,7 @@ int main(void)
 	test_shared_chain();
 	test_wallet_grows();
 	test_payreq();
+	test_invoices();
 	uint32_t slots, queues;
 	al_peer_pool_usage(pool, &slots, &queues);
 	CHECK(slots == 0 && queues == 0); /* every connection gave its slot back */

@@ -1,0 +1,448 @@
+/* The node's invoices (LND's shapes), made inside the node: the preimage and payment
+ * secret come from the node's randomness and leave only to the user (and the preimage,
+ * later, to the payer who pays). One record, "inv"/"book", holds them all, sealed and
+ * replicated like every record; an invoice is answered only once the book that holds
+ * it is durable.
+ *
+ *   POST /v1/invoices              user: {"memo","value" | "value_msat","expiry",
+ *                                  "cltv_expiry"} -> {r_hash, payment_request,
+ *                                  add_index, payment_addr}
+ *   GET  /v1/invoice/<r_hash hex>  user: LND's Invoice
+ *   GET  /v1/invoices              user: {"invoices":[...]} oldest first
+ *
+ * The book keeps NODE_MAX_INVOICES. When it is full, the oldest invoice that can no
+ * longer be paid (settled, or open past its expiry) makes room; if every one is open
+ * and unexpired, a new one is refused (503). The payment request is not stored: the
+ * invoice's fields sign to the same string every time (RFC 6979). */
+#include <string.h>
+
+#include "attest/der.h"
+#include "crypto/hash.h"
+#include "ln/invoice.h"
+#include "node/node_int.h"
+#include "util/cursor.h"
+#include "util/hex.h"
+#include "util/mem.h"
+
+#define BOOK_FORMAT 1
+/* LND's defaults: a day to pay, 40 blocks for the final hop (BOLT 11's defaults are
+ * an hour and 18, which LND and we write explicitly instead). */
+#define DEFAULT_EXPIRY 86400
+#define DEFAULT_CLTV   40
+
+enum { INV_FREE = 0, INV_OPEN = 1, INV_SETTLED = 2, INV_CANCELED = 3 };
+
+typedef struct node_invoice {
+	uint8_t state;
+	uint8_t preimage[32];
+	uint8_t payment_secret[32];
+	uint8_t hash[32];    /* SHA-256 of the preimage (not stored) */
+	uint64_t value_msat; /* 0: any amount */
+	uint64_t creation_date;
+	uint32_t expiry;
+	uint32_t cltv_expiry;
+	uint64_t add_index;
+	uint64_t settle_date;
+	uint64_t amt_paid_msat;
+	uint16_t memo_len;
+	uint8_t memo[AL_INVOICE_FIELD_MAX];
+} node_invoice;
+
+struct node_book {
+	uint64_t next_index; /* the next add_index, from 1 */
+	node_invoice inv[NODE_MAX_INVOICES];
+};
+
+static node_book *book(al_node *n)
+{
+	if (!n->book && (n->book = node_alloc(n, sizeof(*n->book))) != NULL) {
+		memset(n->book, 0, sizeof(*n->book));
+		n->book->next_index = 1;
+	}
+	return n->book;
+}
+
+void node_inv_free(al_node *n)
+{
+	node_free(n, n->book, sizeof(*n->book));
+	n->book = NULL;
+}
+
+uint64_t node_persist_invoices(al_node *n)
+{
+	n->inv_dirty = true;
+	return n->batch_next;
+}
+
+/* --- the record -------------------------------------------------------------------- */
+
+al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
+{
+	const node_book *b = n->book;
+	size_t cap = 1 + 8 + 2, count = 0;
+	al_wb w;
+
+	*out = NULL;
+	*len = 0;
+	if (!b)
+		return AL_OK;
+	for (size_t i = 0; i < NODE_MAX_INVOICES; i++) {
+		if (b->inv[i].state == INV_FREE)
+			continue;
+		cap += 1 + 32 + 32 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + b->inv[i].memo_len;
+		count++;
+	}
+	if (!(*out = node_alloc((al_node *)n, cap)))
+		return AL_E_NOMEM;
+	al_wb_init(&w, *out, cap);
+	al_wb_u8(&w, BOOK_FORMAT);
+	al_wb_be64(&w, b->next_index);
+	al_wb_be16(&w, (uint16_t)count);
+	for (size_t i = 0; i < NODE_MAX_INVOICES; i++) {
+		const node_invoice *v = &b->inv[i];
+
+		if (v->state == INV_FREE)
+			continue;
+		al_wb_u8(&w, v->state);
+		al_wb_bytes(&w, v->preimage, 32);
+		al_wb_bytes(&w, v->payment_secret, 32);
+		al_wb_be64(&w, v->value_msat);
+		al_wb_be64(&w, v->creation_date);
+		al_wb_be32(&w, v->expiry);
+		al_wb_be32(&w, v->cltv_expiry);
+		al_wb_be64(&w, v->add_index);
+		al_wb_be64(&w, v->settle_date);
+		al_wb_be64(&w, v->amt_paid_msat);
+		al_wb_be16(&w, v->memo_len);
+		al_wb_bytes(&w, v->memo, v->memo_len);
+	}
+	*len = cap;
+	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
+}
+
+al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
+{
+	node_book *b = book(n);
+	size_t count;
+	al_cur c;
+
+	if (!b)
+		return AL_E_NOMEM;
+	al_cur_init(&c, data, len);
+	if (al_cur_u8(&c) != BOOK_FORMAT)
+		return AL_E_NODE_RECORD;
+	b->next_index = al_cur_be64(&c);
+	count = al_cur_be16(&c);
+	if (count > NODE_MAX_INVOICES)
+		return AL_E_NODE_RECORD;
+	for (size_t i = 0; i < count && al_cur_ok(&c); i++) {
+		node_invoice *v = &b->inv[i];
+
+		v->state = al_cur_u8(&c);
+		al_cur_bytes(&c, v->preimage, 32);
+		al_cur_bytes(&c, v->payment_secret, 32);
+		v->value_msat = al_cur_be64(&c);
+		v->creation_date = al_cur_be64(&c);
+		v->expiry = al_cur_be32(&c);
+		v->cltv_expiry = al_cur_be32(&c);
+		v->add_index = al_cur_be64(&c);
+		v->settle_date = al_cur_be64(&c);
+		v->amt_paid_msat = al_cur_be64(&c);
+		v->memo_len = al_cur_be16(&c);
+		if (v->state < INV_OPEN || v->state > INV_CANCELED ||
+		    v->memo_len > AL_INVOICE_FIELD_MAX || v->add_index == 0 ||
+		    v->add_index >= b->next_index)
+			return AL_E_NODE_RECORD;
+		al_cur_bytes(&c, v->memo, v->memo_len);
+		al_sha256(v->hash, v->preimage, 32);
+	}
+	return al_cur_done(&c) == AL_OK ? AL_OK : AL_E_NODE_RECORD;
+}
+
+/* --- invoices ---------------------------------------------------------------------- */
+
+static al_invoice_currency currency(const al_node *n)
+{
+	const char *net = n->cfg.network;
+
+	return !strcmp(net, "mainnet")   ? AL_INVOICE_BC
+	       : !strcmp(net, "testnet") ? AL_INVOICE_TB
+	       : !strcmp(net, "signet")  ? AL_INVOICE_TBS
+	                                 : AL_INVOICE_BCRT;
+}
+
+/* The BOLT 11 string of an invoice of ours, signed with the node key. */
+static al_err payment_request(al_node *n, const node_invoice *v, char *out, size_t cap, size_t *len)
+{
+	al_invoice *inv = node_alloc(n, sizeof(*inv));
+	al_err e;
+
+	if (!inv)
+		return AL_E_NOMEM;
+	memset(inv, 0, sizeof(*inv));
+	inv->currency = currency(n);
+	inv->has_amount = v->value_msat != 0;
+	inv->amount_msat = v->value_msat;
+	inv->timestamp = v->creation_date;
+	memcpy(inv->payment_hash, v->hash, 32);
+	memcpy(inv->payment_secret, v->payment_secret, 32);
+	inv->has_description = true;
+	inv->description_len = v->memo_len;
+	memcpy(inv->description, v->memo, v->memo_len);
+	inv->has_expiry = true;
+	inv->expiry = v->expiry;
+	inv->has_min_final_cltv = true;
+	inv->min_final_cltv_expiry_delta = v->cltv_expiry;
+	/* var_onion_optin and payment_secret required, basic_mpp offered: what ln/receive
+	 * takes. */
+	e = al_features_set(&inv->features, AL_FEATURE_REQ(AL_FEATURE_VAR_ONION_OPTIN));
+	if (e == AL_OK)
+		e = al_features_set(&inv->features, AL_FEATURE_REQ(AL_FEATURE_PAYMENT_SECRET));
+	if (e == AL_OK)
+		e = al_features_set(&inv->features, AL_FEATURE_OPT(AL_FEATURE_BASIC_MPP));
+	if (e == AL_OK)
+		e = al_invoice_encode(out, cap, len, n->env.secp, inv, &n->keys.node_key);
+	node_free(n, inv, sizeof(*inv));
+	return e;
+}
+
+static json_t *b64(const uint8_t *p, size_t len)
+{
+	char buf[48];
+
+	if (len > 32)
+		return json_string("");
+	buf[al_att_base64_encode(buf, sizeof(buf) - 1, p, len)] = 0;
+	return json_string(buf);
+}
+
+static json_t *u64s(uint64_t v)
+{
+	char buf[24], *p = buf + 23;
+
+	*p = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return json_string(p);
+}
+
+static bool expired(const al_node *n, const node_invoice *v)
+{
+	return n->wall > v->creation_date + v->expiry;
+}
+
+static json_t *invoice_json(al_node *n, const node_invoice *v)
+{
+	static const char *const states[] = {"", "OPEN", "SETTLED", "CANCELED"};
+	char *req = node_alloc(n, AL_INVOICE_MAX_CHARS + 1);
+	size_t len = 0;
+	json_t *o = json_object();
+
+	if (!req || payment_request(n, v, req, AL_INVOICE_MAX_CHARS + 1, &len) != AL_OK)
+		len = 0;
+	json_object_set_new(o, "memo", json_stringn((const char *)v->memo, v->memo_len));
+	json_object_set_new(o, "r_preimage", b64(v->preimage, 32));
+	json_object_set_new(o, "r_hash", b64(v->hash, 32));
+	json_object_set_new(o, "value", u64s(v->value_msat / 1000));
+	json_object_set_new(o, "value_msat", u64s(v->value_msat));
+	json_object_set_new(o, "settled", json_boolean(v->state == INV_SETTLED));
+	json_object_set_new(o, "creation_date", u64s(v->creation_date));
+	json_object_set_new(o, "settle_date", u64s(v->settle_date));
+	json_object_set_new(o, "payment_request", json_stringn(req ? req : "", len));
+	json_object_set_new(o, "expiry", u64s(v->expiry));
+	json_object_set_new(o, "cltv_expiry", u64s(v->cltv_expiry));
+	json_object_set_new(o, "add_index", u64s(v->add_index));
+	json_object_set_new(o, "amt_paid_sat", u64s(v->amt_paid_msat / 1000));
+	json_object_set_new(o, "amt_paid_msat", u64s(v->amt_paid_msat));
+	json_object_set_new(o, "state", json_string(states[v->state]));
+	json_object_set_new(o, "payment_addr", b64(v->payment_secret, 32));
+	json_object_set_new(o, "is_keysend", json_false());
+	json_object_set_new(o, "expired", json_boolean(v->state == INV_OPEN && expired(n, v)));
+	node_free(n, req, AL_INVOICE_MAX_CHARS + 1);
+	return o;
+}
+
+/* A slot for a new invoice: a free one, else the oldest that can no longer be paid. */
+static node_invoice *slot(al_node *n, node_book *b)
+{
+	node_invoice *best = NULL;
+
+	for (size_t i = 0; i < NODE_MAX_INVOICES; i++) {
+		node_invoice *v = &b->inv[i];
+
+		if (v->state == INV_FREE)
+			return v;
+		if ((v->state != INV_OPEN || expired(n, v)) &&
+		    (!best || v->add_index < best->add_index))
+			best = v;
+	}
+	return best;
+}
+
+static bool json_u64(const json_t *j, uint64_t *out)
+{
+	const char *s = json_string_value(j);
+	uint64_t v = 0;
+
+	if (!j)
+		return true; /* absent: the default stands */
+	if (json_is_integer(j) && json_integer_value(j) >= 0) {
+		*out = (uint64_t)json_integer_value(j);
+		return true;
+	}
+	/* LND's REST writes 64-bit integers as decimal strings. */
+	if (!s || !*s || strlen(s) > 19)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len)
+{
+	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *memo = json_object_get(req, "memo");
+	uint64_t value = 0, value_msat = 0, expiry = DEFAULT_EXPIRY, cltv = DEFAULT_CLTV;
+	const char *why = NULL;
+	node_invoice fresh, *v = NULL;
+	node_book *b;
+	char *pr = NULL;
+	size_t prlen = 0;
+	al_err e = AL_OK;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if ((len && !json_is_object(req)) || (memo && !json_is_string(memo)) ||
+	    !json_u64(json_object_get(req, "value"), &value) ||
+	    !json_u64(json_object_get(req, "value_msat"), &value_msat) ||
+	    !json_u64(json_object_get(req, "expiry"), &expiry) ||
+	    !json_u64(json_object_get(req, "cltv_expiry"), &cltv))
+		why = "body: {\"memo\"?, \"value\"? | \"value_msat\"?, \"expiry\"?, "
+		      "\"cltv_expiry\"?}";
+	else if (value > 21000000ULL * 100000000ULL || value_msat > 21000000ULL * 100000000000ULL)
+		why = "value above 21 million bitcoin";
+	else if (value && value_msat && value_msat != value * 1000)
+		why = "value and value_msat disagree";
+	else if (memo && json_string_length(memo) > AL_INVOICE_FIELD_MAX)
+		why = "memo: at most 639 bytes (BOLT 11's d field)";
+	else if (expiry == 0 || expiry > 365ULL * 86400)
+		why = "expiry: 1 second to a year";
+	else if (cltv < 18 || cltv > 2016)
+		why = "cltv_expiry: 18 to 2016 blocks";
+	if (why) {
+		json_decref(req);
+		node_answer(n, token, 400, json_pack("{s:o}", "error", node_err_obj(AL_E_ARG, why)),
+		            0);
+		return;
+	}
+	fresh.state = INV_OPEN;
+	fresh.value_msat = value_msat ? value_msat : value * 1000;
+	fresh.creation_date = n->wall;
+	fresh.expiry = (uint32_t)expiry;
+	fresh.cltv_expiry = (uint32_t)cltv;
+	if (memo) {
+		fresh.memo_len = (uint16_t)json_string_length(memo);
+		memcpy(fresh.memo, json_string_value(memo), fresh.memo_len);
+	}
+	json_decref(req);
+	if (!(b = book(n)) || !(pr = node_alloc(n, AL_INVOICE_MAX_CHARS + 1)))
+		e = AL_E_NOMEM;
+	if (e == AL_OK && !(v = slot(n, b)))
+		e = AL_E_NODE_INVOICES;
+	/* The preimage and payment secret: the node's randomness, never the host's. */
+	if (e == AL_OK)
+		e = al_rng_fill(n->env.rng, fresh.preimage, 32);
+	if (e == AL_OK)
+		e = al_rng_fill(n->env.rng, fresh.payment_secret, 32);
+	if (e == AL_OK) {
+		al_sha256(fresh.hash, fresh.preimage, 32);
+		fresh.add_index = b->next_index;
+		e = payment_request(n, &fresh, pr, AL_INVOICE_MAX_CHARS + 1, &prlen);
+	}
+	if (e != AL_OK) {
+		node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
+		al_memzero(&fresh, sizeof(fresh));
+		node_answer(n, token, e == AL_E_NODE_INVOICES || e == AL_E_NOMEM ? 503 : 500,
+		            json_pack("{s:o}", "error", node_err_obj(e, NULL)), 0);
+		return;
+	}
+	*v = fresh;
+	b->next_index++;
+	/* Answered once the book holding it is durable: an invoice the user hands out is
+	 * one the node can still settle after any crash. */
+	node_answer(n, token, 200,
+	            json_pack("{s:o,s:s%,s:o,s:o}", "r_hash", b64(v->hash, 32), "payment_request",
+	                      pr, prlen, "add_index", u64s(v->add_index), "payment_addr",
+	                      b64(v->payment_secret, 32)),
+	            node_persist_invoices(n));
+	node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
+	al_memzero(&fresh, sizeof(fresh));
+}
+
+static void lookup(al_node *n, uint64_t token, const char *hex)
+{
+	uint8_t hash[32];
+
+	if (strlen(hex) != 64 || al_hex_decode_exact(hash, 32, hex) != AL_OK) {
+		node_answer(
+		    n, token, 400,
+		    json_pack("{s:o}", "error", node_err_obj(AL_E_ARG, "r_hash: 64 hex digits")),
+		    0);
+		return;
+	}
+	for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
+		const node_invoice *v = &n->book->inv[i];
+
+		if (v->state != INV_FREE && memcmp(v->hash, hash, 32) == 0) {
+			node_answer(n, token, 200, invoice_json(n, v), 0);
+			return;
+		}
+	}
+	node_answer(n, token, 404, node_error_json("there is no invoice with that r_hash"), 0);
+}
+
+static void list(al_node *n, uint64_t token)
+{
+	json_t *arr = json_array();
+	uint64_t after = 0;
+
+	/* Oldest first, as LND lists them. */
+	for (;;) {
+		const node_invoice *next = NULL;
+
+		for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
+			const node_invoice *v = &n->book->inv[i];
+
+			if (v->state != INV_FREE && v->add_index > after &&
+			    (!next || v->add_index < next->add_index))
+				next = v;
+		}
+		if (!next)
+			break;
+		json_array_append_new(arr, invoice_json(n, next));
+		after = next->add_index;
+	}
+	node_answer(n, token, 200,
+	            json_pack("{s:o,s:o,s:o}", "invoices", arr, "first_index_offset",
+	                      u64s(json_array_size(arr) ? 1 : 0), "last_index_offset", u64s(after)),
+	            0);
+}
+
+void node_inv_request(al_node *n, uint64_t token, const char *method, const char *path,
+                      const uint8_t *body, size_t len)
+{
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+
+	if (!strcmp(path, "/v1/invoices") && post)
+		add_invoice(n, token, body, len);
+	else if (!strcmp(path, "/v1/invoices") && get)
+		list(n, token);
+	else if (!strncmp(path, "/v1/invoice/", 12) && get)
+		lookup(n, token, path + 12);
+	else
+		node_answer(n, token, 405, node_error_json("method not allowed"), 0);
+}
