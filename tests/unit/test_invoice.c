@@ -23,7 +23,8 @@ struct raw {
 
 static void values(struct raw *r, const uint8_t *v, size_t n)
 {
-	memcpy(r->v + r->n, v, n);
+	if (n)
+		memcpy(r->v + r->n, v, n);
 	r->n += n;
 }
 
