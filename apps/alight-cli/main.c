@@ -22,6 +22,7 @@
  *   decodepayreq <bolt11_invoice>
  *   addinvoice <sat> [--memo TEXT] [--expiry SECS]
  *   listinvoices
+ *   channelbalance
  *   lookupinvoice <r_hash_hex>
  *   exportseed
  *
@@ -115,6 +116,7 @@ static void usage(FILE *f)
 	        "  decodepayreq <bolt11_invoice>\n"
 	        "  addinvoice <sat> [--memo TEXT] [--expiry SECS]\n"
 	        "  listinvoices\n"
+	        "  channelbalance\n"
 	        "  lookupinvoice <r_hash_hex>\n"
 	        "  exportseed                       the seed's words\n"
 	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
@@ -618,6 +620,8 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return cmd_closechannel(args, nargs);
 	if (!strcmp(cmd, "addinvoice") && nargs >= 1)
 		return cmd_addinvoice(args, nargs);
+	if (!strcmp(cmd, "channelbalance") && nargs == 0)
+		return request("GET", "/v1/balance/channels", NULL);
 	if (!strcmp(cmd, "listinvoices") && nargs == 0)
 		return request("GET", "/v1/invoices", NULL);
 	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {

@@ -690,6 +690,8 @@ void al_chan_get_info(const al_chan *ch, al_chan_info *info)
 	if (al_chan__view(ch, SIDE_L, info->local_number, &v) == AL_OK) {
 		info->local_to_local = v.owner;
 		info->local_to_remote = v.other;
+		info->local_offered = v.offered;
+		info->local_received = v.received;
 		if (!al_msat_add(&info->local_htlcs, v.offered, v.received))
 			info->local_htlcs = al_msat_of(0);
 		info->local_feerate = v.feerate;

@@ -403,7 +403,8 @@ typedef struct al_chan_info {
 	uint64_t scid;
 	/* Our latest commitment (the one we could broadcast) and the peer's latest. */
 	uint64_t local_number, remote_number;
-	al_msat local_to_local, local_to_remote, local_htlcs;    /* in our commitment */
+	al_msat local_to_local, local_to_remote, local_htlcs; /* in our commitment */
+	al_msat local_offered, local_received;                /* its HTLCs: ours, and the peer's */
 	al_msat remote_to_local, remote_to_remote, remote_htlcs; /* in the peer's (its view) */
 	uint32_t local_feerate, remote_feerate;
 	size_t htlcs_out, htlcs_in; /* slots in use */

@@ -11,6 +11,7 @@
  *   GET    /v1/payreq/<pay_req>   user:   a BOLT 11 invoice decoded (node_pay.c)
  *   POST   /v1/invoices           user:   a new invoice (node_inv.c)
  *   GET    /v1/invoices, /v1/invoice/<r_hash>  user: the node's invoices
+ *   GET    /v1/balance/channels   user:   LND's ChannelBalance (node_chan_api.c)
  *
  * "anyone" is the operator (the host's socket) or the user; "user" is the user's
  * channel only (node/node.h, al_node_auth): the operator is answered 403. Errors are
@@ -318,7 +319,9 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	bool payreq = path_under(target, plen, "/v1/payreq/");
 	bool invoices =
 	    path_is(target, plen, "/v1/invoices") || path_under(target, plen, "/v1/invoice/");
-	bool user_route = payreq || invoices || path_is(target, plen, "/v1/seed/export") ||
+	bool balance = path_is(target, plen, "/v1/balance/channels");
+	bool user_route = payreq || invoices || balance ||
+	                  path_is(target, plen, "/v1/seed/export") ||
 	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
 	if (user_route && !user) {
@@ -342,6 +345,8 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		set_chain(n, token, body, len);
 	} else if (path_is(target, plen, "/v1/seed/export") && post) {
 		export_seed(n, token);
+	} else if (balance && get) {
+		node_answer(n, token, 200, node_chan_balance(n), 0);
 	} else if (payreq && get) {
 		node_payreq(n, token, target + 11, plen - 11);
 	} else if (invoices && plen < sizeof(rest)) {
@@ -359,7 +364,7 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		node_wallet_request(n, token, rest, body, len);
 	} else if (path_is(target, plen, "/v1/getinfo") || path_is(target, plen, "/v1/peers") ||
 	           path_is(target, plen, "/v1/chain") || path_is(target, plen, "/v1/seed/export") ||
-	           path_under(target, plen, "/v1/wallet/") || payreq) {
+	           path_under(target, plen, "/v1/wallet/") || payreq || balance) {
 		node_answer(n, token, 405, node_error_json("method not allowed"), 0);
 	} else {
 		node_answer(n, token, 404, node_error_json("no such endpoint"), 0);

@@ -279,6 +279,58 @@ void node_chan_request(al_node *n, uint64_t token, const char *method, const cha
 	}
 }
 
+/* LND's Amount: {"sat", "msat"} as decimal strings. */
+static json_t *amount_json(uint64_t msat)
+{
+	node_line a = {.n = 0}, b = {.n = 0};
+
+	node_line_u(&a, msat / 1000);
+	node_line_u(&b, msat);
+	return json_pack("{s:s,s:s}", "sat", a.b, "msat", b.b);
+}
+
+/* GET /v1/balance/channels: exactly LND's ChannelBalance. Open channels (ready, not
+ * closing or closed) give local and remote balances from our latest commitment and its
+ * HTLCs offered (unsettled local) and received (unsettled remote); channels still opening
+ * give the pending-open balances. */
+json_t *node_chan_balance(const al_node *n)
+{
+	uint64_t sum[6] = {0}; /* local, remote, unsettled local/remote, pending local/remote */
+
+	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
+		const node_chan *c = &n->chans[i];
+		al_chan_info info;
+
+		if (!c->used || !c->ch || (c->flags & (CF_CLOSED | CF_FAILED)))
+			continue;
+		al_chan_get_info(c->ch, &info);
+		if (c->flags & CF_READY) {
+			sum[0] += info.local_to_local.msat;
+			sum[1] += info.local_to_remote.msat;
+			sum[2] += info.local_offered.msat;
+			sum[3] += info.local_received.msat;
+		} else {
+			sum[4] += info.local_to_local.msat;
+			sum[5] += info.local_to_remote.msat;
+		}
+	}
+	json_t *o = json_object();
+	node_line a = {.n = 0}, b = {.n = 0};
+
+	/* LND's deprecated totals, in sat. */
+	node_line_u(&a, sum[0] / 1000);
+	node_line_u(&b, sum[4] / 1000);
+	json_object_set_new(o, "balance", json_string(a.b));
+	json_object_set_new(o, "pending_open_balance", json_string(b.b));
+	json_object_set_new(o, "local_balance", amount_json(sum[0]));
+	json_object_set_new(o, "remote_balance", amount_json(sum[1]));
+	json_object_set_new(o, "unsettled_local_balance", amount_json(sum[2]));
+	json_object_set_new(o, "unsettled_remote_balance", amount_json(sum[3]));
+	json_object_set_new(o, "pending_open_local_balance", amount_json(sum[4]));
+	json_object_set_new(o, "pending_open_remote_balance", amount_json(sum[5]));
+	return o;
+}
+
 json_t *node_chan_info(const al_node *n)
 {
 	size_t active = 0, pending = 0, closed_n = 0;

@@ -392,6 +392,8 @@ void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);
 void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,
                        const char *query, const uint8_t *body, size_t len);
 json_t *node_chan_info(const al_node *n);
+/* GET /v1/balance/channels (LND's ChannelBalance). */
+json_t *node_chan_balance(const al_node *n);
 
 /* node_inv.c: the invoice book, its record, and its routes (`path` without the query). */
 typedef struct node_book node_book;

@@ -88,6 +88,15 @@ def test_channels_with_electrum(tmp_path, procs, devchain, electrum_daemon):  # 
     # Electrum raises its commitment feerate to 45001 once the channel is usable.
     wait("update_fee applied", lambda: (alight_channel(d, point2) or {}).get("fee_per_kw")
          == 45001)
+    # LND's ChannelBalance over both: what each side put in and pushed, nothing in flight.
+    bal = d.user("channelbalance")
+    assert bal["local_balance"] == {"sat": "550000", "msat": "550000000"}, bal
+    assert bal["remote_balance"] == {"sat": "450000", "msat": "450000000"}, bal
+    assert int(bal["remote_balance"]["sat"]) == \
+        el.channel(point1)["local_balance"] + el.channel(point2)["local_balance"]
+    for k in ("unsettled_local_balance", "unsettled_remote_balance",
+              "pending_open_local_balance", "pending_open_remote_balance"):
+        assert bal[k] == {"sat": "0", "msat": "0"}, bal
 
     # --- alight closes channel 1 cooperatively --------------------------------------------
     closing1 = d.user("closechannel", *point1.split(":"))["closing_txid"]

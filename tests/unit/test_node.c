@@ -845,6 +845,13 @@ static void test_invoices(void)
 	CHECK(t.status == 403);
 	request(&t, AL_NODE_USER, "GET", "/v1/invoices", NULL);
 	CHECK(t.status == 200 && strstr(t.body, "\"invoices\":[]"));
+	/* No channels: LND's ChannelBalance, every amount zero; the user's only. */
+	request(&t, AL_NODE_OPERATOR, "GET", "/v1/balance/channels", NULL);
+	CHECK(t.status == 403);
+	request(&t, AL_NODE_USER, "GET", "/v1/balance/channels", NULL);
+	CHECK(t.status == 200 &&
+	      strstr(t.body, "\"unsettled_remote_balance\":{\"sat\":\"0\",\"msat\":\"0\"}") &&
+	      strstr(t.body, "\"pending_open_local_balance\":{\"sat\":\"0\",\"msat\":\"0\"}"));
 	t.hold_puts = true;
 	request(&t, AL_NODE_USER, "POST", "/v1/invoices",
 	        "{\"memo\":\"tea for two\",\"value\":\"1500\",\"expiry\":600}");
