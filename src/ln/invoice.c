@@ -4,6 +4,7 @@
 
 #include "btc/bech32.h"
 #include "crypto/hash.h"
+#include "util/cursor.h"
 #include "util/mem.h"
 
 /* BOLT #11: "`timestamp`: seconds-since-1970 (35 bits, big-endian)", "`signature`:
@@ -250,11 +251,6 @@ static al_err field_fallback(al_invoice *inv, const uint8_t *v, size_t n)
 	return AL_OK;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* BOLT #11: "`r` field MUST contain one or more ordered entries, indicating the
  * forward route from a public node to the final destination." */
 static al_err field_route(al_invoice *inv, const al_secp *secp, const uint8_t *v, size_t n)
@@ -279,9 +275,9 @@ static al_err field_route(al_invoice *inv, const al_secp *secp, const uint8_t *v
 		if (al_pubkey_parse(secp, &pk, e, AL_PUBKEY_LEN) != AL_OK)
 			return AL_E_INV_HINT;
 		memcpy(h->pubkey, e, AL_PUBKEY_LEN);
-		h->scid = (uint64_t)be32(e + 33) << 32 | be32(e + 37);
-		h->fee_base_msat = be32(e + 41);
-		h->fee_proportional_millionths = be32(e + 45);
+		h->scid = al_read_be64(e + 33);
+		h->fee_base_msat = al_read_be32(e + 41);
+		h->fee_proportional_millionths = al_read_be32(e + 45);
 		h->cltv_expiry_delta = (uint16_t)(e[49] << 8 | e[50]);
 	}
 	return AL_OK;
@@ -596,14 +592,6 @@ static void put_field_number(struct writer *w, unsigned type, uint64_t x)
 	put_field_values(w, type, v, n);
 }
 
-static void be32_put(uint8_t *p, uint32_t x)
-{
-	p[0] = (uint8_t)(x >> 24);
-	p[1] = (uint8_t)(x >> 16);
-	p[2] = (uint8_t)(x >> 8);
-	p[3] = (uint8_t)x;
-}
-
 static void format_amount(char *out, size_t cap, const al_invoice *inv)
 {
 	char digits[24];
@@ -698,10 +686,9 @@ al_err al_invoice_encode(char *out, size_t cap, size_t *outlen, const al_secp *s
 			const al_invoice_hop *h = &inv->hops[k];
 
 			memcpy(hop + len, h->pubkey, AL_PUBKEY_LEN);
-			be32_put(hop + len + 33, (uint32_t)(h->scid >> 32));
-			be32_put(hop + len + 37, (uint32_t)h->scid);
-			be32_put(hop + len + 41, h->fee_base_msat);
-			be32_put(hop + len + 45, h->fee_proportional_millionths);
+			al_write_be64(hop + len + 33, h->scid);
+			al_write_be32(hop + len + 41, h->fee_base_msat);
+			al_write_be32(hop + len + 45, h->fee_proportional_millionths);
 			hop[len + 49] = (uint8_t)(h->cltv_expiry_delta >> 8);
 			hop[len + 50] = (uint8_t)h->cltv_expiry_delta;
 		}

@@ -45,3 +45,23 @@ bool al_node_wallet_args(json_t **root, const char *args[AL_NODE_WALLET_MAX_ARGS
 	*n = json_array_size(a);
 	return true;
 }
+
+bool al_node_json_u64(const json_t *v, uint64_t *out)
+{
+	const char *s = json_string_value(v);
+	uint64_t x = 0;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+			return false;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*out = x;
+	return true;
+}

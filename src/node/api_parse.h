@@ -21,6 +21,10 @@
 const char *al_node_connect_args(const al_secp *secp, json_t *req, uint8_t id[33],
                                  const char **host);
 
+/* A non-negative 64-bit integer given as a JSON integer or, as LND's REST writes them, a
+ * string of decimal digits (no sign, no overflow). */
+bool al_node_json_u64(const json_t *v, uint64_t *out);
+
 /* POST /v1/wallet/<command>: an empty body, or {"args":[...]} with at most
  * AL_NODE_WALLET_MAX_ARGS strings without NUL (an object without "args" has none). *root
  * receives the parsed body (NULL if empty, or unparsable); the caller json_decrefs it

@@ -4,8 +4,10 @@
  * wallet in node_wallet.c. */
 #include <string.h>
 
+#include "attest/der.h"
 #include "util/mem.h"
 #include "node/node_int.h"
+#include "util/hex.h"
 
 /* Every object the node may have: read at start (absent ones cost one request each). */
 static const al_rs_key records[NODE_MAX_OBJECTS] = {
@@ -344,6 +346,30 @@ void node_line_hex(node_line *l, const uint8_t *p, size_t n)
 void node_line_log(al_node *n, node_line *l, int level)
 {
 	node_log(n, level, l->b, NULL);
+}
+
+json_t *node_hex_json(const uint8_t *p, size_t len)
+{
+	char buf[2 * 64 + 1];
+	if (2 * len + 1 > sizeof(buf) || al_hex_encode(buf, sizeof(buf), p, len) != AL_OK)
+		return json_string("");
+	return json_string(buf);
+}
+
+json_t *node_u64_json(uint64_t v)
+{
+	node_line l = {.n = 0};
+	node_line_u(&l, v);
+	return json_string(l.b);
+}
+
+json_t *node_b64_json(const uint8_t *p, size_t len)
+{
+	char buf[4 * 64 / 3 + 4];
+	if (len > 64)
+		return json_string("");
+	buf[al_att_base64_encode(buf, sizeof(buf) - 1, p, len)] = 0;
+	return json_string(buf);
 }
 
 json_t *node_error_json(const char *msg)

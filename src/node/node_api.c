@@ -129,14 +129,6 @@ al_err node_config_load(al_node *n, const uint8_t *data, size_t len)
 
 /* --- routes ----------------------------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *p, size_t len)
-{
-	char buf[2 * 64 + 1];
-	if (2 * len + 1 > sizeof(buf) || al_hex_encode(buf, sizeof(buf), p, len) != AL_OK)
-		return json_string("");
-	return json_string(buf);
-}
-
 static json_t *storage_json(const al_node *n)
 {
 	json_t *reps = json_array();
@@ -173,14 +165,14 @@ static json_t *getinfo(al_node *n)
 	json_t *o = json_object(), *uris = json_array();
 
 	al_peer_counts(n->mgr, &pending, &established);
-	json_object_set_new(o, "identity_pubkey", hex_json(n->keys.node_id, AL_PUBKEY_LEN));
-	json_object_set_new(o, "node_id", hex_json(n->keys.node_id, AL_PUBKEY_LEN));
+	json_object_set_new(o, "identity_pubkey", node_hex_json(n->keys.node_id, AL_PUBKEY_LEN));
+	json_object_set_new(o, "node_id", node_hex_json(n->keys.node_id, AL_PUBKEY_LEN));
 	json_object_set_new(o, "alias", json_string(""));
 	json_object_set_new(o, "version", json_string(ALIGHTD_VERSION));
 	json_object_set_new(o, "network", json_string(net));
 	json_object_set_new(o, "chains",
 	                    json_pack("[{s:s,s:s}]", "chain", "bitcoin", "network", net));
-	json_object_set_new(o, "chain_hash", hex_json(n->cfg.chain_hash, 32));
+	json_object_set_new(o, "chain_hash", node_hex_json(n->cfg.chain_hash, 32));
 	json_object_set_new(o, "num_peers", json_integer((json_int_t)peers));
 	json_object_set_new(o, "peers", json_integer((json_int_t)peers));
 	json_object_set_new(o, "num_pending_handshakes", json_integer((json_int_t)pending));

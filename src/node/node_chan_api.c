@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "btc/tx.h"
+#include "node/api_parse.h"
 #include "node/node_int.h"
 #include "util/hex.h"
 
@@ -33,25 +34,6 @@ static json_t *point_json(const node_chan *c)
 
 /* --- requests ------------------------------------------------------------------------- */
 
-static bool parse_amount(json_t *v, uint64_t *out)
-{
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (uint64_t)json_integer_value(v);
-		return true;
-	}
-	const char *s = json_string_value(v);
-	uint64_t x = 0;
-	if (!s || !*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
-			return false;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*out = x;
-	return true;
-}
-
 static void fail_req(al_node *n, uint64_t token, int status, al_err e, const char *why)
 {
 	node_answer(n, token, status, json_pack("{s:o}", "error", node_err_obj(e, why)), 0);
@@ -70,9 +52,9 @@ static void open_request(al_node *n, uint64_t token, const uint8_t *body, size_t
 
 	if (!json_is_object(req) || !pk || strlen(pk) != 66 ||
 	    al_hex_decode_exact(peer, sizeof(peer), pk) != AL_OK ||
-	    !parse_amount(json_object_get(req, "local_funding_amount"), &amount) ||
+	    !al_node_json_u64(json_object_get(req, "local_funding_amount"), &amount) ||
 	    (json_object_get(req, "push_sat") &&
-	     !parse_amount(json_object_get(req, "push_sat"), &push)) ||
+	     !al_node_json_u64(json_object_get(req, "push_sat"), &push)) ||
 	    (type && strcmp(type, "anchors") && strcmp(type, "static_remote_key"))) {
 		json_decref(req);
 		fail_req(n, token, 400, AL_E_ARG,
@@ -219,7 +201,7 @@ static void close_request(al_node *n, uint64_t token, const char *rest, bool for
 	memcpy(txhex, rest, 64);
 	txhex[64] = 0;
 	json_t *v = json_string(slash + 1);
-	bool ok = parse_amount(v, &vout) && vout < UINT32_MAX;
+	bool ok = al_node_json_u64(v, &vout) && vout < UINT32_MAX;
 	json_decref(v);
 	if (!ok || al_txid_from_hex(txid, txhex) != AL_OK) {
 		fail_req(n, token, 400, AL_E_ARG,
@@ -282,11 +264,8 @@ void node_chan_request(al_node *n, uint64_t token, const char *method, const cha
 /* LND's Amount: {"sat", "msat"} as decimal strings. */
 static json_t *amount_json(uint64_t msat)
 {
-	node_line a = {.n = 0}, b = {.n = 0};
-
-	node_line_u(&a, msat / 1000);
-	node_line_u(&b, msat);
-	return json_pack("{s:s,s:s}", "sat", a.b, "msat", b.b);
+	return json_pack("{s:o,s:o}", "sat", node_u64_json(msat / 1000), "msat",
+	                 node_u64_json(msat));
 }
 
 /* GET /v1/balance/channels: exactly LND's ChannelBalance. Open channels (ready, not
@@ -315,13 +294,10 @@ json_t *node_chan_balance(const al_node *n)
 		}
 	}
 	json_t *o = json_object();
-	node_line a = {.n = 0}, b = {.n = 0};
 
 	/* LND's deprecated totals, in sat. */
-	node_line_u(&a, sum[0] / 1000);
-	node_line_u(&b, sum[4] / 1000);
-	json_object_set_new(o, "balance", json_string(a.b));
-	json_object_set_new(o, "pending_open_balance", json_string(b.b));
+	json_object_set_new(o, "balance", node_u64_json(sum[0] / 1000));
+	json_object_set_new(o, "pending_open_balance", node_u64_json(sum[4] / 1000));
 	json_object_set_new(o, "local_balance", amount_json(sum[0]));
 	json_object_set_new(o, "remote_balance", amount_json(sum[1]));
 	json_object_set_new(o, "unsettled_local_balance", amount_json(sum[2]));

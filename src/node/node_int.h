@@ -9,6 +9,7 @@
 #include "chain/sync.h"
 #include "ln/channel.h"
 #include "ln/features.h"
+#include "ln/invoice.h"
 #include "ln/onchain.h"
 #include "node/keys.h"
 #include "node/node.h"
@@ -248,6 +249,11 @@ bool node_fx_room(const al_node *n);
 /* An ANSWER with a JSON body (consumes ans; NULL means out of memory: a 500). */
 void node_answer(al_node *n, uint64_t token, int status, json_t *ans, uint64_t gate);
 json_t *node_error_json(const char *msg);
+/* JSON strings of bytes as hex (at most 64 bytes; "" beyond), of a 64-bit integer in
+ * decimal (LND's REST encoding), of bytes in base64 (LND's "bytes" fields, at most 64). */
+json_t *node_hex_json(const uint8_t *p, size_t len);
+json_t *node_u64_json(uint64_t v);
+json_t *node_b64_json(const uint8_t *p, size_t len);
 json_t *node_err_obj(al_err e, const char *detail);
 
 /* --- node_peers.c ---------------------------------------------------------------- */
@@ -404,7 +410,9 @@ void node_inv_free(al_node *n);
 void node_inv_request(al_node *n, uint64_t token, const char *method, const char *path,
                       const uint8_t *body, size_t len);
 
-/* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes). */
+/* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes); the invoice currency of the node's
+ * network (0 for none). */
+al_invoice_currency node_invoice_currency(const al_node *n);
 void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len);
 /* An HTLC event of a channel, for al_node_next_htlc_event. */
 void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);

@@ -16,9 +16,9 @@
  * invoice's fields sign to the same string every time (RFC 6979). */
 #include <string.h>
 
-#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
+#include "node/api_parse.h"
 #include "node/node_int.h"
 #include "util/cursor.h"
 #include "util/hex.h"
@@ -161,16 +161,6 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 
 /* --- invoices ---------------------------------------------------------------------- */
 
-static al_invoice_currency currency(const al_node *n)
-{
-	const char *net = n->cfg.network;
-
-	return !strcmp(net, "mainnet")   ? AL_INVOICE_BC
-	       : !strcmp(net, "testnet") ? AL_INVOICE_TB
-	       : !strcmp(net, "signet")  ? AL_INVOICE_TBS
-	                                 : AL_INVOICE_BCRT;
-}
-
 /* The BOLT 11 string of an invoice of ours, signed with the node key. */
 static al_err payment_request(al_node *n, const node_invoice *v, char *out, size_t cap, size_t *len)
 {
@@ -180,7 +170,7 @@ static al_err payment_request(al_node *n, const node_invoice *v, char *out, size
 	if (!inv)
 		return AL_E_NOMEM;
 	memset(inv, 0, sizeof(*inv));
-	inv->currency = currency(n);
+	inv->currency = node_invoice_currency(n);
 	inv->has_amount = v->value_msat != 0;
 	inv->amount_msat = v->value_msat;
 	inv->timestamp = v->creation_date;
@@ -206,27 +196,6 @@ static al_err payment_request(al_node *n, const node_invoice *v, char *out, size
 	return e;
 }
 
-static json_t *b64(const uint8_t *p, size_t len)
-{
-	char buf[48];
-
-	if (len > 32)
-		return json_string("");
-	buf[al_att_base64_encode(buf, sizeof(buf) - 1, p, len)] = 0;
-	return json_string(buf);
-}
-
-static json_t *u64s(uint64_t v)
-{
-	char buf[24], *p = buf + 23;
-
-	*p = 0;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return json_string(p);
-}
-
 static bool expired(const al_node *n, const node_invoice *v)
 {
 	return n->wall > v->creation_date + v->expiry;
@@ -242,21 +211,21 @@ static json_t *invoice_json(al_node *n, const node_invoice *v)
 	if (!req || payment_request(n, v, req, AL_INVOICE_MAX_CHARS + 1, &len) != AL_OK)
 		len = 0;
 	json_object_set_new(o, "memo", json_stringn((const char *)v->memo, v->memo_len));
-	json_object_set_new(o, "r_preimage", b64(v->preimage, 32));
-	json_object_set_new(o, "r_hash", b64(v->hash, 32));
-	json_object_set_new(o, "value", u64s(v->value_msat / 1000));
-	json_object_set_new(o, "value_msat", u64s(v->value_msat));
+	json_object_set_new(o, "r_preimage", node_b64_json(v->preimage, 32));
+	json_object_set_new(o, "r_hash", node_b64_json(v->hash, 32));
+	json_object_set_new(o, "value", node_u64_json(v->value_msat / 1000));
+	json_object_set_new(o, "value_msat", node_u64_json(v->value_msat));
 	json_object_set_new(o, "settled", json_boolean(v->state == INV_SETTLED));
-	json_object_set_new(o, "creation_date", u64s(v->creation_date));
-	json_object_set_new(o, "settle_date", u64s(v->settle_date));
+	json_object_set_new(o, "creation_date", node_u64_json(v->creation_date));
+	json_object_set_new(o, "settle_date", node_u64_json(v->settle_date));
 	json_object_set_new(o, "payment_request", json_stringn(req ? req : "", len));
-	json_object_set_new(o, "expiry", u64s(v->expiry));
-	json_object_set_new(o, "cltv_expiry", u64s(v->cltv_expiry));
-	json_object_set_new(o, "add_index", u64s(v->add_index));
-	json_object_set_new(o, "amt_paid_sat", u64s(v->amt_paid_msat / 1000));
-	json_object_set_new(o, "amt_paid_msat", u64s(v->amt_paid_msat));
+	json_object_set_new(o, "expiry", node_u64_json(v->expiry));
+	json_object_set_new(o, "cltv_expiry", node_u64_json(v->cltv_expiry));
+	json_object_set_new(o, "add_index", node_u64_json(v->add_index));
+	json_object_set_new(o, "amt_paid_sat", node_u64_json(v->amt_paid_msat / 1000));
+	json_object_set_new(o, "amt_paid_msat", node_u64_json(v->amt_paid_msat));
 	json_object_set_new(o, "state", json_string(states[v->state]));
-	json_object_set_new(o, "payment_addr", b64(v->payment_secret, 32));
+	json_object_set_new(o, "payment_addr", node_b64_json(v->payment_secret, 32));
 	json_object_set_new(o, "is_keysend", json_false());
 	json_object_set_new(o, "expired", json_boolean(v->state == INV_OPEN && expired(n, v)));
 	node_free(n, req, AL_INVOICE_MAX_CHARS + 1);
@@ -280,27 +249,12 @@ static node_invoice *slot(al_node *n, node_book *b)
 	return best;
 }
 
-static bool json_u64(const json_t *j, uint64_t *out)
+/* An optional integer member: absent leaves the default. */
+static bool opt_u64(const json_t *req, const char *key, uint64_t *out)
 {
-	const char *s = json_string_value(j);
-	uint64_t v = 0;
+	const json_t *j = json_object_get(req, key);
 
-	if (!j)
-		return true; /* absent: the default stands */
-	if (json_is_integer(j) && json_integer_value(j) >= 0) {
-		*out = (uint64_t)json_integer_value(j);
-		return true;
-	}
-	/* LND's REST writes 64-bit integers as decimal strings. */
-	if (!s || !*s || strlen(s) > 19)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
+	return !j || al_node_json_u64(j, out);
 }
 
 static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len)
@@ -317,10 +271,8 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 
 	memset(&fresh, 0, sizeof(fresh));
 	if ((len && !json_is_object(req)) || (memo && !json_is_string(memo)) ||
-	    !json_u64(json_object_get(req, "value"), &value) ||
-	    !json_u64(json_object_get(req, "value_msat"), &value_msat) ||
-	    !json_u64(json_object_get(req, "expiry"), &expiry) ||
-	    !json_u64(json_object_get(req, "cltv_expiry"), &cltv))
+	    !opt_u64(req, "value", &value) || !opt_u64(req, "value_msat", &value_msat) ||
+	    !opt_u64(req, "expiry", &expiry) || !opt_u64(req, "cltv_expiry", &cltv))
 		why = "body: {\"memo\"?, \"value\"? | \"value_msat\"?, \"expiry\"?, "
 		      "\"cltv_expiry\"?}";
 	else if (value > 21000000ULL * 100000000ULL || value_msat > 21000000ULL * 100000000000ULL)
@@ -375,9 +327,10 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 	/* Answered once the book holding it is durable: an invoice the user hands out is
 	 * one the node can still settle after any crash. */
 	node_answer(n, token, 200,
-	            json_pack("{s:o,s:s%,s:o,s:o}", "r_hash", b64(v->hash, 32), "payment_request",
-	                      pr, prlen, "add_index", u64s(v->add_index), "payment_addr",
-	                      b64(v->payment_secret, 32)),
+	            json_pack("{s:o,s:s%,s:o,s:o}", "r_hash", node_b64_json(v->hash, 32),
+	                      "payment_request", pr, prlen, "add_index",
+	                      node_u64_json(v->add_index), "payment_addr",
+	                      node_b64_json(v->payment_secret, 32)),
 	            node_persist_invoices(n));
 	node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
 	al_memzero(&fresh, sizeof(fresh));
@@ -428,7 +381,8 @@ static void list(al_node *n, uint64_t token)
 	}
 	node_answer(n, token, 200,
 	            json_pack("{s:o,s:o,s:o}", "invoices", arr, "first_index_offset",
-	                      u64s(json_array_size(arr) ? 1 : 0), "last_index_offset", u64s(after)),
+	                      node_u64_json(json_array_size(arr) ? 1 : 0), "last_index_offset",
+	                      node_u64_json(after)),
 	            0);
 }
 

@@ -4,59 +4,20 @@
  *                              node's network, its signature checked */
 #include <string.h>
 
-#include "attest/der.h"
 #include "btc/address.h"
 #include "btc/base58.h"
 #include "ln/invoice.h"
 #include "node/node_int.h"
-#include "util/hex.h"
 
-static json_t *hex_str(const uint8_t *p, size_t len)
-{
-	char buf[2 * AL_PUBKEY_LEN + 1];
-
-	if (2 * len + 1 > sizeof(buf) || al_hex_encode(buf, sizeof(buf), p, len) != AL_OK)
-		return json_string("");
-	return json_string(buf);
-}
-
-/* Decimal digits of v plus NUL into buf (at least 21 bytes; the image has no printf). */
-static const char *decimal(char buf[24], uint64_t v)
-{
-	char *p = buf + 23;
-
-	*p = 0;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return p;
-}
-
-/* LND's REST encoding of 64-bit integers: decimal strings. */
-static json_t *u64_str(uint64_t v)
-{
-	char buf[24];
-
-	return json_string(decimal(buf, v));
-}
-
-/* The invoice currency each network's node pays. */
-static bool same_network(const al_node *n, al_invoice_currency c)
+al_invoice_currency node_invoice_currency(const al_node *n)
 {
 	const char *net = n->cfg.network;
 
-	switch (c) {
-	case AL_INVOICE_BC:
-		return !strcmp(net, "mainnet");
-	case AL_INVOICE_TB:
-		return !strcmp(net, "testnet");
-	case AL_INVOICE_BCRT:
-		return !strcmp(net, "regtest");
-	case AL_INVOICE_TBS:
-		return !strcmp(net, "signet");
-	default:
-		return false;
-	}
+	return !strcmp(net, "mainnet")   ? AL_INVOICE_BC
+	       : !strcmp(net, "testnet") ? AL_INVOICE_TB
+	       : !strcmp(net, "regtest") ? AL_INVOICE_BCRT
+	       : !strcmp(net, "signet")  ? AL_INVOICE_TBS
+	                                 : (al_invoice_currency)0;
 }
 
 /* The first fallback address in its usual form ("" when none or unprintable). */
@@ -95,8 +56,8 @@ static json_t *route_hints_json(const al_invoice *inv)
 			json_array_append_new(
 			    hops,
 			    json_pack("{s:o,s:o,s:I,s:I,s:i}", "node_id",
-			              hex_str(h->pubkey, AL_PUBKEY_LEN), "chan_id",
-			              u64_str(h->scid), "fee_base_msat",
+			              node_hex_json(h->pubkey, AL_PUBKEY_LEN), "chan_id",
+			              node_u64_json(h->scid), "fee_base_msat",
 			              (json_int_t)h->fee_base_msat, "fee_proportional_millionths",
 			              (json_int_t)h->fee_proportional_millionths,
 			              "cltv_expiry_delta", (int)h->cltv_expiry_delta));
@@ -112,12 +73,13 @@ static json_t *features_json(const al_invoice *inv)
 	json_t *o = json_object();
 
 	for (unsigned bit = 0; bit < AL_FEATURES_MAX_BITS; bit++) {
-		char key[24];
 		const char *name = al_feature_name(bit);
+		node_line key = {.n = 0};
 
 		if (!al_features_has(&inv->features, bit))
 			continue;
-		json_object_set_new(o, decimal(key, bit),
+		node_line_u(&key, bit);
+		json_object_set_new(o, key.b,
 		                    json_pack("{s:s,s:b,s:b}", "name", name ? name : "",
 		                              "is_required", bit % 2 == 0, "is_known", 1));
 	}
@@ -126,26 +88,24 @@ static json_t *features_json(const al_invoice *inv)
 
 static json_t *payreq_json(const al_node *n, const al_invoice *inv)
 {
-	char secret64[48];
 	json_t *o = json_object();
 
-	json_object_set_new(o, "destination", hex_str(inv->payee, AL_PUBKEY_LEN));
-	json_object_set_new(o, "payment_hash", hex_str(inv->payment_hash, 32));
-	json_object_set_new(o, "num_satoshis", u64_str(inv->amount_msat / 1000));
-	json_object_set_new(o, "timestamp", u64_str(inv->timestamp));
-	json_object_set_new(o, "expiry", u64_str(inv->expiry));
+	json_object_set_new(o, "destination", node_hex_json(inv->payee, AL_PUBKEY_LEN));
+	json_object_set_new(o, "payment_hash", node_hex_json(inv->payment_hash, 32));
+	json_object_set_new(o, "num_satoshis", node_u64_json(inv->amount_msat / 1000));
+	json_object_set_new(o, "timestamp", node_u64_json(inv->timestamp));
+	json_object_set_new(o, "expiry", node_u64_json(inv->expiry));
 	json_object_set_new(o, "description",
 	                    json_stringn((const char *)inv->description, inv->description_len));
 	json_object_set_new(o, "description_hash",
-	                    inv->has_description_hash ? hex_str(inv->description_hash, 32)
+	                    inv->has_description_hash ? node_hex_json(inv->description_hash, 32)
 	                                              : json_string(""));
 	json_object_set_new(o, "fallback_addr", fallback_json(n, inv));
-	json_object_set_new(o, "cltv_expiry", u64_str(inv->min_final_cltv_expiry_delta));
+	json_object_set_new(o, "cltv_expiry", node_u64_json(inv->min_final_cltv_expiry_delta));
 	json_object_set_new(o, "route_hints", route_hints_json(inv));
 	/* bytes fields are base64 in LND's REST JSON */
-	secret64[al_att_base64_encode(secret64, sizeof(secret64) - 1, inv->payment_secret, 32)] = 0;
-	json_object_set_new(o, "payment_addr", json_string(secret64));
-	json_object_set_new(o, "num_msat", u64_str(inv->amount_msat));
+	json_object_set_new(o, "payment_addr", node_b64_json(inv->payment_secret, 32));
+	json_object_set_new(o, "num_msat", node_u64_json(inv->amount_msat));
 	json_object_set_new(o, "features", features_json(inv));
 	json_object_set_new(o, "blinded_paths", json_array());
 	return o;
@@ -161,7 +121,7 @@ void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len)
 		return;
 	}
 	e = al_invoice_decode(inv, n->env.secp, pay_req, len);
-	if (e == AL_OK && !same_network(n, inv->currency))
+	if (e == AL_OK && inv->currency != node_invoice_currency(n))
 		e = AL_E_INV_PREFIX;
 	if (e == AL_OK)
 		node_answer(n, token, 200, payreq_json(n, inv), 0);

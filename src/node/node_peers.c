@@ -337,14 +337,6 @@ void node_peers_disconnect(al_node *n, uint64_t token, const char *id_hex)
 
 /* --- JSON ----------------------------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *p, size_t len)
-{
-	char buf[2 * 64 + 1];
-	if (2 * len + 1 > sizeof(buf) || al_hex_encode(buf, sizeof(buf), p, len) != AL_OK)
-		return json_string("");
-	return json_string(buf);
-}
-
 json_t *node_features_json(json_t *o, const al_features *f)
 {
 	uint8_t wire[AL_FEATURES_MAX_BITS / 8];
@@ -352,7 +344,7 @@ json_t *node_features_json(json_t *o, const al_features *f)
 	json_t *names = json_array();
 
 	json_object_set_new(o, "features",
-	                    al_features_to_wire(wire, len, f) == AL_OK ? hex_json(wire, len)
+	                    al_features_to_wire(wire, len, f) == AL_OK ? node_hex_json(wire, len)
 	                                                               : json_string(""));
 	for (unsigned bit = 0; bit < AL_FEATURES_MAX_BITS; bit++) {
 		char unknown[24] = "unknown_";
@@ -375,8 +367,8 @@ json_t *node_features_json(json_t *o, const al_features *f)
 json_t *node_peer_json(const node_conn *c)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "pub_key", hex_json(c->node_id, sizeof(c->node_id)));
-	json_object_set_new(o, "node_id", hex_json(c->node_id, sizeof(c->node_id)));
+	json_object_set_new(o, "pub_key", node_hex_json(c->node_id, sizeof(c->node_id)));
+	json_object_set_new(o, "node_id", node_hex_json(c->node_id, sizeof(c->node_id)));
 	json_object_set_new(o, "address", json_string(c->addr));
 	json_object_set_new(o, "inbound", json_boolean(c->inbound));
 	json_object_set_new(o, "connected", json_boolean(c->connected));

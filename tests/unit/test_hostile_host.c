@@ -82,20 +82,29 @@ static void attack_spend(void)
 	    {"POST", "/v1/wallet/walletbalance", NULL},
 	    {"POST", "/v1/seed/export", NULL},
 	    {"POST", "/v1/chain", "{\"url\":\"http://attacker.example:80\"}"},
+	    {"POST", "/v1/invoices", "{\"value\":1000}"},
+	    {"GET", "/v1/invoices", NULL},
+	    {"GET", "/v1/balance/channels", NULL},
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		int st = fh_operator(&h, 0, routes[i][0], routes[i][1], routes[i][2], out,
 		                     sizeof(out), &e);
-		held = held && st == 403 && !strstr(out, "abandon");
+		held = held && st == 403 && !strstr(out, "abandon") && !strstr(out, "r_preimage");
 	}
 	/* The user may (the same routes over the user channel). */
 	char why[128];
 	int st = fh_user(&h, ZERO_WORDS, "POST", "/v1/seed/export", NULL, out, sizeof(out), why,
 	                 sizeof(why));
 	held = held && st == 200 && strstr(out, ZERO_WORDS);
+	/* An invoice made for the user; the operator still cannot list it (its preimage). */
+	st = fh_user(&h, ZERO_WORDS, "POST", "/v1/invoices", "{\"value\":1000}", out, sizeof(out),
+	             why, sizeof(why));
+	held = held && st == 200 && strstr(out, "\"payment_request\":\"lnbcrt10u1");
+	st = fh_operator(&h, 0, "GET", "/v1/invoices", NULL, out, sizeof(out), &e);
+	held = held && st == 403 && !strstr(out, "r_preimage");
 	report("spend", held,
-	       "the operator's socket gets 403 for the wallet, seed export and "
-	       "trust anchors; the user's channel gets them");
+	       "the operator's socket gets 403 for the wallet, seed export, trust anchors, "
+	       "invoices and channel balances; the user's channel gets them");
 	fh_close(&h);
 }
 

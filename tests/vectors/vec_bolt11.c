@@ -30,6 +30,7 @@
 #include "crypto/secp.h"
 #include "ln/invoice.h"
 #include "test.h"
+#include "util/cursor.h"
 #include "util/hex.h"
 #include "vectors.h"
 
@@ -93,11 +94,6 @@ static size_t regroup(uint8_t *out, const uint8_t *packed, size_t from, size_t n
 		}
 	}
 	return len;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Every field of the vector against the decoded invoice; the first mismatch is named
@@ -192,9 +188,9 @@ static bool fields_match(const al_invoice *inv, const json_t *dec, const char **
 				const uint8_t *e = b + k * 51;
 
 				if (memcmp(hop->pubkey, e, 33) ||
-				    hop->scid != ((uint64_t)be32(e + 33) << 32 | be32(e + 37)) ||
-				    hop->fee_base_msat != be32(e + 41) ||
-				    hop->fee_proportional_millionths != be32(e + 45) ||
+				    hop->scid != al_read_be64(e + 33) ||
+				    hop->fee_base_msat != al_read_be32(e + 41) ||
+				    hop->fee_proportional_millionths != al_read_be32(e + 45) ||
 				    hop->cltv_expiry_delta != (e[49] << 8 | e[50]))
 					return false;
 			}
