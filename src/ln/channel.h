@@ -229,6 +229,17 @@ AL_WARN_UNUSED al_err al_chan_fail_htlc(al_chan *ch, uint64_t id, const uint8_t 
 AL_WARN_UNUSED al_err al_chan_fail_malformed_htlc(al_chan *ch, uint64_t id,
                                                   const uint8_t sha256_of_onion[32],
                                                   uint16_t failure_code);
+/* An incoming HTLC not yet resolved, as it was added. The onion stays valid until
+ * the next call into the channel: the node peels it again when it fails the HTLC, to
+ * wrap its failure for the sender. AL_E_CHAN_UNKNOWN_HTLC, AL_E_CHAN_HTLC_STATE
+ * (resolved, or no onion kept). */
+typedef struct al_chan_htlc_in {
+	al_msat amount;
+	uint8_t hash[32];
+	uint32_t cltv_expiry;
+	const uint8_t *onion; /* AL_CHAN_ONION_LEN bytes */
+} al_chan_htlc_in;
+AL_WARN_UNUSED al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out);
 /* Sign the peer's commitment with every pending update (commitment_signed).
  * AL_E_CHAN_AWAIT_REVOKE while the last one is unanswered, AL_E_CHAN_NOTHING_TO_SIGN. */
 AL_WARN_UNUSED al_err al_chan_commit(al_chan *ch);

@@ -422,6 +422,22 @@ al_err al_chan_fulfill_htlc(al_chan *ch, uint64_t id, const uint8_t preimage[32]
 	return AL_OK;
 }
 
+al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
+{
+	struct chan_htlc *h = al_chan__find(ch, false, id);
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return AL_E_CHAN_UNKNOWN_HTLC;
+	if (h->removal != RM_NONE || h->blob_len != AL_CHAN_ONION_LEN)
+		return AL_E_CHAN_HTLC_STATE;
+	out->amount = h->amount;
+	memcpy(out->hash, h->hash, 32);
+	out->cltv_expiry = h->cltv;
+	out->onion = h->blob;
+	return AL_OK;
+}
+
 al_err al_chan_fail_htlc(al_chan *ch, uint64_t id, const uint8_t *reason, size_t len)
 {
 	struct chan_htlc *h;
