@@ -190,6 +190,7 @@ void al_node_clear(al_node *n)
 	node_chan_clear(n);
 	node_wallet_close(n);
 	node_inv_free(n);
+	node_recv_free(n);
 	for (size_t i = 0; i < n->nq; i++)
 		fx_free(n, &n->q[i]);
 	fx_free(n, &n->cur);
@@ -649,6 +650,8 @@ uint64_t al_node_next_timer(const al_node *n)
 		return UINT64_MAX;
 	t = al_peer_next_timer(n->mgr);
 	p = poll_due(n);
+	t = p < t ? p : t;
+	p = node_recv_next_timer(n);
 	return p < t ? p : t;
 }
 
@@ -660,6 +663,7 @@ void al_node_timer(al_node *n, uint64_t now, uint64_t wall)
 		return;
 	al_peer_timer(n->mgr, n->now);
 	node_peers_pump(n);
+	node_recv_timer(n);
 	if (poll_due(n) <= n->now) {
 		n->last_poll = n->now;
 		if (node_wallet_internal(n, "chansync") != AL_OK)

@@ -265,7 +265,9 @@ uint64_t al_node_trusted_wall(const al_node *n);
 /* --- HTLCs, until payments (BOLT #4, #11) give the node its own way to send ---------- */
 
 /* The C interface a caller in the same process (tests, benchmarks) uses to move money
- * over the node's channels; nothing reaches it from outside the enclave. */
+ * over the node's channels; nothing reaches it from outside the enclave. Payments to
+ * the node's own invoices (POST /v1/invoices) settle by themselves (node_recv.c); only
+ * hold invoices' HTLCs and what the node offered come as events. */
 typedef enum al_node_htlc_kind {
 	AL_NODE_HTLC_RECEIVED = 1,  /* irrevocably committed: settle or fail it */
 	AL_NODE_HTLC_FULFILLED = 2, /* an HTLC we offered: the peer gave the preimage */
@@ -290,10 +292,24 @@ typedef struct al_node_htlc_event {
  * comes as FULFILLED or FAILED with htlc_id UINT64_MAX: the on-chain engine knows it by hash,
  * amount and expiry. */
 bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev);
-/* Offer an HTLC on a channel (its onion all zeros), signed at once. The channel's
- * refusals (ln/channel.h al_chan_add_htlc), AL_E_NODE_CHAN_UNKNOWN. */
+/* Offer an HTLC on a channel with the caller's onion (ln/route.h al_route_onion),
+ * signed at once. The channel's refusals (ln/channel.h al_chan_add_htlc),
+ * AL_E_NODE_CHAN_UNKNOWN. */
 AL_WARN_UNUSED al_err al_node_htlc_add(al_node *n, const uint8_t channel_id[32], al_msat amount,
-                                       const uint8_t hash[32], uint32_t cltv_expiry, uint64_t *id);
+                                       const uint8_t hash[32], uint32_t cltv_expiry,
+                                       const uint8_t onion[1366], uint64_t *id);
+/* A hold invoice (LND's AddHoldInvoice): the node knows the payment hash, not the
+ * preimage. Payments to it are checked as any invoice's (BOLT #4 final node: secret,
+ * amount, expiry, CLTV, every part of a multi-part payment there); then each HTLC comes
+ * as AL_NODE_HTLC_RECEIVED and waits for the caller: al_node_htlc_fulfill settles the
+ * invoice (the book says so before the preimage leaves), al_node_htlc_fail refuses it
+ * with incorrect_or_unknown_payment_details (and cancels the invoice). `secret`: the
+ * payment secret the sender must put in its onion (the caller's randomness). Durable
+ * with the node's next write. AL_E_NODE_INVOICE_EXISTS, AL_E_NODE_INVOICES, AL_E_ARG
+ * (cltv_delta outside 18..2016, expiry 0). */
+AL_WARN_UNUSED al_err al_node_hold_invoice(al_node *n, const uint8_t hash[32], al_msat amount,
+                                           uint32_t cltv_delta, uint32_t expiry,
+                                           const uint8_t secret[32]);
 /* Settle an HTLC we received with its preimage (while the peer is away too: it is durable
  * before it leaves, and goes out after channel_reestablish). On a channel gone on-chain the
  * preimage goes to its BOLT 5 engine, which claims every HTLC output it unlocks (id

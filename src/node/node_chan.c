@@ -489,6 +489,8 @@ static void event(al_node *n, node_chan *c, const al_chan_fx *fx)
 		c->flags |= CF_READY;
 		break;
 	case AL_CHAN_EV_HTLC_RECEIVED:
+		node_recv_htlc(n, c, fx);
+		break;
 	case AL_CHAN_EV_HTLC_FULFILLED:
 	case AL_CHAN_EV_HTLC_FAILED:
 		node_htlc_event(n, c, fx);

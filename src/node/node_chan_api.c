@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "btc/tx.h"
+#include "crypto/hash.h"
 #include "node/api_parse.h"
 #include "node/node_int.h"
+#include "util/cursor.h"
 #include "util/hex.h"
 
 static json_t *point_json(const node_chan *c)
@@ -376,8 +378,7 @@ static node_chan *by_channel_id(al_node *n, const uint8_t id[32])
 	return NULL;
 }
 
-/* Our own updates are signed now, or after the revocation the engine waits for. */
-static al_err commit(al_node *n, node_chan *c)
+al_err node_chan_commit(al_node *n, node_chan *c)
 {
 	al_err e = al_chan_commit(c->ch);
 
@@ -392,21 +393,23 @@ static al_err commit(al_node *n, node_chan *c)
 }
 
 al_err al_node_htlc_add(al_node *n, const uint8_t channel_id[32], al_msat amount,
-                        const uint8_t hash[32], uint32_t cltv_expiry, uint64_t *id)
+                        const uint8_t hash[32], uint32_t cltv_expiry,
+                        const uint8_t onion[AL_CHAN_ONION_LEN], uint64_t *id)
 {
-	static const uint8_t onion[AL_CHAN_ONION_LEN];
 	node_chan *c = n->state == AL_NODE_READY ? by_channel_id(n, channel_id) : NULL;
 
 	if (!c)
 		return AL_E_NODE_CHAN_UNKNOWN;
 	AL_TRY(al_chan_add_htlc(c->ch, amount, hash, cltv_expiry, onion, id));
-	return commit(n, c);
+	return node_chan_commit(n, c);
 }
 
 al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t id,
                             const uint8_t preimage[32])
 {
 	node_chan *c = n->state == AL_NODE_READY ? by_channel_id(n, channel_id) : NULL;
+	al_chan_htlc_in in;
+	uint8_t hash[32];
 
 	if (!c)
 		return AL_E_NODE_CHAN_UNKNOWN;
@@ -418,18 +421,33 @@ al_err al_node_htlc_fulfill(al_node *n, const uint8_t channel_id[32], uint64_t i
 		node_onc_pump(n, c);
 		return node_wallet_internal(n, "chansync");
 	}
+	/* A hold invoice's: the book says SETTLED before the preimage leaves. */
+	AL_TRY(al_chan_incoming(c->ch, id, &in));
+	al_sha256(hash, preimage, 32);
+	if (memcmp(hash, in.hash, 32) != 0)
+		return AL_E_CHAN_PREIMAGE;
+	node_inv_settle(n, in.hash, preimage, (size_t)(c - n->chans), id, in.amount.msat);
 	AL_TRY(al_chan_fulfill_htlc(c->ch, id, preimage));
-	return commit(n, c);
+	return node_chan_commit(n, c);
 }
 
 al_err al_node_htlc_fail(al_node *n, const uint8_t channel_id[32], uint64_t id)
 {
-	/* BOLT #4 has no onion to wrap yet: an empty reason. */
-	static const uint8_t reason[1];
 	node_chan *c = n->state == AL_NODE_READY ? by_channel_id(n, channel_id) : NULL;
+	al_chan_htlc_in in;
+	uint8_t msg[2 + 8 + 4];
+	al_wb w;
 
 	if (!c)
 		return AL_E_NODE_CHAN_UNKNOWN;
-	AL_TRY(al_chan_fail_htlc(c->ch, id, reason, 0));
-	return commit(n, c);
+	AL_TRY(al_chan_incoming(c->ch, id, &in));
+	/* BOLT #4 incorrect_or_unknown_payment_details: "htlc_msat (u64), height (u32)",
+	 * what LND's CancelInvoice answers a hold invoice's payer. */
+	al_wb_init(&w, msg, sizeof(msg));
+	al_wb_be16(&w, AL_RECV_UNKNOWN_PAYMENT);
+	al_wb_be64(&w, in.amount.msat);
+	al_wb_be32(&w, node_tip_height(n));
+	AL_TRY(node_recv_fail(n, c, id, msg, w.len));
+	node_inv_cancel(n, in.hash);
+	return node_chan_commit(n, c);
 }

@@ -11,6 +11,7 @@
 #include "ln/features.h"
 #include "ln/invoice.h"
 #include "ln/onchain.h"
+#include "ln/receive.h"
 #include "node/keys.h"
 #include "node/node.h"
 
@@ -215,6 +216,8 @@ struct al_node {
 	/* invoices (node_inv.c), allocated with the first */
 	struct node_book *book;
 	bool inv_dirty;
+	/* payments to this node being decided (node_recv.c), allocated with the first */
+	al_recv *recv;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -409,6 +412,33 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len);
 void node_inv_free(al_node *n);
 void node_inv_request(al_node *n, uint64_t token, const char *method, const char *path,
                       const uint8_t *body, size_t len);
+/* What the book knows of `hash` (false: nothing); *hold for a hold invoice. */
+bool node_inv_find(al_node *n, const uint8_t hash[32], al_recv_invoice *out, bool *hold);
+/* The HTLC (channel slot, id) already paid the settled invoice `hash`: its preimage. */
+bool node_inv_paid_by(al_node *n, const uint8_t hash[32], size_t slot, uint64_t htlc_id,
+                      uint8_t preimage[32]);
+/* The HTLC (slot, id) of amount_msat pays invoice `hash`: SETTLED, in the next batch
+ * (before the channel's record with the preimage: that batch or a later one). */
+void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[32], size_t slot,
+                     uint64_t htlc_id, uint64_t amount_msat);
+
+/* A hold invoice whose payment the caller refused: CANCELED. */
+void node_inv_cancel(al_node *n, const uint8_t hash[32]);
+
+/* node_recv.c: payments to this node (BOLT #4 at the final hop). */
+/* An incoming HTLC a channel committed irrevocably (fx: AL_CHAN_EV_HTLC_RECEIVED). */
+void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx);
+/* Fail incoming HTLC `id` with a failure message (code and data) for its sender
+ * (c->want_commit set: the channel pump signs it). */
+al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg, size_t len);
+/* Payments waiting for their other parts: when the first times out (UINT64_MAX: none). */
+uint64_t node_recv_next_timer(const al_node *n);
+void node_recv_timer(al_node *n);
+void node_recv_free(al_node *n);
+/* Our own updates on the channel are signed now, or after what the engine waits for. */
+al_err node_chan_commit(al_node *n, node_chan *c);
+/* The tip of the chain the node's wallet verified (0 before the first sync). */
+uint32_t node_tip_height(const al_node *n);
 
 /* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes); the invoice currency of the node's
  * network (0 for none). */

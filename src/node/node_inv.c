@@ -24,7 +24,8 @@
 #include "util/hex.h"
 #include "util/mem.h"
 
-#define BOOK_FORMAT 1
+/* Format 2 added hold invoices and the HTLCs that paid each invoice; 1 still loads. */
+#define BOOK_FORMAT 2
 /* LND's defaults: a day to pay, 40 blocks for the final hop (BOLT 11's defaults are
  * an hour and 18, which LND and we write explicitly instead). */
 #define DEFAULT_EXPIRY 86400
@@ -32,11 +33,19 @@
 
 enum { INV_FREE = 0, INV_OPEN = 1, INV_SETTLED = 2, INV_CANCELED = 3 };
 
+/* An HTLC that paid an invoice: after a restart the channel tells it again, and it is
+ * fulfilled again rather than refused as a second payment. */
+typedef struct node_paid_part {
+	uint8_t slot; /* the channel's */
+	uint64_t htlc_id;
+} node_paid_part;
+
 typedef struct node_invoice {
 	uint8_t state;
-	uint8_t preimage[32];
+	bool hold; /* made with a hash only: the caller settles it (LND's hold invoices) */
+	uint8_t preimage[32]; /* zero for a hold invoice until it settles */
 	uint8_t payment_secret[32];
-	uint8_t hash[32];    /* SHA-256 of the preimage (not stored) */
+	uint8_t hash[32];
 	uint64_t value_msat; /* 0: any amount */
 	uint64_t creation_date;
 	uint32_t expiry;
@@ -46,6 +55,8 @@ typedef struct node_invoice {
 	uint64_t amt_paid_msat;
 	uint16_t memo_len;
 	uint8_t memo[AL_INVOICE_FIELD_MAX];
+	uint8_t n_parts;
+	node_paid_part parts[AL_RECV_MAX_PARTS];
 } node_invoice;
 
 struct node_book {
@@ -89,7 +100,8 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < NODE_MAX_INVOICES; i++) {
 		if (b->inv[i].state == INV_FREE)
 			continue;
-		cap += 1 + 32 + 32 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + b->inv[i].memo_len;
+		cap += 1 + 1 + 32 + 32 + 32 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + b->inv[i].memo_len +
+		       1 + 9 * (size_t)b->inv[i].n_parts;
 		count++;
 	}
 	if (!(*out = node_alloc((al_node *)n, cap)))
@@ -104,7 +116,9 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 		if (v->state == INV_FREE)
 			continue;
 		al_wb_u8(&w, v->state);
+		al_wb_u8(&w, v->hold);
 		al_wb_bytes(&w, v->preimage, 32);
+		al_wb_bytes(&w, v->hash, 32);
 		al_wb_bytes(&w, v->payment_secret, 32);
 		al_wb_be64(&w, v->value_msat);
 		al_wb_be64(&w, v->creation_date);
@@ -115,6 +129,11 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 		al_wb_be64(&w, v->amt_paid_msat);
 		al_wb_be16(&w, v->memo_len);
 		al_wb_bytes(&w, v->memo, v->memo_len);
+		al_wb_u8(&w, v->n_parts);
+		for (size_t k = 0; k < v->n_parts; k++) {
+			al_wb_u8(&w, v->parts[k].slot);
+			al_wb_be64(&w, v->parts[k].htlc_id);
+		}
 	}
 	*len = cap;
 	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
@@ -124,12 +143,14 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 {
 	node_book *b = book(n);
 	size_t count;
+	uint8_t format;
 	al_cur c;
 
 	if (!b)
 		return AL_E_NOMEM;
 	al_cur_init(&c, data, len);
-	if (al_cur_u8(&c) != BOOK_FORMAT)
+	format = al_cur_u8(&c);
+	if (format != 1 && format != BOOK_FORMAT)
 		return AL_E_NODE_RECORD;
 	b->next_index = al_cur_be64(&c);
 	count = al_cur_be16(&c);
@@ -138,8 +159,17 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < count && al_cur_ok(&c); i++) {
 		node_invoice *v = &b->inv[i];
 
+		uint8_t hold = 0;
+		static const uint8_t zero[32];
+
 		v->state = al_cur_u8(&c);
+		if (format > 1)
+			hold = al_cur_u8(&c);
 		al_cur_bytes(&c, v->preimage, 32);
+		if (format > 1)
+			al_cur_bytes(&c, v->hash, 32);
+		else
+			al_sha256(v->hash, v->preimage, 32);
 		al_cur_bytes(&c, v->payment_secret, 32);
 		v->value_msat = al_cur_be64(&c);
 		v->creation_date = al_cur_be64(&c);
@@ -154,7 +184,22 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 		    v->add_index >= b->next_index)
 			return AL_E_NODE_RECORD;
 		al_cur_bytes(&c, v->memo, v->memo_len);
-		al_sha256(v->hash, v->preimage, 32);
+		v->n_parts = format > 1 ? al_cur_u8(&c) : 0;
+		if (hold > 1 || v->n_parts > AL_RECV_MAX_PARTS)
+			return AL_E_NODE_RECORD;
+		v->hold = hold;
+		for (size_t k = 0; k < v->n_parts; k++) {
+			v->parts[k].slot = al_cur_u8(&c);
+			v->parts[k].htlc_id = al_cur_be64(&c);
+		}
+		/* A preimage is the hash's, or (a hold invoice not settled) not known yet. */
+		if (al_cur_ok(&c) && format > 1) {
+			uint8_t h[32];
+			al_sha256(h, v->preimage, 32);
+			if (v->hold && v->state != INV_SETTLED ? memcmp(v->preimage, zero, 32) != 0
+			                                       : memcmp(h, v->hash, 32) != 0)
+				return AL_E_NODE_RECORD;
+		}
 	}
 	return al_cur_done(&c) == AL_OK ? AL_OK : AL_E_NODE_RECORD;
 }
@@ -334,6 +379,115 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 	            node_persist_invoices(n));
 	node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
 	al_memzero(&fresh, sizeof(fresh));
+}
+
+/* --- what receiving asks of the book (node_recv.c) ---------------------------------- */
+
+static node_invoice *by_hash(al_node *n, const uint8_t hash[32])
+{
+	for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
+		node_invoice *v = &n->book->inv[i];
+
+		if (v->state != INV_FREE && memcmp(v->hash, hash, 32) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+bool node_inv_find(al_node *n, const uint8_t hash[32], al_recv_invoice *out, bool *hold)
+{
+	const node_invoice *v = by_hash(n, hash);
+
+	memset(out, 0, sizeof(*out));
+	*hold = v && v->hold;
+	if (!v)
+		return false;
+	out->known = v->state == INV_OPEN;
+	memcpy(out->preimage, v->preimage, 32);
+	memcpy(out->payment_secret, v->payment_secret, 32);
+	out->has_amount = v->value_msat != 0;
+	out->amount_msat = v->value_msat;
+	out->min_final_cltv_expiry_delta = v->cltv_expiry;
+	out->expires_at = v->creation_date + v->expiry;
+	return true;
+}
+
+bool node_inv_paid_by(al_node *n, const uint8_t hash[32], size_t slot, uint64_t htlc_id,
+                      uint8_t preimage[32])
+{
+	const node_invoice *v = by_hash(n, hash);
+
+	for (size_t k = 0; v && v->state == INV_SETTLED && k < v->n_parts; k++) {
+		if (v->parts[k].slot == slot && v->parts[k].htlc_id == htlc_id) {
+			memcpy(preimage, v->preimage, 32);
+			return true;
+		}
+	}
+	return false;
+}
+
+void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[32], size_t slot,
+                     uint64_t htlc_id, uint64_t amount_msat)
+{
+	node_invoice *v = by_hash(n, hash);
+	uint8_t ignored[32];
+
+	if (!v || v->state == INV_CANCELED || node_inv_paid_by(n, hash, slot, htlc_id, ignored))
+		return;
+	if (v->state == INV_OPEN) {
+		v->state = INV_SETTLED;
+		v->settle_date = n->wall;
+		memcpy(v->preimage, preimage, 32);
+	}
+	if (v->n_parts < AL_RECV_MAX_PARTS) {
+		v->parts[v->n_parts].slot = (uint8_t)slot;
+		v->parts[v->n_parts++].htlc_id = htlc_id;
+	}
+	v->amt_paid_msat += amount_msat;
+	node_persist_invoices(n);
+}
+
+void node_inv_cancel(al_node *n, const uint8_t hash[32])
+{
+	node_invoice *v = by_hash(n, hash);
+
+	if (v && v->hold && v->state == INV_OPEN) {
+		v->state = INV_CANCELED;
+		node_persist_invoices(n);
+	}
+}
+
+al_err al_node_hold_invoice(al_node *n, const uint8_t hash[32], al_msat amount, uint32_t cltv_delta,
+                            uint32_t expiry, const uint8_t secret[32])
+{
+	node_invoice fresh, *v;
+	node_book *b;
+
+	if (n->state != AL_NODE_READY)
+		return AL_E_NODE_STATE;
+	if (cltv_delta < 18 || cltv_delta > 2016 || expiry == 0)
+		return AL_E_ARG;
+	if (!(b = book(n)))
+		return AL_E_NOMEM;
+	if (by_hash(n, hash))
+		return AL_E_NODE_INVOICE_EXISTS;
+	if (!(v = slot(n, b)))
+		return AL_E_NODE_INVOICES;
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.state = INV_OPEN;
+	fresh.hold = true;
+	memcpy(fresh.hash, hash, 32);
+	fresh.value_msat = amount.msat;
+	fresh.creation_date = n->wall;
+	fresh.expiry = expiry;
+	fresh.cltv_expiry = cltv_delta;
+	fresh.add_index = b->next_index;
+	memcpy(fresh.payment_secret, secret, 32);
+	*v = fresh;
+	b->next_index++;
+	al_memzero(&fresh, sizeof(fresh));
+	node_persist_invoices(n);
+	return AL_OK;
 }
 
 static void lookup(al_node *n, uint64_t token, const char *hex)

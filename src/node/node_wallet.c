@@ -916,3 +916,8 @@ al_wallet *node_wallet_of(al_node *n)
 {
 	return n->wallet ? &n->wallet->wallet : NULL;
 }
+
+uint32_t node_tip_height(const al_node *n)
+{
+	return n->wallet ? al_sync_tip_height(&n->wallet->sync) : 0;
+}

@@ -1,0 +1,268 @@
+/* Payments to this node: BOLT #4 at the final hop, over the node's channels.
+ *
+ * An incoming HTLC that a channel has committed irrevocably (AL_CHAN_EV_HTLC_RECEIVED,
+ * told again after every restart until it is resolved) is peeled with the node key,
+ * its payload decoded as the final hop's, and handed to ln/receive with what the
+ * invoice book knows of its payment hash. ln/receive decides: fulfil a whole set, or
+ * fail a part with the failure message BOLT #4 names, which goes back wrapped in the
+ * onion's shared secret (the sender attributes it to us), or as
+ * update_fail_malformed_htlc when the onion itself is unusable.
+ *
+ * Persist before you speak: the book says SETTLED, with the HTLCs that paid, in a write
+ * no later than the channel record that holds the preimage, and the channel releases
+ * update_fulfill_htlc only once that record is durable. After a crash in between, the
+ * channel tells the HTLC again, the book names it as one that paid, and it is fulfilled
+ * again rather than refused as a second payment.
+ *
+ * What this node does not do yet answers as BOLT #4 says a node without it would:
+ * forwarding (a packet for another hop) fails with unknown_next_peer. */
+#include <string.h>
+
+#include "crypto/hash.h"
+#include "ln/onion.h"
+#include "ln/payload.h"
+#include "node/node_int.h"
+#include "util/bigsize.h"
+#include "util/cursor.h"
+#include "util/mem.h"
+
+/* ln/receive's handle for an HTLC: the channel slot and the HTLC id. */
+#define RECV_SLOT_SHIFT 56
+#define RECV_ID_MASK    ((1ULL << RECV_SLOT_SHIFT) - 1)
+
+/* BOLT #4 failure codes given here besides ln/receive's. */
+#define UNKNOWN_NEXT_PEER         (AL_ONION_PERM | 10)
+#define TEMPORARY_CHANNEL_FAILURE (AL_ONION_UPDATE | 7)
+
+static al_recv *engine(al_node *n)
+{
+	if (!n->recv && (n->recv = node_alloc(n, sizeof(*n->recv))) != NULL)
+		al_recv_init(n->recv);
+	return n->recv;
+}
+
+void node_recv_free(al_node *n)
+{
+	if (!n->recv)
+		return;
+	al_recv_clear(n->recv);
+	node_free(n, n->recv, sizeof(*n->recv));
+	n->recv = NULL;
+}
+
+static size_t slot_of(const al_node *n, const node_chan *c)
+{
+	return (size_t)(c - n->chans);
+}
+
+/* Peel the onion of incoming HTLC `id` (kept by the channel until it is resolved). */
+static al_err peel(al_node *n, node_chan *c, uint64_t id, al_onion_peeled *p, al_chan_htlc_in *in)
+{
+	AL_TRY(al_chan_incoming(c->ch, id, in));
+	return al_onion_peel(p, n->env.secp, &n->keys.node_key, in->onion, in->hash, 32);
+}
+
+/* BOLT #4: "update_fail_malformed_htlc ... sha256_of_onion, failure_code" for an onion
+ * this node cannot even read. */
+static al_err fail_malformed(al_node *n, node_chan *c, uint64_t id, const al_chan_htlc_in *in,
+                             uint16_t code)
+{
+	uint8_t sha[32];
+
+	al_sha256(sha, in->onion, AL_CHAN_ONION_LEN);
+	return al_chan_fail_malformed_htlc(c->ch, id, sha, code);
+}
+
+al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg, size_t len)
+{
+	al_onion_peeled *p = node_alloc(n, sizeof(*p));
+	uint8_t *pkt = node_alloc(n, AL_ONION_FAILURE_MAX);
+	al_chan_htlc_in in;
+	size_t plen = 0;
+	uint16_t code;
+	al_err e = p && pkt ? AL_OK : AL_E_NOMEM;
+
+	if (e == AL_OK)
+		e = peel(n, c, id, p, &in);
+	if ((code = al_onion_malformed_code(e)) != 0) {
+		e = fail_malformed(n, c, id, &in, code);
+	} else if (e == AL_OK || e == AL_E_ONION_PAYLOAD) {
+		/* The shared secret is known even when the payload was not usable. */
+		e = al_onion_failure_create(pkt, AL_ONION_FAILURE_MAX, &plen, p->shared_secret, msg,
+		                            len);
+		if (e == AL_OK)
+			e = al_chan_fail_htlc(c->ch, id, pkt, plen);
+	}
+	/* Signed by the channel pump (this runs inside it, as a channel's event). */
+	c->want_commit |= e == AL_OK;
+	if (p)
+		al_onion_peeled_clear(p);
+	node_free(n, p, sizeof(*p));
+	node_free(n, pkt, AL_ONION_FAILURE_MAX);
+	return e;
+}
+
+/* A failure with a code and no data, or BOLT #4's invalid_onion_payload: "type
+ * (bigsize), offset (u16)" naming the TLV at fault. */
+static void fail_code(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t type)
+{
+	uint8_t msg[2 + 9 + 2];
+	al_wb w;
+
+	al_wb_init(&w, msg, sizeof(msg));
+	al_wb_be16(&w, code);
+	if (code == AL_ONION_INVALID_ONION_PAYLOAD) {
+		al_wb_bigsize(&w, type);
+		al_wb_be16(&w, 0);
+	}
+	if (node_recv_fail(n, c, id, msg, w.len) != AL_OK)
+		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
+}
+
+static void fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimage[32])
+{
+	if (al_chan_fulfill_htlc(c->ch, id, preimage) != AL_OK)
+		node_chan_log(n, c, "an HTLC could not be fulfilled now", NULL);
+	else
+		c->want_commit = true;
+}
+
+/* Carry out ln/receive's decisions. */
+static void decide(al_node *n)
+{
+	al_recv_decision d;
+
+	while (n->recv && al_recv_next(n->recv, &d)) {
+		size_t slot = (size_t)(d.id >> RECV_SLOT_SHIFT);
+		uint64_t id = d.id & RECV_ID_MASK;
+		node_chan *c = slot < NODE_MAX_CHANNELS ? &n->chans[slot] : NULL;
+		al_chan_htlc_in in;
+		al_recv_invoice inv;
+		bool hold;
+
+		if (!c || !c->ch || al_chan_incoming(c->ch, id, &in) != AL_OK) {
+			al_memzero(&d, sizeof(d));
+			continue; /* resolved meanwhile (the channel closed) */
+		}
+		if (d.kind == AL_RECV_FAIL) {
+			node_chan_log(n, c, "a payment to us refused", NULL);
+			if (node_recv_fail(n, c, id, d.failure, d.failure_len) != AL_OK)
+				node_chan_log(n, c, "an HTLC could not be failed now", NULL);
+			continue;
+		}
+		node_inv_find(n, d.payment_hash, &inv, &hold);
+		al_memzero(&inv, sizeof(inv));
+		if (hold) {
+			/* The whole amount is there: the caller settles or fails it. */
+			al_chan_fx fx;
+			memset(&fx, 0, sizeof(fx));
+			fx.event = AL_CHAN_EV_HTLC_RECEIVED;
+			fx.htlc_id = id;
+			fx.amount_msat = in.amount;
+			memcpy(fx.hash, in.hash, 32);
+			fx.cltv_expiry = in.cltv_expiry;
+			node_htlc_event(n, c, &fx);
+			continue;
+		}
+		/* BOLT #4: "SHOULD fulfill all HTLCs in the HTLC set" - the book first. */
+		node_inv_settle(n, d.payment_hash, d.preimage, slot, id, in.amount.msat);
+		node_chan_log(n, c, "a payment to us settled", NULL);
+		fulfill(n, c, id, d.preimage);
+		al_memzero(&d, sizeof(d));
+	}
+}
+
+void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
+{
+	al_onion_peeled *p = node_alloc(n, sizeof(*p));
+	al_recv *r = engine(n);
+	size_t slot = slot_of(n, c);
+	uint64_t id = fx->htlc_id;
+	al_recv_htlc h;
+	al_recv_invoice inv;
+	al_chan_htlc_in in;
+	uint8_t preimage[32];
+	bool hold;
+	al_err e;
+
+	memset(&h, 0, sizeof(h));
+	if (!p || !r) {
+		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
+		goto out;
+	}
+	e = peel(n, c, id, p, &in);
+	if (al_onion_malformed_code(e)) {
+		if (fail_malformed(n, c, id, &in, al_onion_malformed_code(e)) != AL_OK)
+			node_chan_log(n, c, "an HTLC could not be failed now", NULL);
+		else
+			c->want_commit = true;
+		goto out;
+	}
+	if (e != AL_OK) {
+		fail_code(n, c, id, AL_ONION_INVALID_ONION_PAYLOAD, 0);
+		goto out;
+	}
+	/* BOLT #2 max_dust_htlc_exposure_msat: "SHOULD fail this HTLC once it's committed". */
+	if (fx->must_fail) {
+		fail_code(n, c, id, TEMPORARY_CHANNEL_FAILURE, 0);
+		goto out;
+	}
+	if (!p->final) {
+		fail_code(n, c, id, UNKNOWN_NEXT_PEER, 0);
+		goto out;
+	}
+	if (al_hop_payload_decode(&h.payload, p->payload, p->payload_len, true) != AL_OK) {
+		fail_code(n, c, id, AL_ONION_INVALID_ONION_PAYLOAD, h.payload.bad_type);
+		goto out;
+	}
+	/* An HTLC that already paid (told again after a restart): fulfilled again. */
+	if (node_inv_paid_by(n, in.hash, slot, id, preimage)) {
+		fulfill(n, c, id, preimage);
+		al_memzero(preimage, sizeof(preimage));
+		goto out;
+	}
+	if (id > RECV_ID_MASK) {
+		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
+		goto out;
+	}
+	h.id = (uint64_t)slot << RECV_SLOT_SHIFT | id;
+	memcpy(h.payment_hash, in.hash, 32);
+	h.amount_msat = in.amount.msat;
+	h.cltv_expiry = in.cltv_expiry;
+	node_inv_find(n, in.hash, &inv, &hold);
+	e = al_recv_offer(r, &h, &inv, node_tip_height(n), n->now, n->wall);
+	if (e == AL_E_RECV_FULL) {
+		decide(n);
+		e = al_recv_offer(r, &h, &inv, node_tip_height(n), n->now, n->wall);
+	}
+	al_memzero(&inv, sizeof(inv));
+	if (e != AL_OK)
+		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
+	decide(n);
+out:
+	if (p)
+		al_onion_peeled_clear(p);
+	node_free(n, p, sizeof(*p));
+	al_memzero(&h, sizeof(h));
+}
+
+uint64_t node_recv_next_timer(const al_node *n)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (size_t i = 0; n->recv && i < AL_RECV_MAX_SETS; i++) {
+		const al_recv_set *s = &n->recv->sets[i];
+		if (s->used && s->started_ms + AL_RECV_MPP_TIMEOUT_MS < t)
+			t = s->started_ms + AL_RECV_MPP_TIMEOUT_MS;
+	}
+	return t;
+}
+
+void node_recv_timer(al_node *n)
+{
+	if (!n->recv)
+		return;
+	/* BOLT #4: "MUST fail all HTLCs in the HTLC set after some reasonable timeout". */
+	al_recv_tick(n->recv, n->now);
+	decide(n);
+}
