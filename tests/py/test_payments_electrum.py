@@ -1,0 +1,93 @@
+"""Payments to alightd from a whole, unmodified Electrum 4.3.4 wallet on alight-devchain.
+
+Electrum opens a channel to alight; the user makes invoices in alight's enclave
+(alight-cli addinvoice over the user channel) and Electrum pays them with its own `lnpay`:
+Electrum builds the onion, alight's node peels it, checks the final hop's payload against
+its invoice book (BOLT #4), settles the book and only then releases the preimage. Checked
+on both sides: Electrum's result and preimage, the invoice SETTLED with what was paid, the
+channel's balances on both sides to the millisatoshi, LND's ChannelBalance; after a restart
+of alightd the same (the book and the channel are durable); then Electrum closes the
+channel cooperatively and alight's wallet receives exactly what it was paid on-chain."""
+import base64
+import hashlib
+
+from daemon_util import start_daemon
+from devchain_util import devchain  # noqa: F401  (fixture)
+from electrum_util import btc, electrum_daemon, fee_of  # noqa: F401
+from test_channels_electrum import MINER, alight_channel, on_chain, wait
+
+
+def b64hex(s):
+    return base64.b64decode(s).hex()
+
+
+def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    devchain.mine(101, MINER)
+    el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
+    d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
+    d.user("setchain", devchain.url)
+    devchain.faucet(el.call("getunusedaddress"), 2_000_000)
+    devchain.mine(1, MINER)
+    el.wait_balance(confirmed=2_000_000, unconfirmed=0)
+    d.cli("connect", el.uri)
+    d.wait_peer(el.node_id)
+
+    # --- Electrum opens 400,000 sat to alight ----------------------------------------------
+    point = el.call("open_channel", connection_string=d.target, amount=btc(400_000))
+    funding_txid = point.split(":")[0]
+    wait("funding on devchain", lambda: on_chain(devchain, funding_txid))
+    devchain.mine(3, MINER)
+    el.wait_channel(point, "OPEN")
+    wait("channel active at alight", lambda: alight_channel(d, point))
+    wait("update_fee applied", lambda: (alight_channel(d, point) or {}).get("fee_per_kw")
+         == 45001)
+
+    # --- two invoices, paid by Electrum --------------------------------------------------
+    paid = 0
+    for sat, memo in ((20_000, "coffee"), (1_234, "tip")):
+        inv = d.user("addinvoice", str(sat), "--memo", memo)
+        r_hash = b64hex(inv["r_hash"])
+        res = el.call("lnpay", invoice=inv["payment_request"], timeout=60)
+        assert res["success"] is True, res
+        assert res["payment_hash"] == r_hash
+        # The preimage Electrum got is the one alight made and keeps for the user.
+        assert hashlib.sha256(bytes.fromhex(res["preimage"])).hexdigest() == r_hash
+        got = d.user("lookupinvoice", r_hash)
+        assert got["state"] == "SETTLED" and got["settled"] is True, got
+        assert got["amt_paid_sat"] == str(sat) and got["amt_paid_msat"] == str(sat * 1000)
+        assert b64hex(got["r_preimage"]) == res["preimage"]
+        paid += sat
+
+        def moved():
+            c = alight_channel(d, point)
+            return c and c["local_balance"] == paid and c["unsettled_balance"] == 0 and c
+        wait("alight's balance after %d sat" % sat, moved)
+    # Each side's balance before the commitment fee (which Electrum, the funder, pays).
+    c = alight_channel(d, point)
+    assert (c["local_balance"], c["remote_balance"]) == (paid, 400_000 - paid), c
+    ec = el.channel(point)
+    assert (ec["local_balance"], ec["remote_balance"]) == (400_000 - paid, paid), ec
+    bal = d.user("channelbalance")
+    assert bal["local_balance"] == {"sat": str(paid), "msat": str(paid * 1000)}, bal
+    assert bal["unsettled_local_balance"] == {"sat": "0", "msat": "0"}, bal
+
+    # --- the same after a restart of alightd ------------------------------------------------
+    assert d.stop() == 0
+    d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
+    d.cli("connect", el.uri)
+    d.wait_peer(el.node_id)
+    # Reestablished on both sides (Electrum sends shutdown at once when asked to close,
+    # even before its channel_reestablish; a peer that does that has its channel failed).
+    wait("channel active again", lambda: (alight_channel(d, point) or {}).get("active"))
+    wait("Electrum reestablished", lambda: el.channel(point)["peer_state"] == "GOOD")
+    assert alight_channel(d, point)["local_balance"] == paid
+    states = [(i["memo"], i["state"], i["amt_paid_sat"]) for i in d.user("listinvoices")["invoices"]]
+    assert states == [("coffee", "SETTLED", "20000"), ("tip", "SETTLED", "1234")], states
+
+    # --- Electrum closes: alight's wallet gets exactly what it was paid ----------------------
+    closing = el.call("close_channel", channel_point=point)
+    wait("closing on devchain", lambda: on_chain(devchain, closing))
+    devchain.mine(1, MINER)
+    # Electrum funded the channel: it pays the closing fee (BOLT #3), alight's output is whole.
+    assert el.received(devchain, closing) == 400_000 - paid - fee_of(devchain, closing)
+    wait("alight's wallet", lambda: d.user("walletbalance")["confirmed_balance"] == paid)
