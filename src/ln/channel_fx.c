@@ -316,8 +316,13 @@ static al_err make_event(al_chan *ch, const struct chan_fx *e, al_chan_fx *fx)
 		} else if (h->removal == RM_MALFORMED) {
 			fx->failure_code = h->failure_code;
 			memcpy(fx->hash, h->sha_onion, 32);
-		} else {
-			fx->data = h->blob;
+		} else if (h->blob_len) {
+			/* A copy: the slot of a failed HTLC goes as soon as this event is made
+			 * (al_chan__unpin), and the reason must outlive it. */
+			uint8_t *reason;
+			AL_TRY(al_arena_alloc(ch->env->scratch, h->blob_len, 1, (void **)&reason));
+			memcpy(reason, h->blob, h->blob_len);
+			fx->data = reason;
 			fx->len = h->blob_len;
 		}
 		return AL_OK;

@@ -246,6 +246,11 @@ static void on_event(hnode *n, const al_chan_fx *fx)
 	memcpy(e->preimage, fx->preimage, 32);
 	e->err = fx->err;
 	e->must_fail = fx->must_fail;
+	if (fx->event == AL_CHAN_EV_HTLC_FAILED && fx->data) {
+		e->reason_len = fx->len;
+		memcpy(e->reason, fx->data,
+		       fx->len < sizeof(e->reason) ? fx->len : sizeof(e->reason));
+	}
 	if (fx->event == AL_CHAN_EV_HTLC_RECEIVED)
 		CHECK(fx->len == AL_CHAN_ONION_LEN && fx->data);
 }

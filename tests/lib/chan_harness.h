@@ -38,6 +38,8 @@ typedef struct hevent {
 	uint8_t preimage[32];
 	al_err err;
 	bool must_fail;
+	uint8_t reason[32]; /* HTLC_FAILED: the reason's first bytes */
+	size_t reason_len;  /* its whole length */
 } hevent;
 
 typedef struct hbcast {

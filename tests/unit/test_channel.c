@@ -104,6 +104,8 @@ static void test_payments(al_ln_chan_type type, uint64_t seed)
 	settle(&p, &p.a, id2, h2, false);
 	e = h_find_event(&p.b, AL_CHAN_EV_HTLC_FAILED, 0);
 	CHECK(e && e->htlc_id == id2);
+	/* The reason as sent, though the slot is gone once the event is made. */
+	CHECK(e && e->reason_len == 6 && !memcmp(e->reason, "reason", 6));
 	check_both(&p, 1);
 
 	/* Six in flight, three each way, some of them dust (trimmed). */
