@@ -283,6 +283,43 @@ uint16_t al_onion_malformed_code(al_err err)
 	}
 }
 
+const char *al_onion_failure_name(uint16_t code)
+{
+	static const struct {
+		uint16_t code;
+		const char *name;
+	} names[] = {
+	    {AL_ONION_PERM | 1, "invalid_realm"},
+	    {AL_ONION_NODE | 2, "temporary_node_failure"},
+	    {AL_ONION_PERM | AL_ONION_NODE | 2, "permanent_node_failure"},
+	    {AL_ONION_PERM | AL_ONION_NODE | 3, "required_node_feature_missing"},
+	    {AL_ONION_BADONION | AL_ONION_PERM | 4, "invalid_onion_version"},
+	    {AL_ONION_BADONION | AL_ONION_PERM | 5, "invalid_onion_hmac"},
+	    {AL_ONION_BADONION | AL_ONION_PERM | 6, "invalid_onion_key"},
+	    {AL_ONION_UPDATE | 7, "temporary_channel_failure"},
+	    {AL_ONION_PERM | 8, "permanent_channel_failure"},
+	    {AL_ONION_PERM | 9, "required_channel_feature_missing"},
+	    {AL_ONION_PERM | 10, "unknown_next_peer"},
+	    {AL_ONION_UPDATE | 11, "amount_below_minimum"},
+	    {AL_ONION_UPDATE | 12, "fee_insufficient"},
+	    {AL_ONION_UPDATE | 13, "incorrect_cltv_expiry"},
+	    {AL_ONION_UPDATE | 14, "expiry_too_soon"},
+	    {AL_ONION_PERM | 15, "incorrect_or_unknown_payment_details"},
+	    {18, "final_incorrect_cltv_expiry"},
+	    {19, "final_incorrect_htlc_amount"},
+	    {AL_ONION_UPDATE | 20, "channel_disabled"},
+	    {21, "expiry_too_far"},
+	    {AL_ONION_PERM | 22, "invalid_onion_payload"},
+	    {23, "mpp_timeout"},
+	    {AL_ONION_BADONION | AL_ONION_PERM | 24, "invalid_onion_blinding"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == code)
+			return names[i].name;
+	return NULL;
+}
+
 al_err al_onion_failure_wrap(uint8_t *pkt, size_t len, const uint8_t secret[32])
 {
 	/* "Generate the node's `ammag` key, generate the pseudo-random byte streams, and

@@ -75,6 +75,9 @@ typedef struct al_onion_peeled {
 AL_WARN_UNUSED al_err al_onion_peel(al_onion_peeled *out, const al_secp *secp,
                                     const al_privkey *node_key, const uint8_t packet[AL_ONION_LEN],
                                     const uint8_t *assoc, size_t assoc_len);
+/* BOLT #4's name of a failure code ("temporary_channel_failure"), NULL for a code it
+ * does not define. */
+const char *al_onion_failure_name(uint16_t code);
 /* The failure code for update_fail_malformed_htlc, 0 for errors that are not. */
 uint16_t al_onion_malformed_code(al_err err);
 /* Wipe a peeled packet's secret and payload. */
