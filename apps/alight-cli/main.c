@@ -24,6 +24,8 @@
  *   listinvoices
  *   channelbalance
  *   lookupinvoice <r_hash_hex>
+ *   payinvoice <bolt11_invoice> [--amt SAT]
+ *   listpayments
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -118,6 +120,8 @@ static void usage(FILE *f)
 	        "  listinvoices\n"
 	        "  channelbalance\n"
 	        "  lookupinvoice <r_hash_hex>\n"
+	        "  payinvoice <bolt11_invoice> [--amt SAT]\n"
+	        "  listpayments\n"
 	        "  exportseed                       the seed's words\n"
 	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
@@ -421,6 +425,19 @@ static int cmd_addinvoice(char **args, int nargs)
 	return request_json("POST", "/v1/invoices", j);
 }
 
+/* payinvoice <bolt11_invoice> [--amt SAT]: LND's SendPaymentSync (POST
+ * /v1/channels/transactions), answered once the payment succeeded or failed. */
+static int cmd_payinvoice(char **args, int nargs)
+{
+	json_t *j = json_pack("{s:s}", "payment_request", args[0]), *amt;
+
+	if (nargs == 3 && !strcmp(args[1], "--amt") && (amt = sat_arg(args[2])))
+		json_object_set_new(j, "amt", amt);
+	else if (nargs != 1)
+		return json_decref(j), fail(2, "payinvoice <bolt11_invoice> [--amt SAT]");
+	return request_json("POST", "/v1/channels/transactions", j);
+}
+
 /* closechannel <funding_txid> <output_index> [--force] */
 static int cmd_closechannel(char **args, int nargs)
 {
@@ -624,6 +641,10 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return request("GET", "/v1/balance/channels", NULL);
 	if (!strcmp(cmd, "listinvoices") && nargs == 0)
 		return request("GET", "/v1/invoices", NULL);
+	if (!strcmp(cmd, "payinvoice") && nargs >= 1)
+		return cmd_payinvoice(args, nargs);
+	if (!strcmp(cmd, "listpayments") && nargs == 0)
+		return request("GET", "/v1/payments", NULL);
 	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {
 		char target[96];
 

@@ -240,6 +240,9 @@ typedef struct al_chan_htlc_in {
 	const uint8_t *onion; /* AL_CHAN_ONION_LEN bytes */
 } al_chan_htlc_in;
 AL_WARN_UNUSED al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out);
+/* An outgoing HTLC the channel still holds (in any state; onion NULL): whether one
+ * this node offered is known to the channel at all. AL_E_CHAN_UNKNOWN_HTLC. */
+AL_WARN_UNUSED al_err al_chan_outgoing(al_chan *ch, uint64_t id, al_chan_htlc_in *out);
 /* Sign the peer's commitment with every pending update (commitment_signed).
  * AL_E_CHAN_AWAIT_REVOKE while the last one is unanswered, AL_E_CHAN_NOTHING_TO_SIGN. */
 AL_WARN_UNUSED al_err al_chan_commit(al_chan *ch);

@@ -438,6 +438,20 @@ al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
 	return AL_OK;
 }
 
+al_err al_chan_outgoing(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
+{
+	/* Also one removed for good whose result is still to be told. */
+	struct chan_htlc *h = al_chan__slot(ch, true, id);
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return AL_E_CHAN_UNKNOWN_HTLC;
+	out->amount = h->amount;
+	memcpy(out->hash, h->hash, 32);
+	out->cltv_expiry = h->cltv;
+	return AL_OK;
+}
+
 al_err al_chan_fail_htlc(al_chan *ch, uint64_t id, const uint8_t *reason, size_t len)
 {
 	struct chan_htlc *h;

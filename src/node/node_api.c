@@ -312,7 +312,9 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	bool invoices =
 	    path_is(target, plen, "/v1/invoices") || path_under(target, plen, "/v1/invoice/");
 	bool balance = path_is(target, plen, "/v1/balance/channels");
-	bool user_route = payreq || invoices || balance ||
+	bool sendpay = path_is(target, plen, "/v1/channels/transactions");
+	bool payments = path_is(target, plen, "/v1/payments");
+	bool user_route = payreq || invoices || balance || payments ||
 	                  path_is(target, plen, "/v1/seed/export") ||
 	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
@@ -341,6 +343,8 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		node_answer(n, token, 200, node_chan_balance(n), 0);
 	} else if (payreq && get) {
 		node_payreq(n, token, target + 11, plen - 11);
+	} else if (sendpay || payments) {
+		node_send_request(n, token, post, payments, body, len);
 	} else if (invoices && plen < sizeof(rest)) {
 		memcpy(rest, target, plen);
 		rest[plen] = 0;

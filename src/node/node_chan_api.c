@@ -336,6 +336,8 @@ void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx)
 {
 	al_node_htlc_event *ev;
 
+	if (fx->event != AL_CHAN_EV_HTLC_RECEIVED)
+		node_send_result(n, c, fx);
 	if (n->htlc_n == NODE_HTLC_EVENTS) {
 		n->htlc_head = (n->htlc_head + 1) % NODE_HTLC_EVENTS;
 		n->htlc_n--;

@@ -24,9 +24,11 @@
 #define NODE_MAX_CHANNELS 8
 /* Objects the node keeps: its configuration, its wallet, each channel's record,
  * monitor entries and on-chain engine's record. */
-#define NODE_MAX_OBJECTS (3 + 3 * NODE_MAX_CHANNELS)
+#define NODE_MAX_OBJECTS (4 + 3 * NODE_MAX_CHANNELS)
 /* Invoices a node keeps (node_inv.c). */
 #define NODE_MAX_INVOICES 64
+/* Payments a node remembers (node_send.c). */
+#define NODE_MAX_PAYMENTS 64
 /* PERSISTs of one channel waiting for a durable batch; broadcasts waiting for the wallet. */
 #define NODE_CHAN_WAITS  8
 #define NODE_CHAN_OUTBOX 4
@@ -218,6 +220,9 @@ struct al_node {
 	bool inv_dirty;
 	/* payments to this node being decided (node_recv.c), allocated with the first */
 	al_recv *recv;
+	/* payments this node makes (node_send.c), allocated with the first */
+	struct node_paybook *pays;
+	bool pay_dirty;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -435,6 +440,20 @@ al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg,
 uint64_t node_recv_next_timer(const al_node *n);
 void node_recv_timer(al_node *n);
 void node_recv_free(al_node *n);
+/* node_send.c: payments this node makes, their record ("pay", "book") and routes. */
+typedef struct node_paybook node_paybook;
+al_err node_send_save(const al_node *n, uint8_t **out, size_t *len);
+al_err node_send_load(al_node *n, const uint8_t *data, size_t len);
+/* After every record loaded: a payment in flight whose HTLC its channel does not know
+ * never left. */
+void node_send_loaded(al_node *n);
+void node_send_free(al_node *n);
+/* An outgoing HTLC's result (AL_CHAN_EV_HTLC_FULFILLED / _FAILED; by hash when its
+ * htlc_id is UINT64_MAX: resolved on-chain). */
+void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx);
+/* POST /v1/channels/transactions (payments false), GET /v1/payments (true). */
+void node_send_request(al_node *n, uint64_t token, bool post, bool payments, const uint8_t *body,
+                       size_t len);
 /* Our own updates on the channel are signed now, or after what the engine waits for. */
 al_err node_chan_commit(al_node *n, node_chan *c);
 /* The tip of the chain the node's wallet verified (0 before the first sync). */

@@ -1,13 +1,17 @@
-"""Payments to alightd from a whole, unmodified Electrum 4.3.4 wallet on alight-devchain.
+"""Payments between alightd and a whole, unmodified Electrum 4.3.4 wallet on alight-devchain.
 
 Electrum opens a channel to alight; the user makes invoices in alight's enclave
 (alight-cli addinvoice over the user channel) and Electrum pays them with its own `lnpay`:
 Electrum builds the onion, alight's node peels it, checks the final hop's payload against
-its invoice book (BOLT #4), settles the book and only then releases the preimage. Checked
-on both sides: Electrum's result and preimage, the invoice SETTLED with what was paid, the
-channel's balances on both sides to the millisatoshi, LND's ChannelBalance; after a restart
-of alightd the same (the book and the channel are durable); then Electrum closes the
-channel cooperatively and alight's wallet receives exactly what it was paid on-chain."""
+its invoice book (BOLT #4), settles the book and only then releases the preimage. Then
+alight pays an Electrum invoice (alight-cli payinvoice: the node builds the onion and keeps
+the payment's record), is refused a second payment of it, and pays an invoice whose
+request Electrum deleted: Electrum's incorrect_or_unknown_payment_details comes back,
+attributed to hop 0, and nothing moves. Checked on both sides: results and preimages, the
+invoices and payments with what was paid, the channel's balances on both sides to the
+millisatoshi, LND's ChannelBalance; after a restart of alightd the same (the books and the
+channel are durable); then Electrum closes the channel cooperatively and alight's wallet
+receives exactly its balance on-chain."""
 import base64
 import hashlib
 
@@ -71,6 +75,38 @@ def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # no
     assert bal["local_balance"] == {"sat": str(paid), "msat": str(paid * 1000)}, bal
     assert bal["unsettled_local_balance"] == {"sat": "0", "msat": "0"}, bal
 
+    # --- alight pays an Electrum invoice ----------------------------------------------------
+    req = el.call("add_request", amount=btc(5_000), memo="change", expiration=3600)
+    li = req["lightning_invoice"]
+    decoded = d.user("decodepayreq", li)
+    res = d.user("payinvoice", li)
+    assert res["payment_error"] == "", res
+    preimage = base64.b64decode(res["payment_preimage"])
+    assert hashlib.sha256(preimage).hexdigest() == decoded["payment_hash"]
+    assert res["payment"]["status"] == "SUCCEEDED" and res["payment"]["fee_msat"] == "0"
+    wait("Electrum's request paid",
+         lambda: el.call("get_request", request_id=req["request_id"])["status"] == 3)
+    paid -= 5_000
+    wait("alight's balance after paying", lambda: alight_channel(d, point)["local_balance"]
+         == paid and alight_channel(d, point)["pending_htlcs"] == 0)
+    ec = el.channel(point)
+    assert (ec["local_balance"], ec["remote_balance"]) == (400_000 - paid, paid), ec
+    # One payment per payment hash: a second one is refused before anything leaves.
+    rc, err = d.user_fails("payinvoice", li)
+    assert "already paid" in err["error"]["message"], err
+
+    # --- a payment Electrum refuses: its request deleted, the hash unknown to it --------------
+    gone = el.call("add_request", amount=btc(3_000), memo="withdrawn", expiration=3600)
+    el.call("delete_request", request_id=gone["request_id"])
+    res = d.user("payinvoice", gone["lightning_invoice"])
+    # BOLT #4: the payee's incorrect_or_unknown_payment_details (PERM|15), attributed to hop 0.
+    assert res["payment_error"] == "incorrect_or_unknown_payment_details at hop 0", res
+    assert res["payment"]["failure"] == {"code": 0x400f, "name":
+                                         "incorrect_or_unknown_payment_details", "hop": 0}
+    assert res["payment"]["failure_reason"] == "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS"
+    wait("nothing moved", lambda: alight_channel(d, point)["pending_htlcs"] == 0)
+    assert alight_channel(d, point)["local_balance"] == paid
+
     # --- the same after a restart of alightd ------------------------------------------------
     assert d.stop() == 0
     d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
@@ -83,6 +119,9 @@ def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # no
     assert alight_channel(d, point)["local_balance"] == paid
     states = [(i["memo"], i["state"], i["amt_paid_sat"]) for i in d.user("listinvoices")["invoices"]]
     assert states == [("coffee", "SETTLED", "20000"), ("tip", "SETTLED", "1234")], states
+    pays = [(p["value_sat"], p["status"], p["payment_preimage"])
+            for p in d.user("listpayments")["payments"]]
+    assert pays == [("5000", "SUCCEEDED", preimage.hex()), ("3000", "FAILED", "")], pays
 
     # --- Electrum closes: alight's wallet gets exactly what it was paid ----------------------
     closing = el.call("close_channel", channel_point=point)

@@ -85,6 +85,8 @@ static void attack_spend(void)
 	    {"POST", "/v1/invoices", "{\"value\":1000}"},
 	    {"GET", "/v1/invoices", NULL},
 	    {"GET", "/v1/balance/channels", NULL},
+	    {"POST", "/v1/channels/transactions", "{\"payment_request\":\"lnbcrt1\"}"},
+	    {"GET", "/v1/payments", NULL},
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		int st = fh_operator(&h, 0, routes[i][0], routes[i][1], routes[i][2], out,
@@ -104,7 +106,7 @@ static void attack_spend(void)
 	held = held && st == 403 && !strstr(out, "r_preimage");
 	report("spend", held,
 	       "the operator's socket gets 403 for the wallet, seed export, trust anchors, "
-	       "invoices and channel balances; the user's channel gets them");
+	       "invoices, payments and channel balances; the user's channel gets them");
 	fh_close(&h);
 }
 

@@ -1,0 +1,612 @@
+/* Payments this node makes (LND's shapes), over its own channels: straight to a payee
+ * that is a channel peer, or through one of the invoice's route hints that starts at
+ * one (graph-wide routing comes with gossip).
+ *
+ *   POST /v1/channels/transactions  user: {"payment_request", "amt"? | "amt_msat"?}
+ *                                   -> LND's SendResponse once the payment succeeded
+ *                                   or failed for good (SendPaymentSync)
+ *   GET  /v1/payments               user: {"payments":[...]} oldest first (LND's Payment,
+ *                                   plus "failure": the BOLT #4 code, its name and the
+ *                                   hop that gave it)
+ *
+ * A payment hash is paid at most once. The payment's record ("pay"/"book", sealed and
+ * replicated like every record) says IN_FLIGHT, with the HTLC it sent and the onion's
+ * shared secrets, in a write no later than the channel record that lets the HTLC leave;
+ * a second request for the hash is refused while it is in flight or once it succeeded.
+ * The channel tells every result again after a restart; a payment whose HTLC the channel
+ * does not know after a restart never left (its write was lost with the crash) and
+ * failed. The answer waits for the record that holds the result.
+ *
+ * Retries: a failure that is not the payee's final word (PERM from the last hop) moves
+ * the payment to the next channel that can carry it, while the request is waiting; after
+ * a restart an attempt that fails is final. One HTLC per payment (no multi-part yet). */
+#include <string.h>
+
+#include "crypto/hash.h"
+#include "ln/invoice.h"
+#include "ln/onion.h"
+#include "ln/route.h"
+#include "node/api_parse.h"
+#include "node/node_int.h"
+#include "util/cursor.h"
+#include "util/mem.h"
+
+#define PAY_FORMAT   1
+#define PAY_MAX_HOPS 8
+/* The hop a failure came from when it is ours (the channel refused, no route). */
+#define HOP_LOCAL 0xff
+
+enum { PAY_FREE = 0, PAY_IN_FLIGHT = 1, PAY_SUCCEEDED = 2, PAY_FAILED = 3 };
+/* LND's PaymentFailureReason. */
+enum {
+	WHY_NONE = 0,
+	WHY_TIMEOUT,
+	WHY_NO_ROUTE,
+	WHY_ERROR,
+	WHY_INCORRECT_DETAILS,
+	WHY_INSUFFICIENT_BALANCE
+};
+static const char *const why_names[] = {"FAILURE_REASON_NONE",
+                                        "FAILURE_REASON_TIMEOUT",
+                                        "FAILURE_REASON_NO_ROUTE",
+                                        "FAILURE_REASON_ERROR",
+                                        "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS",
+                                        "FAILURE_REASON_INSUFFICIENT_BALANCE"};
+
+typedef struct node_payment {
+	uint8_t state;
+	uint8_t why; /* FAILED: LND's failure reason */
+	uint8_t hash[32];
+	uint8_t preimage[32]; /* SUCCEEDED */
+	uint8_t payee[AL_PUBKEY_LEN];
+	uint64_t amount_msat; /* what the payee gets */
+	uint64_t sent_msat;   /* the HTLC's amount: amount plus the route's fees */
+	uint64_t creation_date;
+	uint64_t payment_index;
+	uint32_t attempts;
+	/* The HTLC out (IN_FLIGHT), or the last one. */
+	uint8_t slot;
+	uint64_t htlc_id;
+	uint32_t cltv_expiry;
+	uint8_t n_hops;
+	uint8_t secrets[PAY_MAX_HOPS][32];
+	/* FAILED: the BOLT #4 failure and the hop that sent it (HOP_LOCAL: ours). */
+	uint16_t code;
+	uint8_t hop;
+	/* Memory only: the request waiting, and the invoice to retry with. */
+	uint64_t token;
+	al_invoice *inv;
+	uint8_t tried; /* channel slots tried, one bit each */
+} node_payment;
+
+struct node_paybook {
+	uint64_t next_index;
+	node_payment p[NODE_MAX_PAYMENTS];
+};
+_Static_assert(NODE_MAX_CHANNELS <= 8, "node_payment.tried has a bit per channel slot");
+
+static node_paybook *book(al_node *n)
+{
+	if (!n->pays && (n->pays = node_alloc(n, sizeof(*n->pays))) != NULL) {
+		memset(n->pays, 0, sizeof(*n->pays));
+		n->pays->next_index = 1;
+	}
+	return n->pays;
+}
+
+static void drop_invoice(al_node *n, node_payment *p)
+{
+	node_free(n, p->inv, sizeof(*p->inv));
+	p->inv = NULL;
+}
+
+void node_send_free(al_node *n)
+{
+	if (!n->pays)
+		return;
+	for (size_t i = 0; i < NODE_MAX_PAYMENTS; i++)
+		drop_invoice(n, &n->pays->p[i]);
+	node_free(n, n->pays, sizeof(*n->pays));
+	n->pays = NULL;
+}
+
+static uint64_t persist(al_node *n)
+{
+	n->pay_dirty = true;
+	return n->batch_next;
+}
+
+/* --- the record -------------------------------------------------------------------- */
+
+#define PAY_REC_LEN (1 + 1 + 32 + 32 + AL_PUBKEY_LEN + 8 + 8 + 8 + 8 + 4 + 1 + 8 + 4 + 1 + 2 + 1)
+
+al_err node_send_save(const al_node *n, uint8_t **out, size_t *len)
+{
+	const node_paybook *b = n->pays;
+	size_t cap = 1 + 8 + 2, count = 0;
+	al_wb w;
+
+	*out = NULL;
+	*len = 0;
+	if (!b)
+		return AL_OK;
+	for (size_t i = 0; i < NODE_MAX_PAYMENTS; i++) {
+		if (b->p[i].state == PAY_FREE)
+			continue;
+		cap += PAY_REC_LEN + 32 * (size_t)b->p[i].n_hops;
+		count++;
+	}
+	if (!(*out = node_alloc((al_node *)n, cap)))
+		return AL_E_NOMEM;
+	al_wb_init(&w, *out, cap);
+	al_wb_u8(&w, PAY_FORMAT);
+	al_wb_be64(&w, b->next_index);
+	al_wb_be16(&w, (uint16_t)count);
+	for (size_t i = 0; i < NODE_MAX_PAYMENTS; i++) {
+		const node_payment *p = &b->p[i];
+
+		if (p->state == PAY_FREE)
+			continue;
+		al_wb_u8(&w, p->state);
+		al_wb_u8(&w, p->why);
+		al_wb_bytes(&w, p->hash, 32);
+		al_wb_bytes(&w, p->preimage, 32);
+		al_wb_bytes(&w, p->payee, AL_PUBKEY_LEN);
+		al_wb_be64(&w, p->amount_msat);
+		al_wb_be64(&w, p->sent_msat);
+		al_wb_be64(&w, p->creation_date);
+		al_wb_be64(&w, p->payment_index);
+		al_wb_be32(&w, p->attempts);
+		al_wb_u8(&w, p->slot);
+		al_wb_be64(&w, p->htlc_id);
+		al_wb_be32(&w, p->cltv_expiry);
+		al_wb_u8(&w, p->n_hops);
+		al_wb_be16(&w, p->code);
+		al_wb_u8(&w, p->hop);
+		al_wb_bytes(&w, (const uint8_t *)p->secrets, 32 * (size_t)p->n_hops);
+	}
+	*len = cap;
+	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
+}
+
+al_err node_send_load(al_node *n, const uint8_t *data, size_t len)
+{
+	node_paybook *b = book(n);
+	size_t count;
+	al_cur c;
+
+	if (!b)
+		return AL_E_NOMEM;
+	al_cur_init(&c, data, len);
+	if (al_cur_u8(&c) != PAY_FORMAT)
+		return AL_E_NODE_RECORD;
+	b->next_index = al_cur_be64(&c);
+	count = al_cur_be16(&c);
+	if (count > NODE_MAX_PAYMENTS)
+		return AL_E_NODE_RECORD;
+	for (size_t i = 0; i < count && al_cur_ok(&c); i++) {
+		node_payment *p = &b->p[i];
+
+		p->state = al_cur_u8(&c);
+		p->why = al_cur_u8(&c);
+		al_cur_bytes(&c, p->hash, 32);
+		al_cur_bytes(&c, p->preimage, 32);
+		al_cur_bytes(&c, p->payee, AL_PUBKEY_LEN);
+		p->amount_msat = al_cur_be64(&c);
+		p->sent_msat = al_cur_be64(&c);
+		p->creation_date = al_cur_be64(&c);
+		p->payment_index = al_cur_be64(&c);
+		p->attempts = al_cur_be32(&c);
+		p->slot = al_cur_u8(&c);
+		p->htlc_id = al_cur_be64(&c);
+		p->cltv_expiry = al_cur_be32(&c);
+		p->n_hops = al_cur_u8(&c);
+		p->code = al_cur_be16(&c);
+		p->hop = al_cur_u8(&c);
+		if (p->state < PAY_IN_FLIGHT || p->state > PAY_FAILED ||
+		    p->why > WHY_INSUFFICIENT_BALANCE || p->n_hops > PAY_MAX_HOPS ||
+		    p->slot >= NODE_MAX_CHANNELS || p->payment_index == 0 ||
+		    p->payment_index >= b->next_index)
+			return AL_E_NODE_RECORD;
+		al_cur_bytes(&c, (uint8_t *)p->secrets, 32 * (size_t)p->n_hops);
+	}
+	return al_cur_done(&c) == AL_OK ? AL_OK : AL_E_NODE_RECORD;
+}
+
+/* --- answers ------------------------------------------------------------------------ */
+
+static const char *code_name(uint16_t code)
+{
+	const char *s = al_onion_failure_name(code);
+	return s ? s : "unknown_failure";
+}
+
+static json_t *failure_json(const node_payment *p)
+{
+	if (p->state != PAY_FAILED)
+		return json_null();
+	return json_pack("{s:i,s:s,s:o}", "code", (int)p->code, "name",
+	                 p->hop == HOP_LOCAL ? "" : code_name(p->code), "hop",
+	                 p->hop == HOP_LOCAL ? json_string("local") : json_integer(p->hop));
+}
+
+/* What went wrong, in words: SendResponse's payment_error. */
+static json_t *error_text(const node_payment *p)
+{
+	node_line l = {.n = 0};
+
+	if (p->state != PAY_FAILED)
+		return json_string("");
+	if (p->hop == HOP_LOCAL)
+		return json_string(
+		    p->why == WHY_NO_ROUTE               ? "no route to the payee over our channels"
+		    : p->why == WHY_INSUFFICIENT_BALANCE ? "no channel can carry the amount"
+		                                         : "the payment failed at this node");
+	node_line_s(&l, code_name(p->code));
+	node_line_s(&l, " at hop ");
+	node_line_u(&l, p->hop);
+	return json_stringn(l.b, l.n);
+}
+
+static json_t *payment_json(const node_payment *p)
+{
+	static const char *const states[] = {"", "IN_FLIGHT", "SUCCEEDED", "FAILED"};
+	uint64_t fee = p->state == PAY_SUCCEEDED ? p->sent_msat - p->amount_msat : 0;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "payment_hash", node_hex_json(p->hash, 32));
+	json_object_set_new(o, "value", node_u64_json(p->amount_msat / 1000));
+	json_object_set_new(o, "creation_date", node_u64_json(p->creation_date));
+	json_object_set_new(o, "fee", node_u64_json(fee / 1000));
+	json_object_set_new(o, "payment_preimage",
+	                    p->state == PAY_SUCCEEDED ? node_hex_json(p->preimage, 32)
+	                                              : json_string(""));
+	json_object_set_new(o, "value_sat", node_u64_json(p->amount_msat / 1000));
+	json_object_set_new(o, "value_msat", node_u64_json(p->amount_msat));
+	json_object_set_new(o, "status", json_string(states[p->state]));
+	json_object_set_new(o, "fee_sat", node_u64_json(fee / 1000));
+	json_object_set_new(o, "fee_msat", node_u64_json(fee));
+	json_object_set_new(o, "payment_index", node_u64_json(p->payment_index));
+	json_object_set_new(o, "failure_reason", json_string(why_names[p->why]));
+	json_object_set_new(o, "destination", node_hex_json(p->payee, AL_PUBKEY_LEN));
+	json_object_set_new(o, "attempts", json_integer(p->attempts));
+	json_object_set_new(o, "failure", failure_json(p));
+	return o;
+}
+
+/* The request waiting for this payment gets its answer once the record is durable. */
+static void answer(al_node *n, node_payment *p)
+{
+	json_t *o;
+
+	drop_invoice(n, p);
+	if (!p->token)
+		return;
+	o = json_pack("{s:o,s:o,s:o,s:o}", "payment_error", error_text(p), "payment_preimage",
+	              p->state == PAY_SUCCEEDED ? node_b64_json(p->preimage, 32) : json_string(""),
+	              "payment_hash", node_b64_json(p->hash, 32), "payment", payment_json(p));
+	node_answer(n, p->token, 200, o, persist(n));
+	p->token = 0;
+}
+
+static void failed(al_node *n, node_payment *p, int why, uint16_t code, uint8_t hop)
+{
+	p->state = PAY_FAILED;
+	p->why = (uint8_t)why;
+	p->code = code;
+	p->hop = hop;
+	persist(n);
+	answer(n, p);
+}
+
+/* --- attempts ----------------------------------------------------------------------- */
+
+/* The route over channel c (to its peer) for the payment, or an error. */
+static al_err route_over(al_node *n, node_chan *c, const al_invoice *inv, uint64_t amount,
+                         al_route *r)
+{
+	al_route_hop hops[AL_ONION_MAX_HOPS];
+	al_chan_info info;
+	uint32_t tip = node_tip_height(n);
+	al_err e = AL_E_ROUTE_NO_PATH;
+
+	al_chan_get_info(c->ch, &info);
+	/* Straight to the payee, else through each route hint in turn. */
+	for (size_t h = 0; h < (inv->n_routes ? inv->n_routes : 1); h++) {
+		size_t nh = 0;
+		e = al_route_from_invoice(hops, &nh, inv, h, info.scid, c->peer_id);
+		if (e == AL_OK && nh > PAY_MAX_HOPS)
+			e = AL_E_ONION_HOPS;
+		if (e == AL_OK)
+			e = al_route_compute(r, hops, nh, amount,
+			                     tip + (uint32_t)inv->min_final_cltv_expiry_delta, tip);
+		if (e == AL_OK)
+			return AL_OK;
+	}
+	return e;
+}
+
+/* A channel that may carry it: ready, reestablished with its peer, not tried yet. */
+static bool usable(const al_node *n, const node_payment *p, size_t slot)
+{
+	const node_chan *c = &n->chans[slot];
+
+	return c->ch && !c->oc && (c->flags & CF_READY) && !(c->flags & (CF_CLOSED | CF_FAILED)) &&
+	       !(p->tried & (1u << slot)) && (al_chan_state(c->ch) & AL_CHAN_ST_REESTABLISHED);
+}
+
+/* Send the payment's HTLC over the first usable channel that takes it; false when none
+ * does (*why says whether there was no route or no room). */
+static bool attempt(al_node *n, node_payment *p, int *why)
+{
+	uint8_t onion[AL_ONION_LEN], secrets[AL_ONION_MAX_HOPS][32];
+	al_privkey session;
+	al_route r;
+
+	*why = WHY_NO_ROUTE;
+	for (size_t slot = 0; slot < NODE_MAX_CHANNELS; slot++) {
+		node_chan *c = &n->chans[slot];
+		uint64_t id;
+		al_err e;
+
+		if (!usable(n, p, slot))
+			continue;
+		p->tried |= (uint8_t)(1u << slot);
+		if (route_over(n, c, p->inv, p->amount_msat, &r) != AL_OK)
+			continue;
+		/* The session key: the node's randomness ("MUST use a fresh session key"). */
+		do {
+			e = al_rng_fill(n->env.rng, session.k, 32);
+		} while (e == AL_OK && !al_privkey_valid(n->env.secp, &session));
+		if (e == AL_OK)
+			e = al_route_onion(onion, secrets, n->env.secp, &session, &r, p->hash,
+			                   p->inv->payment_secret, p->amount_msat,
+			                   p->inv->has_metadata ? p->inv->metadata : NULL,
+			                   p->inv->metadata_len);
+		al_privkey_clear(&session);
+		if (e != AL_OK)
+			continue;
+		/* In the record before the channel's: the same write or an earlier one. */
+		p->state = PAY_IN_FLIGHT;
+		p->slot = (uint8_t)slot;
+		p->sent_msat = r.amount_msat[0];
+		p->cltv_expiry = r.cltv_expiry[0];
+		p->n_hops = (uint8_t)r.n;
+		memcpy(p->secrets, secrets, 32 * r.n);
+		e = al_chan_add_htlc(c->ch, al_msat_of(r.amount_msat[0]), p->hash, r.cltv_expiry[0],
+		                     onion, &id);
+		if (e != AL_OK) {
+			*why = WHY_INSUFFICIENT_BALANCE; /* a route, but this channel refused */
+			continue;
+		}
+		p->htlc_id = id;
+		p->attempts++;
+		persist(n);
+		node_chan_log(n, c, "a payment sent", NULL);
+		al_memzero(secrets, sizeof(secrets));
+		c->want_commit = true; /* signed by the channel pump */
+		return true;
+	}
+	al_memzero(secrets, sizeof(secrets));
+	return false;
+}
+
+/* --- results ------------------------------------------------------------------------- */
+
+static node_payment *by_htlc(al_node *n, size_t slot, const al_chan_fx *fx)
+{
+	for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++) {
+		node_payment *p = &n->pays->p[i];
+
+		if (p->state != PAY_IN_FLIGHT || memcmp(p->hash, fx->hash, 32) != 0)
+			continue;
+		/* On-chain results come by hash (the on-chain engine knows no HTLC ids). */
+		if (fx->htlc_id == UINT64_MAX ? p->slot == slot
+		                              : p->slot == slot && p->htlc_id == fx->htlc_id)
+			return p;
+	}
+	return NULL;
+}
+
+void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
+{
+	size_t slot = (size_t)(c - n->chans);
+	node_payment *p = by_htlc(n, slot, fx);
+	uint8_t msg[AL_ONION_FAILURE_MAX];
+	size_t origin = 0, mlen = 0;
+	uint16_t code = 0;
+	int why;
+
+	if (!p)
+		return;
+	if (fx->event == AL_CHAN_EV_HTLC_FULFILLED) {
+		p->state = PAY_SUCCEEDED;
+		memcpy(p->preimage, fx->preimage, 32);
+		persist(n);
+		node_chan_log(n, c, "a payment succeeded", NULL);
+		answer(n, p);
+		return;
+	}
+	/* BOLT #4: the origin node "attempts to decrypt the packet" hop by hop. */
+	if (fx->data && al_onion_failure_decode(&origin, msg, sizeof(msg), &mlen,
+	                                        (const uint8_t(*)[32])p->secrets, p->n_hops,
+	                                        fx->data, fx->len) == AL_OK) {
+		code = (uint16_t)(msg[0] << 8 | msg[1]);
+	} else if (!fx->data && fx->failure_code) {
+		code = fx->failure_code; /* update_fail_malformed_htlc: our peer's */
+	} else {
+		origin = HOP_LOCAL; /* unreadable, or timed out on-chain */
+	}
+	node_chan_log(n, c, "a payment attempt failed:", code_name(code));
+	/* The payee's final word ends it; anything else may pass over another channel. */
+	if (p->inv && !(origin == (size_t)p->n_hops - 1 && (code & AL_ONION_PERM)) &&
+	    attempt(n, p, &why))
+		return;
+	why = code == (AL_ONION_PERM | 15) || code == 18 || code == 19 ? WHY_INCORRECT_DETAILS
+	      : code == 23 || (origin == HOP_LOCAL && fx->htlc_id == UINT64_MAX) ? WHY_TIMEOUT
+	                                                                         : WHY_ERROR;
+	failed(n, p, why, code, (uint8_t)(origin > HOP_LOCAL ? HOP_LOCAL : origin));
+}
+
+void node_send_loaded(al_node *n)
+{
+	for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++) {
+		node_payment *p = &n->pays->p[i];
+		node_chan *c = &n->chans[p->slot];
+		al_chan_htlc_in h;
+
+		if (p->state != PAY_IN_FLIGHT || !c->ch || c->oc ||
+		    (c->flags & (CF_CLOSED | CF_FAILED)))
+			continue; /* a channel gone on-chain tells the result by hash */
+		if (al_chan_outgoing(c->ch, p->htlc_id, &h) == AL_OK &&
+		    !memcmp(h.hash, p->hash, 32))
+			continue;
+		/* The write that let it leave was lost with a crash: it never left. */
+		failed(n, p, WHY_ERROR, 0, HOP_LOCAL);
+	}
+}
+
+/* --- requests ------------------------------------------------------------------------ */
+
+static node_payment *find(al_node *n, const uint8_t hash[32])
+{
+	for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++)
+		if (n->pays->p[i].state != PAY_FREE && !memcmp(n->pays->p[i].hash, hash, 32))
+			return &n->pays->p[i];
+	return NULL;
+}
+
+/* A place for a new payment: free, else the oldest that is over. */
+static node_payment *slot_new(al_node *n, node_paybook *b)
+{
+	node_payment *best = NULL;
+
+	for (size_t i = 0; i < NODE_MAX_PAYMENTS; i++) {
+		node_payment *p = &b->p[i];
+		if (p->state == PAY_FREE)
+			return p;
+		if (p->state != PAY_IN_FLIGHT && !p->token &&
+		    (!best || p->payment_index < best->payment_index))
+			best = p;
+	}
+	return best;
+}
+
+static void refuse(al_node *n, uint64_t token, int status, al_err e, const char *why)
+{
+	node_answer(n, token, status, json_pack("{s:o}", "error", node_err_obj(e, why)), 0);
+}
+
+static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t len)
+{
+	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *pr = json_object_get(req, "payment_request"), *amt = json_object_get(req, "amt"),
+	       *amt_msat = json_object_get(req, "amt_msat");
+	uint64_t a = 0, am = 0, amount;
+	uint8_t me[AL_PUBKEY_LEN];
+	al_invoice *inv = node_alloc(n, sizeof(*inv));
+	node_paybook *b = book(n);
+	node_payment *p;
+	int why;
+	al_err e;
+
+	if (!inv || !b) {
+		json_decref(req);
+		node_free(n, inv, sizeof(*inv));
+		refuse(n, token, 503, AL_E_NOMEM, NULL);
+		return;
+	}
+	if (!json_is_object(req) || !json_is_string(pr) || (amt && !al_node_json_u64(amt, &a)) ||
+	    (amt_msat && !al_node_json_u64(amt_msat, &am))) {
+		refuse(n, token, 400, AL_E_ARG,
+		       "body: {\"payment_request\", \"amt\"? | \"amt_msat\"?}");
+		goto out;
+	}
+	e = al_invoice_decode(inv, n->env.secp, json_string_value(pr), json_string_length(pr));
+	if (e == AL_OK && inv->currency != node_invoice_currency(n))
+		e = AL_E_INV_PREFIX;
+	if (e != AL_OK) {
+		refuse(n, token, 400, e, "not a valid BOLT 11 invoice of this node's network");
+		goto out;
+	}
+	amount = am ? am : a * 1000;
+	al_node_id(n, me);
+	if (a && am && am != a * 1000) {
+		refuse(n, token, 400, AL_E_ARG, "amt and amt_msat disagree");
+	} else if (inv->has_amount && amount && amount != inv->amount_msat) {
+		refuse(n, token, 400, AL_E_ARG, "the invoice names its amount: give none");
+	} else if (!inv->has_amount && !amount) {
+		refuse(n, token, 400, AL_E_ARG, "the invoice names no amount: give amt");
+	} else if (n->wall > inv->timestamp + inv->expiry) {
+		/* BOLT #11: "after the timestamp plus expiry has passed: SHOULD NOT attempt a
+		 * payment". */
+		refuse(n, token, 400, AL_E_ARG, "the invoice has expired");
+	} else if (!memcmp(inv->payee, me, AL_PUBKEY_LEN)) {
+		refuse(n, token, 400, AL_E_ARG, "the invoice is this node's own");
+	} else if ((p = find(n, inv->payment_hash)) != NULL && p->state != PAY_FAILED) {
+		/* One payment per payment hash, ever (as far as the book remembers). */
+		refuse(n, token, 409, AL_E_ARG,
+		       p->state == PAY_SUCCEEDED ? "invoice is already paid"
+		                                 : "payment is in transition");
+	} else if (!p && !(p = slot_new(n, b))) {
+		refuse(n, token, 503, AL_E_NODE_BUSY, "every payment slot is in flight");
+	} else {
+		if (p->state == PAY_FREE || memcmp(p->hash, inv->payment_hash, 32) != 0) {
+			memset(p, 0, sizeof(*p));
+			memcpy(p->hash, inv->payment_hash, 32);
+			p->payment_index = b->next_index++;
+		}
+		p->creation_date = n->wall;
+		p->amount_msat = inv->has_amount ? inv->amount_msat : amount;
+		memcpy(p->payee, inv->payee, AL_PUBKEY_LEN);
+		p->token = token;
+		p->inv = inv;
+		p->tried = 0;
+		p->code = 0;
+		p->why = WHY_NONE;
+		inv = NULL;
+		if (!attempt(n, p, &why))
+			failed(n, p, why, 0, HOP_LOCAL);
+	}
+out:
+	json_decref(req);
+	node_free(n, inv, sizeof(*inv));
+}
+
+static void list(al_node *n, uint64_t token)
+{
+	json_t *arr = json_array();
+	uint64_t after = 0;
+
+	for (;;) {
+		const node_payment *next = NULL;
+
+		for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++) {
+			const node_payment *p = &n->pays->p[i];
+			if (p->state != PAY_FREE && p->payment_index > after &&
+			    (!next || p->payment_index < next->payment_index))
+				next = p;
+		}
+		if (!next)
+			break;
+		json_array_append_new(arr, payment_json(next));
+		after = next->payment_index;
+	}
+	node_answer(n, token, 200,
+	            json_pack("{s:o,s:o,s:o,s:o}", "payments", arr, "first_index_offset",
+	                      node_u64_json(json_array_size(arr) ? 1 : 0), "last_index_offset",
+	                      node_u64_json(after), "total_num_payments",
+	                      node_u64_json(json_array_size(arr))),
+	            0);
+}
+
+void node_send_request(al_node *n, uint64_t token, bool post, bool payments, const uint8_t *body,
+                       size_t len)
+{
+	if (payments && !post)
+		list(n, token);
+	else if (!payments && post)
+		send_payment(n, token, body, len);
+	else
+		node_answer(n, token, 405, node_error_json("method not allowed"), 0);
+}
