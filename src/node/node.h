@@ -274,6 +274,10 @@ typedef enum al_node_htlc_kind {
 	AL_NODE_HTLC_FAILED = 3,    /* an HTLC we offered: failed */
 } al_node_htlc_kind;
 
+/* A failure reason as BOLT #4 senders pad it: "failure_len plus pad_len is equal to
+ * 256", behind a 32-byte HMAC. Longer ones are cut (reason_len keeps their length). */
+#define AL_NODE_HTLC_REASON_MAX (32 + 2 + 256 + 2)
+
 typedef struct al_node_htlc_event {
 	al_node_htlc_kind kind;
 	uint8_t channel_id[32];
@@ -282,9 +286,14 @@ typedef struct al_node_htlc_event {
 	uint8_t hash[32];
 	uint8_t preimage[32];
 	uint32_t cltv_expiry;
+	/* FAILED: the update_fail_htlc reason (for the onion's sender to decode), or the
+	 * update_fail_malformed_htlc failure_code (reason_len 0). */
+	uint16_t failure_code;
+	size_t reason_len;
+	uint8_t reason[AL_NODE_HTLC_REASON_MAX];
 } al_node_htlc_event;
 
-/* The oldest HTLC event not yet taken (at most 64 are kept; older ones are dropped and
+/* The oldest HTLC event not yet taken (at most 32 are kept; older ones are dropped and
  * counted). Events live in memory only: a result is told before any write that lets the
  * channel forget it, and what is still unresolved is told again after a restart, so a
  * consumer that takes each as it comes and persists it misses none. An HTLC of a force-closed

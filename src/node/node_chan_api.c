@@ -354,6 +354,13 @@ void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx)
 	memcpy(ev->hash, fx->hash, 32);
 	memcpy(ev->preimage, fx->preimage, 32);
 	ev->cltv_expiry = fx->cltv_expiry;
+	if (fx->event == AL_CHAN_EV_HTLC_FAILED) {
+		ev->failure_code = fx->data ? 0 : fx->failure_code;
+		ev->reason_len = fx->data ? fx->len : 0;
+		if (fx->data)
+			memcpy(ev->reason, fx->data,
+			       fx->len < sizeof(ev->reason) ? fx->len : sizeof(ev->reason));
+	}
 }
 
 bool al_node_next_htlc_event(al_node *n, al_node_htlc_event *ev)

@@ -33,7 +33,7 @@
 #define NODE_CHAN_WAITS  8
 #define NODE_CHAN_OUTBOX 4
 /* HTLC events kept for the caller (al_node_next_htlc_event). */
-#define NODE_HTLC_EVENTS 64
+#define NODE_HTLC_EVENTS 32
 #define NODE_URL_MAX     512
 #define NODE_CA_MAX      (512u * 1024u)
 #define NODE_PINS_MAX    8

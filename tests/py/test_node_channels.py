@@ -347,3 +347,37 @@ def test_force_close_htlc_success(tmp_path, devchain, chan_type):  # noqa: F811
     gained = sum(outs[v]["value"] for v in a_vouts) - a_fees
     assert ra["settled_balance"] == gained
     assert a_holds == FAUCET - fee_of(devchain, funding) - FUNDING + gained
+
+
+def test_final_node_refusals(tmp_path, devchain):  # noqa: F811
+    """B's node as BOLT #4's final hop against onions A's caller (node_pair) gets wrong
+    on purpose: each refusal's failure code, as A decodes it from the onion's shared
+    secrets, and from hop 0 (B); the data of each is checked by the tool. Then the
+    invoice paid in two parts (basic_mpp) and a second payment of it refused; B gained
+    exactly the invoice's 10,000 sat."""
+    ev = run_pair(devchain, tmp_path, "refusals", "anchors")
+    got = [(a["name"], a.get("code") or a.get("malformed") or "fulfilled")
+           for a in ev["refusals"]["attempts"]]
+    assert got == [
+        ("after the invoice's expiry", 0x400f),
+        ("unknown payment hash", 0x400f),           # incorrect_or_unknown_payment_details
+        ("wrong payment secret", 0x400f),
+        ("total below the invoice", 0x400f),
+        ("total over twice the invoice", 0x400f),
+        ("htlc below amt_to_forward", 19),           # final_incorrect_htlc_amount
+        ("htlc expiry below outgoing_cltv_value", 18),  # final_incorrect_cltv_expiry
+        ("expiry too close (c=40)", 0x400f),
+        ("onion HMAC", 0xc005),                      # invalid_onion_hmac, malformed
+        ("a packet to forward", 0x400a),             # unknown_next_peer: no forwarding yet
+        ("one part of two", 23),                     # mpp_timeout
+        ("two parts", "fulfilled"),
+        ("paid again", 0x400f),
+    ], got
+    assert all(a.get("hop", 0) == 0 for a in ev["refusals"]["attempts"])
+    invs = {i["memo"]: i for i in ev["refusals"]["invoices"]}
+    assert invs["late"]["state"] == "OPEN" and invs["late"]["amt_paid_msat"] == "0"
+    assert invs["refusals"]["state"] == "SETTLED"
+    assert invs["refusals"]["amt_paid_msat"] == "10000000"
+    a, b = ev["paid"]["a"], ev["paid"]["b"]
+    assert (a["local_balance"], b["local_balance"]) == (FUNDING - 10_000, 10_000)
+    assert a["pending_htlcs"] == b["pending_htlcs"] == 0

@@ -43,6 +43,10 @@
  *             expiry the first life printed) it restarts both nodes from their stores,
  *             reestablishes and goes on. Every payment offered and every result heard is
  *             printed: tests/py/test_node_crash.py keeps them across lives
+ *   refusals  once the channel is usable, B's node as the final hop (BOLT #4) against
+ *             onions A's caller gets wrong on purpose: every refusal's code, hop and
+ *             data decoded by the sender; a two-part payment; a second payment refused
+ *             (tests/tools/node_pair/refusals.c)
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -66,37 +70,17 @@
 #include "node/node.h"
 #include "test.h"
 #include "util/hex.h"
-
-typedef struct pnode {
-	const char *name;
-	al_node *n;
-	al_arena arena;
-	uint8_t *mem;
-	uint8_t entropy[32];
-	char dir[512];
-	al_store_dir *store;
-	struct pnode *peer;
-	bool connected_conn;
-	/* the last answer */
-	int status;
-	char body[1 << 16];
-	size_t answers;
-	uint64_t fetches;
-	size_t heap_live; /* bytes the node holds from its allocator */
-	al_alloc heap;
-	bool crashed;   /* killed at a persistence point (crash scenario): not yet restarted */
-	uint64_t puts;  /* store writes asked */
-	uint64_t posts; /* transactions broadcast */
-} pnode;
+#include "node_pair/pair.h"
 
 static const char *url;
 static al_httpc *http;
 static al_peer_pool *pool;
-static al_secp *secp;
+al_secp *secp;
 static al_node_shared *shared; /* both nodes share one header chain, as in an enclave */
-static al_rng rng;
+al_rng rng;
 static al_rng_chacha rng_state;
-static uint64_t now_ms = 1000;
+uint64_t now_ms = 1000;
+int64_t wall_offset;
 #define POLL_MS 3600000
 /* The channel's funding output (crash scenario) and the broadcasts that spent it. */
 static uint8_t funding_txid[32];
@@ -148,12 +132,12 @@ static void p_free(void *ctx, void *ptr)
 	free(p - 16);
 }
 
-static uint64_t wall(void)
+uint64_t wall(void)
 {
-	return (uint64_t)time(NULL);
+	return (uint64_t)((int64_t)time(NULL) + wall_offset);
 }
 
-static void fail(const char *what, const char *detail)
+void fail(const char *what, const char *detail)
 {
 	printf("{\"event\":\"fail\",\"what\":\"%s\",\"detail\":\"%s\"}\n", what,
 	       detail ? detail : "");
@@ -348,13 +332,13 @@ static bool step(pnode *p)
 	return any;
 }
 
-static pnode A = {.name = "A"}, B = {.name = "B"};
+pnode A = {.name = "A"}, B = {.name = "B"};
 
 static void node_open(pnode *p);
 static void node_close(pnode *p);
 static void revive(pnode *p);
 
-static void settle(void)
+void settle(void)
 {
 	for (int i = 0; i < 200; i++) {
 		bool a = alive(&A) && step(&A), b;
@@ -440,7 +424,7 @@ static void revive(pnode *p)
 }
 
 /* One request; the answer's JSON (or NULL when none came). */
-static json_t *req(pnode *p, const char *method, const char *target, const char *body)
+json_t *req(pnode *p, const char *method, const char *target, const char *body)
 {
 	static uint64_t token = 100;
 	size_t before = p->answers;
@@ -454,7 +438,7 @@ static json_t *req(pnode *p, const char *method, const char *target, const char 
 	return json_loads(p->body, 0, NULL);
 }
 
-static json_t *req_ok(pnode *p, const char *method, const char *target, const char *body)
+json_t *req_ok(pnode *p, const char *method, const char *target, const char *body)
 {
 	json_t *r = req(p, method, target, body);
 	if (p->status != 200 || !r)
@@ -469,12 +453,12 @@ static void sync_both(void)
 	settle();
 }
 
-static uint64_t jint(json_t *o, const char *k)
+uint64_t jint(json_t *o, const char *k)
 {
 	return (uint64_t)json_integer_value(json_object_get(o, k));
 }
 
-static void print_json(const char *event, json_t *o)
+void print_json(const char *event, json_t *o)
 {
 	json_object_set_new(o, "event", json_string(event));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -516,7 +500,7 @@ static void channel_id(const char *point, uint8_t out[32])
 }
 
 /* An HTLC event of `kind` at p, within a few rounds. */
-static bool await_htlc(pnode *p, al_node_htlc_kind kind, al_node_htlc_event *ev)
+bool await_htlc(pnode *p, al_node_htlc_kind kind, al_node_htlc_event *ev)
 {
 	for (int i = 0; i < 50; i++) {
 		if (al_node_next_htlc_event(p->n, ev)) {
@@ -1265,6 +1249,14 @@ int main(int argc, char **argv)
 	print_json("active", json_pack("{s:O,s:O}", "a", ca, "b", cb));
 	json_decref(ca);
 	json_decref(cb);
+	if (!strcmp(scenario, "refusals")) {
+		refusals(cid);
+		printf("{\"event\":\"done\"}\n");
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return al_t_finish();
+	}
 	if (!strcmp(scenario, "crash")) {
 		char point[80];
 
