@@ -41,6 +41,7 @@ from test_node_channels import FUNDING, TOOLS, check_coop_close, check_open, run
 
 CYCLES = 400 if SANITIZE else 1000
 SIGKILL_CYCLES = 50 if SANITIZE else 150
+PAY_CYCLES = 30 if SANITIZE else 60
 KILL_POINTS = 40
 PAY = 1_000
 
@@ -48,6 +49,32 @@ PAY = 1_000
 def store_dir(tmp_path):
     shm = Path("/dev/shm")
     return Path(tempfile.mkdtemp(prefix="alight-crash-", dir=shm)) if shm.is_dir() else tmp_path
+
+
+def test_payment_kills(tmp_path, devchain):  # noqa: F811
+    """Payments as the user makes them (B's invoice, A's SendPaymentSync), each with A or B
+    killed at one of its persistence points in turn: every payment SUCCEEDED or FAILED
+    exactly once, never left in flight, A's success exactly when B's invoice settled, and
+    the balances moved by exactly the successes (node_pair's paycrash checks each; the
+    counts here)."""
+    base = store_dir(tmp_path)
+    try:
+        ev = run_pair(devchain, tmp_path, "paycrash", "anchors", PAY_CYCLES,
+                      nodes=base / "nodes")
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+    p = ev["paycrash"]
+    print("paycrash: %d payments, %d kills: %d succeeded, %d failed, %d never durable" %
+          (p["payments"], p["kills"], p["succeeded"], p["failed"], p["absent"]))
+    assert p["payments"] == PAY_CYCLES
+    assert p["succeeded"] + p["failed"] + p["absent"] == PAY_CYCLES, p
+    # Every payment but the two that count the writes had a kill armed; some aim past
+    # the cycle's last write.
+    assert p["kills"] >= PAY_CYCLES // 2 and p["succeeded"] >= PAY_CYCLES // 2, p
+    a, b = p["a"], p["b"]
+    moved = p["succeeded"] * PAY
+    assert (a["local_balance"], b["local_balance"]) == (FUNDING - moved, moved), p
 
 
 def sender_is_b(i):

@@ -47,6 +47,10 @@
  *             onions A's caller gets wrong on purpose: every refusal's code, hop and
  *             data decoded by the sender; a two-part payment; a second payment refused
  *             (tests/tools/node_pair/refusals.c)
+ *   paycrash N  N payments A -> B as the user makes them (B's invoice, A's POST
+ *             /v1/channels/transactions), a node killed at one of its persistence
+ *             points in each: every payment ends SUCCEEDED or FAILED, exactly once, and
+ *             B's invoices and both balances agree (tests/tools/node_pair/paycrash.c)
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -825,6 +829,19 @@ typedef struct cpay {
 	uint64_t held_id;
 } cpay;
 
+void crash_arm(pnode *victim, uint64_t at, int phase)
+{
+	crash.victim = victim;
+	crash.at = at;
+	crash.phase = phase;
+	crash.seen = 0;
+}
+
+uint64_t crash_kills(void)
+{
+	return crash.kills;
+}
+
 static cpay *cpays;
 static int n_cpays;
 
@@ -896,16 +913,14 @@ static int crash_events(const uint8_t cid[32])
 	return k + crash_events_of(&B, cid);
 }
 
-/* A second passes on both nodes' clocks (a reestablish waits on no timer, but a ping may). */
-static void tick(void)
+void tick(void)
 {
 	now_ms += 1000;
 	al_node_timer(A.n, now_ms, wall());
 	al_node_timer(B.n, now_ms, wall());
 }
 
-/* Both nodes up, the channel reestablished on both sides, nothing in flight. */
-static bool crash_quiet(json_t **ca, json_t **cb)
+bool crash_quiet(json_t **ca, json_t **cb)
 {
 	*ca = the_channel(&A, "");
 	*cb = the_channel(&B, "");
@@ -1249,8 +1264,11 @@ int main(int argc, char **argv)
 	print_json("active", json_pack("{s:O,s:O}", "a", ca, "b", cb));
 	json_decref(ca);
 	json_decref(cb);
-	if (!strcmp(scenario, "refusals")) {
-		refusals(cid);
+	if (!strcmp(scenario, "refusals") || !strcmp(scenario, "paycrash")) {
+		if (!strcmp(scenario, "refusals"))
+			refusals(cid);
+		else
+			paycrash(argc > 5 ? atoi(argv[5]) : 60);
 		printf("{\"event\":\"done\"}\n");
 		node_close(&A);
 		node_close(&B);

@@ -56,7 +56,19 @@ void print_json(const char *event, json_t *o);
 /* An HTLC event of `kind` at p, within a few rounds (others are dropped). */
 bool await_htlc(pnode *p, al_node_htlc_kind kind, al_node_htlc_event *ev);
 
+/* A second passes on both nodes' clocks (a reestablish waits on no timer, but a ping may). */
+void tick(void);
+/* Both nodes up, the channel reestablished on both sides, nothing in flight (the
+ * channels' JSON, to be taken). */
+bool crash_quiet(json_t **ca, json_t **cb);
+/* `victim` dies at its `at`-th store write from now, before the write (phase 0) or once
+ * it is durable but unacknowledged (1); revived from its store by settle(). NULL: none. */
+void crash_arm(pnode *victim, uint64_t at, int phase);
+uint64_t crash_kills(void);
+
 /* refusals.c: the "refusals" scenario, on channel cid (A -> B, usable). */
 void refusals(const uint8_t cid[32]);
+/* paycrash.c: n payments A -> B through kills. */
+void paycrash(int n);
 
 #endif
