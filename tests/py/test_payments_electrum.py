@@ -7,17 +7,19 @@ its invoice book (BOLT #4), settles the book and only then releases the preimage
 alight pays an Electrum invoice (alight-cli payinvoice: the node builds the onion and keeps
 the payment's record), is refused a second payment of it, and pays an invoice whose
 request Electrum deleted: Electrum's incorrect_or_unknown_payment_details comes back,
-attributed to hop 0, and nothing moves. Checked on both sides: results and preimages, the
+attributed to hop 0, and nothing moves. Then Electrum pays an invoice larger than either
+of its two channels to alight can carry, in parts over both (basic_mpp). Checked on both
+sides: results and preimages, the
 invoices and payments with what was paid, the channel's balances on both sides to the
 millisatoshi, LND's ChannelBalance; after a restart of alightd the same (the books and the
-channel are durable); then Electrum closes the channel cooperatively and alight's wallet
-receives exactly its balance on-chain."""
+channel are durable); then Electrum closes both channels cooperatively and alight's
+wallet receives exactly its balances on-chain."""
 import base64
 import hashlib
 
 from daemon_util import start_daemon
 from devchain_util import devchain  # noqa: F401  (fixture)
-from electrum_util import btc, electrum_daemon, fee_of  # noqa: F401
+from electrum_util import btc, chain_tx, electrum_daemon  # noqa: F401
 from test_channels_electrum import MINER, alight_channel, on_chain, wait
 
 
@@ -123,10 +125,41 @@ def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # no
             for p in d.user("listpayments")["payments"]]
     assert pays == [("5000", "SUCCEEDED", preimage.hex()), ("3000", "FAILED", "")], pays
 
-    # --- Electrum closes: alight's wallet gets exactly what it was paid ----------------------
-    closing = el.call("close_channel", channel_point=point)
-    wait("closing on devchain", lambda: on_chain(devchain, closing))
-    devchain.mine(1, MINER)
-    # Electrum funded the channel: it pays the closing fee (BOLT #3), alight's output is whole.
-    assert el.received(devchain, closing) == 400_000 - paid - fee_of(devchain, closing)
-    wait("alight's wallet", lambda: d.user("walletbalance")["confirmed_balance"] == paid)
+    # --- multi-part: more than either channel can carry, over two (basic_mpp) ----------------
+    point2 = el.call("open_channel", connection_string=d.target, amount=btc(300_000))
+    wait("funding 2 on devchain", lambda: on_chain(devchain, point2.split(":")[0]))
+    devchain.mine(3, MINER)
+    el.wait_channel(point2, "OPEN")
+    wait("channel 2 active at alight", lambda: (alight_channel(d, point2) or {}).get("active"))
+    wait("update_fee applied", lambda: alight_channel(d, point2).get("fee_per_kw") == 45001)
+    # Electrum can send about 340,000 over the first and 250,000 over the second (its
+    # reserve and the commitment fee at 45,001 sat/kw come off): 400,000 needs both.
+    inv = d.user("addinvoice", "400000", "--memo", "two parts")
+    res = el.call("lnpay", invoice=inv["payment_request"], timeout=60)
+    assert res["success"] is True, res
+    got = d.user("lookupinvoice", b64hex(inv["r_hash"]))
+    assert got["state"] == "SETTLED" and got["amt_paid_sat"] == "400000", got
+
+    # Electrum splits into parts of any msat: per channel the balance is whole sat only
+    # together (ChannelBalance, in msat, is exact).
+    two = paid + 400_000
+
+    def moved_both():
+        c1, c2 = alight_channel(d, point), alight_channel(d, point2)
+        bal = d.user("channelbalance")["local_balance"]
+        return (c1["pending_htlcs"] == c2["pending_htlcs"] == 0 and
+                bal == {"sat": str(two), "msat": str(two * 1000)} and (c1, c2))
+    c1, c2 = wait("both channels paid", moved_both)
+    assert c1["local_balance"] > paid and c2["local_balance"] > 0, (c1, c2)
+    assert two - 1 <= c1["local_balance"] + c2["local_balance"] <= two, (c1, c2)
+
+    # --- Electrum closes both: alight's wallet gets exactly its balances ------------------------
+    for pt, mine_ in ((point, c1["local_balance"]), (point2, c2["local_balance"])):
+        closing = el.call("close_channel", channel_point=pt)
+        wait("closing on devchain", lambda: on_chain(devchain, closing))
+        devchain.mine(1, MINER)
+        # Electrum funded it: it pays the closing fee (BOLT #3); alight's output is its
+        # whole balance (BOLT #3 rounds msat down).
+        assert mine_ in [o.value for o in chain_tx(devchain, closing).outputs()]
+    wait("alight's wallet", lambda: d.user("walletbalance")["confirmed_balance"] ==
+         c1["local_balance"] + c2["local_balance"])
