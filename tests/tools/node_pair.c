@@ -22,10 +22,11 @@
  *             to tell) and force-closes: it broadcasts a revoked commitment, and A's
  *             node takes every output
  *   bench N   (scripts/bench, group "channel") once the channel is usable, N payments
- *             A -> B, each an HTLC added and fulfilled: two commitment updates, each
- *             durable on both nodes' directory stores (fsync) before either node
- *             speaks on; prints {"event":"bench", ...} with the rate, the p50/p99 of
- *             one update and the heap each node holds for the channel
+ *             A -> B as the user makes them (B's invoice, A's SendPaymentSync), one at a
+ *             time: the HTLC added and fulfilled, two commitment rounds, every write
+ *             durable on both nodes' directory stores (fsync) before either node speaks
+ *             on; then 20 at once; prints {"event":"bench", ...} with the rates, the
+ *             p50/p99 of one payment and the heap each node holds for the channel
  *   crash N   once the channel is usable, N payments A -> B of 1,000 sat (one in
  *             four failed by B), each with a node killed at one of its persistence
  *             points (every write of the update cycle in turn, either node, before the
@@ -582,54 +583,74 @@ static int by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* n payments A -> B of 1,000 sat, one at a time: an update adds the HTLC, another
- * settles it; each is a commitment_signed/revoke_and_ack round both ways. */
-static void bench(const uint8_t cid[32], uint32_t expiry, int n, size_t chan_a, size_t chan_b)
+/* One invoice of B's for 1,000 sat: the body of A's SendPaymentSync paying it. */
+static void invoice_body(char *body, size_t cap)
 {
-	double *lat = calloc((size_t)n * 2, sizeof(double)), start = mono_ms(), total;
+	json_t *r = req_ok(&B, "POST", "/v1/invoices", "{\"value\":1000}");
+
+	snprintf(body, cap, "{\"payment_request\":\"%s\"}",
+	         json_string_value(json_object_get(r, "payment_request")));
+	json_decref(r);
+}
+
+/* Payments A -> B of 1,000 sat as the user makes them (B's invoice, A's POST
+ * /v1/channels/transactions): n one at a time, each timed from the request to its answer
+ * (the HTLC added, fulfilled, and both commitment rounds durable on both nodes); then a
+ * burst of `burst` requests at once, which the channel carries in shared commitment
+ * updates and the nodes in shared writes. */
+static void bench(int n, int burst, size_t chan_a, size_t chan_b)
+{
+	double *lat = calloc((size_t)n, sizeof(double)), total = 0, t0;
 	al_node_stats sa0, sb0, sa, sb;
-	al_node_htlc_event ev;
-	uint8_t pre[32], hash[32];
-	uint64_t hid;
+	char body[1200];
+	json_t *ca, *cb;
+	size_t before;
 
 	al_node_get_stats(A.n, &sa0);
 	al_node_get_stats(B.n, &sb0);
 	for (int i = 0; i < n; i++) {
-		double t0 = mono_ms(), t1;
+		json_t *r;
 
-		memset(pre, 0, 32);
-		memcpy(pre, &i, sizeof(i));
-		pre[31] = 0xbe;
-		al_sha256(hash, pre, 32);
-		hold_for(&B, hash, 1000000);
-		if (pay_peer(&A, cid, 1000000, hash, expiry, &hid) != AL_OK)
-			fail("bench: htlc add", NULL);
-		settle();
-		if (!await_htlc(&B, AL_NODE_HTLC_RECEIVED, &ev))
-			fail("bench: B did not receive", NULL);
-		t1 = mono_ms();
-		if (al_node_htlc_fulfill(B.n, cid, ev.htlc_id, pre) != AL_OK)
-			fail("bench: fulfill", NULL);
-		settle();
-		if (!await_htlc(&A, AL_NODE_HTLC_FULFILLED, &ev))
-			fail("bench: A did not see the preimage", NULL);
-		lat[2 * i] = t1 - t0;
-		lat[2 * i + 1] = mono_ms() - t1;
+		invoice_body(body, sizeof(body));
+		t0 = mono_ms();
+		r = req_ok(&A, "POST", "/v1/channels/transactions", body);
+		lat[i] = mono_ms() - t0;
+		total += lat[i];
+		if (strcmp(json_string_value(json_object_get(r, "payment_error")), "") != 0)
+			fail("bench: a payment failed", A.body);
+		json_decref(r);
 	}
-	total = mono_ms() - start;
 	al_node_get_stats(A.n, &sa);
 	al_node_get_stats(B.n, &sb);
-	qsort(lat, (size_t)n * 2, sizeof(double), by_value);
-	print_json("bench",
-	           json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:I,s:I}", "updates", 2 * n, "seconds",
-	                     total / 1e3, "updates_per_s", 2 * n / (total / 1e3), "update_p50_ms",
-	                     lat[n], "update_p99_ms", lat[(size_t)(n * 2 * 99 / 100)],
-	                     "durable_writes_per_update",
-	                     (double)(sa.persists_durable - sa0.persists_durable +
-	                              sb.persists_durable - sb0.persists_durable) /
-	                         (2.0 * n),
-	                     "channel_heap_bytes_a", (json_int_t)chan_a, "channel_heap_bytes_b",
-	                     (json_int_t)chan_b));
+	char(*bodies)[1200] = calloc((size_t)burst, sizeof(*bodies));
+	for (int i = 0; i < burst; i++)
+		invoice_body(bodies[i], sizeof(bodies[i]));
+	before = A.answers;
+	t0 = mono_ms();
+	for (int i = 0; i < burst; i++)
+		al_node_request(A.n, AL_NODE_USER, 1000 + (uint64_t)i, "POST",
+		                "/v1/channels/transactions", (const uint8_t *)bodies[i],
+		                strlen(bodies[i]), now_ms, wall());
+	free(bodies);
+	for (int i = 0; i < 100 && A.answers < before + (size_t)burst; i++)
+		settle();
+	t0 = mono_ms() - t0;
+	if (A.answers != before + (size_t)burst || !crash_quiet(&ca, &cb) ||
+	    jint(cb, "local_balance") != (uint64_t)(n + burst) * 1000)
+		fail("bench: not every payment arrived", NULL);
+	json_decref(ca);
+	json_decref(cb);
+	qsort(lat, (size_t)n, sizeof(double), by_value);
+	print_json("bench", json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:f,s:I,s:I}", "payments", n,
+	                              "seconds", total / 1e3, "payments_per_s", n / (total / 1e3),
+	                              "payment_p50_ms", lat[n / 2], "payment_p99_ms",
+	                              lat[(size_t)(n * 99 / 100)], "durable_writes_per_payment",
+	                              (double)(sa.persists_durable - sa0.persists_durable +
+	                                       sb.persists_durable - sb0.persists_durable) /
+	                                  n,
+	                              "burst", burst, "burst_payments_per_s", burst / (t0 / 1e3),
+	                              "channel_heap_bytes_a", (json_int_t)chan_a,
+	                              "channel_heap_bytes_b", (json_int_t)chan_b));
 	free(lat);
 }
 
@@ -1310,10 +1331,8 @@ int main(int argc, char **argv)
 		return sigkill_life(argc > 5 ? atoi(argv[5]) : 100, 0, expiry, false);
 	}
 	if (!strcmp(scenario, "bench")) {
-		r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
-		bench(cid, (uint32_t)jint(r, "tip_height") + 40, argc > 5 ? atoi(argv[5]) : 200,
-		      A.heap_live - heap_a0, B.heap_live - heap_b0);
-		json_decref(r);
+		bench(argc > 5 ? atoi(argv[5]) : 200, 20, A.heap_live - heap_a0,
+		      B.heap_live - heap_b0);
 		printf("{\"event\":\"done\"}\n");
 		node_close(&A);
 		node_close(&B);
