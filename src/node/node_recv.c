@@ -121,6 +121,17 @@ static void fail_code(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint
 
 static void fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimage[32])
 {
+	if (c->oc) {
+		/* BOLT #5: the channel went on-chain meanwhile; "if it receives (or already
+		 * possesses) a payment preimage for an unresolved HTLC output ... MUST resolve
+		 * the output by spending it": its engine claims it (persisted first). */
+		if (al_onchain_preimage(c->oc, preimage) != AL_OK)
+			node_chan_log(n, c, "a preimage the on-chain engine did not take", NULL);
+		node_onc_pump(n, c);
+		if (node_wallet_internal(n, "chansync") != AL_OK)
+			node_chan_log(n, c, "the chain poll waits: the job queue is full", NULL);
+		return;
+	}
 	if (al_chan_fulfill_htlc(c->ch, id, preimage) != AL_OK)
 		node_chan_log(n, c, "an HTLC could not be fulfilled now", NULL);
 	else

@@ -142,7 +142,7 @@ uint64_t wall(void)
 	return (uint64_t)((int64_t)time(NULL) + wall_offset);
 }
 
-void fail(const char *what, const char *detail)
+_Noreturn void fail(const char *what, const char *detail)
 {
 	printf("{\"event\":\"fail\",\"what\":\"%s\",\"detail\":\"%s\"}\n", what,
 	       detail ? detail : "");
@@ -603,7 +603,7 @@ static void bench(int n, int burst, size_t chan_a, size_t chan_b)
 	double *lat = calloc((size_t)n, sizeof(double)), total = 0, t0;
 	al_node_stats sa0, sb0, sa, sb;
 	char body[1200];
-	json_t *ca, *cb;
+	json_t *ca = NULL, *cb = NULL;
 	size_t before;
 
 	al_node_get_stats(A.n, &sa0);
@@ -1013,7 +1013,7 @@ static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
 {
 	uint64_t span[2] = {0, 0}, spends0 = funding_spends;
 	int fulfilled[2] = {0, 0}, failed = 0, forgotten = 0;
-	json_t *ca, *cb;
+	json_t *ca = NULL, *cb = NULL;
 	int64_t a0, b0, moved;
 
 	crash_pays(n);

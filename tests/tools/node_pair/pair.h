@@ -44,7 +44,7 @@ extern int64_t wall_offset;
 
 uint64_t wall(void);
 /* Print {"event":"fail",...} and exit 1. */
-void fail(const char *what, const char *detail);
+_Noreturn void fail(const char *what, const char *detail);
 /* Both nodes perform what they ask until neither asks anything. */
 void settle(void);
 /* One request of the user's, answered (json, NULL when none); req_ok fails unless 200. */
