@@ -8,7 +8,7 @@
  * DIAL is refused by "the host", a FETCH fails at the transport. Each request must end
  * in exactly one ANSWER, a JSON object ({"error":{...}} for 4xx and 5xx), and the
  * operator must never get a 2xx from the user's routes (/v1/wallet/, /v1/seed/,
- * POST /v1/chain). */
+ * POST /v1/chain, channels, invoices, payments, payment requests, balances). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -121,7 +121,10 @@ static void setup(void)
 static bool user_route(const char *method, const char *target)
 {
 	return !strncmp(target, "/v1/wallet/", 11) || !strncmp(target, "/v1/seed/", 9) ||
-	       (!strncmp(target, "/v1/chain", 9) && strcmp(method, "GET"));
+	       (!strncmp(target, "/v1/chain", 9) && strcmp(method, "GET")) ||
+	       !strncmp(target, "/v1/channels", 12) || !strncmp(target, "/v1/invoice", 11) ||
+	       !strncmp(target, "/v1/payments", 12) || !strncmp(target, "/v1/payreq/", 11) ||
+	       !strncmp(target, "/v1/balance/", 12);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
