@@ -31,14 +31,12 @@ static al_recv_decision *push(al_recv *r, al_recv_kind kind, uint64_t id, const 
 	return d;
 }
 
-/* A failure: the code, then the data BOLT #4 gives it. */
-static void fail(al_recv *r, uint64_t id, const uint8_t hash[32], uint16_t code, uint64_t htlc_msat,
-                 uint32_t value)
+size_t al_recv_failure(uint8_t out[AL_RECV_FAILURE_MAX], uint16_t code, uint64_t htlc_msat,
+                       uint32_t value)
 {
-	al_recv_decision *d = push(r, AL_RECV_FAIL, id, hash);
 	al_wb w;
 
-	al_wb_init(&w, d->failure, sizeof(d->failure));
+	al_wb_init(&w, out, AL_RECV_FAILURE_MAX);
 	al_wb_be16(&w, code);
 	switch (code) {
 	case AL_RECV_UNKNOWN_PAYMENT:
@@ -55,7 +53,15 @@ static void fail(al_recv *r, uint64_t id, const uint8_t hash[32], uint16_t code,
 	default:
 		break;
 	}
-	d->failure_len = w.len;
+	return w.len;
+}
+
+static void fail(al_recv *r, uint64_t id, const uint8_t hash[32], uint16_t code, uint64_t htlc_msat,
+                 uint32_t value)
+{
+	al_recv_decision *d = push(r, AL_RECV_FAIL, id, hash);
+
+	d->failure_len = al_recv_failure(d->failure, code, htlc_msat, value);
 	r->failed++;
 }
 

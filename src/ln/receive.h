@@ -33,6 +33,8 @@
 #define AL_RECV_FINAL_INCORRECT_AMOUNT 19
 #define AL_RECV_INVALID_ONION_PAYLOAD  0x4016 /* PERM|22 */
 #define AL_RECV_MPP_TIMEOUT            23
+/* The longest failure message these make: code, htlc_msat and height. */
+#define AL_RECV_FAILURE_MAX 16
 
 /* What the node knows of a payment hash: its invoice, if any. */
 typedef struct al_recv_invoice {
@@ -63,9 +65,9 @@ typedef struct al_recv_decision {
 	al_recv_kind kind;
 	uint64_t id;
 	uint8_t payment_hash[32];
-	uint8_t preimage[32]; /* FULFILL */
-	uint64_t total_msat;  /* FULFILL: what the whole set paid */
-	uint8_t failure[16];  /* FAIL: code and data, for al_onion_failure_create */
+	uint8_t preimage[32];                 /* FULFILL */
+	uint64_t total_msat;                  /* FULFILL: what the whole set paid */
+	uint8_t failure[AL_RECV_FAILURE_MAX]; /* FAIL: code and data, for al_onion_failure_create */
 	size_t failure_len;
 } al_recv_decision;
 
@@ -111,6 +113,13 @@ bool al_recv_next(al_recv *r, al_recv_decision *out);
 
 /* HTLCs held in sets, waiting for the rest of their payment. */
 size_t al_recv_waiting(const al_recv *r);
+
+/* A final node's failure message (code, then the data BOLT #4 gives it): for
+ * incorrect_or_unknown_payment_details htlc_msat and `value` the height, for
+ * final_incorrect_cltv_expiry `value` the HTLC's cltv_expiry, for
+ * final_incorrect_htlc_amount htlc_msat; none for the others. Its length. */
+size_t al_recv_failure(uint8_t out[AL_RECV_FAILURE_MAX], uint16_t code, uint64_t htlc_msat,
+                       uint32_t value);
 
 /* Wipe the engine (its sets hold preimages). */
 void al_recv_clear(al_recv *r);

@@ -16,7 +16,6 @@
 #include "crypto/hash.h"
 #include "node/api_parse.h"
 #include "node/node_int.h"
-#include "util/cursor.h"
 #include "util/hex.h"
 
 static json_t *point_json(const node_chan *c)
@@ -444,19 +443,16 @@ al_err al_node_htlc_fail(al_node *n, const uint8_t channel_id[32], uint64_t id)
 {
 	node_chan *c = n->state == AL_NODE_READY ? by_channel_id(n, channel_id) : NULL;
 	al_chan_htlc_in in;
-	uint8_t msg[2 + 8 + 4];
-	al_wb w;
+	uint8_t msg[AL_RECV_FAILURE_MAX];
+	size_t len;
 
 	if (!c)
 		return AL_E_NODE_CHAN_UNKNOWN;
 	AL_TRY(al_chan_incoming(c->ch, id, &in));
-	/* BOLT #4 incorrect_or_unknown_payment_details: "htlc_msat (u64), height (u32)",
-	 * what LND's CancelInvoice answers a hold invoice's payer. */
-	al_wb_init(&w, msg, sizeof(msg));
-	al_wb_be16(&w, AL_RECV_UNKNOWN_PAYMENT);
-	al_wb_be64(&w, in.amount.msat);
-	al_wb_be32(&w, node_tip_height(n));
-	AL_TRY(node_recv_fail(n, c, id, msg, w.len));
+	/* BOLT #4 incorrect_or_unknown_payment_details, what LND's CancelInvoice answers a
+	 * hold invoice's payer. */
+	len = al_recv_failure(msg, AL_RECV_UNKNOWN_PAYMENT, in.amount.msat, node_tip_height(n));
+	AL_TRY(node_recv_fail(n, c, id, msg, len));
 	node_inv_cancel(n, in.hash);
 	return node_chan_commit(n, c);
 }
