@@ -25,6 +25,7 @@
  *   channelbalance
  *   lookupinvoice <r_hash_hex>
  *   payinvoice <bolt11_invoice> [--amt SAT]
+ *   sendkeysend <node_id> <sat>
  *   listpayments
  *   exportseed
  *
@@ -40,7 +41,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +58,7 @@
 
 #include "attest/ratls_server.h"
 #include "cli_ratls.h"
+#include "util/hex.h"
 #include "util/mem.h"
 #include "crypto/p256.h"
 #include "host/loop.h"
@@ -121,6 +125,8 @@ static void usage(FILE *f)
 	        "  channelbalance\n"
 	        "  lookupinvoice <r_hash_hex>\n"
 	        "  payinvoice <bolt11_invoice> [--amt SAT]\n"
+	        "  sendkeysend <node_id> <sat>       a spontaneous payment to a channel peer (the\n"
+	        "                                   preimage made here)\n"
 	        "  listpayments\n"
 	        "  exportseed                       the seed's words\n"
 	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
@@ -438,6 +444,27 @@ static int cmd_payinvoice(char **args, int nargs)
 	return request_json("POST", "/v1/channels/transactions", j);
 }
 
+/* sendkeysend <node_id> <sat>: LND's keysend through SendPaymentSync, the preimage made
+ * on the user's device (as lncli does) and sent inside the user channel. */
+static int cmd_sendkeysend(char **args)
+{
+	unsigned char dest[33], pre[32], hash[32], b64[3][64];
+	json_t *amt = sat_arg(args[1]), *j;
+
+	if (!amt || strlen(args[0]) != 66 || al_hex_decode_exact(dest, 33, args[0]) != AL_OK)
+		return json_decref(amt), fail(2, "sendkeysend <node_id> <sat>");
+	if (RAND_bytes(pre, 32) != 1 || !EVP_Digest(pre, 32, hash, NULL, EVP_sha256(), NULL))
+		return json_decref(amt), fail(1, "sendkeysend: no randomness");
+	EVP_EncodeBlock(b64[0], dest, 33);
+	EVP_EncodeBlock(b64[1], hash, 32);
+	EVP_EncodeBlock(b64[2], pre, 32);
+	OPENSSL_cleanse(pre, sizeof(pre));
+	j = json_pack("{s:s,s:o,s:s,s:{s:s}}", "dest", (char *)b64[0], "amt", amt, "payment_hash",
+	              (char *)b64[1], "dest_custom_records", "5482373484", (char *)b64[2]);
+	OPENSSL_cleanse(b64[2], sizeof(b64[2]));
+	return request_json("POST", "/v1/channels/transactions", j);
+}
+
 /* closechannel <funding_txid> <output_index> [--force] */
 static int cmd_closechannel(char **args, int nargs)
 {
@@ -643,6 +670,8 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return request("GET", "/v1/invoices", NULL);
 	if (!strcmp(cmd, "payinvoice") && nargs >= 1)
 		return cmd_payinvoice(args, nargs);
+	if (!strcmp(cmd, "sendkeysend") && nargs == 2)
+		return cmd_sendkeysend(args);
 	if (!strcmp(cmd, "listpayments") && nargs == 0)
 		return request("GET", "/v1/payments", NULL);
 	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {

@@ -427,6 +427,11 @@ bool node_inv_paid_by(al_node *n, const uint8_t hash[32], size_t slot, uint64_t 
 void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[32], size_t slot,
                      uint64_t htlc_id, uint64_t amount_msat);
 
+/* A keysend payment of amount_msat by HTLC (slot, id), its preimage from the onion: a
+ * SETTLED entry, in the next batch. AL_E_NODE_INVOICE_EXISTS (the hash is an invoice's or
+ * was paid), AL_E_NODE_INVOICES (the book is full). */
+al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_msat, size_t slot,
+                        uint64_t htlc_id);
 /* A hold invoice whose payment the caller refused: CANCELED. */
 void node_inv_cancel(al_node *n, const uint8_t hash[32]);
 

@@ -24,7 +24,7 @@
 #include "util/hex.h"
 #include "util/mem.h"
 
-/* Format 2 added hold invoices and the HTLCs that paid each invoice; 1 still loads. */
+/* Format 2 added hold and keysend entries and the HTLCs that paid each; 1 still loads. */
 #define BOOK_FORMAT 2
 /* LND's defaults: a day to pay, 40 blocks for the final hop (BOLT 11's defaults are
  * an hour and 18, which LND and we write explicitly instead). */
@@ -42,7 +42,8 @@ typedef struct node_paid_part {
 
 typedef struct node_invoice {
 	uint8_t state;
-	bool hold; /* made with a hash only: the caller settles it (LND's hold invoices) */
+	bool hold;    /* made with a hash only: the caller settles it (LND's hold invoices) */
+	bool keysend; /* no invoice: a spontaneous payment, recorded as it settled */
 	uint8_t preimage[32]; /* zero for a hold invoice until it settles */
 	uint8_t payment_secret[32];
 	uint8_t hash[32];
@@ -116,7 +117,7 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 		if (v->state == INV_FREE)
 			continue;
 		al_wb_u8(&w, v->state);
-		al_wb_u8(&w, v->hold);
+		al_wb_u8(&w, (uint8_t)(v->hold | v->keysend << 1));
 		al_wb_bytes(&w, v->preimage, 32);
 		al_wb_bytes(&w, v->hash, 32);
 		al_wb_bytes(&w, v->payment_secret, 32);
@@ -159,12 +160,12 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < count && al_cur_ok(&c); i++) {
 		node_invoice *v = &b->inv[i];
 
-		uint8_t hold = 0;
+		uint8_t flags = 0;
 		static const uint8_t zero[32];
 
 		v->state = al_cur_u8(&c);
 		if (format > 1)
-			hold = al_cur_u8(&c);
+			flags = al_cur_u8(&c);
 		al_cur_bytes(&c, v->preimage, 32);
 		if (format > 1)
 			al_cur_bytes(&c, v->hash, 32);
@@ -185,9 +186,12 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 			return AL_E_NODE_RECORD;
 		al_cur_bytes(&c, v->memo, v->memo_len);
 		v->n_parts = format > 1 ? al_cur_u8(&c) : 0;
-		if (hold > 1 || v->n_parts > AL_RECV_MAX_PARTS)
+		/* A keysend entry is recorded settled, never held. */
+		if (flags > 2 || v->n_parts > AL_RECV_MAX_PARTS ||
+		    (flags == 2 && v->state != INV_SETTLED))
 			return AL_E_NODE_RECORD;
-		v->hold = hold;
+		v->hold = flags & 1;
+		v->keysend = flags >> 1;
 		for (size_t k = 0; k < v->n_parts; k++) {
 			v->parts[k].slot = al_cur_u8(&c);
 			v->parts[k].htlc_id = al_cur_be64(&c);
@@ -253,7 +257,8 @@ static json_t *invoice_json(al_node *n, const node_invoice *v)
 	size_t len = 0;
 	json_t *o = json_object();
 
-	if (!req || payment_request(n, v, req, AL_INVOICE_MAX_CHARS + 1, &len) != AL_OK)
+	if (!req || v->keysend ||
+	    payment_request(n, v, req, AL_INVOICE_MAX_CHARS + 1, &len) != AL_OK)
 		len = 0;
 	json_object_set_new(o, "memo", json_stringn((const char *)v->memo, v->memo_len));
 	json_object_set_new(o, "r_preimage", node_b64_json(v->preimage, 32));
@@ -271,7 +276,7 @@ static json_t *invoice_json(al_node *n, const node_invoice *v)
 	json_object_set_new(o, "amt_paid_msat", node_u64_json(v->amt_paid_msat));
 	json_object_set_new(o, "state", json_string(states[v->state]));
 	json_object_set_new(o, "payment_addr", node_b64_json(v->payment_secret, 32));
-	json_object_set_new(o, "is_keysend", json_false());
+	json_object_set_new(o, "is_keysend", json_boolean(v->keysend));
 	json_object_set_new(o, "expired", json_boolean(v->state == INV_OPEN && expired(n, v)));
 	node_free(n, req, AL_INVOICE_MAX_CHARS + 1);
 	return o;
@@ -445,6 +450,37 @@ void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[
 	}
 	v->amt_paid_msat += amount_msat;
 	node_persist_invoices(n);
+}
+
+al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_msat,
+                        size_t chan_slot, uint64_t htlc_id)
+{
+	node_book *b = book(n);
+	node_invoice fresh, *v;
+
+	memset(&fresh, 0, sizeof(fresh));
+	al_sha256(fresh.hash, preimage, 32);
+	if (!b)
+		return AL_E_NOMEM;
+	if (by_hash(n, fresh.hash))
+		return AL_E_NODE_INVOICE_EXISTS;
+	if (!(v = slot(n, b)))
+		return AL_E_NODE_INVOICES;
+	fresh.state = INV_SETTLED;
+	fresh.keysend = true;
+	memcpy(fresh.preimage, preimage, 32);
+	fresh.value_msat = amount_msat;
+	fresh.amt_paid_msat = amount_msat;
+	fresh.creation_date = fresh.settle_date = n->wall;
+	fresh.expiry = 1;
+	fresh.add_index = b->next_index++;
+	fresh.n_parts = 1;
+	fresh.parts[0].slot = (uint8_t)chan_slot;
+	fresh.parts[0].htlc_id = htlc_id;
+	*v = fresh;
+	al_memzero(&fresh, sizeof(fresh));
+	node_persist_invoices(n);
+	return AL_OK;
 }
 
 void node_inv_cancel(al_node *n, const uint8_t hash[32])

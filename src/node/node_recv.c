@@ -33,6 +33,9 @@
 /* BOLT #4 failure codes given here besides ln/receive's. */
 #define UNKNOWN_NEXT_PEER         (AL_ONION_PERM | 10)
 #define TEMPORARY_CHANNEL_FAILURE (AL_ONION_UPDATE | 7)
+/* The least a keysend HTLC may leave us before its expiry (BOLT #2's minimum final
+ * cltv_expiry_delta, the most a sender without an invoice can know). */
+#define KEYSEND_MIN_CLTV 18
 
 static al_recv *engine(al_node *n)
 {
@@ -138,6 +141,54 @@ static void fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimag
 		c->want_commit = true;
 }
 
+/* A failure with BOLT #4's data (al_recv_failure). */
+static void fail_with(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t htlc_msat,
+                      uint32_t value)
+{
+	uint8_t msg[AL_RECV_FAILURE_MAX];
+
+	if (node_recv_fail(n, c, id, msg, al_recv_failure(msg, code, htlc_msat, value)) != AL_OK)
+		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
+}
+
+/* Keysend: a payment with no invoice whose preimage comes in the final payload (type
+ * 5482373484). The final node's checks of BOLT #4 that need no invoice, then the preimage
+ * must be the payment hash's and the hash new to the book; it is recorded as a settled
+ * entry (durable before the preimage goes back, like any payment). One part only. */
+static void keysend(al_node *n, node_chan *c, uint64_t id, const al_chan_htlc_in *in,
+                    const al_hop_payload *p)
+{
+	uint32_t tip = node_tip_height(n);
+	uint8_t hash[32];
+	al_err e;
+
+	al_sha256(hash, p->keysend_preimage, 32);
+	if (in->cltv_expiry < p->outgoing_cltv_value) {
+		fail_with(n, c, id, AL_RECV_FINAL_INCORRECT_CLTV, 0, in->cltv_expiry);
+		return;
+	}
+	if (in->amount.msat < p->amt_to_forward) {
+		fail_with(n, c, id, AL_RECV_FINAL_INCORRECT_AMOUNT, in->amount.msat, 0);
+		return;
+	}
+	if (memcmp(hash, in->hash, 32) != 0 ||
+	    (uint64_t)in->cltv_expiry < (uint64_t)tip + KEYSEND_MIN_CLTV ||
+	    (p->has_payment_data && p->total_msat != p->amt_to_forward)) {
+		fail_with(n, c, id, AL_RECV_UNKNOWN_PAYMENT, in->amount.msat, tip);
+		return;
+	}
+	e = node_inv_keysend(n, p->keysend_preimage, in->amount.msat, slot_of(n, c), id);
+	if (e != AL_OK) {
+		fail_with(n, c, id,
+		          e == AL_E_NODE_INVOICES ? AL_RECV_TEMPORARY_NODE_FAILURE
+		                                  : AL_RECV_UNKNOWN_PAYMENT,
+		          in->amount.msat, tip);
+		return;
+	}
+	node_chan_log(n, c, "a keysend payment to us settled", NULL);
+	fulfill(n, c, id, p->keysend_preimage);
+}
+
 /* Carry out ln/receive's decisions. */
 static void decide(al_node *n)
 {
@@ -230,6 +281,10 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 	if (node_inv_paid_by(n, in.hash, slot, id, preimage)) {
 		fulfill(n, c, id, preimage);
 		al_memzero(preimage, sizeof(preimage));
+		goto out;
+	}
+	if (h.payload.has_keysend) {
+		keysend(n, c, id, &in, &h.payload);
 		goto out;
 	}
 	if (id > RECV_ID_MASK) {

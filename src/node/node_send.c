@@ -22,9 +22,11 @@
  * a restart an attempt that fails is final. One HTLC per payment (no multi-part yet). */
 #include <string.h>
 
+#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "ln/onion.h"
+#include "ln/payload.h"
 #include "ln/route.h"
 #include "node/api_parse.h"
 #include "node/node_int.h"
@@ -33,6 +35,9 @@
 
 #define PAY_FORMAT   1
 #define PAY_MAX_HOPS 8
+/* Keysend's final CLTV delta (LND's default), and its TLV record type as a JSON key. */
+#define KEYSEND_CLTV_DELTA 40
+#define KEYSEND_RECORD     "5482373484"
 /* The hop a failure came from when it is ours (the channel refused, no route). */
 #define HOP_LOCAL 0xff
 
@@ -73,9 +78,12 @@ typedef struct node_payment {
 	/* FAILED: the BOLT #4 failure and the hop that sent it (HOP_LOCAL: ours). */
 	uint16_t code;
 	uint8_t hop;
-	/* Memory only: the request waiting, and the invoice to retry with. */
+	/* Memory only: the request waiting, and the invoice (or keysend preimage) to retry
+	 * with. */
 	uint64_t token;
 	al_invoice *inv;
+	bool ks;
+	uint8_t ks_preimage[32];
 	uint8_t tried; /* channel slots tried, one bit each */
 } node_payment;
 
@@ -98,6 +106,8 @@ static void drop_invoice(al_node *n, node_payment *p)
 {
 	node_free(n, p->inv, sizeof(*p->inv));
 	p->inv = NULL;
+	p->ks = false;
+	al_memzero(p->ks_preimage, 32);
 }
 
 void node_send_free(al_node *n)
@@ -326,6 +336,48 @@ static al_err route_over(al_node *n, node_chan *c, const al_invoice *inv, uint64
 	return e;
 }
 
+/* Keysend goes straight to a channel peer (there is no invoice to name a route): the
+ * payee's final payload carries the preimage, and LND's default final CLTV delta. */
+static bool keysend_route(al_node *n, const node_chan *c, const node_payment *p, al_route *r)
+{
+	uint32_t tip = node_tip_height(n);
+
+	if (memcmp(c->peer_id, p->payee, AL_PUBKEY_LEN) != 0)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->n = 1;
+	memcpy(r->hops[0].node_id, p->payee, AL_PUBKEY_LEN);
+	r->amount_msat[0] = p->amount_msat;
+	r->cltv_expiry[0] = tip + KEYSEND_CLTV_DELTA;
+	return true;
+}
+
+static al_err keysend_onion(al_node *n, const node_payment *p, const al_route *r,
+                            const al_privkey *session, uint8_t onion[AL_ONION_LEN],
+                            uint8_t (*secrets)[32])
+{
+	uint8_t payload[64];
+	al_hop_payload pl;
+	al_onion_hop hop;
+	al_err e;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.amt_to_forward = r->amount_msat[0];
+	pl.outgoing_cltv_value = r->cltv_expiry[0];
+	pl.has_keysend = true;
+	memcpy(pl.keysend_preimage, p->ks_preimage, 32);
+	memset(&hop, 0, sizeof(hop));
+	e = al_hop_payload_encode(payload, sizeof(payload), &hop.payload_len, &pl);
+	if (e == AL_OK)
+		e = al_pubkey_parse(n->env.secp, &hop.node, p->payee, AL_PUBKEY_LEN);
+	hop.payload = payload;
+	if (e == AL_OK)
+		e = al_onion_create(onion, secrets, n->env.secp, session, &hop, 1, p->hash, 32);
+	al_memzero(&pl, sizeof(pl));
+	al_memzero(payload, sizeof(payload));
+	return e;
+}
+
 /* A channel that may carry it: ready, reestablished with its peer, not tried yet. */
 static bool usable(const al_node *n, const node_payment *p, size_t slot)
 {
@@ -352,17 +404,20 @@ static bool attempt(al_node *n, node_payment *p, int *why)
 		if (!usable(n, p, slot))
 			continue;
 		p->tried |= (uint8_t)(1u << slot);
-		if (route_over(n, c, p->inv, p->amount_msat, &r) != AL_OK)
+		if (p->inv ? route_over(n, c, p->inv, p->amount_msat, &r) != AL_OK
+		           : !keysend_route(n, c, p, &r))
 			continue;
 		/* The session key: the node's randomness ("MUST use a fresh session key"). */
 		do {
 			e = al_rng_fill(n->env.rng, session.k, 32);
 		} while (e == AL_OK && !al_privkey_valid(n->env.secp, &session));
-		if (e == AL_OK)
+		if (e == AL_OK && p->inv)
 			e = al_route_onion(onion, secrets, n->env.secp, &session, &r, p->hash,
 			                   p->inv->payment_secret, p->amount_msat,
 			                   p->inv->has_metadata ? p->inv->metadata : NULL,
 			                   p->inv->metadata_len);
+		else if (e == AL_OK)
+			e = keysend_onion(n, p, &r, &session, onion, secrets);
 		al_privkey_clear(&session);
 		if (e != AL_OK)
 			continue;
@@ -439,7 +494,7 @@ void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
 	}
 	node_chan_log(n, c, "a payment attempt failed:", code_name(code));
 	/* The payee's final word ends it; anything else may pass over another channel. */
-	if (p->inv && !(origin == (size_t)p->n_hops - 1 && (code & AL_ONION_PERM)) &&
+	if ((p->inv || p->ks) && !(origin == (size_t)p->n_hops - 1 && (code & AL_ONION_PERM)) &&
 	    attempt(n, p, &why))
 		return;
 	why = code == (AL_ONION_PERM | 15) || code == 18 || code == 19 ? WHY_INCORRECT_DETAILS
@@ -497,53 +552,87 @@ static void refuse(al_node *n, uint64_t token, int status, al_err e, const char 
 	node_answer(n, token, status, json_pack("{s:o}", "error", node_err_obj(e, why)), 0);
 }
 
-static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t len)
+/* What a request asks to pay: an invoice, or (keysend) a peer and a preimage. */
+typedef struct pay_ask {
+	uint8_t hash[32];
+	uint8_t payee[AL_PUBKEY_LEN];
+	uint64_t amount_msat;
+	al_invoice *inv; /* NULL for keysend */
+	uint8_t ks_preimage[32];
+} pay_ask;
+
+/* A base64 member of exactly `len` bytes (LND's "bytes" fields). */
+static bool b64_member(const json_t *req, const char *key, uint8_t *out, size_t len)
 {
-	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-	json_t *pr = json_object_get(req, "payment_request"), *amt = json_object_get(req, "amt"),
-	       *amt_msat = json_object_get(req, "amt_msat");
-	uint64_t a = 0, am = 0, amount;
-	uint8_t me[AL_PUBKEY_LEN];
-	al_invoice *inv = node_alloc(n, sizeof(*inv));
+	const json_t *j = json_object_get(req, key);
+	size_t got = 0;
+
+	return json_is_string(j) &&
+	       al_att_base64_decode(out, len, &got, (const uint8_t *)json_string_value(j),
+	                            json_string_length(j)) == AL_OK &&
+	       got == len;
+}
+
+/* The invoice's payment, or NULL with the request answered. */
+static const char *ask_invoice(al_node *n, const json_t *req, uint64_t amount, pay_ask *a)
+{
+	const json_t *pr = json_object_get(req, "payment_request");
+	al_invoice *inv = a->inv;
+
+	if (!json_is_string(pr) ||
+	    al_invoice_decode(inv, n->env.secp, json_string_value(pr), json_string_length(pr)) !=
+	        AL_OK ||
+	    inv->currency != node_invoice_currency(n))
+		return "not a valid BOLT 11 invoice of this node's network";
+	if (inv->has_amount && amount && amount != inv->amount_msat)
+		return "the invoice names its amount: give none";
+	if (!inv->has_amount && !amount)
+		return "the invoice names no amount: give amt";
+	/* BOLT #11: "after the timestamp plus expiry has passed: SHOULD NOT attempt a
+	 * payment". */
+	if (n->wall > inv->timestamp + inv->expiry)
+		return "the invoice has expired";
+	memcpy(a->hash, inv->payment_hash, 32);
+	memcpy(a->payee, inv->payee, AL_PUBKEY_LEN);
+	a->amount_msat = inv->has_amount ? inv->amount_msat : amount;
+	return NULL;
+}
+
+/* LND's keysend shape: "dest", "amt", "payment_hash" and the preimage as
+ * dest_custom_records["5482373484"], all bytes in base64. */
+static const char *ask_keysend(const json_t *req, uint64_t amount, pay_ask *a)
+{
+	const json_t *rec = json_object_get(req, "dest_custom_records");
+	uint8_t h[32];
+
+	if (!b64_member(req, "dest", a->payee, AL_PUBKEY_LEN) ||
+	    !b64_member(req, "payment_hash", a->hash, 32) || !json_is_object(rec) ||
+	    json_object_size(rec) != 1 || !b64_member(rec, KEYSEND_RECORD, a->ks_preimage, 32))
+		return "keysend: {\"dest\", \"amt\", \"payment_hash\", \"dest_custom_records\": "
+		       "{\"5482373484\": preimage}}, bytes in base64";
+	al_sha256(h, a->ks_preimage, 32);
+	if (memcmp(h, a->hash, 32) != 0)
+		return "keysend: the preimage is not the payment hash's";
+	if (!amount)
+		return "keysend: give amt";
+	a->amount_msat = amount;
+	return NULL;
+}
+
+/* Start (or retry) the payment asked for; the answer comes when it ends. */
+static void start(al_node *n, uint64_t token, pay_ask *a)
+{
 	node_paybook *b = book(n);
+	uint8_t me[AL_PUBKEY_LEN];
 	node_payment *p;
 	int why;
-	al_err e;
 
-	if (!inv || !b) {
-		json_decref(req);
-		node_free(n, inv, sizeof(*inv));
-		refuse(n, token, 503, AL_E_NOMEM, NULL);
-		return;
-	}
-	if (!json_is_object(req) || !json_is_string(pr) || (amt && !al_node_json_u64(amt, &a)) ||
-	    (amt_msat && !al_node_json_u64(amt_msat, &am))) {
-		refuse(n, token, 400, AL_E_ARG,
-		       "body: {\"payment_request\", \"amt\"? | \"amt_msat\"?}");
-		goto out;
-	}
-	e = al_invoice_decode(inv, n->env.secp, json_string_value(pr), json_string_length(pr));
-	if (e == AL_OK && inv->currency != node_invoice_currency(n))
-		e = AL_E_INV_PREFIX;
-	if (e != AL_OK) {
-		refuse(n, token, 400, e, "not a valid BOLT 11 invoice of this node's network");
-		goto out;
-	}
-	amount = am ? am : a * 1000;
 	al_node_id(n, me);
-	if (a && am && am != a * 1000) {
-		refuse(n, token, 400, AL_E_ARG, "amt and amt_msat disagree");
-	} else if (inv->has_amount && amount && amount != inv->amount_msat) {
-		refuse(n, token, 400, AL_E_ARG, "the invoice names its amount: give none");
-	} else if (!inv->has_amount && !amount) {
-		refuse(n, token, 400, AL_E_ARG, "the invoice names no amount: give amt");
-	} else if (n->wall > inv->timestamp + inv->expiry) {
-		/* BOLT #11: "after the timestamp plus expiry has passed: SHOULD NOT attempt a
-		 * payment". */
-		refuse(n, token, 400, AL_E_ARG, "the invoice has expired");
-	} else if (!memcmp(inv->payee, me, AL_PUBKEY_LEN)) {
-		refuse(n, token, 400, AL_E_ARG, "the invoice is this node's own");
-	} else if ((p = find(n, inv->payment_hash)) != NULL && p->state != PAY_FAILED) {
+	if (!b) {
+		refuse(n, token, 503, AL_E_NOMEM, NULL);
+	} else if (!memcmp(a->payee, me, AL_PUBKEY_LEN)) {
+		refuse(n, token, 400, AL_E_ARG, "the payee is this node");
+	} else if ((p = find(n, a->hash)) != NULL && p->state != PAY_FAILED) {
 		/* One payment per payment hash, ever (as far as the book remembers). */
 		refuse(n, token, 409, AL_E_ARG,
 		       p->state == PAY_SUCCEEDED ? "invoice is already paid"
@@ -551,26 +640,58 @@ static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t
 	} else if (!p && !(p = slot_new(n, b))) {
 		refuse(n, token, 503, AL_E_NODE_BUSY, "every payment slot is in flight");
 	} else {
-		if (p->state == PAY_FREE || memcmp(p->hash, inv->payment_hash, 32) != 0) {
+		if (p->state == PAY_FREE || memcmp(p->hash, a->hash, 32) != 0) {
 			memset(p, 0, sizeof(*p));
-			memcpy(p->hash, inv->payment_hash, 32);
+			memcpy(p->hash, a->hash, 32);
 			p->payment_index = b->next_index++;
 		}
 		p->creation_date = n->wall;
-		p->amount_msat = inv->has_amount ? inv->amount_msat : amount;
-		memcpy(p->payee, inv->payee, AL_PUBKEY_LEN);
+		p->amount_msat = a->amount_msat;
+		memcpy(p->payee, a->payee, AL_PUBKEY_LEN);
 		p->token = token;
-		p->inv = inv;
+		p->inv = a->inv;
+		p->ks = !a->inv;
+		memcpy(p->ks_preimage, a->ks_preimage, 32);
 		p->tried = 0;
 		p->code = 0;
 		p->why = WHY_NONE;
-		inv = NULL;
+		a->inv = NULL;
 		if (!attempt(n, p, &why))
 			failed(n, p, why, 0, HOP_LOCAL);
 	}
-out:
+}
+
+static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t len)
+{
+	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *amt = json_object_get(req, "amt"), *amt_msat = json_object_get(req, "amt_msat");
+	uint64_t sat = 0, msat = 0;
+	const char *why = NULL;
+	pay_ask a;
+
+	memset(&a, 0, sizeof(a));
+	if (!json_is_object(req) || (amt && !al_node_json_u64(amt, &sat)) ||
+	    (amt_msat && !al_node_json_u64(amt_msat, &msat)) || sat > UINT64_MAX / 1000)
+		why = "body: {\"payment_request\", \"amt\"? | \"amt_msat\"?} or keysend's "
+		      "{\"dest\", ...}";
+	else if (sat && msat && msat != sat * 1000)
+		why = "amt and amt_msat disagree";
+	else if (json_object_get(req, "payment_request") &&
+	         !(a.inv = node_alloc(n, sizeof(*a.inv)))) {
+		json_decref(req);
+		refuse(n, token, 503, AL_E_NOMEM, NULL);
+		return;
+	} else if (a.inv)
+		why = ask_invoice(n, req, msat ? msat : sat * 1000, &a);
+	else
+		why = ask_keysend(req, msat ? msat : sat * 1000, &a);
+	if (why)
+		refuse(n, token, 400, AL_E_ARG, why);
+	else
+		start(n, token, &a);
 	json_decref(req);
-	node_free(n, inv, sizeof(*inv));
+	node_free(n, a.inv, sizeof(*a.inv));
+	al_memzero(&a, sizeof(a));
 }
 
 static void list(al_node *n, uint64_t token)

@@ -353,10 +353,12 @@ def test_final_node_refusals(tmp_path, devchain):  # noqa: F811
     """B's node as BOLT #4's final hop against onions A's caller (node_pair) gets wrong
     on purpose: each refusal's failure code, as A decodes it from the onion's shared
     secrets, and from hop 0 (B); the data of each is checked by the tool. Then the
-    invoice paid in two parts (basic_mpp) and a second payment of it refused; B gained
-    exactly the invoice's 10,000 sat."""
+    invoice paid in two parts (basic_mpp) and a second payment of it refused; a keysend
+    over REST taken (B's book records it), the same again refused by A; B gained exactly
+    the 12,000 sat."""
     ev = run_pair(devchain, tmp_path, "refusals", "anchors")
-    got = [(a["name"], a.get("code") or a.get("malformed") or "fulfilled")
+    got = [(a["name"], a.get("code") or a.get("malformed") or
+            ("refused" if a.get("refused") else "fulfilled"))
            for a in ev["refusals"]["attempts"]]
     assert got == [
         ("after the invoice's expiry", 0x400f),
@@ -369,15 +371,20 @@ def test_final_node_refusals(tmp_path, devchain):  # noqa: F811
         ("expiry too close (c=40)", 0x400f),
         ("onion HMAC", 0xc005),                      # invalid_onion_hmac, malformed
         ("a packet to forward", 0x400a),             # unknown_next_peer: no forwarding yet
+        ("keysend, not the hash's preimage", 0x400f),
         ("one part of two", 23),                     # mpp_timeout
         ("two parts", "fulfilled"),
         ("paid again", 0x400f),
+        ("keysend", "fulfilled"),
+        ("keysend again", "refused"),
     ], got
     assert all(a.get("hop", 0) == 0 for a in ev["refusals"]["attempts"])
     invs = {i["memo"]: i for i in ev["refusals"]["invoices"]}
     assert invs["late"]["state"] == "OPEN" and invs["late"]["amt_paid_msat"] == "0"
     assert invs["refusals"]["state"] == "SETTLED"
     assert invs["refusals"]["amt_paid_msat"] == "10000000"
+    ks = [i for i in ev["refusals"]["invoices"] if i["is_keysend"]]
+    assert [(i["state"], i["amt_paid_sat"]) for i in ks] == [("SETTLED", "2000")], ks
     a, b = ev["paid"]["a"], ev["paid"]["b"]
-    assert (a["local_balance"], b["local_balance"]) == (FUNDING - 10_000, 10_000)
+    assert (a["local_balance"], b["local_balance"]) == (FUNDING - 12_000, 12_000)
     assert a["pending_htlcs"] == b["pending_htlcs"] == 0

@@ -5,10 +5,12 @@
  * with the onion's shared secrets: the failure code, the hop that gave it (always B,
  * hop 0) and its data, which must be exactly what BOLT #4 says the final node returns.
  * Then the invoice is paid in two parts (basic_mpp), and a payment of it once more is
- * refused. The balances move by the 10,000 sat and nothing else. */
+ * refused; a keysend (LND's REST shape) of 2,000 sat is taken, and sent again refused by
+ * A itself. The balances move by the 12,000 sat and nothing else. */
 #include <stdio.h>
 #include <string.h>
 
+#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "ln/onion.h"
@@ -23,6 +25,7 @@ typedef struct attempt {
 	uint64_t htlc_msat, amt_msat, total_msat; /* the HTLC's; the payload's two */
 	int cltv, payload_cltv;                   /* over the tip */
 	bool bad_hash, bad_secret, bad_hmac, forward;
+	bool keysend;  /* the payload carries a keysend preimage (not the hash's) instead */
 	uint16_t want; /* the failure A must read (0: fulfilled) */
 } attempt;
 
@@ -48,6 +51,9 @@ static void onion_for(const attempt *t, const uint8_t hash[32], uint8_t onion[AL
 	if (t->forward) {
 		p.has_scid = true;
 		p.short_channel_id = 0x123456000001ull;
+	} else if (t->keysend) {
+		p.has_keysend = true;
+		memset(p.keysend_preimage, 0x4b, 32);
 	} else {
 		p.has_payment_data = true;
 		memcpy(p.payment_secret, inv.payment_secret, 32);
@@ -166,6 +172,44 @@ static json_t *one(const uint8_t cid[32], const attempt *t)
 	return result(t, &ev);
 }
 
+/* A keysend of 2,000 sat over REST (LND's shape), the preimage the tool's; the second
+ * call sends the same one again, which A refuses itself (one payment per hash). */
+static json_t *keysend_pay(void)
+{
+	static uint8_t pre[32];
+	static bool made;
+	char dest[64], hash_b64[64], pre_b64[64], body[400];
+	uint8_t id[AL_PUBKEY_LEN], hash[32];
+	json_t *r;
+
+	if (!made && al_rng_fill(&rng, pre, 32) != AL_OK)
+		fail("rng", NULL);
+	al_node_id(B.n, id);
+	al_sha256(hash, pre, 32);
+	dest[al_att_base64_encode(dest, sizeof(dest) - 1, id, sizeof(id))] = 0;
+	hash_b64[al_att_base64_encode(hash_b64, sizeof(hash_b64) - 1, hash, 32)] = 0;
+	pre_b64[al_att_base64_encode(pre_b64, sizeof(pre_b64) - 1, pre, 32)] = 0;
+	snprintf(body, sizeof(body),
+	         "{\"dest\":\"%s\",\"amt\":\"2000\",\"payment_hash\":\"%s\","
+	         "\"dest_custom_records\":{\"5482373484\":\"%s\"}}",
+	         dest, hash_b64, pre_b64);
+	r = req(&A, "POST", "/v1/channels/transactions", body);
+	if (made) {
+		/* "invoice is already paid", before anything leaves */
+		if (A.status != 409)
+			fail("refusals: a second keysend of one hash was not refused", A.body);
+		json_decref(r);
+		return json_pack("{s:s,s:i}", "name", "keysend again", "refused", 409);
+	}
+	made = true;
+	if (A.status != 200 || !r ||
+	    strcmp(json_string_value(json_object_get(r, "payment_error")), "") != 0)
+		fail("refusals: keysend", A.body);
+	json_decref(r);
+	settle();
+	return json_pack("{s:s,s:b}", "name", "keysend", "fulfilled", 1);
+}
+
 static void make_invoice(const char *body)
 {
 	json_t *r = req_ok(&B, "POST", "/v1/invoices", body);
@@ -190,6 +234,7 @@ void refusals(const uint8_t cid[32])
 	    {"expiry too close (c=40)", m, m, m, 39, 39, .want = 0x400f},
 	    {"onion HMAC", m, m, m, 50, 50, .bad_hmac = true, .want = 0xc005},
 	    {"a packet to forward", m, m, m, 50, 50, .forward = true, .want = 0x400a},
+	    {"keysend, not the hash's preimage", m, m, m, 50, 50, .keysend = true, .want = 0x400f},
 	};
 	const attempt half = {"one part of two", m / 2, m / 2, m, 50, 50, .want = 23};
 	const attempt part = {"part", m / 2, m / 2, m, 50, 50, .want = 0};
@@ -241,6 +286,8 @@ void refusals(const uint8_t cid[32])
 	json_array_append_new(out, json_pack("{s:s,s:b}", "name", "two parts", "fulfilled", 1));
 	json_array_append_new(out, one(cid, &again));
 	settle();
+	json_array_append_new(out, keysend_pay());
+	json_array_append_new(out, keysend_pay());
 
 	r = req_ok(&B, "GET", "/v1/invoices", NULL);
 	ca = json_object_get(r, "invoices");
@@ -254,7 +301,7 @@ void refusals(const uint8_t cid[32])
 	cb = json_incref(json_array_get(json_object_get(r, "channels"), 0));
 	json_decref(r);
 	if (!ca || !cb || jint(ca, "pending_htlcs") || jint(cb, "pending_htlcs") ||
-	    jint(cb, "local_balance") != INV_MSAT / 1000)
+	    jint(cb, "local_balance") != INV_MSAT / 1000 + 2000)
 		fail("refusals: balances", NULL);
 	print_json("paid", json_pack("{s:o,s:o}", "a", ca, "b", cb));
 }
