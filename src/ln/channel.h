@@ -221,6 +221,9 @@ AL_WARN_UNUSED al_err al_chan_funding_tx(al_chan *ch, const uint8_t *raw, size_t
 AL_WARN_UNUSED al_err al_chan_add_htlc(al_chan *ch, al_msat amount, const uint8_t hash[32],
                                        uint32_t cltv_expiry, const uint8_t onion[AL_CHAN_ONION_LEN],
                                        uint64_t *id);
+/* Whether al_chan_add_htlc would take an HTLC of `amount` now (its refusals, nothing
+ * changed): a sender sizes the parts of a multi-part payment with it. */
+AL_WARN_UNUSED al_err al_chan_can_add(const al_chan *ch, al_msat amount, uint32_t cltv_expiry);
 /* Resolve an incoming HTLC (irrevocably committed, else AL_E_CHAN_HTLC_STATE).
  * Fulfilling persists the preimage before update_fulfill_htlc leaves. */
 AL_WARN_UNUSED al_err al_chan_fulfill_htlc(al_chan *ch, uint64_t id, const uint8_t preimage[32]);

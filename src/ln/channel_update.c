@@ -325,13 +325,9 @@ static al_err check_our_add(const al_chan *ch, const struct chan_htlc *h)
 	return AL_OK;
 }
 
-al_err al_chan_add_htlc(al_chan *ch, al_msat amount, const uint8_t hash[32], uint32_t cltv_expiry,
-                        const uint8_t onion[AL_CHAN_ONION_LEN], uint64_t *id)
+/* Every check al_chan_add_htlc makes before it changes anything. */
+static al_err can_add(const al_chan *ch, struct chan_htlc *h)
 {
-	struct chan_htlc h, *s;
-	al_err e;
-
-	*id = 0;
 	if (ch->state & AL_CHAN_ST_FAILED)
 		return AL_E_CHAN_FAILED;
 	if (!al_chan__ready_for_updates(ch))
@@ -340,11 +336,31 @@ al_err al_chan_add_htlc(al_chan *ch, al_msat amount, const uint8_t hash[32], uin
 	if (ch->state & (AL_CHAN_ST_SHUTDOWN_SENT | AL_CHAN_ST_SHUTDOWN_RECV) ||
 	    ch->shutdown_wanted)
 		return AL_E_CHAN_SHUTDOWN;
+	return check_our_add(ch, h);
+}
+
+al_err al_chan_can_add(const al_chan *ch, al_msat amount, uint32_t cltv_expiry)
+{
+	struct chan_htlc h;
+
+	memset(&h, 0, sizeof(h));
+	h.amount = amount;
+	h.cltv = cltv_expiry;
+	return can_add(ch, &h);
+}
+
+al_err al_chan_add_htlc(al_chan *ch, al_msat amount, const uint8_t hash[32], uint32_t cltv_expiry,
+                        const uint8_t onion[AL_CHAN_ONION_LEN], uint64_t *id)
+{
+	struct chan_htlc h, *s;
+	al_err e;
+
+	*id = 0;
 	memset(&h, 0, sizeof(h));
 	h.amount = amount;
 	h.cltv = cltv_expiry;
 	memcpy(h.hash, hash, 32);
-	AL_TRY(check_our_add(ch, &h));
+	AL_TRY(can_add(ch, &h));
 	AL_TRY(al_chan__begin(ch));
 	s = al_chan__free_slot(ch, true);
 	e = s ? AL_OK : AL_E_CHAN_HTLC_COUNT;

@@ -33,8 +33,10 @@
 #include "util/cursor.h"
 #include "util/mem.h"
 
-#define PAY_FORMAT   1
-#define PAY_MAX_HOPS 8
+/* Format 2 keeps the parts of a multi-part payment; 1 (one HTLC) still loads. */
+#define PAY_FORMAT    2
+#define PAY_MAX_HOPS  8
+#define PAY_MAX_PARTS 4
 /* Keysend's final CLTV delta (LND's default), and its TLV record type as a JSON key. */
 #define KEYSEND_CLTV_DELTA 40
 #define KEYSEND_RECORD     "5482373484"
@@ -58,6 +60,19 @@ static const char *const why_names[] = {"FAILURE_REASON_NONE",
                                         "FAILURE_REASON_INCORRECT_PAYMENT_DETAILS",
                                         "FAILURE_REASON_INSUFFICIENT_BALANCE"};
 
+/* One HTLC of a payment (one part of a multi-part one). */
+enum { PART_NONE = 0, PART_IN_FLIGHT = 1, PART_FULFILLED = 2, PART_FAILED = 3 };
+typedef struct pay_part {
+	uint8_t state;
+	uint8_t slot; /* the channel's */
+	uint64_t htlc_id;
+	uint64_t sent_msat;   /* the HTLC's amount: the part plus the route's fees */
+	uint64_t amount_msat; /* what it brings the payee */
+	uint32_t cltv_expiry;
+	uint8_t n_hops;
+	uint8_t secrets[PAY_MAX_HOPS][32];
+} pay_part;
+
 typedef struct node_payment {
 	uint8_t state;
 	uint8_t why; /* FAILED: LND's failure reason */
@@ -65,16 +80,12 @@ typedef struct node_payment {
 	uint8_t preimage[32]; /* SUCCEEDED */
 	uint8_t payee[AL_PUBKEY_LEN];
 	uint64_t amount_msat; /* what the payee gets */
-	uint64_t sent_msat;   /* the HTLC's amount: amount plus the route's fees */
 	uint64_t creation_date;
 	uint64_t payment_index;
 	uint32_t attempts;
-	/* The HTLC out (IN_FLIGHT), or the last one. */
-	uint8_t slot;
-	uint64_t htlc_id;
-	uint32_t cltv_expiry;
-	uint8_t n_hops;
-	uint8_t secrets[PAY_MAX_HOPS][32];
+	/* The HTLCs of the last attempt: one, or the parts of a multi-part payment. */
+	uint8_t n_parts;
+	pay_part part[PAY_MAX_PARTS];
 	/* FAILED: the BOLT #4 failure and the hop that sent it (HOP_LOCAL: ours). */
 	uint16_t code;
 	uint8_t hop;
@@ -128,7 +139,8 @@ static uint64_t persist(al_node *n)
 
 /* --- the record -------------------------------------------------------------------- */
 
-#define PAY_REC_LEN (1 + 1 + 32 + 32 + AL_PUBKEY_LEN + 8 + 8 + 8 + 8 + 4 + 1 + 8 + 4 + 1 + 2 + 1)
+#define PAY_REC_LEN  (1 + 1 + 32 + 32 + AL_PUBKEY_LEN + 8 + 8 + 8 + 4 + 2 + 1 + 1)
+#define PART_REC_LEN (1 + 1 + 8 + 8 + 8 + 4 + 1)
 
 al_err node_send_save(const al_node *n, uint8_t **out, size_t *len)
 {
@@ -143,7 +155,9 @@ al_err node_send_save(const al_node *n, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < NODE_MAX_PAYMENTS; i++) {
 		if (b->p[i].state == PAY_FREE)
 			continue;
-		cap += PAY_REC_LEN + 32 * (size_t)b->p[i].n_hops;
+		cap += PAY_REC_LEN;
+		for (size_t k = 0; k < b->p[i].n_parts; k++)
+			cap += PART_REC_LEN + 32 * (size_t)b->p[i].part[k].n_hops;
 		count++;
 	}
 	if (!(*out = node_alloc((al_node *)n, cap)))
@@ -163,32 +177,79 @@ al_err node_send_save(const al_node *n, uint8_t **out, size_t *len)
 		al_wb_bytes(&w, p->preimage, 32);
 		al_wb_bytes(&w, p->payee, AL_PUBKEY_LEN);
 		al_wb_be64(&w, p->amount_msat);
-		al_wb_be64(&w, p->sent_msat);
 		al_wb_be64(&w, p->creation_date);
 		al_wb_be64(&w, p->payment_index);
 		al_wb_be32(&w, p->attempts);
-		al_wb_u8(&w, p->slot);
-		al_wb_be64(&w, p->htlc_id);
-		al_wb_be32(&w, p->cltv_expiry);
-		al_wb_u8(&w, p->n_hops);
 		al_wb_be16(&w, p->code);
 		al_wb_u8(&w, p->hop);
-		al_wb_bytes(&w, (const uint8_t *)p->secrets, 32 * (size_t)p->n_hops);
+		al_wb_u8(&w, p->n_parts);
+		for (size_t k = 0; k < p->n_parts; k++) {
+			const pay_part *t = &p->part[k];
+			al_wb_u8(&w, t->state);
+			al_wb_u8(&w, t->slot);
+			al_wb_be64(&w, t->htlc_id);
+			al_wb_be64(&w, t->sent_msat);
+			al_wb_be64(&w, t->amount_msat);
+			al_wb_be32(&w, t->cltv_expiry);
+			al_wb_u8(&w, t->n_hops);
+			al_wb_bytes(&w, (const uint8_t *)t->secrets, 32 * (size_t)t->n_hops);
+		}
 	}
 	*len = cap;
 	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
 }
 
+static bool part_ok(const pay_part *t)
+{
+	return t->state >= PART_IN_FLIGHT && t->state <= PART_FAILED && t->n_hops >= 1 &&
+	       t->n_hops <= PAY_MAX_HOPS && t->slot < NODE_MAX_CHANNELS;
+}
+
+static void load_part(al_cur *c, pay_part *t)
+{
+	t->state = al_cur_u8(c);
+	t->slot = al_cur_u8(c);
+	t->htlc_id = al_cur_be64(c);
+	t->sent_msat = al_cur_be64(c);
+	t->amount_msat = al_cur_be64(c);
+	t->cltv_expiry = al_cur_be32(c);
+	t->n_hops = al_cur_u8(c);
+}
+
+/* Format 1: one HTLC, its fields among the payment's. */
+static void load_v1(al_cur *c, node_payment *p)
+{
+	pay_part *t = &p->part[0];
+
+	t->sent_msat = al_cur_be64(c);
+	p->creation_date = al_cur_be64(c);
+	p->payment_index = al_cur_be64(c);
+	p->attempts = al_cur_be32(c);
+	t->slot = al_cur_u8(c);
+	t->htlc_id = al_cur_be64(c);
+	t->cltv_expiry = al_cur_be32(c);
+	t->n_hops = al_cur_u8(c);
+	p->code = al_cur_be16(c);
+	p->hop = al_cur_u8(c);
+	t->amount_msat = p->amount_msat;
+	t->state = p->state == PAY_IN_FLIGHT   ? PART_IN_FLIGHT
+	           : p->state == PAY_SUCCEEDED ? PART_FULFILLED
+	                                       : PART_FAILED;
+	p->n_parts = t->n_hops ? 1 : 0;
+}
+
 al_err node_send_load(al_node *n, const uint8_t *data, size_t len)
 {
 	node_paybook *b = book(n);
+	uint8_t format;
 	size_t count;
 	al_cur c;
 
 	if (!b)
 		return AL_E_NOMEM;
 	al_cur_init(&c, data, len);
-	if (al_cur_u8(&c) != PAY_FORMAT)
+	format = al_cur_u8(&c);
+	if (format != 1 && format != PAY_FORMAT)
 		return AL_E_NODE_RECORD;
 	b->next_index = al_cur_be64(&c);
 	count = al_cur_be16(&c);
@@ -203,22 +264,28 @@ al_err node_send_load(al_node *n, const uint8_t *data, size_t len)
 		al_cur_bytes(&c, p->preimage, 32);
 		al_cur_bytes(&c, p->payee, AL_PUBKEY_LEN);
 		p->amount_msat = al_cur_be64(&c);
-		p->sent_msat = al_cur_be64(&c);
-		p->creation_date = al_cur_be64(&c);
-		p->payment_index = al_cur_be64(&c);
-		p->attempts = al_cur_be32(&c);
-		p->slot = al_cur_u8(&c);
-		p->htlc_id = al_cur_be64(&c);
-		p->cltv_expiry = al_cur_be32(&c);
-		p->n_hops = al_cur_u8(&c);
-		p->code = al_cur_be16(&c);
-		p->hop = al_cur_u8(&c);
+		if (format == 1) {
+			load_v1(&c, p);
+		} else {
+			p->creation_date = al_cur_be64(&c);
+			p->payment_index = al_cur_be64(&c);
+			p->attempts = al_cur_be32(&c);
+			p->code = al_cur_be16(&c);
+			p->hop = al_cur_u8(&c);
+			p->n_parts = al_cur_u8(&c);
+		}
 		if (p->state < PAY_IN_FLIGHT || p->state > PAY_FAILED ||
-		    p->why > WHY_INSUFFICIENT_BALANCE || p->n_hops > PAY_MAX_HOPS ||
-		    p->slot >= NODE_MAX_CHANNELS || p->payment_index == 0 ||
-		    p->payment_index >= b->next_index)
+		    p->why > WHY_INSUFFICIENT_BALANCE || p->n_parts > PAY_MAX_PARTS ||
+		    p->payment_index == 0 || p->payment_index >= b->next_index)
 			return AL_E_NODE_RECORD;
-		al_cur_bytes(&c, (uint8_t *)p->secrets, 32 * (size_t)p->n_hops);
+		for (size_t k = 0; k < p->n_parts && al_cur_ok(&c); k++) {
+			pay_part *t = &p->part[k];
+			if (format > 1)
+				load_part(&c, t);
+			if (!part_ok(t))
+				return AL_E_NODE_RECORD;
+			al_cur_bytes(&c, (uint8_t *)t->secrets, 32 * (size_t)t->n_hops);
+		}
 	}
 	return al_cur_done(&c) == AL_OK ? AL_OK : AL_E_NODE_RECORD;
 }
@@ -261,9 +328,11 @@ static json_t *error_text(const node_payment *p)
 static json_t *payment_json(const node_payment *p)
 {
 	static const char *const states[] = {"", "IN_FLIGHT", "SUCCEEDED", "FAILED"};
-	uint64_t fee = p->state == PAY_SUCCEEDED ? p->sent_msat - p->amount_msat : 0;
+	uint64_t fee = 0;
 	json_t *o = json_object();
 
+	for (size_t k = 0; p->state == PAY_SUCCEEDED && k < p->n_parts; k++)
+		fee += p->part[k].sent_msat - p->part[k].amount_msat;
 	json_object_set_new(o, "payment_hash", node_hex_json(p->hash, 32));
 	json_object_set_new(o, "value", node_u64_json(p->amount_msat / 1000));
 	json_object_set_new(o, "creation_date", node_u64_json(p->creation_date));
@@ -280,6 +349,7 @@ static json_t *payment_json(const node_payment *p)
 	json_object_set_new(o, "failure_reason", json_string(why_names[p->why]));
 	json_object_set_new(o, "destination", node_hex_json(p->payee, AL_PUBKEY_LEN));
 	json_object_set_new(o, "attempts", json_integer(p->attempts));
+	json_object_set_new(o, "parts", json_integer(p->n_parts));
 	json_object_set_new(o, "failure", failure_json(p));
 	return o;
 }
@@ -387,86 +457,170 @@ static bool usable(const al_node *n, const node_payment *p, size_t slot)
 	       !(p->tried & (1u << slot)) && (al_chan_state(c->ch) & AL_CHAN_ST_REESTABLISHED);
 }
 
-/* Send the payment's HTLC over the first usable channel that takes it; false when none
- * does (*why says whether there was no route or no room). */
-static bool attempt(al_node *n, node_payment *p, int *why)
+/* One HTLC of `amount` (of the payment's total) over channel `slot` into part t: its
+ * route, onion and add. The record says so first: the same write as the channel's, or an
+ * earlier one. */
+static al_err send_part(al_node *n, node_payment *p, size_t slot, uint64_t amount, pay_part *t)
 {
 	uint8_t onion[AL_ONION_LEN], secrets[AL_ONION_MAX_HOPS][32];
+	node_chan *c = &n->chans[slot];
 	al_privkey session;
 	al_route r;
+	uint64_t id;
+	al_err e;
 
+	if (p->inv)
+		AL_TRY(route_over(n, c, p->inv, amount, &r));
+	else if (!keysend_route(n, c, p, &r))
+		return AL_E_ROUTE_NO_PATH;
+	/* The session key: the node's randomness ("MUST use a fresh session key"). */
+	do {
+		e = al_rng_fill(n->env.rng, session.k, 32);
+	} while (e == AL_OK && !al_privkey_valid(n->env.secp, &session));
+	if (e == AL_OK && p->inv)
+		e = al_route_onion(onion, secrets, n->env.secp, &session, &r, p->hash,
+		                   p->inv->payment_secret, p->amount_msat,
+		                   p->inv->has_metadata ? p->inv->metadata : NULL,
+		                   p->inv->metadata_len);
+	else if (e == AL_OK)
+		e = keysend_onion(n, p, &r, &session, onion, secrets);
+	al_privkey_clear(&session);
+	if (e == AL_OK)
+		e = al_chan_add_htlc(c->ch, al_msat_of(r.amount_msat[0]), p->hash, r.cltv_expiry[0],
+		                     onion, &id);
+	if (e == AL_OK) {
+		memset(t, 0, sizeof(*t));
+		t->state = PART_IN_FLIGHT;
+		t->slot = (uint8_t)slot;
+		t->htlc_id = id;
+		t->sent_msat = r.amount_msat[0];
+		t->amount_msat = amount;
+		t->cltv_expiry = r.cltv_expiry[0];
+		t->n_hops = (uint8_t)r.n;
+		memcpy(t->secrets, secrets, 32 * r.n);
+		p->state = PAY_IN_FLIGHT;
+		persist(n);
+		node_chan_log(n, c, "a payment sent", NULL);
+		c->want_commit = true; /* signed by the channel pump */
+	}
+	al_memzero(secrets, sizeof(secrets));
+	return e;
+}
+
+/* The most of the payment channel `slot` takes in one HTLC, up to `most` (0: none), by
+ * the channel's own checks (al_chan_can_add: reserve, fees, limits, dust). */
+static uint64_t room_on(al_node *n, const node_payment *p, size_t slot, uint64_t most)
+{
+	node_chan *c = &n->chans[slot];
+	uint64_t lo = 0, hi = most;
+	al_route r;
+
+	while (lo < hi) {
+		uint64_t mid = hi - (hi - lo) / 2;
+		if (route_over(n, c, p->inv, mid, &r) == AL_OK &&
+		    al_chan_can_add(c->ch, al_msat_of(r.amount_msat[0]), r.cltv_expiry[0]) == AL_OK)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* BOLT #4 basic_mpp when no one channel carries it: parts over several channels, each
+ * as much as its channel takes, all or none sent. */
+static bool split(al_node *n, node_payment *p, int *why)
+{
+	uint64_t take[NODE_MAX_CHANNELS] = {0}, left = p->amount_msat;
+	size_t parts = 0;
+
+	if (!p->inv || !(al_features_has(&p->inv->features, AL_FEATURE_BASIC_MPP) ||
+	                 al_features_has(&p->inv->features, AL_FEATURE_BASIC_MPP + 1)))
+		return false;
+	for (size_t slot = 0; slot < NODE_MAX_CHANNELS && left && parts < PAY_MAX_PARTS; slot++) {
+		if (!usable(n, p, slot))
+			continue;
+		take[slot] = room_on(n, p, slot, left);
+		left -= take[slot];
+		parts += take[slot] != 0;
+	}
+	if (left || parts < 2)
+		return false;
+	p->n_parts = 0;
+	for (size_t slot = 0; slot < NODE_MAX_CHANNELS; slot++) {
+		if (!take[slot])
+			continue;
+		if (send_part(n, p, slot, take[slot], &p->part[p->n_parts]) != AL_OK) {
+			/* The channel said it would take it: a broken promise, the rest fails. */
+			*why = WHY_ERROR;
+			break;
+		}
+		p->tried |= (uint8_t)(1u << slot);
+		p->n_parts++;
+	}
+	p->attempts++;
+	return p->n_parts != 0;
+}
+
+/* Send the payment over the first usable channel that takes it whole, else in parts;
+ * false when nothing went (*why says whether there was no route or no room). */
+static bool attempt(al_node *n, node_payment *p, int *why)
+{
 	*why = WHY_NO_ROUTE;
 	for (size_t slot = 0; slot < NODE_MAX_CHANNELS; slot++) {
-		node_chan *c = &n->chans[slot];
-		uint64_t id;
 		al_err e;
 
 		if (!usable(n, p, slot))
 			continue;
-		p->tried |= (uint8_t)(1u << slot);
-		if (p->inv ? route_over(n, c, p->inv, p->amount_msat, &r) != AL_OK
-		           : !keysend_route(n, c, p, &r))
-			continue;
-		/* The session key: the node's randomness ("MUST use a fresh session key"). */
-		do {
-			e = al_rng_fill(n->env.rng, session.k, 32);
-		} while (e == AL_OK && !al_privkey_valid(n->env.secp, &session));
-		if (e == AL_OK && p->inv)
-			e = al_route_onion(onion, secrets, n->env.secp, &session, &r, p->hash,
-			                   p->inv->payment_secret, p->amount_msat,
-			                   p->inv->has_metadata ? p->inv->metadata : NULL,
-			                   p->inv->metadata_len);
-		else if (e == AL_OK)
-			e = keysend_onion(n, p, &r, &session, onion, secrets);
-		al_privkey_clear(&session);
-		if (e != AL_OK)
-			continue;
-		/* In the record before the channel's: the same write or an earlier one. */
-		p->state = PAY_IN_FLIGHT;
-		p->slot = (uint8_t)slot;
-		p->sent_msat = r.amount_msat[0];
-		p->cltv_expiry = r.cltv_expiry[0];
-		p->n_hops = (uint8_t)r.n;
-		memcpy(p->secrets, secrets, 32 * r.n);
-		e = al_chan_add_htlc(c->ch, al_msat_of(r.amount_msat[0]), p->hash, r.cltv_expiry[0],
-		                     onion, &id);
-		if (e != AL_OK) {
-			*why = WHY_INSUFFICIENT_BALANCE; /* a route, but this channel refused */
-			continue;
+		e = send_part(n, p, slot, p->amount_msat, &p->part[0]);
+		if (e == AL_OK) {
+			p->tried |= (uint8_t)(1u << slot);
+			p->n_parts = 1;
+			p->attempts++;
+			return true;
 		}
-		p->htlc_id = id;
-		p->attempts++;
-		persist(n);
-		node_chan_log(n, c, "a payment sent", NULL);
-		al_memzero(secrets, sizeof(secrets));
-		c->want_commit = true; /* signed by the channel pump */
-		return true;
+		if (e != AL_E_ROUTE_NO_PATH && e != AL_E_ONION_HOPS && e != AL_E_ROUTE_CLTV)
+			*why = WHY_INSUFFICIENT_BALANCE; /* a route, but this channel refused */
 	}
-	al_memzero(secrets, sizeof(secrets));
-	return false;
+	return *why == WHY_INSUFFICIENT_BALANCE && split(n, p, why);
 }
 
 /* --- results ------------------------------------------------------------------------- */
 
-static node_payment *by_htlc(al_node *n, size_t slot, const al_chan_fx *fx)
+/* The payment in flight and its part that HTLC (slot, fx->htlc_id) is; on-chain results
+ * come by hash (the on-chain engine knows no HTLC ids) and name the first part on that
+ * channel still out. */
+static node_payment *by_htlc(al_node *n, size_t slot, const al_chan_fx *fx, pay_part **part)
 {
 	for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++) {
 		node_payment *p = &n->pays->p[i];
 
-		if (p->state != PAY_IN_FLIGHT || memcmp(p->hash, fx->hash, 32) != 0)
+		if (p->state == PAY_FREE || memcmp(p->hash, fx->hash, 32) != 0)
 			continue;
-		/* On-chain results come by hash (the on-chain engine knows no HTLC ids). */
-		if (fx->htlc_id == UINT64_MAX ? p->slot == slot
-		                              : p->slot == slot && p->htlc_id == fx->htlc_id)
-			return p;
+		for (size_t k = 0; k < p->n_parts; k++) {
+			pay_part *t = &p->part[k];
+			if (t->state == PART_IN_FLIGHT && t->slot == slot &&
+			    (fx->htlc_id == UINT64_MAX || t->htlc_id == fx->htlc_id)) {
+				*part = t;
+				return p;
+			}
+		}
 	}
 	return NULL;
+}
+
+static bool parts_out(const node_payment *p)
+{
+	for (size_t k = 0; k < p->n_parts; k++)
+		if (p->part[k].state == PART_IN_FLIGHT)
+			return true;
+	return false;
 }
 
 void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
 {
 	size_t slot = (size_t)(c - n->chans);
-	node_payment *p = by_htlc(n, slot, fx);
+	pay_part *t = NULL;
+	node_payment *p = by_htlc(n, slot, fx, &t);
 	uint8_t msg[AL_ONION_FAILURE_MAX];
 	size_t origin = 0, mlen = 0;
 	uint16_t code = 0;
@@ -474,17 +628,22 @@ void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
 
 	if (!p)
 		return;
+	persist(n);
 	if (fx->event == AL_CHAN_EV_HTLC_FULFILLED) {
-		p->state = PAY_SUCCEEDED;
-		memcpy(p->preimage, fx->preimage, 32);
-		persist(n);
-		node_chan_log(n, c, "a payment succeeded", NULL);
-		answer(n, p);
+		t->state = PART_FULFILLED;
+		/* One part's preimage is the payment's: it is paid (the others follow). */
+		if (p->state == PAY_IN_FLIGHT) {
+			p->state = PAY_SUCCEEDED;
+			memcpy(p->preimage, fx->preimage, 32);
+			node_chan_log(n, c, "a payment succeeded", NULL);
+			answer(n, p);
+		}
 		return;
 	}
+	t->state = PART_FAILED;
 	/* BOLT #4: the origin node "attempts to decrypt the packet" hop by hop. */
 	if (fx->data && al_onion_failure_decode(&origin, msg, sizeof(msg), &mlen,
-	                                        (const uint8_t(*)[32])p->secrets, p->n_hops,
+	                                        (const uint8_t(*)[32])t->secrets, t->n_hops,
 	                                        fx->data, fx->len) == AL_OK) {
 		code = (uint16_t)(msg[0] << 8 | msg[1]);
 	} else if (!fx->data && fx->failure_code) {
@@ -493,31 +652,53 @@ void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
 		origin = HOP_LOCAL; /* unreadable, or timed out on-chain */
 	}
 	node_chan_log(n, c, "a payment attempt failed:", code_name(code));
-	/* The payee's final word ends it; anything else may pass over another channel. */
-	if ((p->inv || p->ks) && !(origin == (size_t)p->n_hops - 1 && (code & AL_ONION_PERM)) &&
-	    attempt(n, p, &why))
+	if (p->state != PAY_IN_FLIGHT)
 		return;
+	if (!p->code && !p->hop) {
+		p->code = code;
+		p->hop = (uint8_t)(origin > HOP_LOCAL ? HOP_LOCAL : origin);
+	}
+	if (parts_out(p))
+		return; /* the payee fails the rest of the set too */
+	/* The payee's final word ends it; anything else may pass over another channel. */
+	if ((p->inv || p->ks) && p->n_parts == 1 &&
+	    !(origin == (size_t)t->n_hops - 1 && (code & AL_ONION_PERM))) {
+		p->code = 0;
+		p->hop = 0;
+		if (attempt(n, p, &why))
+			return;
+	}
+	code = p->code;
 	why = code == (AL_ONION_PERM | 15) || code == 18 || code == 19 ? WHY_INCORRECT_DETAILS
-	      : code == 23 || (origin == HOP_LOCAL && fx->htlc_id == UINT64_MAX) ? WHY_TIMEOUT
+	      : code == 23 || (p->hop == HOP_LOCAL && fx->htlc_id == UINT64_MAX) ? WHY_TIMEOUT
 	                                                                         : WHY_ERROR;
-	failed(n, p, why, code, (uint8_t)(origin > HOP_LOCAL ? HOP_LOCAL : origin));
+	failed(n, p, why, code, p->hop);
 }
 
 void node_send_loaded(al_node *n)
 {
 	for (size_t i = 0; n->pays && i < NODE_MAX_PAYMENTS; i++) {
 		node_payment *p = &n->pays->p[i];
-		node_chan *c = &n->chans[p->slot];
-		al_chan_htlc_in h;
 
-		if (p->state != PAY_IN_FLIGHT || !c->ch || c->oc ||
-		    (c->flags & (CF_CLOSED | CF_FAILED)))
-			continue; /* a channel gone on-chain tells the result by hash */
-		if (al_chan_outgoing(c->ch, p->htlc_id, &h) == AL_OK &&
-		    !memcmp(h.hash, p->hash, 32))
+		if (p->state != PAY_IN_FLIGHT)
 			continue;
-		/* The write that let it leave was lost with a crash: it never left. */
-		failed(n, p, WHY_ERROR, 0, HOP_LOCAL);
+		for (size_t k = 0; k < p->n_parts; k++) {
+			pay_part *t = &p->part[k];
+			node_chan *c = &n->chans[t->slot];
+			al_chan_htlc_in h;
+
+			if (t->state != PART_IN_FLIGHT || !c->ch || c->oc ||
+			    (c->flags & (CF_CLOSED | CF_FAILED)))
+				continue; /* a channel gone on-chain tells the result by hash */
+			if (al_chan_outgoing(c->ch, t->htlc_id, &h) == AL_OK &&
+			    !memcmp(h.hash, p->hash, 32))
+				continue;
+			/* The write that let it leave was lost with a crash: it never left. */
+			t->state = PART_FAILED;
+			persist(n);
+		}
+		if (!parts_out(p))
+			failed(n, p, WHY_ERROR, 0, HOP_LOCAL);
 	}
 }
 
@@ -654,6 +835,7 @@ static void start(al_node *n, uint64_t token, pay_ask *a)
 		memcpy(p->ks_preimage, a->ks_preimage, 32);
 		p->tried = 0;
 		p->code = 0;
+		p->hop = 0;
 		p->why = WHY_NONE;
 		a->inv = NULL;
 		if (!attempt(n, p, &why))

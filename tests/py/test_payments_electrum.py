@@ -8,8 +8,9 @@ alight pays an Electrum invoice (alight-cli payinvoice: the node builds the onio
 the payment's record), is refused a second payment of it, and pays an invoice whose
 request Electrum deleted: Electrum's incorrect_or_unknown_payment_details comes back,
 attributed to hop 0, and nothing moves. Then Electrum pays an invoice larger than either
-of its two channels to alight can carry, in parts over both (basic_mpp). Checked on both
-sides: results and preimages, the
+of its two channels to alight can carry, in parts over both (basic_mpp), and alight pays
+Electrum back more than either channel holds, split by alight's node over both. Checked on
+both sides: results and preimages, the
 invoices and payments with what was paid, the channel's balances on both sides to the
 millisatoshi, LND's ChannelBalance; after a restart of alightd the same (the books and the
 channel are durable); then Electrum closes both channels cooperatively and alight's
@@ -152,6 +153,22 @@ def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # no
     c1, c2 = wait("both channels paid", moved_both)
     assert c1["local_balance"] > paid and c2["local_balance"] > 0, (c1, c2)
     assert two - 1 <= c1["local_balance"] + c2["local_balance"] <= two, (c1, c2)
+
+    # --- and back: alight pays Electrum more than either channel holds, in parts ---------------
+    req = el.call("add_request", amount=btc(390_000), memo="back", expiration=3600)
+    res = d.user("payinvoice", req["lightning_invoice"])
+    assert res["payment_error"] == "", res
+    assert res["payment"]["status"] == "SUCCEEDED" and res["payment"]["parts"] == 2, res
+    wait("Electrum's request paid",
+         lambda: el.call("get_request", request_id=req["request_id"])["status"] == 3)
+    two -= 390_000
+
+    def settled_both():
+        c1, c2 = alight_channel(d, point), alight_channel(d, point2)
+        bal = d.user("channelbalance")["local_balance"]
+        return (c1["pending_htlcs"] == c2["pending_htlcs"] == 0 and
+                bal == {"sat": str(two), "msat": str(two * 1000)} and (c1, c2))
+    c1, c2 = wait("both channels paid back", settled_both)
 
     # --- Electrum closes both: alight's wallet gets exactly its balances ------------------------
     for pt, mine_ in ((point, c1["local_balance"]), (point2, c2["local_balance"])):
