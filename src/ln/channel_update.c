@@ -438,18 +438,27 @@ al_err al_chan_fulfill_htlc(al_chan *ch, uint64_t id, const uint8_t preimage[32]
 	return AL_OK;
 }
 
+/* What the node may see of an HTLC slot (h NULL: none). */
+static al_err view(const struct chan_htlc *h, al_chan_htlc_in *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return AL_E_CHAN_UNKNOWN_HTLC;
+	out->amount = h->amount;
+	memcpy(out->hash, h->hash, 32);
+	out->cltv_expiry = h->cltv;
+	return AL_OK;
+}
+
 al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
 {
 	struct chan_htlc *h = al_chan__find(ch, false, id);
 
-	memset(out, 0, sizeof(*out));
-	if (!h)
-		return AL_E_CHAN_UNKNOWN_HTLC;
-	if (h->removal != RM_NONE || h->blob_len != AL_CHAN_ONION_LEN)
+	AL_TRY(view(h, out));
+	if (h->removal != RM_NONE || h->blob_len != AL_CHAN_ONION_LEN) {
+		memset(out, 0, sizeof(*out));
 		return AL_E_CHAN_HTLC_STATE;
-	out->amount = h->amount;
-	memcpy(out->hash, h->hash, 32);
-	out->cltv_expiry = h->cltv;
+	}
 	out->onion = h->blob;
 	return AL_OK;
 }
@@ -457,15 +466,7 @@ al_err al_chan_incoming(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
 al_err al_chan_outgoing(al_chan *ch, uint64_t id, al_chan_htlc_in *out)
 {
 	/* Also one removed for good whose result is still to be told. */
-	struct chan_htlc *h = al_chan__slot(ch, true, id);
-
-	memset(out, 0, sizeof(*out));
-	if (!h)
-		return AL_E_CHAN_UNKNOWN_HTLC;
-	out->amount = h->amount;
-	memcpy(out->hash, h->hash, 32);
-	out->cltv_expiry = h->cltv;
-	return AL_OK;
+	return view(al_chan__slot(ch, true, id), out);
 }
 
 al_err al_chan_fail_htlc(al_chan *ch, uint64_t id, const uint8_t *reason, size_t len)
