@@ -100,21 +100,29 @@ static al_recv_set *free_set(al_recv *r)
 	return NULL;
 }
 
+uint16_t al_recv_check_htlc(const al_recv_htlc *h)
+{
+	/* "if the `cltv_expiry` from the final node's HTLC is below `outgoing_cltv_value`:
+	 * MUST return `final_incorrect_cltv_expiry` error." */
+	if (h->cltv_expiry < h->payload.outgoing_cltv_value)
+		return AL_RECV_FINAL_INCORRECT_CLTV;
+	/* "if `amount_msat` from the final node's HTLC is below `amt_to_forward`: MUST
+	 * return a `final_incorrect_htlc_amount` error." */
+	if (h->amount_msat < h->payload.amt_to_forward)
+		return AL_RECV_FINAL_INCORRECT_AMOUNT;
+	return 0;
+}
+
 /* The final node's checks of BOLT #4 "Failure Messages", before the HTLC joins a set.
  * Returns the failure code, 0 to go on. */
 static uint16_t check(const al_recv_htlc *h, const al_recv_invoice *inv, uint32_t height,
                       uint64_t now_unix)
 {
 	const al_hop_payload *p = &h->payload;
+	uint16_t code = al_recv_check_htlc(h);
 
-	/* "if the `cltv_expiry` from the final node's HTLC is below `outgoing_cltv_value`:
-	 * MUST return `final_incorrect_cltv_expiry` error." */
-	if (h->cltv_expiry < p->outgoing_cltv_value)
-		return AL_RECV_FINAL_INCORRECT_CLTV;
-	/* "if `amount_msat` from the final node's HTLC is below `amt_to_forward`: MUST
-	 * return a `final_incorrect_htlc_amount` error." */
-	if (h->amount_msat < p->amt_to_forward)
-		return AL_RECV_FINAL_INCORRECT_AMOUNT;
+	if (code)
+		return code;
 	/* Each of these "MUST return an `incorrect_or_unknown_payment_details` error",
 	 * one code for all so that a probing forwarder learns nothing: "if the payment
 	 * hash is unknown"; "if the payment_secret doesn't match the expected value for

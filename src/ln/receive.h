@@ -114,6 +114,11 @@ bool al_recv_next(al_recv *r, al_recv_decision *out);
 /* HTLCs held in sets, waiting for the rest of their payment. */
 size_t al_recv_waiting(const al_recv *r);
 
+/* The checks of the HTLC against its own final payload (no invoice needed):
+ * AL_RECV_FINAL_INCORRECT_CLTV, AL_RECV_FINAL_INCORRECT_AMOUNT, or 0. al_recv_offer makes
+ * them first; a keysend payment has nothing else to be checked against. */
+uint16_t al_recv_check_htlc(const al_recv_htlc *h);
+
 /* A final node's failure message (code, then the data BOLT #4 gives it): for
  * incorrect_or_unknown_payment_details htlc_msat and `value` the height, for
  * final_incorrect_cltv_expiry `value` the HTLC's cltv_expiry, for

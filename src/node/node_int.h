@@ -467,6 +467,8 @@ uint32_t node_tip_height(const al_node *n);
 /* node_pay.c: GET /v1/payreq/<pay_req> (`len` bytes); the invoice currency of the node's
  * network (0 for none). */
 al_invoice_currency node_invoice_currency(const al_node *n);
+/* A BOLT 11 invoice of this node's network (AL_E_INV_PREFIX for another's). */
+al_err node_invoice_decode(const al_node *n, al_invoice *inv, const char *s, size_t len);
 void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len);
 /* An HTLC event of a channel, for al_node_next_htlc_event. */
 void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);

@@ -282,6 +282,17 @@ static json_t *invoice_json(al_node *n, const node_invoice *v)
 	return o;
 }
 
+static node_invoice *by_hash(al_node *n, const uint8_t hash[32])
+{
+	for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
+		node_invoice *v = &n->book->inv[i];
+
+		if (v->state != INV_FREE && memcmp(v->hash, hash, 32) == 0)
+			return v;
+	}
+	return NULL;
+}
+
 /* A slot for a new invoice: a free one, else the oldest that can no longer be paid. */
 static node_invoice *slot(al_node *n, node_book *b)
 {
@@ -299,6 +310,32 @@ static node_invoice *slot(al_node *n, node_book *b)
 	return best;
 }
 
+/* A new entry into the book (its add_index given here; *out, unless NULL, where it is
+ * kept), durable with the next batch. AL_E_NODE_INVOICE_EXISTS (its hash is there),
+ * AL_E_NODE_INVOICES (full), AL_E_NOMEM. *fresh is wiped. */
+static al_err enter(al_node *n, node_invoice *fresh, node_invoice **out)
+{
+	node_book *b = book(n);
+	node_invoice *v;
+	al_err e = AL_OK;
+
+	if (!b)
+		e = AL_E_NOMEM;
+	else if (by_hash(n, fresh->hash))
+		e = AL_E_NODE_INVOICE_EXISTS;
+	else if (!(v = slot(n, b)))
+		e = AL_E_NODE_INVOICES;
+	if (e == AL_OK) {
+		fresh->add_index = b->next_index++;
+		*v = *fresh;
+		node_persist_invoices(n);
+		if (out)
+			*out = v;
+	}
+	al_memzero(fresh, sizeof(*fresh));
+	return e;
+}
+
 /* An optional integer member: absent leaves the default. */
 static bool opt_u64(const json_t *req, const char *key, uint64_t *out)
 {
@@ -314,7 +351,6 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 	uint64_t value = 0, value_msat = 0, expiry = DEFAULT_EXPIRY, cltv = DEFAULT_CLTV;
 	const char *why = NULL;
 	node_invoice fresh, *v = NULL;
-	node_book *b;
 	char *pr = NULL;
 	size_t prlen = 0;
 	al_err e = AL_OK;
@@ -351,10 +387,8 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		memcpy(fresh.memo, json_string_value(memo), fresh.memo_len);
 	}
 	json_decref(req);
-	if (!(b = book(n)) || !(pr = node_alloc(n, AL_INVOICE_MAX_CHARS + 1)))
+	if (!(pr = node_alloc(n, AL_INVOICE_MAX_CHARS + 1)))
 		e = AL_E_NOMEM;
-	if (e == AL_OK && !(v = slot(n, b)))
-		e = AL_E_NODE_INVOICES;
 	/* The preimage and payment secret: the node's randomness, never the host's. */
 	if (e == AL_OK)
 		e = al_rng_fill(n->env.rng, fresh.preimage, 32);
@@ -362,9 +396,10 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		e = al_rng_fill(n->env.rng, fresh.payment_secret, 32);
 	if (e == AL_OK) {
 		al_sha256(fresh.hash, fresh.preimage, 32);
-		fresh.add_index = b->next_index;
 		e = payment_request(n, &fresh, pr, AL_INVOICE_MAX_CHARS + 1, &prlen);
 	}
+	if (e == AL_OK)
+		e = enter(n, &fresh, &v);
 	if (e != AL_OK) {
 		node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
 		al_memzero(&fresh, sizeof(fresh));
@@ -372,8 +407,6 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		            json_pack("{s:o}", "error", node_err_obj(e, NULL)), 0);
 		return;
 	}
-	*v = fresh;
-	b->next_index++;
 	/* Answered once the book holding it is durable: an invoice the user hands out is
 	 * one the node can still settle after any crash. */
 	node_answer(n, token, 200,
@@ -383,21 +416,9 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 	                      node_b64_json(v->payment_secret, 32)),
 	            node_persist_invoices(n));
 	node_free(n, pr, AL_INVOICE_MAX_CHARS + 1);
-	al_memzero(&fresh, sizeof(fresh));
 }
 
 /* --- what receiving asks of the book (node_recv.c) ---------------------------------- */
-
-static node_invoice *by_hash(al_node *n, const uint8_t hash[32])
-{
-	for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
-		node_invoice *v = &n->book->inv[i];
-
-		if (v->state != INV_FREE && memcmp(v->hash, hash, 32) == 0)
-			return v;
-	}
-	return NULL;
-}
 
 bool node_inv_find(al_node *n, const uint8_t hash[32], al_recv_invoice *out, bool *hold)
 {
@@ -455,17 +476,10 @@ void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[
 al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_msat,
                         size_t chan_slot, uint64_t htlc_id)
 {
-	node_book *b = book(n);
-	node_invoice fresh, *v;
+	node_invoice fresh;
 
 	memset(&fresh, 0, sizeof(fresh));
 	al_sha256(fresh.hash, preimage, 32);
-	if (!b)
-		return AL_E_NOMEM;
-	if (by_hash(n, fresh.hash))
-		return AL_E_NODE_INVOICE_EXISTS;
-	if (!(v = slot(n, b)))
-		return AL_E_NODE_INVOICES;
 	fresh.state = INV_SETTLED;
 	fresh.keysend = true;
 	memcpy(fresh.preimage, preimage, 32);
@@ -473,14 +487,10 @@ al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_
 	fresh.amt_paid_msat = amount_msat;
 	fresh.creation_date = fresh.settle_date = n->wall;
 	fresh.expiry = 1;
-	fresh.add_index = b->next_index++;
 	fresh.n_parts = 1;
 	fresh.parts[0].slot = (uint8_t)chan_slot;
 	fresh.parts[0].htlc_id = htlc_id;
-	*v = fresh;
-	al_memzero(&fresh, sizeof(fresh));
-	node_persist_invoices(n);
-	return AL_OK;
+	return enter(n, &fresh, NULL);
 }
 
 void node_inv_cancel(al_node *n, const uint8_t hash[32])
@@ -496,19 +506,12 @@ void node_inv_cancel(al_node *n, const uint8_t hash[32])
 al_err al_node_hold_invoice(al_node *n, const uint8_t hash[32], al_msat amount, uint32_t cltv_delta,
                             uint32_t expiry, const uint8_t secret[32])
 {
-	node_invoice fresh, *v;
-	node_book *b;
+	node_invoice fresh;
 
 	if (n->state != AL_NODE_READY)
 		return AL_E_NODE_STATE;
 	if (cltv_delta < 18 || cltv_delta > 2016 || expiry == 0)
 		return AL_E_ARG;
-	if (!(b = book(n)))
-		return AL_E_NOMEM;
-	if (by_hash(n, hash))
-		return AL_E_NODE_INVOICE_EXISTS;
-	if (!(v = slot(n, b)))
-		return AL_E_NODE_INVOICES;
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.state = INV_OPEN;
 	fresh.hold = true;
@@ -517,13 +520,8 @@ al_err al_node_hold_invoice(al_node *n, const uint8_t hash[32], al_msat amount, 
 	fresh.creation_date = n->wall;
 	fresh.expiry = expiry;
 	fresh.cltv_expiry = cltv_delta;
-	fresh.add_index = b->next_index;
 	memcpy(fresh.payment_secret, secret, 32);
-	*v = fresh;
-	b->next_index++;
-	al_memzero(&fresh, sizeof(fresh));
-	node_persist_invoices(n);
-	return AL_OK;
+	return enter(n, &fresh, NULL);
 }
 
 static void lookup(al_node *n, uint64_t token, const char *hex)
@@ -537,15 +535,13 @@ static void lookup(al_node *n, uint64_t token, const char *hex)
 		    0);
 		return;
 	}
-	for (size_t i = 0; n->book && i < NODE_MAX_INVOICES; i++) {
-		const node_invoice *v = &n->book->inv[i];
+	const node_invoice *v = by_hash(n, hash);
 
-		if (v->state != INV_FREE && memcmp(v->hash, hash, 32) == 0) {
-			node_answer(n, token, 200, invoice_json(n, v), 0);
-			return;
-		}
-	}
-	node_answer(n, token, 404, node_error_json("there is no invoice with that r_hash"), 0);
+	if (v)
+		node_answer(n, token, 200, invoice_json(n, v), 0);
+	else
+		node_answer(n, token, 404, node_error_json("there is no invoice with that r_hash"),
+		            0);
 }
 
 static void list(al_node *n, uint64_t token)

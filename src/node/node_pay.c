@@ -1,4 +1,4 @@
-/* Payments in the node. So far: decoding a payment request for the user.
+/* Payment requests in the node: reading them for the user (and for node_send.c).
  *
  *   GET /v1/payreq/<pay_req>   user: LND's PayReq for a BOLT 11 invoice of this
  *                              node's network, its signature checked */
@@ -111,6 +111,13 @@ static json_t *payreq_json(const al_node *n, const al_invoice *inv)
 	return o;
 }
 
+al_err node_invoice_decode(const al_node *n, al_invoice *inv, const char *s, size_t len)
+{
+	al_err e = al_invoice_decode(inv, n->env.secp, s, len);
+
+	return e == AL_OK && inv->currency != node_invoice_currency(n) ? AL_E_INV_PREFIX : e;
+}
+
 void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len)
 {
 	al_invoice *inv = node_alloc(n, sizeof(*inv));
@@ -120,9 +127,7 @@ void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len)
 		node_answer(n, token, 503, node_error_json(al_err_str(AL_E_NOMEM)), 0);
 		return;
 	}
-	e = al_invoice_decode(inv, n->env.secp, pay_req, len);
-	if (e == AL_OK && inv->currency != node_invoice_currency(n))
-		e = AL_E_INV_PREFIX;
+	e = node_invoice_decode(n, inv, pay_req, len);
 	if (e == AL_OK)
 		node_answer(n, token, 200, payreq_json(n, inv), 0);
 	else

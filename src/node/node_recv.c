@@ -105,19 +105,26 @@ al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg,
 	return e;
 }
 
-/* A failure with a code and no data, or BOLT #4's invalid_onion_payload: "type
- * (bigsize), offset (u16)" naming the TLV at fault. */
-static void fail_code(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t type)
+/* A failure with BOLT #4's data (al_recv_failure). */
+static void fail_with(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t htlc_msat,
+                      uint32_t value)
+{
+	uint8_t msg[AL_RECV_FAILURE_MAX];
+
+	if (node_recv_fail(n, c, id, msg, al_recv_failure(msg, code, htlc_msat, value)) != AL_OK)
+		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
+}
+
+/* BOLT #4 invalid_onion_payload: "type (bigsize), offset (u16)" naming the TLV at fault. */
+static void fail_payload(al_node *n, node_chan *c, uint64_t id, uint64_t type)
 {
 	uint8_t msg[2 + 9 + 2];
 	al_wb w;
 
 	al_wb_init(&w, msg, sizeof(msg));
-	al_wb_be16(&w, code);
-	if (code == AL_ONION_INVALID_ONION_PAYLOAD) {
-		al_wb_bigsize(&w, type);
-		al_wb_be16(&w, 0);
-	}
+	al_wb_be16(&w, AL_ONION_INVALID_ONION_PAYLOAD);
+	al_wb_bigsize(&w, type);
+	al_wb_be16(&w, 0);
 	if (node_recv_fail(n, c, id, msg, w.len) != AL_OK)
 		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
 }
@@ -141,48 +148,35 @@ static void fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimag
 		c->want_commit = true;
 }
 
-/* A failure with BOLT #4's data (al_recv_failure). */
-static void fail_with(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t htlc_msat,
-                      uint32_t value)
-{
-	uint8_t msg[AL_RECV_FAILURE_MAX];
-
-	if (node_recv_fail(n, c, id, msg, al_recv_failure(msg, code, htlc_msat, value)) != AL_OK)
-		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
-}
-
 /* Keysend: a payment with no invoice whose preimage comes in the final payload (type
  * 5482373484). The final node's checks of BOLT #4 that need no invoice, then the preimage
  * must be the payment hash's and the hash new to the book; it is recorded as a settled
  * entry (durable before the preimage goes back, like any payment). One part only. */
-static void keysend(al_node *n, node_chan *c, uint64_t id, const al_chan_htlc_in *in,
-                    const al_hop_payload *p)
+static void keysend(al_node *n, node_chan *c, uint64_t id, const al_recv_htlc *h)
 {
+	const al_hop_payload *p = &h->payload;
 	uint32_t tip = node_tip_height(n);
+	uint16_t code = al_recv_check_htlc(h);
 	uint8_t hash[32];
 	al_err e;
 
+	if (code) {
+		fail_with(n, c, id, code, h->amount_msat, h->cltv_expiry);
+		return;
+	}
 	al_sha256(hash, p->keysend_preimage, 32);
-	if (in->cltv_expiry < p->outgoing_cltv_value) {
-		fail_with(n, c, id, AL_RECV_FINAL_INCORRECT_CLTV, 0, in->cltv_expiry);
-		return;
-	}
-	if (in->amount.msat < p->amt_to_forward) {
-		fail_with(n, c, id, AL_RECV_FINAL_INCORRECT_AMOUNT, in->amount.msat, 0);
-		return;
-	}
-	if (memcmp(hash, in->hash, 32) != 0 ||
-	    (uint64_t)in->cltv_expiry < (uint64_t)tip + KEYSEND_MIN_CLTV ||
+	if (memcmp(hash, h->payment_hash, 32) != 0 ||
+	    (uint64_t)h->cltv_expiry < (uint64_t)tip + KEYSEND_MIN_CLTV ||
 	    (p->has_payment_data && p->total_msat != p->amt_to_forward)) {
-		fail_with(n, c, id, AL_RECV_UNKNOWN_PAYMENT, in->amount.msat, tip);
+		fail_with(n, c, id, AL_RECV_UNKNOWN_PAYMENT, h->amount_msat, tip);
 		return;
 	}
-	e = node_inv_keysend(n, p->keysend_preimage, in->amount.msat, slot_of(n, c), id);
+	e = node_inv_keysend(n, p->keysend_preimage, h->amount_msat, slot_of(n, c), id);
 	if (e != AL_OK) {
 		fail_with(n, c, id,
 		          e == AL_E_NODE_INVOICES ? AL_RECV_TEMPORARY_NODE_FAILURE
 		                                  : AL_RECV_UNKNOWN_PAYMENT,
-		          in->amount.msat, tip);
+		          h->amount_msat, tip);
 		return;
 	}
 	node_chan_log(n, c, "a keysend payment to us settled", NULL);
@@ -249,7 +243,7 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 
 	memset(&h, 0, sizeof(h));
 	if (!p || !r) {
-		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
+		fail_with(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0, 0);
 		goto out;
 	}
 	e = peel(n, c, id, p, &in);
@@ -261,20 +255,20 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 		goto out;
 	}
 	if (e != AL_OK) {
-		fail_code(n, c, id, AL_ONION_INVALID_ONION_PAYLOAD, 0);
+		fail_payload(n, c, id, 0);
 		goto out;
 	}
 	/* BOLT #2 max_dust_htlc_exposure_msat: "SHOULD fail this HTLC once it's committed". */
 	if (fx->must_fail) {
-		fail_code(n, c, id, TEMPORARY_CHANNEL_FAILURE, 0);
+		fail_with(n, c, id, TEMPORARY_CHANNEL_FAILURE, 0, 0);
 		goto out;
 	}
 	if (!p->final) {
-		fail_code(n, c, id, UNKNOWN_NEXT_PEER, 0);
+		fail_with(n, c, id, UNKNOWN_NEXT_PEER, 0, 0);
 		goto out;
 	}
 	if (al_hop_payload_decode(&h.payload, p->payload, p->payload_len, true) != AL_OK) {
-		fail_code(n, c, id, AL_ONION_INVALID_ONION_PAYLOAD, h.payload.bad_type);
+		fail_payload(n, c, id, h.payload.bad_type);
 		goto out;
 	}
 	/* An HTLC that already paid (told again after a restart): fulfilled again. */
@@ -283,18 +277,18 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 		al_memzero(preimage, sizeof(preimage));
 		goto out;
 	}
-	if (h.payload.has_keysend) {
-		keysend(n, c, id, &in, &h.payload);
-		goto out;
-	}
-	if (id > RECV_ID_MASK) {
-		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
-		goto out;
-	}
-	h.id = (uint64_t)slot << RECV_SLOT_SHIFT | id;
 	memcpy(h.payment_hash, in.hash, 32);
 	h.amount_msat = in.amount.msat;
 	h.cltv_expiry = in.cltv_expiry;
+	if (h.payload.has_keysend) {
+		keysend(n, c, id, &h);
+		goto out;
+	}
+	if (id > RECV_ID_MASK) {
+		fail_with(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0, 0);
+		goto out;
+	}
+	h.id = (uint64_t)slot << RECV_SLOT_SHIFT | id;
 	node_inv_find(n, in.hash, &inv, &hold);
 	e = al_recv_offer(r, &h, &inv, node_tip_height(n), n->now, n->wall);
 	if (e == AL_E_RECV_FULL) {
@@ -303,7 +297,7 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 	}
 	al_memzero(&inv, sizeof(inv));
 	if (e != AL_OK)
-		fail_code(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0);
+		fail_with(n, c, id, AL_ONION_TEMPORARY_NODE_FAILURE, 0, 0);
 	decide(n);
 out:
 	if (p)

@@ -17,9 +17,14 @@
  * does not know after a restart never left (its write was lost with the crash) and
  * failed. The answer waits for the record that holds the result.
  *
+ * Keysend (no invoice: "dest", "amt", "payment_hash", dest_custom_records[5482373484] =
+ * the preimage, LND's shape) goes straight to a channel peer.
+ *
  * Retries: a failure that is not the payee's final word (PERM from the last hop) moves
  * the payment to the next channel that can carry it, while the request is waiting; after
- * a restart an attempt that fails is final. One HTLC per payment (no multi-part yet). */
+ * a restart an attempt that fails is final. When no one channel carries the amount, an
+ * invoice with basic_mpp is paid in parts over several (all or none sent); a multi-part
+ * payment is not retried. */
 #include <string.h>
 
 #include "attest/der.h"
@@ -754,16 +759,14 @@ static bool b64_member(const json_t *req, const char *key, uint8_t *out, size_t 
 	       got == len;
 }
 
-/* The invoice's payment, or NULL with the request answered. */
+/* What the invoice asks to pay into *a; NULL, or why the request is refused. */
 static const char *ask_invoice(al_node *n, const json_t *req, uint64_t amount, pay_ask *a)
 {
 	const json_t *pr = json_object_get(req, "payment_request");
 	al_invoice *inv = a->inv;
 
 	if (!json_is_string(pr) ||
-	    al_invoice_decode(inv, n->env.secp, json_string_value(pr), json_string_length(pr)) !=
-	        AL_OK ||
-	    inv->currency != node_invoice_currency(n))
+	    node_invoice_decode(n, inv, json_string_value(pr), json_string_length(pr)) != AL_OK)
 		return "not a valid BOLT 11 invoice of this node's network";
 	if (inv->has_amount && amount && amount != inv->amount_msat)
 		return "the invoice names its amount: give none";
