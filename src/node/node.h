@@ -262,7 +262,7 @@ bool al_node_next_fx(al_node *n, al_node_fx *fx, uint64_t now);
  * node's clock back before what proof of work already shows. */
 uint64_t al_node_trusted_wall(const al_node *n);
 
-/* --- HTLCs, until payments (BOLT #4, #11) give the node its own way to send ---------- */
+/* --- HTLCs for the in-process C interface (hold invoices, tests, benchmarks) ---------- */
 
 /* The C interface a caller in the same process (tests, benchmarks) uses to move money
  * over the node's channels; nothing reaches it from outside the enclave. Payments to

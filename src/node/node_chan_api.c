@@ -329,7 +329,7 @@ json_t *node_chan_info(const al_node *n)
 	                 "max_channels", NODE_MAX_CHANNELS);
 }
 
-/* --- HTLCs, until payments -------------------------------------------------------------- */
+/* --- HTLCs for the in-process C interface (hold invoices, tests, benchmarks) ---------- */
 
 void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx)
 {
