@@ -20,13 +20,16 @@
  *   listchannels [--pending | --closed]
  *   closechannel <funding_txid> <output_index> [--force]
  *   decodepayreq <bolt11_invoice>
- *   addinvoice <sat> [--memo TEXT] [--expiry SECS]
+ *   addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]
  *   listinvoices
  *   channelbalance
  *   lookupinvoice <r_hash_hex>
  *   payinvoice <bolt11_invoice> [--amt SAT]
  *   sendkeysend <node_id> <sat>
  *   listpayments
+ *   updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N [...]
+ *   feereport
+ *   fwdinghistory
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -97,39 +100,44 @@ static int fail(int code, const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
-	        "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
-	        "                  --root PEM] --seed-file FILE COMMAND [ARGS]      (the user)\n"
-	        "       alight-cli --datadir DIR [--node N] COMMAND [ARGS]     (the operator)\n"
-	        "the user's commands:\n"
-	        "  provision                        the node of the seed in FILE (or, without\n"
-	        "                                   FILE, a new seed made inside, saved there)\n"
-	        "  getinfo | listpeers              node id, network, storage, peers\n"
-	        "  connect <node_id>@<host>:<port>  connect and exchange init\n"
-	        "  disconnect <node_id>\n"
-	        "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust (https\n"
-	        "      with neither: the Mozilla roots compiled into the image)\n"
-	        "  getchain\n"
-	        "  newaddress | walletbalance | listfunds | sync\n"
-	        "  sendtoaddress <address> <sat>    pay an address\n"
-	        "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n"
-	        "  openchannel <node_id> <sat> [--push SAT] [--type anchors|static]\n"
-	        "                                   open to a connected peer, funded by the\n"
-	        "                                   wallet; answers once funding_signed is kept\n"
-	        "  listchannels [--pending | --closed]\n"
-	        "  closechannel <funding_txid> <output_index> [--force]\n"
-	        "  decodepayreq <bolt11_invoice>\n"
-	        "  addinvoice <sat> [--memo TEXT] [--expiry SECS]\n"
-	        "  listinvoices\n"
-	        "  channelbalance\n"
-	        "  lookupinvoice <r_hash_hex>\n"
-	        "  payinvoice <bolt11_invoice> [--amt SAT]\n"
-	        "  sendkeysend <node_id> <sat>       a spontaneous payment to a channel peer (the\n"
-	        "                                   preimage made here)\n"
-	        "  listpayments\n"
-	        "  exportseed                       the seed's words\n"
-	        "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
+	fprintf(
+	    f,
+	    "usage: alight-cli --rpc-connect HOST:PORT --measurement HEX [--policy FILE]\n"
+	    "                  [--allow-simulated] [--sim-dir DIR | --collateral FILE\n"
+	    "                  --root PEM] --seed-file FILE COMMAND [ARGS]      (the user)\n"
+	    "       alight-cli --datadir DIR [--node N] COMMAND [ARGS]     (the operator)\n"
+	    "the user's commands:\n"
+	    "  provision                        the node of the seed in FILE (or, without\n"
+	    "                                   FILE, a new seed made inside, saved there)\n"
+	    "  getinfo | listpeers              node id, network, storage, peers\n"
+	    "  connect <node_id>@<host>:<port>  connect and exchange init\n"
+	    "  disconnect <node_id>\n"
+	    "  setchain <url> [--ca PEM] [--pin HEX]...  the chain server to trust (https\n"
+	    "      with neither: the Mozilla roots compiled into the image)\n"
+	    "  getchain\n"
+	    "  newaddress | walletbalance | listfunds | sync\n"
+	    "  sendtoaddress <address> <sat>    pay an address\n"
+	    "  bumpfee <txid> <sat_per_vbyte>   replace a transaction (BIP125)\n"
+	    "  openchannel <node_id> <sat> [--push SAT] [--type anchors|static]\n"
+	    "                                   open to a connected peer, funded by the\n"
+	    "                                   wallet; answers once funding_signed is kept\n"
+	    "  listchannels [--pending | --closed]\n"
+	    "  closechannel <funding_txid> <output_index> [--force]\n"
+	    "  decodepayreq <bolt11_invoice>\n"
+	    "  addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]\n"
+	    "  listinvoices\n"
+	    "  channelbalance\n"
+	    "  lookupinvoice <r_hash_hex>\n"
+	    "  payinvoice <bolt11_invoice> [--amt SAT]\n"
+	    "  sendkeysend <node_id> <sat>       a spontaneous payment to a channel peer (the\n"
+	    "                                   preimage made here)\n"
+	    "  listpayments\n"
+	    "  updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N\n"
+	    "                   [--min_htlc_msat N] [--max_htlc_msat N] [--chan_point TXID:VOUT]\n"
+	    "  feereport\n"
+	    "  fwdinghistory\n"
+	    "  exportseed                       the seed's words\n"
+	    "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
 
 static int dial(const char *path)
@@ -409,18 +417,20 @@ static int cmd_openchannel(char **args, int nargs)
 	return request_json("POST", "/v1/channels", j);
 }
 
-/* addinvoice <sat> [--memo TEXT] [--expiry SECS]: LND's POST /v1/invoices (0 sat: any
- * amount). */
+/* addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]: LND's POST /v1/invoices
+ * (0 sat: any amount; --private: route hints through the node's channel peers). */
 static int cmd_addinvoice(char **args, int nargs)
 {
-	static const char use[] = "addinvoice <sat> [--memo TEXT] [--expiry SECS]";
+	static const char use[] = "addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]";
 	json_t *amount = sat_arg(args[0]), *j, *e;
 
 	if (!amount)
 		return fail(2, use);
 	j = json_pack("{s:o}", "value", amount);
 	for (int i = 1; i < nargs; i += 2) {
-		if (i + 1 < nargs && !strcmp(args[i], "--memo"))
+		if (!strcmp(args[i], "--private"))
+			json_object_set_new(j, "private", json_true()), i--;
+		else if (i + 1 < nargs && !strcmp(args[i], "--memo"))
 			json_object_set_new(j, "memo", json_string(args[i + 1]));
 		else if (i + 1 < nargs && !strcmp(args[i], "--expiry") &&
 		         (e = sat_arg(args[i + 1])))
@@ -429,6 +439,42 @@ static int cmd_addinvoice(char **args, int nargs)
 			return json_decref(j), fail(2, use);
 	}
 	return request_json("POST", "/v1/invoices", j);
+}
+
+/* updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N
+ * [--min_htlc_msat N] [--max_htlc_msat N] [--chan_point TXID:VOUT]: LND's POST
+ * /v1/chanpolicy (every channel unless one is named). */
+static int cmd_updatechanpolicy(char **args, int nargs)
+{
+	static const char *const keys[] = {"base_fee_msat", "fee_rate_ppm", "time_lock_delta",
+	                                   "min_htlc_msat", "max_htlc_msat"};
+	static const char use[] = "updatechanpolicy --base_fee_msat N --fee_rate_ppm N "
+	                          "--time_lock_delta N [--min_htlc_msat N] [--max_htlc_msat N] "
+	                          "[--chan_point TXID:VOUT]";
+	json_t *j = json_object(), *v;
+	const char *colon;
+	size_t k;
+
+	for (int i = 0; i < nargs; i += 2) {
+		if (i + 1 >= nargs || strncmp(args[i], "--", 2) != 0)
+			return json_decref(j), fail(2, use);
+		if (!strcmp(args[i], "--chan_point") && (colon = strchr(args[i + 1], ':')) &&
+		    colon - args[i + 1] == 64) {
+			json_object_set_new(j, "chan_point",
+			                    json_pack("{s:s%,s:i}", "funding_txid_str", args[i + 1],
+			                              (size_t)64, "output_index", atoi(colon + 1)));
+			continue;
+		}
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strcmp(args[i] + 2, keys[k]))
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0]) || !(v = sat_arg(args[i + 1])))
+			return json_decref(j), fail(2, use);
+		json_object_set_new(j, keys[k], v);
+	}
+	if (!json_object_get(j, "chan_point"))
+		json_object_set_new(j, "global", json_true());
+	return request_json("POST", "/v1/chanpolicy", j);
 }
 
 /* payinvoice <bolt11_invoice> [--amt SAT]: LND's SendPaymentSync (POST
@@ -674,6 +720,12 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return cmd_sendkeysend(args);
 	if (!strcmp(cmd, "listpayments") && nargs == 0)
 		return request("GET", "/v1/payments", NULL);
+	if (!strcmp(cmd, "updatechanpolicy"))
+		return cmd_updatechanpolicy(args, nargs);
+	if (!strcmp(cmd, "feereport") && nargs == 0)
+		return request("GET", "/v1/fees", NULL);
+	if (!strcmp(cmd, "fwdinghistory") && nargs == 0)
+		return request("POST", "/v1/switch", "{}");
 	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {
 		char target[96];
 

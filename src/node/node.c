@@ -11,12 +11,12 @@
 
 /* Every object the node may have: read at start (absent ones cost one request each). */
 static const al_rs_key records[NODE_MAX_OBJECTS] = {
-    {"node", "config"}, {"wallet", "state"}, {"chan", "0"},  {"chan", "1"}, {"chan", "2"},
-    {"chan", "3"},      {"chan", "4"},       {"chan", "5"},  {"chan", "6"}, {"chan", "7"},
-    {"mon", "0"},       {"mon", "1"},        {"mon", "2"},   {"mon", "3"},  {"mon", "4"},
-    {"mon", "5"},       {"mon", "6"},        {"mon", "7"},   {"onc", "0"},  {"onc", "1"},
-    {"onc", "2"},       {"onc", "3"},        {"onc", "4"},   {"onc", "5"},  {"onc", "6"},
-    {"onc", "7"},       {"inv", "book"},     {"pay", "book"}};
+    {"node", "config"}, {"wallet", "state"}, {"chan", "0"},   {"chan", "1"},  {"chan", "2"},
+    {"chan", "3"},      {"chan", "4"},       {"chan", "5"},   {"chan", "6"},  {"chan", "7"},
+    {"mon", "0"},       {"mon", "1"},        {"mon", "2"},    {"mon", "3"},   {"mon", "4"},
+    {"mon", "5"},       {"mon", "6"},        {"mon", "7"},    {"onc", "0"},   {"onc", "1"},
+    {"onc", "2"},       {"onc", "3"},        {"onc", "4"},    {"onc", "5"},   {"onc", "6"},
+    {"onc", "7"},       {"inv", "book"},     {"pay", "book"}, {"fwd", "book"}};
 _Static_assert(NODE_MAX_CHANNELS == 8, "records[] names every channel slot");
 
 void al_node_config_default(al_node_config *c)
@@ -51,7 +51,10 @@ static bool config_ok(const al_node_config *c)
 static bool handles_type(void *arg, uint16_t type)
 {
 	(void)arg;
-	return (type >= 32 && type <= 39) || (type >= 128 && type <= 136);
+	/* BOLT #2's, and BOLT #7's announcements and updates (node_policy.c reads the
+	 * channel_updates of our own channels; the rest waits for the gossip issue). */
+	return (type >= 32 && type <= 39) || (type >= 128 && type <= 136) ||
+	       (type >= 256 && type <= 258);
 }
 
 /* The peer manager's configuration for this node (key left to the caller). */
@@ -192,6 +195,7 @@ void al_node_clear(al_node *n)
 	node_inv_free(n);
 	node_recv_free(n);
 	node_send_free(n);
+	node_fwd_free(n);
 	for (size_t i = 0; i < n->nq; i++)
 		fx_free(n, &n->q[i]);
 	fx_free(n, &n->cur);
@@ -471,13 +475,13 @@ static void lost(al_node *n)
 /* The node's dirty records into one batch, when no batch is in flight. */
 static void start_write(al_node *n)
 {
-	uint8_t *cfg = NULL, *wal = NULL, *inv = NULL, *pay = NULL;
-	size_t clen = 0, wlen = 0, ilen = 0, plen = 0, k = 0;
+	uint8_t *cfg = NULL, *wal = NULL, *inv = NULL, *pay = NULL, *fwd = NULL;
+	size_t clen = 0, wlen = 0, ilen = 0, plen = 0, flen = 0, k = 0;
 	al_rs_item items[AL_RS_BATCH_MAX];
 	al_err e = AL_OK;
 
 	if (n->state != AL_NODE_READY || al_rs_get_state(&n->rs) != AL_RS_READY ||
-	    (!n->cfg_dirty && !n->wallet_dirty && !n->inv_dirty && !n->pay_dirty &&
+	    (!n->cfg_dirty && !n->wallet_dirty && !n->inv_dirty && !n->pay_dirty && !n->fwd_dirty &&
 	     !node_chan_dirty(n)))
 		return;
 	if (n->cfg_dirty && (e = node_config_save(n, &cfg, &clen)) == AL_OK)
@@ -489,6 +493,8 @@ static void start_write(al_node *n)
 		items[k++] = (al_rs_item){"inv", "book", inv, ilen};
 	if (e == AL_OK && n->pay_dirty && (e = node_send_save(n, &pay, &plen)) == AL_OK && pay)
 		items[k++] = (al_rs_item){"pay", "book", pay, plen};
+	if (e == AL_OK && n->fwd_dirty && (e = node_fwd_save(n, &fwd, &flen)) == AL_OK && fwd)
+		items[k++] = (al_rs_item){"fwd", "book", fwd, flen};
 	/* Channels' records after the node's: what does not fit waits for the next batch. */
 	if (e == AL_OK)
 		k += node_chan_items(n, items + k, AL_RS_BATCH_MAX - k, n->batch_next);
@@ -498,12 +504,13 @@ static void start_write(al_node *n)
 	node_free(n, wal, wlen);
 	node_free(n, inv, ilen);
 	node_free(n, pay, plen);
+	node_free(n, fwd, flen);
 	if (e != AL_OK) {
 		fail(n, e);
 		lost(n);
 		return;
 	}
-	n->cfg_dirty = n->wallet_dirty = n->inv_dirty = n->pay_dirty = false;
+	n->cfg_dirty = n->wallet_dirty = n->inv_dirty = n->pay_dirty = n->fwd_dirty = false;
 	if (k) {
 		n->batch_flying = n->batch_next++;
 		n->stats.persists++;
@@ -555,6 +562,10 @@ static void loaded(al_node *n)
 		e = al_rs_value(&n->rs, "pay", "book", &v, &len, &ver);
 	if (e == AL_OK && v)
 		e = node_send_load(n, v, len);
+	if (e == AL_OK)
+		e = al_rs_value(&n->rs, "fwd", "book", &v, &len, &ver);
+	if (e == AL_OK && v)
+		e = node_fwd_load(n, v, len);
 	if (e != AL_OK) {
 		fail(n, e);
 		return;

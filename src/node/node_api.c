@@ -12,6 +12,8 @@
  *   POST   /v1/invoices           user:   a new invoice (node_inv.c)
  *   GET    /v1/invoices, /v1/invoice/<r_hash>  user: the node's invoices
  *   GET    /v1/balance/channels   user:   LND's ChannelBalance (node_chan_api.c)
+ *   POST   /v1/chanpolicy, GET /v1/fees  user: forwarding policies (node_policy.c)
+ *   POST   /v1/switch             user:   LND's ForwardingHistory (node_fwd.c)
  *
  * "anyone" is the operator (the host's socket) or the user; "user" is the user's
  * channel only (node/node.h, al_node_auth): the operator is answered 403. Errors are
@@ -314,7 +316,10 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	bool balance = path_is(target, plen, "/v1/balance/channels");
 	bool sendpay = path_is(target, plen, "/v1/channels/transactions");
 	bool payments = path_is(target, plen, "/v1/payments");
-	bool user_route = payreq || invoices || balance || payments ||
+	bool policy = path_is(target, plen, "/v1/chanpolicy") && post;
+	bool fees = path_is(target, plen, "/v1/fees") && get;
+	bool history = path_is(target, plen, "/v1/switch") && post;
+	bool user_route = payreq || invoices || balance || payments || policy || fees || history ||
 	                  path_is(target, plen, "/v1/seed/export") ||
 	                  path_under(target, plen, "/v1/wallet/") || chans ||
 	                  (path_is(target, plen, "/v1/chain") && !get);
@@ -343,6 +348,10 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 		node_answer(n, token, 200, node_chan_balance(n), 0);
 	} else if (payreq && get) {
 		node_payreq(n, token, target + 11, plen - 11);
+	} else if (policy || fees) {
+		node_policy_request(n, token, fees, body, len);
+	} else if (history) {
+		node_fwd_request(n, token, body, len);
 	} else if (sendpay || payments) {
 		node_send_request(n, token, post, payments, body, len);
 	} else if (invoices && plen < sizeof(rest)) {

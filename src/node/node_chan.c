@@ -24,10 +24,12 @@
 #include "util/mem.h"
 #include "wallet/wallet.h"
 
-#define CHAN_HEADER_VERSION 1
+/* Version 2 adds the forwarding policies (node_policy.c); 1 still loads. */
+#define CHAN_HEADER_VERSION 2
 /* Room for the node's header before the engine's record. */
-#define CHAN_HEADER_LEN                                                                            \
+#define CHAN_HEADER_V1_LEN                                                                         \
 	(1 + AL_PUBKEY_LEN + 4 + 1 + 1 + 32 + 8 + 32 + 4 + 32 + 32 + 1 + AL_CHAN_MAX_SCRIPT)
+#define CHAN_HEADER_LEN (CHAN_HEADER_V1_LEN + NODE_POLICY_REC_LEN)
 /* Monitor entries kept per channel (bytes). */
 #define CHAN_MON_MAX (4u << 20)
 
@@ -106,18 +108,22 @@ al_err node_chan_alloc(al_node *n, node_chan *c, uint32_t index)
 /* A slot for a new channel: a free one, else the oldest closed one. */
 node_chan *node_chan_slot_new(al_node *n)
 {
-	node_chan *closed = NULL;
+	node_chan *slot = NULL, *closed = NULL;
 
-	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
+	for (size_t i = 0; i < NODE_MAX_CHANNELS && !slot; i++) {
 		node_chan *c = &n->chans[i];
 		if (!c->used)
-			return c;
-		if ((c->flags & (CF_CLOSED | CF_FAILED)) && !c->ch && !closed)
+			slot = c;
+		else if ((c->flags & (CF_CLOSED | CF_FAILED)) && !c->ch && !closed)
 			closed = c;
 	}
-	if (closed)
+	if (!slot && closed) {
 		node_chan_release(n, closed);
-	return closed;
+		slot = closed;
+	}
+	if (slot)
+		node_policy_init(slot);
+	return slot;
 }
 
 static size_t slot_of(const al_node *n, const node_chan *c)
@@ -187,6 +193,10 @@ static al_err rec_build(al_node *n, node_chan *c)
 	al_wb_bytes(&w, c->closing_sent, 32);
 	al_wb_u8(&w, (uint8_t)c->shutdown_len);
 	al_wb_bytes(&w, c->shutdown, AL_CHAN_MAX_SCRIPT);
+	if (al_wb_ok(&w) && w.len + NODE_POLICY_REC_LEN <= cap) {
+		node_policy_save(c, buf + w.len);
+		w.len += NODE_POLICY_REC_LEN;
+	}
 	if (c->ch && c->has_record) {
 		e = al_chan_save(c->ch, buf + w.len, cap - w.len, &len);
 		if (e == AL_E_CHAN_STATE)
@@ -338,15 +348,19 @@ al_err node_chan_load(al_node *n, size_t slot, const uint8_t *rec, size_t len, c
 	node_chan *c = &n->chans[slot];
 	al_chan_config cfg;
 	uint32_t vout, index;
-	size_t body;
+	size_t body, header;
+	const uint8_t *pol;
+	uint8_t version;
 	al_cur cur;
 	al_err e;
 
 	node_chan_config(n, &cfg);
 	memset(c, 0, sizeof(*c));
 	al_cur_init(&cur, rec, len);
-	if (al_cur_u8(&cur) != CHAN_HEADER_VERSION)
+	version = al_cur_u8(&cur);
+	if (version != 1 && version != CHAN_HEADER_VERSION)
 		return AL_E_NODE_RECORD;
+	header = version == 1 ? CHAN_HEADER_V1_LEN : CHAN_HEADER_LEN;
 	al_cur_bytes(&cur, c->peer_id, AL_PUBKEY_LEN);
 	c->key_index = al_cur_be32(&cur);
 	c->flags = al_cur_u8(&cur);
@@ -359,6 +373,10 @@ al_err node_chan_load(al_node *n, size_t slot, const uint8_t *rec, size_t len, c
 	al_cur_bytes(&cur, c->closing_sent, 32);
 	c->shutdown_len = al_cur_u8(&cur);
 	al_cur_bytes(&cur, c->shutdown, AL_CHAN_MAX_SCRIPT);
+	if (version == 1)
+		node_policy_init(c);
+	else if ((pol = al_cur_ptr(&cur, NODE_POLICY_REC_LEN)) != NULL)
+		node_policy_load(c, pol);
 	if (!al_cur_ok(&cur) || c->close_type > CLOSE_ABANDONED ||
 	    c->shutdown_len > AL_CHAN_MAX_SCRIPT)
 		return AL_E_NODE_RECORD;
@@ -367,7 +385,7 @@ al_err node_chan_load(al_node *n, size_t slot, const uint8_t *rec, size_t len, c
 	c->funding_vout = c->funding_known ? vout : 0;
 	if (c->key_index >= n->next_key_index)
 		n->next_key_index = c->key_index + 1;
-	body = len - CHAN_HEADER_LEN;
+	body = len - header;
 	if (mon_len) {
 		if (!(c->mon = node_alloc(n, mon_len)))
 			return AL_E_NOMEM;
@@ -376,14 +394,14 @@ al_err node_chan_load(al_node *n, size_t slot, const uint8_t *rec, size_t len, c
 	}
 	if (body == 0)
 		return AL_OK; /* closed and forgotten by its engine, or never funded */
-	e = al_chan_record_key_index(rec + CHAN_HEADER_LEN, body, &index);
+	e = al_chan_record_key_index(rec + header, body, &index);
 	if (e == AL_OK && index != c->key_index)
 		e = AL_E_NODE_RECORD;
 	if (e == AL_OK)
 		e = node_chan_alloc(n, c, index);
 	if (e == AL_OK)
 		e = al_chan_load(&c->ch, c->mem, c->mem_len, &n->chan_env, &cfg, c->signer,
-		                 rec + CHAN_HEADER_LEN, body);
+		                 rec + header, body);
 	if (e != AL_OK)
 		return e;
 	c->has_record = true;
@@ -554,8 +572,10 @@ void node_chan_pump(al_node *n)
 
 	if (n->state != AL_NODE_READY)
 		return;
-	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
-		node_chan *c = &n->chans[i];
+	/* Twice: a forward's effect on a channel already pumped (its outgoing HTLC, the
+	 * incoming one's fulfilment) is taken by the second pass. */
+	for (size_t i = 0; i < 2 * NODE_MAX_CHANNELS; i++) {
+		node_chan *c = &n->chans[i % NODE_MAX_CHANNELS];
 		for (int guard = 0;
 		     c->ch && guard < 4096 && node_fx_room(n) && al_chan_next_effect(c->ch, &fx);
 		     guard++) {
@@ -609,6 +629,7 @@ void node_chan_pump(al_node *n)
 				c->want_commit = false;
 		}
 	}
+	node_policy_tell(n);
 }
 
 /* --- funding and broadcasts (with the wallet) --------------------------------------------- */
@@ -793,6 +814,8 @@ void node_chan_peer_connected(al_node *n, const uint8_t peer[AL_PUBKEY_LEN])
 {
 	for (size_t i = 0; i < NODE_MAX_CHANNELS; i++) {
 		node_chan *c = &n->chans[i];
+		if (!memcmp(c->peer_id, peer, AL_PUBKEY_LEN))
+			c->update_told = false; /* told again on this connection */
 		if (c->ch && !memcmp(c->peer_id, peer, AL_PUBKEY_LEN) &&
 		    al_chan_peer_connected(c->ch) != AL_OK)
 			node_chan_log(n, c, "reconnection refused", NULL);

@@ -18,7 +18,7 @@
 #include "node/node_int.h"
 #include "util/hex.h"
 
-static json_t *point_json(const node_chan *c)
+json_t *node_chan_point_json(const node_chan *c)
 {
 	char hex[65], buf[80];
 	size_t k;
@@ -117,8 +117,8 @@ static json_t *chan_json(const al_node *n, const node_chan *c)
 	o = json_pack("{s:b,s:s,s:o,s:s,s:I,s:I,s:I,s:b,s:s,s:I,s:I,s:i}", "active",
 	              node_conn_of_peer((al_node *)n, c->peer_id) != NULL &&
 	                  (al_chan_state(c->ch) & AL_CHAN_ST_REESTABLISHED) != 0,
-	              "remote_pubkey", peer, "channel_point", point_json(c), "chan_id", scid,
-	              "capacity", (json_int_t)info.funding.sat, "local_balance",
+	              "remote_pubkey", peer, "channel_point", node_chan_point_json(c), "chan_id",
+	              scid, "capacity", (json_int_t)info.funding.sat, "local_balance",
 	              (json_int_t)(info.local_to_local.msat / 1000), "remote_balance",
 	              (json_int_t)(info.local_to_remote.msat / 1000), "initiator",
 	              (c->flags & CF_OUTBOUND) != 0, "channel_type", type_name(c->ch),
@@ -166,8 +166,9 @@ static void list(al_node *n, uint64_t token, int which)
 			json_array_append_new(
 			    arr,
 			    json_pack(
-			        "{s:o,s:s,s:s,s:s,s:I,s:b,s:s}", "channel_point", point_json(c),
-			        "remote_pubkey", peer, "closing_tx_hash", hex, "close_type",
+			        "{s:o,s:s,s:s,s:s,s:I,s:b,s:s}", "channel_point",
+			        node_chan_point_json(c), "remote_pubkey", peer, "closing_tx_hash",
+			        hex, "close_type",
 			        node_close_names[c->close_type ? c->close_type : CLOSE_ABANDONED],
 			        "settled_balance",
 			        (json_int_t)(c->settled_sat > INT64_MAX ? 0 : c->settled_sat),
@@ -335,7 +336,7 @@ void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx)
 {
 	al_node_htlc_event *ev;
 
-	if (fx->event != AL_CHAN_EV_HTLC_RECEIVED)
+	if (fx->event != AL_CHAN_EV_HTLC_RECEIVED && !node_fwd_result(n, c, fx))
 		node_send_result(n, c, fx);
 	if (n->htlc_n == NODE_HTLC_EVENTS) {
 		n->htlc_head = (n->htlc_head + 1) % NODE_HTLC_EVENTS;

@@ -9,6 +9,7 @@
 #include "chain/sync.h"
 #include "ln/channel.h"
 #include "ln/features.h"
+#include "ln/gossip.h"
 #include "ln/invoice.h"
 #include "ln/onchain.h"
 #include "ln/receive.h"
@@ -22,9 +23,9 @@
 #define NODE_JOBQ 8
 /* Channels a node keeps (open, opening, closing, or closed until the slot is needed). */
 #define NODE_MAX_CHANNELS 8
-/* Objects the node keeps: its configuration, its wallet, each channel's record,
- * monitor entries and on-chain engine's record. */
-#define NODE_MAX_OBJECTS (4 + 3 * NODE_MAX_CHANNELS)
+/* Objects the node keeps: its configuration, its wallet, its invoices, payments and
+ * forwards, each channel's record, monitor entries and on-chain engine's record. */
+#define NODE_MAX_OBJECTS (5 + 3 * NODE_MAX_CHANNELS)
 /* Invoices a node keeps (node_inv.c). */
 #define NODE_MAX_INVOICES 64
 /* Payments a node remembers (node_send.c). */
@@ -143,6 +144,15 @@ typedef struct node_chan {
 	bool orec_dirty;
 	bool owaiting;
 	uint64_t owait_id, owait_batch;
+	/* forwarding (node_policy.c): our policy over this channel, the channel_update
+	 * the peer sent us for its direction (for our invoices' route hints), the
+	 * timestamp of ours last made, and whether the peer has it on this connection */
+	al_chan_policy policy;
+	al_chan_policy peer_policy;
+	bool peer_policy_known;
+	uint32_t peer_update_ts, update_ts;
+	bool update_told;
+	bool update_stale; /* our policy changed since update_ts: a new timestamp */
 } node_chan;
 
 /* A fee estimate a chain server gave (node_shared.c). */
@@ -223,6 +233,9 @@ struct al_node {
 	/* payments this node makes (node_send.c), allocated with the first */
 	struct node_paybook *pays;
 	bool pay_dirty;
+	/* HTLCs this node forwards (node_fwd.c), allocated with the first */
+	struct node_fwdbook *fwds;
+	bool fwd_dirty;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -406,6 +419,8 @@ void node_onc_chain(al_node *n, node_chan *c, const al_sync *s);
 void node_chan_request(al_node *n, uint64_t token, const char *method, const char *path,
                        const char *query, const uint8_t *body, size_t len);
 json_t *node_chan_info(const al_node *n);
+/* LND's "channel_point": "<funding txid>:<output index>". */
+json_t *node_chan_point_json(const node_chan *c);
 /* GET /v1/balance/channels (LND's ChannelBalance). */
 json_t *node_chan_balance(const al_node *n);
 
@@ -472,5 +487,43 @@ al_err node_invoice_decode(const al_node *n, al_invoice *inv, const char *s, siz
 void node_payreq(al_node *n, uint64_t token, const char *pay_req, size_t len);
 /* An HTLC event of a channel, for al_node_next_htlc_event. */
 void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);
+
+/* node_policy.c: forwarding policies, the channel_updates that tell them to channel
+ * peers (BOLT #7's private case), POST /v1/chanpolicy and GET /v1/fees. */
+/* A new channel's policy: the node's defaults. */
+void node_policy_init(node_chan *c);
+/* The policy in force over c (htlc_maximum_msat resolved against its capacity). */
+al_chan_policy node_policy_of(const al_node *n, const node_chan *c);
+/* Our channel_update for c in out[AL_CHAN_UPDATE_LEN] (false when c has no scid). */
+bool node_policy_update(al_node *n, node_chan *c, uint8_t out[AL_CHAN_UPDATE_LEN]);
+/* Tell every ready channel's peer our channel_update once per connection. */
+void node_policy_tell(al_node *n);
+/* A channel_update from a peer (true: taken, or refused with a log line). */
+bool node_policy_message(al_node *n, const node_conn *pc, const uint8_t *msg, size_t len);
+/* The policy part of a channel's record, and back (AL_E_NODE_RECORD when malformed). */
+#define NODE_POLICY_REC_LEN (2 * (4 + 4 + 2 + 8 + 8) + 1 + 4 + 4)
+void node_policy_save(const node_chan *c, uint8_t out[NODE_POLICY_REC_LEN]);
+void node_policy_load(node_chan *c, const uint8_t in[NODE_POLICY_REC_LEN]);
+void node_policy_request(al_node *n, uint64_t token, bool fees, const uint8_t *body, size_t len);
+
+/* node_fwd.c: HTLCs forwarded (BOLT #4 at an intermediate node), their record ("fwd")
+ * and POST /v1/switch (LND's ForwardingHistory). */
+typedef struct node_fwdbook node_fwdbook;
+al_err node_fwd_save(const al_node *n, uint8_t **out, size_t *len);
+al_err node_fwd_load(al_node *n, const uint8_t *data, size_t len);
+void node_fwd_free(al_node *n);
+/* An incoming HTLC whose onion names a next hop: forward it or fail it back. */
+void node_fwd_htlc(al_node *n, node_chan *c, uint64_t id, const al_chan_htlc_in *in,
+                   const al_hop_payload *pl, const uint8_t next[AL_CHAN_ONION_LEN]);
+/* An outgoing HTLC's result (as node_send_result): true when it was a forward's. */
+bool node_fwd_result(al_node *n, const node_chan *c, const al_chan_fx *fx);
+/* Fees earned since `since` (wall seconds), in msat. */
+uint64_t node_fwd_fees_since(const al_node *n, uint64_t since);
+void node_fwd_request(al_node *n, uint64_t token, const uint8_t *body, size_t len);
+/* node_recv.c, for forwards: fulfil incoming HTLC `id` (on-chain too), and fail it with
+ * a downstream's failure packet wrapped in our shared secret. */
+void node_recv_fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimage[32]);
+al_err node_recv_fail_wrapped(al_node *n, node_chan *c, uint64_t id, const uint8_t *pkt,
+                              size_t len);
 
 #endif

@@ -5,7 +5,7 @@
  * it is durable.
  *
  *   POST /v1/invoices              user: {"memo","value" | "value_msat","expiry",
- *                                  "cltv_expiry"} -> {r_hash, payment_request,
+ *                                  "cltv_expiry","private"} -> {r_hash, payment_request,
  *                                  add_index, payment_addr}
  *   GET  /v1/invoice/<r_hash hex>  user: LND's Invoice
  *   GET  /v1/invoices              user: {"invoices":[...]} oldest first
@@ -25,7 +25,11 @@
 #include "util/mem.h"
 
 /* Format 2 added hold and keysend entries and the HTLCs that paid each; 1 still loads. */
-#define BOOK_FORMAT 2
+/* Format 3 adds route hints (private invoices); 1 and 2 still load. */
+#define BOOK_FORMAT 3
+/* Route hints a private invoice carries at most: one per channel. */
+#define INV_MAX_HINTS 3
+#define HINT_LEN      (AL_PUBKEY_LEN + 8 + 4 + 4 + 2)
 /* LND's defaults: a day to pay, 40 blocks for the final hop (BOLT 11's defaults are
  * an hour and 18, which LND and we write explicitly instead). */
 #define DEFAULT_EXPIRY 86400
@@ -58,6 +62,10 @@ typedef struct node_invoice {
 	uint8_t memo[AL_INVOICE_FIELD_MAX];
 	uint8_t n_parts;
 	node_paid_part parts[AL_RECV_MAX_PARTS];
+	/* LND's "private": a route hint (BOLT #11 `r`) through each channel peer that told
+	 * us its policy, fixed when the invoice is made */
+	uint8_t n_hints;
+	al_invoice_hop hints[INV_MAX_HINTS];
 } node_invoice;
 
 struct node_book {
@@ -102,7 +110,7 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 		if (b->inv[i].state == INV_FREE)
 			continue;
 		cap += 1 + 1 + 32 + 32 + 32 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 2 + b->inv[i].memo_len +
-		       1 + 9 * (size_t)b->inv[i].n_parts;
+		       1 + 9 * (size_t)b->inv[i].n_parts + 1 + HINT_LEN * (size_t)b->inv[i].n_hints;
 		count++;
 	}
 	if (!(*out = node_alloc((al_node *)n, cap)))
@@ -135,6 +143,15 @@ al_err node_inv_save(const al_node *n, uint8_t **out, size_t *len)
 			al_wb_u8(&w, v->parts[k].slot);
 			al_wb_be64(&w, v->parts[k].htlc_id);
 		}
+		al_wb_u8(&w, v->n_hints);
+		for (size_t k = 0; k < v->n_hints; k++) {
+			const al_invoice_hop *h = &v->hints[k];
+			al_wb_bytes(&w, h->pubkey, AL_PUBKEY_LEN);
+			al_wb_be64(&w, h->scid);
+			al_wb_be32(&w, h->fee_base_msat);
+			al_wb_be32(&w, h->fee_proportional_millionths);
+			al_wb_be16(&w, h->cltv_expiry_delta);
+		}
 	}
 	*len = cap;
 	return al_wb_ok(&w) && w.len == cap ? AL_OK : AL_E_BUFSIZE;
@@ -151,7 +168,7 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 		return AL_E_NOMEM;
 	al_cur_init(&c, data, len);
 	format = al_cur_u8(&c);
-	if (format != 1 && format != BOOK_FORMAT)
+	if (format < 1 || format > BOOK_FORMAT)
 		return AL_E_NODE_RECORD;
 	b->next_index = al_cur_be64(&c);
 	count = al_cur_be16(&c);
@@ -196,6 +213,17 @@ al_err node_inv_load(al_node *n, const uint8_t *data, size_t len)
 			v->parts[k].slot = al_cur_u8(&c);
 			v->parts[k].htlc_id = al_cur_be64(&c);
 		}
+		v->n_hints = format > 2 ? al_cur_u8(&c) : 0;
+		if (v->n_hints > INV_MAX_HINTS)
+			return AL_E_NODE_RECORD;
+		for (size_t k = 0; k < v->n_hints; k++) {
+			al_invoice_hop *h = &v->hints[k];
+			al_cur_bytes(&c, h->pubkey, AL_PUBKEY_LEN);
+			h->scid = al_cur_be64(&c);
+			h->fee_base_msat = al_cur_be32(&c);
+			h->fee_proportional_millionths = al_cur_be32(&c);
+			h->cltv_expiry_delta = al_cur_be16(&c);
+		}
 		/* A preimage is the hash's, or (a hold invoice not settled) not known yet. */
 		if (al_cur_ok(&c) && format > 1) {
 			uint8_t h[32];
@@ -232,6 +260,13 @@ static al_err payment_request(al_node *n, const node_invoice *v, char *out, size
 	inv->expiry = v->expiry;
 	inv->has_min_final_cltv = true;
 	inv->min_final_cltv_expiry_delta = v->cltv_expiry;
+	/* One `r` field of one hop per channel. */
+	for (size_t k = 0; k < v->n_hints; k++) {
+		inv->hops[k] = v->hints[k];
+		inv->routes[k].first = (uint8_t)k;
+		inv->routes[k].count = 1;
+	}
+	inv->n_hops = inv->n_routes = v->n_hints;
 	/* var_onion_optin and payment_secret required, basic_mpp offered: what ln/receive
 	 * takes. */
 	e = al_features_set(&inv->features, AL_FEATURE_REQ(AL_FEATURE_VAR_ONION_OPTIN));
@@ -344,10 +379,34 @@ static bool opt_u64(const json_t *req, const char *key, uint64_t *out)
 	return !j || al_node_json_u64(j, out);
 }
 
+/* LND's "private": a hint through each open channel whose peer told us its policy
+ * (BOLT #11 `r`: "pubkey ... short_channel_id ... fee_base_msat,
+ * fee_proportional_millionths, cltv_expiry_delta" of the channel toward us). */
+static void route_hints(al_node *n, node_invoice *v)
+{
+	for (size_t i = 0; i < NODE_MAX_CHANNELS && v->n_hints < INV_MAX_HINTS; i++) {
+		const node_chan *c = &n->chans[i];
+		al_invoice_hop *h = &v->hints[v->n_hints];
+		al_chan_info info;
+
+		if (!c->ch || !c->peer_policy_known || !(c->flags & CF_READY) ||
+		    (c->flags & (CF_CLOSED | CF_FAILED)) || c->oc)
+			continue;
+		al_chan_get_info(c->ch, &info);
+		memcpy(h->pubkey, c->peer_id, AL_PUBKEY_LEN);
+		h->scid = info.scid;
+		h->fee_base_msat = c->peer_policy.fee_base_msat;
+		h->fee_proportional_millionths = c->peer_policy.fee_proportional_millionths;
+		h->cltv_expiry_delta = c->peer_policy.cltv_expiry_delta;
+		v->n_hints++;
+	}
+}
+
 static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len)
 {
 	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *memo = json_object_get(req, "memo");
+	json_t *priv = json_object_get(req, "private");
 	uint64_t value = 0, value_msat = 0, expiry = DEFAULT_EXPIRY, cltv = DEFAULT_CLTV;
 	const char *why = NULL;
 	node_invoice fresh, *v = NULL;
@@ -357,10 +416,11 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 
 	memset(&fresh, 0, sizeof(fresh));
 	if ((len && !json_is_object(req)) || (memo && !json_is_string(memo)) ||
-	    !opt_u64(req, "value", &value) || !opt_u64(req, "value_msat", &value_msat) ||
-	    !opt_u64(req, "expiry", &expiry) || !opt_u64(req, "cltv_expiry", &cltv))
+	    (priv && !json_is_boolean(priv)) || !opt_u64(req, "value", &value) ||
+	    !opt_u64(req, "value_msat", &value_msat) || !opt_u64(req, "expiry", &expiry) ||
+	    !opt_u64(req, "cltv_expiry", &cltv))
 		why = "body: {\"memo\"?, \"value\"? | \"value_msat\"?, \"expiry\"?, "
-		      "\"cltv_expiry\"?}";
+		      "\"cltv_expiry\"?, \"private\"?}";
 	else if (value > 21000000ULL * 100000000ULL || value_msat > 21000000ULL * 100000000000ULL)
 		why = "value above 21 million bitcoin";
 	else if (value && value_msat && value_msat != value * 1000)
@@ -386,6 +446,8 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		fresh.memo_len = (uint16_t)json_string_length(memo);
 		memcpy(fresh.memo, json_string_value(memo), fresh.memo_len);
 	}
+	if (json_is_true(priv))
+		route_hints(n, &fresh);
 	json_decref(req);
 	if (!(pr = node_alloc(n, AL_INVOICE_MAX_CHARS + 1)))
 		e = AL_E_NOMEM;

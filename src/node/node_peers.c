@@ -439,7 +439,8 @@ void node_peers_pump(al_node *n)
 		if (ev.kind == AL_PEER_EV_CONNECTED) {
 			on_connected(n, c, &ev);
 		} else if (ev.kind == AL_PEER_EV_MESSAGE) {
-			if (!node_chan_message(n, c, ev.type, ev.msg, ev.len))
+			if (!node_policy_message(n, c, ev.msg, ev.len) &&
+			    !node_chan_message(n, c, ev.type, ev.msg, ev.len))
 				on_message(n, &ev);
 		} else if (ev.kind == AL_PEER_EV_CLOSE && !c->closing) {
 			c->closing = true;

@@ -14,8 +14,7 @@
  * channel tells the HTLC again, the book names it as one that paid, and it is fulfilled
  * again rather than refused as a second payment.
  *
- * What this node does not do yet answers as BOLT #4 says a node without it would:
- * forwarding (a packet for another hop) fails with unknown_next_peer. */
+ * A packet for another hop goes to node_fwd.c, with its payload decoded. */
 #include <string.h>
 
 #include "crypto/hash.h"
@@ -31,7 +30,6 @@
 #define RECV_ID_MASK    ((1ULL << RECV_SLOT_SHIFT) - 1)
 
 /* BOLT #4 failure codes given here besides ln/receive's. */
-#define UNKNOWN_NEXT_PEER         (AL_ONION_PERM | 10)
 #define TEMPORARY_CHANNEL_FAILURE (AL_ONION_UPDATE | 7)
 /* The least a keysend HTLC may leave us before its expiry (BOLT #2's minimum final
  * cltv_expiry_delta, the most a sender without an invoice can know). */
@@ -105,6 +103,34 @@ al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg,
 	return e;
 }
 
+al_err node_recv_fail_wrapped(al_node *n, node_chan *c, uint64_t id, const uint8_t *pkt, size_t len)
+{
+	al_onion_peeled *p = node_alloc(n, sizeof(*p));
+	uint8_t *buf = node_alloc(n, AL_ONION_FAILURE_MAX);
+	al_chan_htlc_in in;
+	al_err e = p && buf ? AL_OK : AL_E_NOMEM;
+
+	if (e == AL_OK && len > AL_ONION_FAILURE_MAX)
+		e = AL_E_ONION_FAILURE_LEN;
+	/* The onion was peeled once when the HTLC came: its shared secret again. */
+	if (e == AL_OK)
+		e = peel(n, c, id, p, &in);
+	if (e == AL_OK) {
+		memcpy(buf, pkt, len);
+		/* BOLT #4 at each hop on the way back: "obfuscate the packet using its ammag
+		 * key". */
+		e = al_onion_failure_wrap(buf, len, p->shared_secret);
+	}
+	if (e == AL_OK)
+		e = al_chan_fail_htlc(c->ch, id, buf, len);
+	c->want_commit |= e == AL_OK;
+	if (p)
+		al_onion_peeled_clear(p);
+	node_free(n, p, sizeof(*p));
+	node_free(n, buf, AL_ONION_FAILURE_MAX);
+	return e;
+}
+
 /* A failure with BOLT #4's data (al_recv_failure). */
 static void fail_with(al_node *n, node_chan *c, uint64_t id, uint16_t code, uint64_t htlc_msat,
                       uint32_t value)
@@ -129,7 +155,7 @@ static void fail_payload(al_node *n, node_chan *c, uint64_t id, uint64_t type)
 		node_chan_log(n, c, "an HTLC could not be failed now", NULL);
 }
 
-static void fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimage[32])
+void node_recv_fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t preimage[32])
 {
 	if (c->oc) {
 		/* BOLT #5: the channel went on-chain meanwhile; "if it receives (or already
@@ -180,7 +206,7 @@ static void keysend(al_node *n, node_chan *c, uint64_t id, const al_recv_htlc *h
 		return;
 	}
 	node_chan_log(n, c, "a keysend payment to us settled", NULL);
-	fulfill(n, c, id, p->keysend_preimage);
+	node_recv_fulfill(n, c, id, p->keysend_preimage);
 }
 
 /* Carry out ln/receive's decisions. */
@@ -223,7 +249,7 @@ static void decide(al_node *n)
 		/* BOLT #4: "SHOULD fulfill all HTLCs in the HTLC set" - the book first. */
 		node_inv_settle(n, d.payment_hash, d.preimage, slot, id, in.amount.msat);
 		node_chan_log(n, c, "a payment to us settled", NULL);
-		fulfill(n, c, id, d.preimage);
+		node_recv_fulfill(n, c, id, d.preimage);
 		al_memzero(&d, sizeof(d));
 	}
 }
@@ -263,17 +289,17 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 		fail_with(n, c, id, TEMPORARY_CHANNEL_FAILURE, 0, 0);
 		goto out;
 	}
-	if (!p->final) {
-		fail_with(n, c, id, UNKNOWN_NEXT_PEER, 0, 0);
+	if (al_hop_payload_decode(&h.payload, p->payload, p->payload_len, p->final) != AL_OK) {
+		fail_payload(n, c, id, h.payload.bad_type);
 		goto out;
 	}
-	if (al_hop_payload_decode(&h.payload, p->payload, p->payload_len, true) != AL_OK) {
-		fail_payload(n, c, id, h.payload.bad_type);
+	if (!p->final) {
+		node_fwd_htlc(n, c, id, &in, &h.payload, p->next);
 		goto out;
 	}
 	/* An HTLC that already paid (told again after a restart): fulfilled again. */
 	if (node_inv_paid_by(n, in.hash, slot, id, preimage)) {
-		fulfill(n, c, id, preimage);
+		node_recv_fulfill(n, c, id, preimage);
 		al_memzero(preimage, sizeof(preimage));
 		goto out;
 	}

@@ -1,10 +1,11 @@
-/* Fuzz the node's own record loaders: the invoice book ("inv"/"book", node_inv.c) and the
- * payment book ("pay"/"book", node_send.c), as they come out of the store after
- * unsealing. The first byte picks the loader, the rest is the record. A record that
+/* Fuzz the node's own record loaders: the invoice book ("inv"/"book", node_inv.c), the
+ * payment book ("pay"/"book", node_send.c) and the forwards ("fwd"/"book", node_fwd.c),
+ * as they come out of the store after unsealing. The first byte picks the loader (its
+ * value modulo 3), the rest is the record. A record that
  * loads must be written back and load again to the same bytes; nothing may crash.
  * Seeds: books with open, settled, hold and canceled invoices (formats 1 and 2) and
- * payments in flight, succeeded and failed (written by hand from the formats in
- * node_inv.c and node_send.c). */
+ * payments in flight, succeeded and failed, forwards offered, settled and failed
+ * (written by hand from the formats in node_inv.c, node_send.c and node_fwd.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,11 @@ static void clear(al_node *n)
 {
 	node_inv_free(n);
 	node_send_free(n);
+	node_fwd_free(n);
 }
+
+static const load_fn loads[3] = {node_inv_load, node_send_load, node_fwd_load};
+static const save_fn saves[3] = {node_inv_save, node_send_save, node_fwd_save};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&n, 0, sizeof(n));
 	n.env.mem = &heap;
-	load = data[0] & 1 ? node_send_load : node_inv_load;
-	save = data[0] & 1 ? node_send_save : node_inv_save;
+	load = loads[data[0] % 3];
+	save = saves[data[0] % 3];
 	if (load(&n, data + 1, size - 1) != AL_OK) {
 		clear(&n);
 		return 0;
