@@ -668,10 +668,15 @@ void node_send_result(al_node *n, const node_chan *c, const al_chan_fx *fx)
 	/* The payee's final word ends it; anything else may pass over another channel. */
 	if ((p->inv || p->ks) && p->n_parts == 1 &&
 	    !(origin == (size_t)t->n_hops - 1 && (code & AL_ONION_PERM))) {
+		uint16_t was_code = p->code;
+		uint8_t was_hop = p->hop;
 		p->code = 0;
 		p->hop = 0;
 		if (attempt(n, p, &why))
 			return;
+		/* Nowhere else to go: the failure that ended it is the one it had. */
+		p->code = was_code;
+		p->hop = was_hop;
 	}
 	code = p->code;
 	why = code == (AL_ONION_PERM | 15) || code == 18 || code == 19 ? WHY_INCORRECT_DETAILS
