@@ -529,10 +529,15 @@ al_err al_chan_peer_connected(al_chan *ch)
 		 * packet". A channel_reestablish first (as Core Lightning does), unless we
 		 * are the one behind: a peer that lost its data learns it from our numbers
 		 * and the secret it revoked, before the error would make it broadcast a
-		 * revoked commitment. */
-		if ((ch->state & AL_CHAN_ST_FUNDED) && !(ch->state & AL_CHAN_ST_DATA_LOSS))
+		 * revoked commitment. Not once the funding output is spent: the chain says
+		 * it all, and a peer that hangs up on errors (Electrum does) would lose its
+		 * other channels with us at every reconnection. */
+		bool spent = (ch->state & AL_CHAN_ST_CLOSED) != 0;
+		if ((ch->state & AL_CHAN_ST_FUNDED) && !(ch->state & AL_CHAN_ST_DATA_LOSS) &&
+		    !spent)
 			al_chan__send_reestablish(ch);
-		al_chan__send(ch, FXM_ERROR, 0);
+		if (!spent)
+			al_chan__send(ch, FXM_ERROR, 0);
 	} else if (ch->state & AL_CHAN_ST_FUNDED) {
 		/* A channel loaded from its record may hold the peer's uncommitted updates
 		 * of the last connection (persisted with a preimage): reversed now, as on a

@@ -19,6 +19,16 @@ ways with Electrum. B is the only node that forwards; every payment crosses it:
  5. B changes its policy (updatechanpolicy); C learns it (its next invoice's hint shows it),
     A pays C at the new fee; Electrum learns it too (its next invoice's hint shows it) and A
     pays E at the new fee.
+ 6. On-chain with a payment in flight: Electrum holds A's HTLC (enable_htlc_settle false), B
+    force-closes the channel it went over; Electrum claims the HTLC output of B's commitment
+    with the preimage (lnsweep: it has accepted the payment), B's on-chain engine reads the
+    preimage from that spend (BOLT #5) and fulfils A's HTLC upstream: A's payment succeeds,
+    B earns its fee.
+ 7. The same over the channel Electrum funded, at its 45,001 sat/kw: the held HTLC is below
+    the dust limit of B's commitment plus its HTLC-timeout fee, so it has no output (BOLT
+    #3 trimming); once B's commitment is final, B fails A's HTLC back (BOLT #5: "MUST fail
+    the corresponding incoming HTLC"), long before A's expiry: A's payment fails with B's
+    permanent_channel_failure and A's balance is what it was.
 
 B's policy: fee = base_fee_msat + amt_out_msat * fee_rate_ppm // 1,000,000 (BOLT #7), by
 default base 1,000 msat, 1 ppm, time_lock_delta 80. Every amount is checked to the
@@ -28,12 +38,13 @@ ForwardingEvent: amounts as uint64 strings, sat fields truncated from msat), B's
 Electrum's lightning history."""
 import base64
 import hashlib
+import threading
 import time
 
 from conftest import scaled
 from daemon_util import start_daemon
 from devchain_util import devchain  # noqa: F401  (fixture)
-from electrum_util import btc, electrum_daemon  # noqa: F401  (fixture)
+from electrum_util import btc, chain_tx, electrum_daemon  # noqa: F401  (fixture)
 from test_channels_electrum import MINER, alight_channel, on_chain, wait
 
 # B's default forwarding policy (LND's defaults: 1,000 msat, 1 ppm, 80 blocks).
@@ -353,3 +364,85 @@ def test_forward_through_alight(tmp_path, procs, devchain, electrum_daemon):  # 
     report = B.user("feereport")
     for k in ("day_fee_sum", "week_fee_sum", "month_fee_sum"):
         assert report[k] == str(fees_total // 1000), report
+
+    # --- 6. Electrum holds the HTLC; B force-closes downstream and claims upstream -------------
+    # 50,000 sat: an output of its own in B's commitment of the channel B funded (at
+    # Electrum's 45,001 sat/kw on the other one an HTLC below about 30,000 sat is trimmed:
+    # lost to fees on-chain, and rightly failed upstream), and more than Electrum can
+    # receive over the channel it funded, so that its hint names B's.
+    el.call("enable_htlc_settle", b=False)
+    amt = 50_000_000
+    fee6 = fee_msat(amt, base, ppm)
+    req, dec = electrum_request(el, A, B, amt // 1000, "held", [scid[be]], base, ppm, delta)
+    a_before = local_msat(A)
+    out = {}
+    payer = threading.Thread(
+        target=lambda: out.update(res=A.user("payinvoice", req["lightning_invoice"])))
+    payer.start()
+
+    def held():
+        busy = [p for p in (be, eb) if alight_channel(B, p)["pending_htlcs"] == 1]
+        return len(busy) == 1, busy
+    held_point = poll("the HTLC forwarded to Electrum", held)[0]
+    # Electrum marks a request paid once it accepts the HTLC, before it would settle.
+    wait("Electrum accepted the HTLC",
+         lambda: el.call("get_request", request_id=req["request_id"])["status"] == 3)
+    assert payer.is_alive() and alight_channel(A, ab)["pending_htlcs"] == 1
+    ctx = B.user("closechannel", *held_point.split(":"), "--force")["closing_txid"]
+    wait("B's commitment on devchain", lambda: on_chain(devchain, ctx))
+
+    def paid():
+        if payer.is_alive():
+            devchain.mine(1, MINER)  # Electrum's claim confirms; B's engine reads it
+            payer.join(scaled(3))
+        return not payer.is_alive(), out.get("res")
+    res = poll("A's payment to end", paid, timeout=180)
+    assert res["payment_error"] == "", res
+    assert res["payment"]["status"] == "SUCCEEDED", res
+    assert res["payment"]["fee_msat"] == str(fee6), res
+    assert hashlib.sha256(base64.b64decode(res["payment_preimage"])).hexdigest() == \
+        dec["payment_hash"]
+    poll("A's channel settled", lambda: quiet(A, [ab]))
+    assert local_msat(A) == a_before - amt - fee6
+    evs = events(B)
+    assert len(evs) == 5, evs
+    check_event(evs[4], [scid[ab]], [scid[held_point]], amt, fee6, t0)
+    closed = [c for c in B.user("listchannels", "--closed")["channels"]
+              if c["channel_point"] == held_point]
+    assert closed and closed[0]["close_type"] == "LOCAL_FORCE_CLOSE", closed
+
+    # --- 7. a held HTLC trimmed from B's commitment: failed back once it is final -------------
+    # Electrum hangs up on the error that came with the force close: B dials it again.
+    B.cli("connect", el.uri)
+    B.wait_peer(el.node_id)
+    wait("Electrum reestablished %s" % eb, lambda: el.channel(eb)["peer_state"] == "GOOD")
+    poll("B's channel with Electrum active", lambda: quiet(B, [eb]))
+    # 2,000 sat: what B can still send over it (its balance there less its reserve).
+    amt = 2_000_000
+    req, dec = electrum_request(el, A, B, amt // 1000, "trimmed", [scid[eb]], base, ppm, delta)
+    a_before = local_msat(A)
+    out = {}
+    payer = threading.Thread(
+        target=lambda: out.update(res=A.user("payinvoice", req["lightning_invoice"])))
+    payer.start()
+    poll("the HTLC forwarded to Electrum",
+         lambda: (alight_channel(B, eb)["pending_htlcs"] == 1, alight_channel(B, eb)))
+    wait("Electrum accepted the HTLC",
+         lambda: el.call("get_request", request_id=req["request_id"])["status"] == 3)
+    assert payer.is_alive()
+    ctx = B.user("closechannel", *eb.split(":"), "--force")["closing_txid"]
+    wait("B's commitment on devchain", lambda: on_chain(devchain, ctx))
+    # No output of B's commitment is the HTLC's: at most to_local and to_remote.
+    outs = chain_tx(devchain, ctx).outputs()
+    assert len(outs) <= 2 and all(o.value != amt // 1000 for o in outs), outs
+    start = devchain.height()
+    res = poll("A's payment to end", paid, timeout=180)
+    assert res["payment_error"] == "permanent_channel_failure at hop 0", res
+    assert res["payment"]["failure"] == {"code": 0x4008, "name": "permanent_channel_failure",
+                                         "hop": 0}, res
+    # Failed back within a few blocks of the close: A's HTLC had DELTA + 147 of them.
+    assert devchain.height() - start < delta, (start, devchain.height())
+    poll("A's channel settled", lambda: quiet(A, [ab]))
+    assert local_msat(A) == a_before
+    assert len(events(B)) == 5
+    el.call("enable_htlc_settle", b=True)
