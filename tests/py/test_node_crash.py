@@ -26,6 +26,7 @@ printed (the payments offered, the results heard) and checks the same things acr
 results as the receiver was told to give them, never changed when told again, none lost
 but a payment whose sender died before it was durable, and the chain paying what the
 results moved."""
+import base64
 import json
 import os
 import shutil
@@ -168,3 +169,77 @@ def test_sigkill_at_every_persistence_point(tmp_path, devchain, chan_type):  # n
     assert (a["local_balance"], a["remote_balance"]) == (FUNDING - moved, moved)
     assert (b["local_balance"], b["remote_balance"]) == (moved, FUNDING - moved)
     check_coop_close(devchain, events, check_open(devchain, events), moved)
+
+
+PAYKILL_PAYMENTS = 12 if SANITIZE else 30
+PAYKILL_POINTS = 24
+
+
+def test_payment_sigkill(tmp_path, devchain):  # noqa: F811
+    """Payments as the user makes them (B's invoice, A's POST /v1/channels/transactions)
+    with the tool itself killed by SIGKILL at the K-th store write of a life, K from 1 to
+    24 in turn (a restart, its reestablish and a payment or two), before the write or once
+    it is durable; every life starts both nodes from their stores and goes on with the next
+    payment, leaving the one in flight to the nodes. At the end each invoice printed is
+    judged against both books: A's payment SUCCEEDED exactly when B's invoice SETTLED,
+    otherwise FAILED or never durable; never IN_FLIGHT, never twice; the balances moved by
+    exactly the invoices settled."""
+    tool = TOOLS / "node_pair"
+    if not tool.exists():
+        pytest.fail(f"{tool} is missing: build the tests")
+    base = store_dir(tmp_path)
+    nodes = base / "nodes"
+    nodes.mkdir()
+    invoices, kills, next_i, books, first = {}, 0, 0, None, None
+    try:
+        while books is None:
+            args = [str(tool), devchain.url, str(nodes), "paysigkill", "anchors",
+                    str(PAYKILL_PAYMENTS)]
+            if first is not None:
+                args.append(str(next_i))
+            env = dict(os.environ)
+            env["ALIGHT_KILL_AT"] = "%d:%d" % (1 + kills % PAYKILL_POINTS,
+                                               kills // PAYKILL_POINTS % 2)
+            out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+            for line in out.stdout.splitlines():
+                ev = json.loads(line) if line.startswith("{") else {}
+                if ev.get("event") == "active" and first is None:
+                    first = ev
+                elif ev.get("event") == "invoice":
+                    assert ev["hash"] not in invoices.values(), ev
+                    invoices[ev["i"]] = ev["hash"]
+                    next_i = ev["i"] + 1
+                elif ev.get("event") == "books":
+                    books = ev
+            if out.returncode == -9:
+                kills += 1
+                assert books is None, out.stdout[-2000:]
+                continue
+            assert out.returncode == 0 and books is not None, \
+                out.stdout[-3000:] + out.stderr[-3000:]
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+    assert first is not None and next_i == PAYKILL_PAYMENTS, (next_i, kills)
+    pays = {}
+    for p in books["payments"]:
+        assert p["payment_hash"] not in pays, p  # one payment per hash, across every life
+        pays[p["payment_hash"]] = p["status"]
+    states = {}
+    for v in books["invoices"]:
+        states[base64.b64decode(v["r_hash"]).hex()] = v["state"]
+    settled = failed = absent = 0
+    for i, h in invoices.items():
+        st = pays.get(h, "")
+        assert st != "IN_FLIGHT", (i, h)
+        assert (states.get(h) == "SETTLED") == (st == "SUCCEEDED"), (i, h, st, states.get(h))
+        settled += st == "SUCCEEDED"
+        failed += st == "FAILED"
+        absent += st == ""
+    print("paysigkill: %d kills over %d invoices: %d succeeded, %d failed, %d never durable"
+          % (kills, len(invoices), settled, failed, absent))
+    assert kills >= PAYKILL_PAYMENTS // 2 and settled >= len(invoices) // 2, (kills, settled)
+    a0, b0 = first["a"]["local_balance"], first["b"]["local_balance"]
+    moved = settled * PAY
+    assert (books["a"]["local_balance"], books["b"]["local_balance"]) == (a0 - moved,
+                                                                          b0 + moved), books

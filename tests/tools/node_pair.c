@@ -52,6 +52,11 @@
  *             /v1/channels/transactions), a node killed at one of its persistence
  *             points in each: every payment ends SUCCEEDED or FAILED, exactly once, and
  *             B's invoices and both balances agree (tests/tools/node_pair/paycrash.c)
+ *   paysigkill N [START]
+ *             paycrash's payments with the tool itself killed (SIGKILL) at the K-th
+ *             store write of either node after ALIGHT_KILL_AT=K:P, as in sigkill; run
+ *             again with START it restarts both nodes from their stores and goes on;
+ *             the life that gets through prints both books for the test to judge
  * Output: JSON lines, {"event": ..., ...}; the last is {"event":"done"}. Exit status 0
  * only when every check here held. */
 #define _DEFAULT_SOURCE 1
@@ -395,11 +400,17 @@ static void node_close(pnode *p)
 }
 
 /* A dials B, as A's operator would after a restart of either. */
-static void reconnect(void)
+void reconnect(void)
 {
 	static uint64_t token = QUIET_TOKEN;
 	char body[200];
 
+	if (!b_id[0]) { /* a life started from the stores */
+		json_t *r = req_ok(&B, "GET", "/v1/getinfo", NULL);
+		snprintf(b_id, sizeof(b_id), "%s",
+		         json_string_value(json_object_get(r, "node_id")));
+		json_decref(r);
+	}
 	snprintf(body, sizeof(body), "{\"addr\":{\"pubkey\":\"%s\",\"host\":\"127.0.0.1:9\"}}",
 	         b_id);
 	al_node_request(A.n, AL_NODE_OPERATOR, ++token, "POST", "/v1/peers", (const uint8_t *)body,
@@ -451,7 +462,7 @@ json_t *req_ok(pnode *p, const char *method, const char *target, const char *bod
 	return r;
 }
 
-static void sync_both(void)
+void sync_both(void)
 {
 	json_decref(req_ok(&A, "POST", "/v1/wallet/sync", NULL));
 	json_decref(req_ok(&B, "POST", "/v1/wallet/sync", NULL));
@@ -858,6 +869,12 @@ void crash_arm(pnode *victim, uint64_t at, int phase)
 	crash.seen = 0;
 }
 
+void crash_disarm(void)
+{
+	crash.victim = NULL;
+	crash.any = false;
+}
+
 uint64_t crash_kills(void)
 {
 	return crash.kills;
@@ -1096,7 +1113,7 @@ static void crash_run(const uint8_t cid[32], uint32_t expiry, int n)
 
 /* ALIGHT_KILL_AT=K:P: this life dies by SIGKILL at the K-th store write of either node from
  * here on, before it (P 0) or once it is durable (P 1). */
-static void sigkill_arm(void)
+void sigkill_arm(void)
 {
 	const char *at = getenv("ALIGHT_KILL_AT");
 
@@ -1193,13 +1210,25 @@ int main(int argc, char **argv)
 	if (argc < 4) {
 		fprintf(stderr,
 		        "usage: node_pair ESPLORA_URL DIR "
-		        "basic|force|htlc|success|justice|bench|crash|sigkill [anchors|static] "
+		        "basic|force|htlc|success|justice|bench|crash|sigkill|refusals|paycrash|"
+		        "paysigkill [anchors|static] "
 		        "[N [START CLTV]]\n");
 		return 2;
 	}
 	url = argv[1];
 	scenario = scenario_name = argv[3];
 	type = argc > 4 ? argv[4] : "anchors";
+	/* Each life of paysigkill its own randomness (invoices, session keys): a life that
+	 * starts where the last one died must not make the same invoice again. */
+	if (!strcmp(scenario, "paysigkill") && argc > 6) {
+		const char *at = getenv("ALIGHT_KILL_AT");
+		al_sha256_ctx h;
+		al_sha256_init(&h);
+		al_sha256_update(&h, argv[6], strlen(argv[6]));
+		if (at)
+			al_sha256_update(&h, at, strlen(at));
+		al_sha256_final(&h, seed);
+	}
 	al_rng_chacha_init(&rng_state, &rng, seed);
 	if (al_secp_create(&secp, secp_mem, sizeof(secp_mem), seed) != AL_OK ||
 	    al_httpc_new(&http, NULL) != AL_OK)
@@ -1230,6 +1259,16 @@ int main(int argc, char **argv)
 		node_open(&A);
 		node_open(&B);
 		return sigkill_life(atoi(argv[5]), atoi(argv[6]), (uint32_t)atoi(argv[7]), true);
+	}
+	if (!strcmp(scenario, "paysigkill") && argc > 6) {
+		sigkill_arm();
+		node_open(&A);
+		node_open(&B);
+		paysigkill_life(atoi(argv[5]), atoi(argv[6]), true);
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return 0;
 	}
 	node_open(&A);
 	node_open(&B);
@@ -1329,6 +1368,14 @@ int main(int argc, char **argv)
 		printf("{\"event\":\"expiry\",\"cltv\":%u}\n", expiry);
 		sigkill_arm();
 		return sigkill_life(argc > 5 ? atoi(argv[5]) : 100, 0, expiry, false);
+	}
+	if (!strcmp(scenario, "paysigkill")) {
+		sigkill_arm();
+		paysigkill_life(argc > 5 ? atoi(argv[5]) : 24, 0, false);
+		node_close(&A);
+		node_close(&B);
+		al_httpc_free(http);
+		return 0;
 	}
 	if (!strcmp(scenario, "bench")) {
 		bench(argc > 5 ? atoi(argv[5]) : 200, 20, A.heap_live - heap_a0,

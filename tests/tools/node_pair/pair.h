@@ -65,10 +65,20 @@ bool crash_quiet(json_t **ca, json_t **cb);
  * it is durable but unacknowledged (1); revived from its store by settle(). NULL: none. */
 void crash_arm(pnode *victim, uint64_t at, int phase);
 uint64_t crash_kills(void);
+/* No kill armed any more (either kind). */
+void crash_disarm(void);
 
 /* refusals.c: the "refusals" scenario, on channel cid (A -> B, usable). */
 void refusals(const uint8_t cid[32]);
 /* paycrash.c: n payments A -> B through kills. */
 void paycrash(int n);
+/* One life of the paysigkill scenario: payments `start` .. n-1 (resumed: both nodes
+ * just started from their stores). */
+void paysigkill_life(int n, int start, bool resumed);
+/* node_pair.c: dial again and answer the handshake; both wallets synced; ALIGHT_KILL_AT
+ * read (the tool dies by SIGKILL at that store write). */
+void reconnect(void);
+void sync_both(void);
+void sigkill_arm(void);
 
 #endif

@@ -1,6 +1,6 @@
-/* node_pair's "paycrash" scenario: payments as the user makes them, each through a node
- * killed at one of its persistence points. B makes an invoice of 1,000 sat (POST
- * /v1/invoices, no kill armed); A's user pays it (POST /v1/channels/transactions) while a
+/* node_pair's "paycrash" and "paysigkill" scenarios: payments as the user makes them,
+ * each through a node killed at one of its persistence points. B makes an invoice of 1,000 sat
+ * (POST /v1/invoices, no kill armed); A's user pays it (POST /v1/channels/transactions) while a
  * kill is armed: A and B in turn, every write of the payment's cycle in turn (counted in
  * the first two payments), before the write or once it is durable but unacknowledged.
  * A killed node loses its memory (and the user's request with it) and starts again
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "node_pair/pair.h"
 #include "util/hex.h"
@@ -146,5 +147,74 @@ void paycrash(int n)
 	                     "failed", failed, "absent", absent, "kills",
 	                     (json_int_t)(crash_kills() - kills0), "a", ca, "b", cb));
 	free(pays);
+	free(inv);
+}
+
+/* paysigkill: one life. B's invoice (printed once it is durable), A's user pays it, the
+ * nodes settle; a SIGKILL at the armed write ends the life anywhere in this (the user's
+ * request with it), and the next life starts both nodes from their stores: a payment in
+ * flight then ends by the nodes alone. The life that gets through prints both books and
+ * channels: tests/py/test_node_crash.py judges them against every invoice printed. */
+void paysigkill_life(int n, int start, bool resumed)
+{
+	al_invoice *inv = calloc(1, sizeof(*inv));
+	json_t *ca = NULL, *cb = NULL, *pa, *ib;
+
+	if (!inv)
+		fail("paysigkill: memory", NULL);
+	if (resumed)
+		sync_both();
+	reconnect();
+	for (int round = 0; !crash_quiet(&ca, &cb); round++) {
+		if (round == 100)
+			fail("paysigkill: the channel did not come back", NULL);
+		json_decref(ca);
+		json_decref(cb);
+		settle();
+		tick();
+	}
+	json_decref(ca);
+	json_decref(cb);
+	for (int i = start; i < n; i++) {
+		char body[1200], hex[65];
+		json_t *r =
+		    req_ok(&B, "POST", "/v1/invoices", "{\"value\":1000,\"memo\":\"sigkill\"}");
+		const char *pr = json_string_value(json_object_get(r, "payment_request"));
+
+		if (!pr || strlen(pr) > 1100 ||
+		    al_invoice_decode(inv, secp, pr, strlen(pr)) != AL_OK ||
+		    al_hex_encode(hex, sizeof(hex), inv->payment_hash, 32) != AL_OK)
+			fail("paysigkill: B's invoice", NULL);
+		print_json("invoice", json_pack("{s:i,s:s}", "i", i, "hash", hex));
+		fflush(stdout);
+		snprintf(body, sizeof(body), "{\"payment_request\":\"%s\"}", pr);
+		json_decref(r);
+		al_node_request(A.n, AL_NODE_USER, PAY_TOKEN + (uint64_t)i, "POST",
+		                "/v1/channels/transactions", (const uint8_t *)body, strlen(body),
+		                now_ms, wall());
+		for (int round = 0;; round++) {
+			if (round == 100)
+				fail("paysigkill: the payment did not settle", A.body);
+			settle();
+			if (crash_quiet(&ca, &cb))
+				break;
+			json_decref(ca);
+			json_decref(cb);
+			tick();
+		}
+		json_decref(ca);
+		json_decref(cb);
+	}
+	crash_disarm();
+	pa = req_ok(&A, "GET", "/v1/payments", NULL);
+	ib = req_ok(&B, "GET", "/v1/invoices", NULL);
+	if (!crash_quiet(&ca, &cb))
+		fail("paysigkill: not quiet at the end", NULL);
+	print_json("books",
+	           json_pack("{s:O,s:O,s:o,s:o}", "payments", json_object_get(pa, "payments"),
+	                     "invoices", json_object_get(ib, "invoices"), "a", ca, "b", cb));
+	json_decref(pa);
+	json_decref(ib);
+	printf("{\"event\":\"done\"}\n");
 	free(inv);
 }
