@@ -8,7 +8,8 @@
  * DIAL is refused by "the host", a FETCH fails at the transport. Each request must end
  * in exactly one ANSWER, a JSON object ({"error":{...}} for 4xx and 5xx), and the
  * operator must never get a 2xx from the user's routes (/v1/wallet/, /v1/seed/,
- * POST /v1/chain, channels, invoices, payments, payment requests, balances). */
+ * POST /v1/chain, channels, invoices, payments, payment requests, balances, forwarding
+ * policies and history). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,7 +125,8 @@ static bool user_route(const char *method, const char *target)
 	       (!strncmp(target, "/v1/chain", 9) && strcmp(method, "GET")) ||
 	       !strncmp(target, "/v1/channels", 12) || !strncmp(target, "/v1/invoice", 11) ||
 	       !strncmp(target, "/v1/payments", 12) || !strncmp(target, "/v1/payreq/", 11) ||
-	       !strncmp(target, "/v1/balance/", 12);
+	       !strncmp(target, "/v1/balance/", 12) || !strncmp(target, "/v1/chanpolicy", 14) ||
+	       !strncmp(target, "/v1/fees", 8) || !strncmp(target, "/v1/switch", 10);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -87,6 +87,11 @@ static void attack_spend(void)
 	    {"GET", "/v1/balance/channels", NULL},
 	    {"POST", "/v1/channels/transactions", "{\"payment_request\":\"lnbcrt1\"}"},
 	    {"GET", "/v1/payments", NULL},
+	    /* the user's fees: the operator may neither set nor read them */
+	    {"POST", "/v1/chanpolicy",
+	     "{\"global\":true,\"base_fee_msat\":0,\"fee_rate_ppm\":0,\"time_lock_delta\":18}"},
+	    {"GET", "/v1/fees", NULL},
+	    {"POST", "/v1/switch", "{}"},
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		int st = fh_operator(&h, 0, routes[i][0], routes[i][1], routes[i][2], out,
@@ -106,7 +111,8 @@ static void attack_spend(void)
 	held = held && st == 403 && !strstr(out, "r_preimage");
 	report("spend", held,
 	       "the operator's socket gets 403 for the wallet, seed export, trust anchors, "
-	       "invoices, payments and channel balances; the user's channel gets them");
+	       "invoices, payments, channel balances and forwarding fees and history; the user's "
+	       "channel gets them");
 	fh_close(&h);
 }
 

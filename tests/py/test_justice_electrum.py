@@ -1,0 +1,190 @@
+"""A breach by a whole, unmodified Electrum 4.3.4 wallet on alight-devchain, punished by alightd.
+
+Electrum opens a channel to alight (400,000 sat) and pays an alight invoice of 100,000 sat:
+both outputs of Electrum's commitment are then well above dust (its to_local, revocable by
+alight, and its to_remote, alight's own P2WPKH under static_remotekey). That commitment is
+saved with Electrum's own `get_channel_ctx` (the raw transaction it would broadcast), then
+alight pays an Electrum invoice of 50,000 sat: Electrum revokes the saved commitment (BOLT #2
+revoke_and_ack, its per-commitment secret now in alight's hands). The revoked commitment is
+posted to devchain and mined.
+
+alight's node must answer with its justice transaction (BOLT #5 "revoked transaction close
+handling": the revoked to_local with the revocation key, at once) and sweep its own to_remote:
+every output of the revoked commitment is spent by a transaction paying alight's wallet only,
+alight's wallet ends with everything the commitment paid (the whole capacity less the
+commitment's fee) less the fees of its own claims, and Electrum's wallet gets nothing of the
+channel. alight reports the channel closed by its peer; Electrum's channel ends REDEEMED once
+alight's claims are deeply mined (its watcher stops watching after 100 confirmations)."""
+import base64
+import hashlib
+
+from daemon_util import start_daemon
+from devchain_util import devchain  # noqa: F401  (fixture)
+from electrum_util import btc, chain_tx, electrum_daemon, fee_of  # noqa: F401
+from test_channels_electrum import MINER, alight_channel, confirmed_spend, mine_until, \
+    on_chain, outspend, wait
+
+
+def b64hex(s):
+    return base64.b64decode(s).hex()
+
+
+def closed_channel(d, point):
+    for c in d.user("listchannels", "--closed")["channels"]:
+        if c["channel_point"] == point:
+            return c
+    return None
+
+
+def test_revoked_commitment_punished(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    T0 = __import__("time").monotonic()
+    devchain.mine(101, MINER)
+    el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
+    d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
+    d.user("setchain", devchain.url)
+    devchain.faucet(el.call("getunusedaddress"), 2_000_000)
+    devchain.mine(1, MINER)
+    el.wait_balance(confirmed=2_000_000, unconfirmed=0)
+    d.cli("connect", el.uri)
+    d.wait_peer(el.node_id)
+    # alight's wallet holds nothing: whatever it has at the end came from the channel.
+    assert d.user("walletbalance")["confirmed_balance"] == 0
+
+    print("T", round(__import__("time").monotonic()-T0,1), '# --- Electrum opens 400,000 sat to alig')
+    # --- Electrum opens 400,000 sat to alight ---------------------------------------------
+    point = el.call("open_channel", connection_string=d.target, amount=btc(400_000))
+    funding_txid, funding_vout = point.split(":")[0], int(point.split(":")[1])
+    print("t", round(__import__("time").monotonic()-T0,1))
+    wait("funding on devchain", lambda: on_chain(devchain, funding_txid))
+    devchain.mine(3, MINER)
+    print("t", round(__import__("time").monotonic()-T0,1))
+    el.wait_channel(point, "OPEN")
+    print("t", round(__import__("time").monotonic()-T0,1))
+    wait("channel active at alight", lambda: alight_channel(d, point))
+    wait("update_fee applied", lambda: (alight_channel(d, point) or {}).get("fee_per_kw")
+         == 45001)
+    fund_fee = fee_of(devchain, funding_txid)
+    assert chain_tx(devchain, funding_txid).outputs()[funding_vout].value == 400_000
+
+    print("T", round(__import__("time").monotonic()-T0,1), '# --- Electrum pays alight 100,000 sat: ')
+    # --- Electrum pays alight 100,000 sat: both sides non-dust -------------------------------
+    inv = d.user("addinvoice", "100000", "--memo", "before")
+    res = el.call("lnpay", invoice=inv["payment_request"], timeout=60)
+    assert res["success"] is True, res
+    assert hashlib.sha256(bytes.fromhex(res["preimage"])).hexdigest() == b64hex(inv["r_hash"])
+    wait("alight's balance 100,000", lambda: alight_channel(d, point)["local_balance"] ==
+         100_000 and alight_channel(d, point)["pending_htlcs"] == 0)
+    wait("Electrum settled", lambda: el.channel(point)["local_balance"] == 300_000 and
+         el.channel(point)["remote_balance"] == 100_000)
+
+    print("T", round(__import__("time").monotonic()-T0,1), "# --- Electrum's commitment now, saved -")
+    # --- Electrum's commitment now, saved --------------------------------------------------
+    old_hex = el.call("get_channel_ctx", channel_point=point, iknowwhatimdoing=True)
+    from electrum import transaction as etx
+    old = etx.Transaction(old_hex)
+    old_txid = old.txid()
+    assert [(i.prevout.txid.hex(), i.prevout.out_idx) for i in old.inputs()] == \
+        [(funding_txid, funding_vout)]
+    outs = old.outputs()
+    # No HTLC in flight: two outputs, Electrum's to_local (P2WSH, revocable) and alight's
+    # 100,000 to_remote (P2WPKH to its payment basepoint, static_remotekey).
+    assert len(outs) == 2, [(o.value, o.scriptpubkey.hex()) for o in outs]
+    remote_n = [n for n, o in enumerate(outs) if o.scriptpubkey[:2] == b"\x00\x14"]
+    local_n = [n for n, o in enumerate(outs) if o.scriptpubkey[:2] == b"\x00\x20"]
+    assert len(remote_n) == len(local_n) == 1, [(o.value, o.scriptpubkey.hex()) for o in outs]
+    remote_n, local_n = remote_n[0], local_n[0]
+    assert outs[remote_n].value == 100_000
+    ctx_fee = 400_000 - sum(o.value for o in outs)
+    # Electrum, the funder, pays the commitment fee (BOLT #3) at 45,001 sat/kw: weight 724.
+    assert ctx_fee == 45001 * 724 // 1000
+    assert outs[local_n].value == 300_000 - ctx_fee
+    before = alight_channel(d, point)["num_updates"]
+
+    print("T", round(__import__("time").monotonic()-T0,1), '# --- alight pays Electrum 50,000 sat: t')
+    # --- alight pays Electrum 50,000 sat: the saved commitment is revoked -------------------
+    req = el.call("add_request", amount=btc(50_000), memo="after", expiration=3600)
+    res = d.user("payinvoice", req["lightning_invoice"])
+    assert res["payment_error"] == "", res
+    assert res["payment"]["status"] == "SUCCEEDED", res
+    wait("Electrum's request paid",
+         lambda: el.call("get_request", request_id=req["request_id"])["status"] == 3)
+    wait("alight's balance 50,000", lambda: alight_channel(d, point)["local_balance"] ==
+         50_000 and alight_channel(d, point)["pending_htlcs"] == 0)
+    wait("Electrum settled", lambda: el.channel(point)["local_balance"] == 350_000 and
+         el.channel(point)["remote_balance"] == 50_000)
+    after = alight_channel(d, point)["num_updates"]
+    # An HTLC added and removed: two commitments more on each side.
+    assert after >= before + 2, (before, after)
+    now_hex = el.call("get_channel_ctx", channel_point=point, iknowwhatimdoing=True)
+    assert etx.Transaction(now_hex).txid() != old_txid
+    el_before = el.balance()
+    assert el_before["confirmed"] == 2_000_000 - 400_000 - fund_fee, el_before
+
+    print("T", round(__import__("time").monotonic()-T0,1), '# --- the breach: the revoked commitment')
+    # --- the breach: the revoked commitment on devchain, mined ---------------------------------
+    ok, text = devchain.broadcast(bytes.fromhex(old_hex))
+    assert ok, text
+    wait("revoked commitment on devchain", lambda: on_chain(devchain, old_txid))
+    devchain.mine(1, MINER)
+    assert devchain.get_json("/tx/" + old_txid)["status"]["confirmed"]
+
+    print("T", round(__import__("time").monotonic()-T0,1), "# --- alight's justice: every output of ")
+    # --- alight's justice: every output of the revoked commitment spent, to alight ------------
+    def all_spent():
+        return all(outspend(devchain, old_txid, n) for n in range(len(outs)))
+    mine_until(devchain, "alight's claims of every output", all_spent, 20)
+    claims = {}
+    for n in range(len(outs)):
+        claims[n] = confirmed_spend(devchain, "claim of output %d" % n, old_txid, n)
+    # The confirmed spenders: the latest replacement each (a claim's fee is bumped every
+    # block it stays unconfirmed), read again now that every one is mined.
+    claims = {n: outspend(devchain, old_txid, n, confirmed=True) for n in range(len(outs))}
+    assert all(claims.values()), claims
+    log = d.stderr(limit=1 << 24)
+    assert "funding spent by their revoked commitment" in log, log[-3000:]
+
+    got, fees = 0, 0
+    for txid in sorted(set(claims.values())):
+        t = chain_tx(devchain, txid)
+        # Inputs of the revoked commitment only: no wallet coin pays a fee here.
+        assert all(i.prevout.txid.hex() == old_txid for i in t.inputs()), txid
+        # Nothing of it to Electrum's wallet.
+        assert el.received(devchain, txid) == 0, txid
+        got += sum(o.value for o in t.outputs())
+        fees += fee_of(devchain, txid)
+    justice = chain_tx(devchain, claims[local_n])
+    # The revocation path needs no delay: BOLT #3 to_local witness `<sig> 1`.
+    j_in = [i for i in justice.inputs() if i.prevout.out_idx == local_n][0]
+    w = j_in.witness_elements()
+    assert len(w) == 3 and w[1] == b"\x01", [x.hex() for x in w]
+    # Every satoshi the commitment paid, less the claims' own fees, is alight's.
+    assert got == sum(o.value for o in outs) - fees == 400_000 - ctx_fee - fees
+    assert 0 < fees < 20_000, fees
+
+    # alight's wallet: exactly that, confirmed.
+    wait("alight's wallet", lambda: d.user("walletbalance")["confirmed_balance"] == got)
+    # Its coins are the claims' outputs, each one, confirmed.
+    coins = sorted((u["txid"], u["output"], u["amount_sat"], u["status"])
+                   for u in d.user("listfunds")["outputs"])
+    assert coins == sorted((txid, k, o.value, "confirmed")
+                           for txid in set(claims.values())
+                           for k, o in enumerate(chain_tx(devchain, txid).outputs())), coins
+
+    print("T", round(__import__("time").monotonic()-T0,1), "# --- alight's record of the channel ---")
+    # --- alight's record of the channel -----------------------------------------------------------
+    # Resolved once every claim is 6 blocks deep; settled_balance is what reached the wallet.
+    closed = mine_until(devchain, "channel resolved at alight",
+                        lambda: (closed_channel(d, point) or {}).get("resolved") and
+                        closed_channel(d, point), 10)
+    assert closed["settled_balance"] == got, closed
+    assert closed["closing_tx_hash"] == old_txid, closed
+    assert closed["close_type"] == "REMOTE_FORCE_CLOSE", closed
+    assert alight_channel(d, point) is None
+
+    print("T", round(__import__("time").monotonic()-T0,1), '# --- Electrum: nothing of the channel r')
+    # --- Electrum: nothing of the channel reached its wallet; its channel redeemed ----------
+    # Its watcher keeps watching until the spenders are 100 blocks deep.
+    devchain.mine(101, MINER)
+    el.wait_channel(point, "REDEEMED", timeout=60)
+    el.wait_balance(confirmed=2_000_000 - 400_000 - fund_fee, unconfirmed=0)
+    assert d.user("walletbalance")["confirmed_balance"] == got
