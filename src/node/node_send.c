@@ -2,7 +2,9 @@
  * that is a channel peer, or through one of the invoice's route hints that starts at
  * one (graph-wide routing comes with gossip).
  *
- *   POST /v1/channels/transactions  user: {"payment_request", "amt"? | "amt_msat"?}
+ *   POST /v1/channels/transactions  user: {"payment_request", "amt"? | "amt_msat"?,
+ *                                   "allow_self_payment"? (a circle back to us through
+ *                                   one of our invoice's route hints)}
  *                                   -> LND's SendResponse once the payment succeeded
  *                                   or failed for good (SendPaymentSync)
  *   GET  /v1/payments               user: {"payments":[...]} oldest first (LND's Payment,
@@ -750,6 +752,7 @@ typedef struct pay_ask {
 	uint64_t amount_msat;
 	al_invoice *inv; /* NULL for keysend */
 	uint8_t ks_preimage[32];
+	bool self_ok; /* LND's allow_self_payment: a circle through a hint back to us */
 } pay_ask;
 
 /* A base64 member of exactly `len` bytes (LND's "bytes" fields). */
@@ -819,7 +822,7 @@ static void start(al_node *n, uint64_t token, pay_ask *a)
 	al_node_id(n, me);
 	if (!b) {
 		refuse(n, token, 503, AL_E_NOMEM, NULL);
-	} else if (!memcmp(a->payee, me, AL_PUBKEY_LEN)) {
+	} else if (!memcmp(a->payee, me, AL_PUBKEY_LEN) && !(a->self_ok && a->inv)) {
 		refuse(n, token, 400, AL_E_ARG, "the payee is this node");
 	} else if ((p = find(n, a->hash)) != NULL && p->state != PAY_FAILED) {
 		/* One payment per payment hash, ever (as far as the book remembers). */
@@ -855,15 +858,17 @@ static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t
 {
 	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *amt = json_object_get(req, "amt"), *amt_msat = json_object_get(req, "amt_msat");
+	json_t *self = json_object_get(req, "allow_self_payment");
 	uint64_t sat = 0, msat = 0;
 	const char *why = NULL;
 	pay_ask a;
 
 	memset(&a, 0, sizeof(a));
 	if (!json_is_object(req) || (amt && !al_node_json_u64(amt, &sat)) ||
-	    (amt_msat && !al_node_json_u64(amt_msat, &msat)) || sat > UINT64_MAX / 1000)
-		why = "body: {\"payment_request\", \"amt\"? | \"amt_msat\"?} or keysend's "
-		      "{\"dest\", ...}";
+	    (amt_msat && !al_node_json_u64(amt_msat, &msat)) || sat > UINT64_MAX / 1000 ||
+	    (self && !json_is_boolean(self)))
+		why = "body: {\"payment_request\", \"amt\"? | \"amt_msat\"?, "
+		      "\"allow_self_payment\"?} or keysend's {\"dest\", ...}";
 	else if (sat && msat && msat != sat * 1000)
 		why = "amt and amt_msat disagree";
 	else if (json_object_get(req, "payment_request") &&
@@ -875,6 +880,7 @@ static void send_payment(al_node *n, uint64_t token, const uint8_t *body, size_t
 		why = ask_invoice(n, req, msat ? msat : sat * 1000, &a);
 	else
 		why = ask_keysend(req, msat ? msat : sat * 1000, &a);
+	a.self_ok = json_is_true(self);
 	if (why)
 		refuse(n, token, 400, AL_E_ARG, why);
 	else

@@ -243,3 +243,36 @@ def test_payment_sigkill(tmp_path, devchain):  # noqa: F811
     moved = settled * PAY
     assert (books["a"]["local_balance"], books["b"]["local_balance"]) == (a0 - moved,
                                                                           b0 + moved), books
+
+
+FWD_CYCLES = 24 if SANITIZE else 40
+
+
+def test_forward_kills(tmp_path, devchain):  # noqa: F811
+    """B forwarding through kills (tests/tools/node_pair/fwdcrash.c): A's user pays A's own
+    private invoice (allow_self_payment), whose route hint names B, so every payment goes
+    A -> B -> A and B's node forwards it for its fee (1,001 msat). B and A in turn are killed
+    at every write of the cycle, before it or once it is durable; each payment SUCCEEDED
+    exactly when A's invoice SETTLED, never twice, and the balances moved by exactly B's
+    fee for each success (the tool checks them to the msat; checked here again)."""
+    base = store_dir(tmp_path)
+    try:
+        ev = run_pair(devchain, tmp_path, "fwdcrash", "anchors", FWD_CYCLES,
+                      nodes=base / "nodes")
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+    f = ev["fwdcrash"]
+    print("fwdcrash: %d payments, %d kills: %d succeeded, %d failed, %d never durable" %
+          (f["payments"], f["kills"], f["succeeded"], f["failed"], f["absent"]))
+    assert f["succeeded"] + f["failed"] + f["absent"] == FWD_CYCLES, f
+    assert f["kills"] >= FWD_CYCLES // 2 and f["succeeded"] >= FWD_CYCLES // 2, f
+    fee = 1001 * f["succeeded"]
+    assert (f["a_msat"], f["b_msat"]) == (f["a0_msat"] - fee, f["b0_msat"] + fee), f
+    # B's history: the forwards it settled, each 1,000 sat out for 1,001 msat (its book keeps
+    # 32 forwards, settled or failed: the latest ones).
+    most = min(32, f["succeeded"])
+    assert most - f["failed"] - f["absent"] <= len(f["history"]) <= most, f
+    for e in f["history"]:
+        assert (e["amt_out_msat"], e["fee_msat"], e["chan_id_in"]) == \
+            ("1000000", "1001", e["chan_id_out"]), e

@@ -52,6 +52,8 @@
  *             /v1/channels/transactions), a node killed at one of its persistence
  *             points in each: every payment ends SUCCEEDED or FAILED, exactly once, and
  *             B's invoices and both balances agree (tests/tools/node_pair/paycrash.c)
+ *   fwdcrash N  N payments A -> B -> A, B forwarding, a node killed at one of its
+ *             persistence points in each (tests/tools/node_pair/fwdcrash.c)
  *   paysigkill N [START]
  *             paycrash's payments with the tool itself killed (SIGKILL) at the K-th
  *             store write of either node after ALIGHT_KILL_AT=K:P, as in sigkill; run
@@ -1199,6 +1201,15 @@ static int sigkill_life(int n, int start, uint32_t expiry, bool resumed)
 	return al_t_finish();
 }
 
+/* Both nodes closed, the HTTP client freed: the tool's normal end. */
+static int finish(void)
+{
+	node_close(&A);
+	node_close(&B);
+	al_httpc_free(http);
+	return al_t_finish();
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t secp_mem[1 << 16];
@@ -1265,10 +1276,7 @@ int main(int argc, char **argv)
 		node_open(&A);
 		node_open(&B);
 		paysigkill_life(atoi(argv[5]), atoi(argv[6]), true);
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return 0;
+		return finish();
 	}
 	node_open(&A);
 	node_open(&B);
@@ -1324,16 +1332,16 @@ int main(int argc, char **argv)
 	print_json("active", json_pack("{s:O,s:O}", "a", ca, "b", cb));
 	json_decref(ca);
 	json_decref(cb);
-	if (!strcmp(scenario, "refusals") || !strcmp(scenario, "paycrash")) {
+	if (!strcmp(scenario, "refusals") || !strcmp(scenario, "paycrash") ||
+	    !strcmp(scenario, "fwdcrash")) {
 		if (!strcmp(scenario, "refusals"))
 			refusals(cid);
-		else
+		else if (!strcmp(scenario, "paycrash"))
 			paycrash(argc > 5 ? atoi(argv[5]) : 60);
+		else
+			fwdcrash(argc > 5 ? atoi(argv[5]) : 40);
 		printf("{\"event\":\"done\"}\n");
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return al_t_finish();
+		return finish();
 	}
 	if (!strcmp(scenario, "crash")) {
 		char point[80];
@@ -1354,10 +1362,7 @@ int main(int argc, char **argv)
 		point[64] = '/';
 		close_channel(point, false, false);
 		printf("{\"event\":\"done\"}\n");
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return al_t_finish();
+		return finish();
 	}
 	if (!strcmp(scenario, "sigkill")) {
 		uint32_t expiry;
@@ -1372,19 +1377,13 @@ int main(int argc, char **argv)
 	if (!strcmp(scenario, "paysigkill")) {
 		sigkill_arm();
 		paysigkill_life(argc > 5 ? atoi(argv[5]) : 24, 0, false);
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return 0;
+		return finish();
 	}
 	if (!strcmp(scenario, "bench")) {
 		bench(argc > 5 ? atoi(argv[5]) : 200, 20, A.heap_live - heap_a0,
 		      B.heap_live - heap_b0);
 		printf("{\"event\":\"done\"}\n");
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return 0;
+		return finish();
 	}
 
 	/* An HTLC A -> B, fulfilled: 100,000 sat move. */
@@ -1480,10 +1479,7 @@ int main(int argc, char **argv)
 	if (!strcmp(scenario, "justice")) {
 		justice(point, b_copy);
 		printf("{\"event\":\"done\"}\n");
-		node_close(&A);
-		node_close(&B);
-		al_httpc_free(http);
-		return al_t_finish();
+		return finish();
 	}
 	close_channel(point, strcmp(scenario, "basic") != 0, !strcmp(scenario, "force"));
 	if (!strcmp(scenario, "success")) {
@@ -1495,8 +1491,5 @@ int main(int argc, char **argv)
 	if (strcmp(scenario, "basic"))
 		resolve();
 	printf("{\"event\":\"done\"}\n");
-	node_close(&A);
-	node_close(&B);
-	al_httpc_free(http);
-	return al_t_finish();
+	return finish();
 }

@@ -72,6 +72,8 @@ void crash_disarm(void);
 void refusals(const uint8_t cid[32]);
 /* paycrash.c: n payments A -> B through kills. */
 void paycrash(int n);
+/* fwdcrash.c: n payments A -> B -> A (B forwarding) through kills. */
+void fwdcrash(int n);
 /* One life of the paysigkill scenario: payments `start` .. n-1 (resumed: both nodes
  * just started from their stores). */
 void paysigkill_life(int n, int start, bool resumed);
