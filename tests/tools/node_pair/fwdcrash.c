@@ -36,23 +36,6 @@ static int64_t local_msat(pnode *p)
 	return v;
 }
 
-static const char *status_of(json_t *payments, const char *hash_hex, int *count)
-{
-	const char *st = "";
-	size_t i;
-	json_t *p;
-
-	*count = 0;
-	json_array_foreach(payments, i, p)
-	{
-		if (!strcmp(json_string_value(json_object_get(p, "payment_hash")), hash_hex)) {
-			st = json_string_value(json_object_get(p, "status"));
-			(*count)++;
-		}
-	}
-	return st;
-}
-
 void fwdcrash(int n)
 {
 	char(*hashes)[65] = calloc((size_t)n, 65);
@@ -77,15 +60,7 @@ void fwdcrash(int n)
 		json_decref(paid);
 	}
 	json_decref(r);
-	for (int round = 0; !crash_quiet(&ca, &cb); round++) {
-		if (round == 100)
-			fail("fwdcrash: not quiet at the start", NULL);
-		json_decref(ca);
-		json_decref(cb);
-		settle();
-	}
-	json_decref(ca);
-	json_decref(cb);
+	until_quiet("fwdcrash: not quiet at the start", false);
 	a0 = local_msat(&A);
 	b0 = local_msat(&B);
 	for (int i = 0; i < n; i++) {
@@ -111,19 +86,7 @@ void fwdcrash(int n)
 		al_node_request(A.n, AL_NODE_USER, FWD_TOKEN + (uint64_t)i, "POST",
 		                "/v1/channels/transactions", (const uint8_t *)body, strlen(body),
 		                now_ms, wall());
-		for (int round = 0;; round++) {
-			if (round == 100)
-				fail("fwdcrash: the channel did not come back", A.body);
-			settle();
-			crash_arm(NULL, 0, 0);
-			if (crash_quiet(&ca, &cb))
-				break;
-			json_decref(ca);
-			json_decref(cb);
-			tick();
-		}
-		json_decref(ca);
-		json_decref(cb);
+		until_quiet("fwdcrash: the channel did not come back", true);
 		if (i < 2) {
 			span[0] = B.puts - pb > span[0] ? B.puts - pb : span[0];
 			span[1] = A.puts - pa > span[1] ? A.puts - pa : span[1];
@@ -134,7 +97,7 @@ void fwdcrash(int n)
 	for (int i = 0; i < n; i++) {
 		char target[96];
 		int count;
-		const char *st = status_of(payments, hashes[i], &count);
+		const char *st = payment_status(payments, hashes[i], &count);
 		json_t *iv;
 		bool settled;
 

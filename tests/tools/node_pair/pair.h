@@ -72,6 +72,12 @@ void crash_disarm(void);
 void refusals(const uint8_t cid[32]);
 /* paycrash.c: n payments A -> B through kills. */
 void paycrash(int n);
+/* Settle (the kill armed, if any, only through the first round with `disarm`) until both
+ * nodes are quiet; fail with `what` after 100 rounds. */
+void until_quiet(const char *what, bool disarm);
+/* The status of the payment of hash_hex in A's GET /v1/payments list ("" when none), and
+ * how many entries name it. */
+const char *payment_status(json_t *payments, const char *hash_hex, int *count);
 /* fwdcrash.c: n payments A -> B -> A (B forwarding) through kills. */
 void fwdcrash(int n);
 /* One life of the paysigkill scenario: payments `start` .. n-1 (resumed: both nodes

@@ -29,8 +29,7 @@ typedef struct paycrash_pay {
 	pnode *victim;
 } paycrash_pay;
 
-/* A's payment of hash_hex: its status ("" when A's book has none). */
-static const char *status_of(json_t *payments, const char *hash_hex, int *count)
+const char *payment_status(json_t *payments, const char *hash_hex, int *count)
 {
 	const char *st = "";
 	size_t i;
@@ -45,6 +44,27 @@ static const char *status_of(json_t *payments, const char *hash_hex, int *count)
 		}
 	}
 	return st;
+}
+
+void until_quiet(const char *what, bool disarm)
+{
+	json_t *ca = NULL, *cb = NULL;
+
+	for (int round = 0;; round++) {
+		if (round == 100)
+			fail(what, A.body);
+		settle();
+		/* Idle with the kill still armed: the cycle wrote fewer times than that. */
+		if (disarm)
+			crash_arm(NULL, 0, 0);
+		if (crash_quiet(&ca, &cb))
+			break;
+		json_decref(ca);
+		json_decref(cb);
+		tick();
+	}
+	json_decref(ca);
+	json_decref(cb);
 }
 
 void paycrash(int n)
@@ -90,21 +110,7 @@ void paycrash(int n)
 		al_node_request(A.n, AL_NODE_USER, PAY_TOKEN + (uint64_t)i, "POST",
 		                "/v1/channels/transactions", (const uint8_t *)body, strlen(body),
 		                now_ms, wall());
-		for (int round = 0;; round++) {
-			if (round == 100)
-				fail("paycrash: the channel did not come back", A.body);
-			settle();
-			/* Idle with the kill still armed: the cycle wrote fewer times than that. */
-			crash_arm(NULL, 0, 0);
-			json_decref(ca);
-			json_decref(cb);
-			if (crash_quiet(&ca, &cb))
-				break;
-			tick();
-		}
-		json_decref(ca);
-		json_decref(cb);
-		ca = cb = NULL;
+		until_quiet("paycrash: the channel did not come back", true);
 		if (i < 2) {
 			span[0] = A.puts - pa > span[0] ? A.puts - pa : span[0];
 			span[1] = B.puts - pb > span[1] ? B.puts - pb : span[1];
@@ -115,7 +121,7 @@ void paycrash(int n)
 	for (int i = 0; i < n; i++) {
 		char target[96];
 		int count;
-		const char *st = status_of(payments, pays[i].hash_hex, &count);
+		const char *st = payment_status(payments, pays[i].hash_hex, &count);
 		json_t *iv;
 		bool settled;
 
@@ -192,18 +198,7 @@ void paysigkill_life(int n, int start, bool resumed)
 		al_node_request(A.n, AL_NODE_USER, PAY_TOKEN + (uint64_t)i, "POST",
 		                "/v1/channels/transactions", (const uint8_t *)body, strlen(body),
 		                now_ms, wall());
-		for (int round = 0;; round++) {
-			if (round == 100)
-				fail("paysigkill: the payment did not settle", A.body);
-			settle();
-			if (crash_quiet(&ca, &cb))
-				break;
-			json_decref(ca);
-			json_decref(cb);
-			tick();
-		}
-		json_decref(ca);
-		json_decref(cb);
+		until_quiet("paysigkill: the payment did not settle", false);
 	}
 	crash_disarm();
 	pa = req_ok(&A, "GET", "/v1/payments", NULL);
