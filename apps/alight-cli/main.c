@@ -27,6 +27,8 @@
  *   payinvoice <bolt11_invoice> [--amt SAT]
  *   sendkeysend <node_id> <sat>
  *   listpayments
+ *   addholdinvoice <hash_hex> <sat> [--memo TEXT] [--expiry SECS] [--private]
+ *   settleinvoice <preimage_hex> | cancelinvoice <hash_hex>
  *   updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N [...]
  *   feereport
  *   fwdinghistory
@@ -418,8 +420,9 @@ static int cmd_openchannel(char **args, int nargs)
 }
 
 /* addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]: LND's POST /v1/invoices
- * (0 sat: any amount; --private: route hints through the node's channel peers). */
-static int cmd_addinvoice(char **args, int nargs)
+ * (0 sat: any amount; --private: route hints through the node's channel peers); with
+ * hold_hash (base64) a hold invoice's. */
+static int cmd_addinvoice(char **args, int nargs, const char *hold_hash)
 {
 	static const char use[] = "addinvoice <sat> [--memo TEXT] [--expiry SECS] [--private]";
 	json_t *amount = sat_arg(args[0]), *j, *e;
@@ -437,6 +440,10 @@ static int cmd_addinvoice(char **args, int nargs)
 			json_object_set_new(j, "expiry", e);
 		else
 			return json_decref(j), fail(2, use);
+	}
+	if (hold_hash) {
+		json_object_set_new(j, "hash", json_string(hold_hash));
+		return request_json("POST", "/v2/invoices/hodl", j);
 	}
 	return request_json("POST", "/v1/invoices", j);
 }
@@ -488,6 +495,42 @@ static int cmd_payinvoice(char **args, int nargs)
 	else if (nargs != 1)
 		return json_decref(j), fail(2, "payinvoice <bolt11_invoice> [--amt SAT]");
 	return request_json("POST", "/v1/channels/transactions", j);
+}
+
+/* A 32-byte argument in hex as LND's base64 "bytes" (b64: 45 bytes); false if not hex. */
+static bool hex32_b64(const char *hex, unsigned char b64[64])
+{
+	unsigned char raw[32];
+	bool ok = strlen(hex) == 64 && al_hex_decode_exact(raw, 32, hex) == AL_OK;
+
+	if (ok)
+		EVP_EncodeBlock(b64, raw, 32);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return ok;
+}
+
+/* addholdinvoice <hash_hex> <sat> [--memo TEXT] [--expiry SECS] [--private]: LND's POST
+ * /v2/invoices/hodl (the preimage stays with the user); settleinvoice <preimage_hex>,
+ * cancelinvoice <hash_hex>: POST /v2/invoices/settle and /v2/invoices/cancel. */
+static int cmd_hold(const char *cmd, char **args, int nargs)
+{
+	unsigned char b64[64];
+	json_t *j;
+	int rc;
+
+	if (!hex32_b64(args[0], b64))
+		return fail(2, "%s: 64 hex digits", cmd);
+	if (!strcmp(cmd, "settleinvoice"))
+		j = json_pack("{s:s}", "preimage", (char *)b64);
+	else if (!strcmp(cmd, "cancelinvoice"))
+		j = json_pack("{s:s}", "payment_hash", (char *)b64);
+	else /* addinvoice's arguments after the hash */
+		return cmd_addinvoice(args + 1, nargs - 1, (char *)b64);
+	rc = request_json(
+	    "POST", !strcmp(cmd, "settleinvoice") ? "/v2/invoices/settle" : "/v2/invoices/cancel",
+	    j);
+	OPENSSL_cleanse(b64, sizeof(b64));
+	return rc;
 }
 
 /* sendkeysend <node_id> <sat>: LND's keysend through SendPaymentSync, the preimage made
@@ -709,7 +752,10 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 	if (!strcmp(cmd, "closechannel") && (nargs == 2 || nargs == 3))
 		return cmd_closechannel(args, nargs);
 	if (!strcmp(cmd, "addinvoice") && nargs >= 1)
-		return cmd_addinvoice(args, nargs);
+		return cmd_addinvoice(args, nargs, NULL);
+	if ((!strcmp(cmd, "addholdinvoice") && nargs >= 2) ||
+	    ((!strcmp(cmd, "settleinvoice") || !strcmp(cmd, "cancelinvoice")) && nargs == 1))
+		return cmd_hold(cmd, args, nargs);
 	if (!strcmp(cmd, "channelbalance") && nargs == 0)
 		return request("GET", "/v1/balance/channels", NULL);
 	if (!strcmp(cmd, "listinvoices") && nargs == 0)

@@ -11,6 +11,7 @@
  *   GET    /v1/payreq/<pay_req>   user:   a BOLT 11 invoice decoded (node_pay.c)
  *   POST   /v1/invoices           user:   a new invoice (node_inv.c)
  *   GET    /v1/invoices, /v1/invoice/<r_hash>  user: the node's invoices
+ *   POST   /v2/invoices/hodl|settle|cancel     user: hold invoices (node_inv.c)
  *   GET    /v1/balance/channels   user:   LND's ChannelBalance (node_chan_api.c)
  *   POST   /v1/chanpolicy, GET /v1/fees  user: forwarding policies (node_policy.c)
  *   POST   /v1/switch             user:   LND's ForwardingHistory (node_fwd.c)
@@ -311,8 +312,9 @@ void al_node_request(al_node *n, al_node_auth auth, uint64_t token, const char *
 	bool chans =
 	    path_is(target, plen, "/v1/channels") || path_under(target, plen, "/v1/channels/");
 	bool payreq = path_under(target, plen, "/v1/payreq/");
-	bool invoices =
-	    path_is(target, plen, "/v1/invoices") || path_under(target, plen, "/v1/invoice/");
+	bool invoices = path_is(target, plen, "/v1/invoices") ||
+	                path_under(target, plen, "/v1/invoice/") ||
+	                path_under(target, plen, "/v2/invoices/");
 	bool balance = path_is(target, plen, "/v1/balance/channels");
 	bool sendpay = path_is(target, plen, "/v1/channels/transactions");
 	bool payments = path_is(target, plen, "/v1/payments");

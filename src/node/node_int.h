@@ -447,6 +447,8 @@ void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[
  * was paid), AL_E_NODE_INVOICES (the book is full). */
 al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_msat, size_t slot,
                         uint64_t htlc_id);
+/* A hold invoice's HTLC (slot, id), held with the rest of its set (LND's ACCEPTED). */
+void node_inv_hold_part(al_node *n, const uint8_t hash[32], size_t slot, uint64_t htlc_id);
 /* A hold invoice whose payment the caller refused: CANCELED. */
 void node_inv_cancel(al_node *n, const uint8_t hash[32]);
 

@@ -9,6 +9,15 @@
  *                                  add_index, payment_addr}
  *   GET  /v1/invoice/<r_hash hex>  user: LND's Invoice
  *   GET  /v1/invoices              user: {"invoices":[...]} oldest first
+ *   POST /v2/invoices/hodl         user: LND's AddHoldInvoice {"hash", ...as above}: the
+ *                                  node knows the hash, the user keeps the preimage
+ *   POST /v2/invoices/settle       user: {"preimage"}: its held HTLCs fulfilled
+ *   POST /v2/invoices/cancel       user: {"payment_hash"}: its held HTLCs failed
+ *
+ * A hold invoice's HTLCs, once the whole amount is there (BOLT #4's checks as for any
+ * invoice), are held and recorded with it: LND's state ACCEPTED. They wait for the user's
+ * settle or cancel; nothing here fails them near their expiry (the payer's side goes
+ * on-chain then, as BOLT #2 says it must).
  *
  * The book keeps NODE_MAX_INVOICES. When it is full, the oldest invoice that can no
  * longer be paid (settled, or open past its expiry) makes room; if every one is open
@@ -16,6 +25,7 @@
  * invoice's fields sign to the same string every time (RFC 6979). */
 #include <string.h>
 
+#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "node/api_parse.h"
@@ -309,7 +319,10 @@ static json_t *invoice_json(al_node *n, const node_invoice *v)
 	json_object_set_new(o, "add_index", node_u64_json(v->add_index));
 	json_object_set_new(o, "amt_paid_sat", node_u64_json(v->amt_paid_msat / 1000));
 	json_object_set_new(o, "amt_paid_msat", node_u64_json(v->amt_paid_msat));
-	json_object_set_new(o, "state", json_string(states[v->state]));
+	json_object_set_new(o, "state",
+	                    json_string(v->hold && v->state == INV_OPEN && v->n_parts
+	                                    ? "ACCEPTED"
+	                                    : states[v->state]));
 	json_object_set_new(o, "payment_addr", node_b64_json(v->payment_secret, 32));
 	json_object_set_new(o, "is_keysend", json_boolean(v->keysend));
 	json_object_set_new(o, "expired", json_boolean(v->state == INV_OPEN && expired(n, v)));
@@ -402,7 +415,19 @@ static void route_hints(al_node *n, node_invoice *v)
 	}
 }
 
-static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len)
+/* A base64 member of exactly 32 bytes (LND's "bytes" fields). */
+static bool b64_32(const json_t *req, const char *key, uint8_t out[32])
+{
+	const json_t *j = json_object_get(req, key);
+	size_t got = 0;
+
+	return json_is_string(j) &&
+	       al_att_base64_decode(out, 32, &got, (const uint8_t *)json_string_value(j),
+	                            json_string_length(j)) == AL_OK &&
+	       got == 32;
+}
+
+static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len, bool hold)
 {
 	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *memo = json_object_get(req, "memo");
@@ -431,6 +456,8 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		why = "expiry: 1 second to a year";
 	else if (cltv < 18 || cltv > 2016)
 		why = "cltv_expiry: 18 to 2016 blocks";
+	else if (hold && !b64_32(req, "hash", fresh.hash))
+		why = "hash: the payment hash, 32 bytes in base64";
 	if (why) {
 		json_decref(req);
 		node_answer(n, token, 400, json_pack("{s:o}", "error", node_err_obj(AL_E_ARG, why)),
@@ -451,13 +478,16 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 	json_decref(req);
 	if (!(pr = node_alloc(n, AL_INVOICE_MAX_CHARS + 1)))
 		e = AL_E_NOMEM;
-	/* The preimage and payment secret: the node's randomness, never the host's. */
-	if (e == AL_OK)
+	/* The preimage (but for a hold invoice's: the user's) and payment secret: the
+	 * node's randomness, never the host's. */
+	fresh.hold = hold;
+	if (e == AL_OK && !hold)
 		e = al_rng_fill(n->env.rng, fresh.preimage, 32);
 	if (e == AL_OK)
 		e = al_rng_fill(n->env.rng, fresh.payment_secret, 32);
 	if (e == AL_OK) {
-		al_sha256(fresh.hash, fresh.preimage, 32);
+		if (!hold)
+			al_sha256(fresh.hash, fresh.preimage, 32);
 		e = payment_request(n, &fresh, pr, AL_INVOICE_MAX_CHARS + 1, &prlen);
 	}
 	if (e == AL_OK)
@@ -514,6 +544,19 @@ bool node_inv_paid_by(al_node *n, const uint8_t hash[32], size_t slot, uint64_t 
 	return false;
 }
 
+/* Record HTLC (slot, id) with the invoice, once: true when it is new. */
+static bool add_part(node_invoice *v, size_t slot, uint64_t htlc_id)
+{
+	for (size_t k = 0; k < v->n_parts; k++)
+		if (v->parts[k].slot == slot && v->parts[k].htlc_id == htlc_id)
+			return false;
+	if (v->n_parts == AL_RECV_MAX_PARTS)
+		return false;
+	v->parts[v->n_parts].slot = (uint8_t)slot;
+	v->parts[v->n_parts++].htlc_id = htlc_id;
+	return true;
+}
+
 void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[32], size_t slot,
                      uint64_t htlc_id, uint64_t amount_msat)
 {
@@ -527,12 +570,17 @@ void node_inv_settle(al_node *n, const uint8_t hash[32], const uint8_t preimage[
 		v->settle_date = n->wall;
 		memcpy(v->preimage, preimage, 32);
 	}
-	if (v->n_parts < AL_RECV_MAX_PARTS) {
-		v->parts[v->n_parts].slot = (uint8_t)slot;
-		v->parts[v->n_parts++].htlc_id = htlc_id;
-	}
+	add_part(v, slot, htlc_id);
 	v->amt_paid_msat += amount_msat;
 	node_persist_invoices(n);
+}
+
+void node_inv_hold_part(al_node *n, const uint8_t hash[32], size_t slot, uint64_t htlc_id)
+{
+	node_invoice *v = by_hash(n, hash);
+
+	if (v && v->hold && v->state == INV_OPEN && add_part(v, slot, htlc_id))
+		node_persist_invoices(n);
 }
 
 al_err node_inv_keysend(al_node *n, const uint8_t preimage[32], uint64_t amount_msat,
@@ -634,13 +682,84 @@ static void list(al_node *n, uint64_t token)
 	            0);
 }
 
+/* POST /v2/invoices/settle and /v2/invoices/cancel: a hold invoice whose HTLCs are all
+ * there (ACCEPTED). Settled: the book says so (with what each HTLC brings) in a write no
+ * later than the channels' records holding the preimage, then each is fulfilled (its
+ * channel's on-chain engine claims it when the channel went on-chain). Canceled: each
+ * fails with incorrect_or_unknown_payment_details, what LND's payer hears. */
+static void resolve_hold(al_node *n, uint64_t token, bool settle, const uint8_t *body, size_t len)
+{
+	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	uint8_t key[32], hash[32];
+	node_invoice *v = NULL;
+	const char *why = NULL;
+	int status = 400;
+
+	if (!b64_32(req, settle ? "preimage" : "payment_hash", key))
+		why = settle ? "body: {\"preimage\"}, 32 bytes in base64"
+		             : "body: {\"payment_hash\"}, 32 bytes in base64";
+	json_decref(req);
+	if (!why) {
+		memcpy(hash, key, 32);
+		if (settle)
+			al_sha256(hash, key, 32);
+		v = by_hash(n, hash);
+		status = v && v->hold ? 409 : 404;
+		if (!v || !v->hold)
+			why = "no hold invoice with that payment hash";
+		else if (v->state != INV_OPEN || !v->n_parts)
+			why = "the invoice is not ACCEPTED (its HTLCs are not all there, or it is "
+			      "over)";
+	}
+	if (why) {
+		al_memzero(key, sizeof(key));
+		node_answer(n, token, status,
+		            json_pack("{s:o}", "error", node_err_obj(AL_E_ARG, why)), 0);
+		return;
+	}
+	v->state = settle ? INV_SETTLED : INV_CANCELED;
+	if (settle) {
+		memcpy(v->preimage, key, 32);
+		v->settle_date = n->wall;
+	}
+	for (size_t k = 0; k < v->n_parts; k++) {
+		node_chan *c = &n->chans[v->parts[k].slot];
+		uint64_t id = v->parts[k].htlc_id;
+		uint8_t msg[AL_RECV_FAILURE_MAX];
+		al_chan_htlc_in in;
+
+		if (!c->ch)
+			continue;
+		if (!settle) {
+			size_t ml = 0;
+			if (al_chan_incoming(c->ch, id, &in) == AL_OK)
+				ml = al_recv_failure(msg, AL_RECV_UNKNOWN_PAYMENT, in.amount.msat,
+				                     node_tip_height(n));
+			if (!ml || node_recv_fail(n, c, id, msg, ml) != AL_OK)
+				node_chan_log(n, c, "a held HTLC could not be failed now", NULL);
+			continue;
+		}
+		if (al_chan_incoming(c->ch, id, &in) == AL_OK)
+			v->amt_paid_msat += in.amount.msat;
+		node_recv_fulfill(n, c, id, key);
+	}
+	al_memzero(key, sizeof(key));
+	node_answer(n, token, 200, json_object(), node_persist_invoices(n));
+}
+
 void node_inv_request(al_node *n, uint64_t token, const char *method, const char *path,
                       const uint8_t *body, size_t len)
 {
 	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 
 	if (!strcmp(path, "/v1/invoices") && post)
-		add_invoice(n, token, body, len);
+		add_invoice(n, token, body, len, false);
+	else if (!strcmp(path, "/v2/invoices/hodl") && post)
+		add_invoice(n, token, body, len, true);
+	else if (!strcmp(path, "/v2/invoices/settle") && post)
+		resolve_hold(n, token, true, body, len);
+	else if (!strcmp(path, "/v2/invoices/cancel") && post)
+		resolve_hold(n, token, false, body, len);
 	else if (!strcmp(path, "/v1/invoices") && get)
 		list(n, token);
 	else if (!strncmp(path, "/v1/invoice/", 12) && get)

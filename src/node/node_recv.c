@@ -235,7 +235,9 @@ static void decide(al_node *n)
 		node_inv_find(n, d.payment_hash, &inv, &hold);
 		al_memzero(&inv, sizeof(inv));
 		if (hold) {
-			/* The whole amount is there: the caller settles or fails it. */
+			/* The whole amount is there: the user (or the C caller) settles or
+			 * fails it. */
+			node_inv_hold_part(n, d.payment_hash, slot, id);
 			al_chan_fx fx;
 			memset(&fx, 0, sizeof(fx));
 			fx.event = AL_CHAN_EV_HTLC_RECEIVED;

@@ -126,7 +126,8 @@ static bool user_route(const char *method, const char *target)
 	       !strncmp(target, "/v1/channels", 12) || !strncmp(target, "/v1/invoice", 11) ||
 	       !strncmp(target, "/v1/payments", 12) || !strncmp(target, "/v1/payreq/", 11) ||
 	       !strncmp(target, "/v1/balance/", 12) || !strncmp(target, "/v1/chanpolicy", 14) ||
-	       !strncmp(target, "/v1/fees", 8) || !strncmp(target, "/v1/switch", 10);
+	       !strncmp(target, "/v1/fees", 8) || !strncmp(target, "/v1/switch", 10) ||
+	       !strncmp(target, "/v2/invoices/", 13);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -29,13 +29,21 @@ ways with Electrum. B is the only node that forwards; every payment crosses it:
     #3 trimming); once B's commitment is final, B fails A's HTLC back (BOLT #5: "MUST fail
     the corresponding incoming HTLC"), long before A's expiry: A's payment fails with B's
     permanent_channel_failure and A's balance is what it was.
+ 8. Hold invoices (LND's /v2/invoices/hodl: the preimage stays with C's user): one is held
+    (ACCEPTED) and settled by the user, and A's payment through B succeeds; then a real
+    timeout: C holds A's HTLC and its user never settles; blocks pass until B's outgoing
+    HTLC expires; B force-closes B -> C, takes the HTLC back by its HTLC-timeout
+    transaction, and once that is final fails A's HTLC back, in time: A's channel stays
+    open, A's balance is what it was, A's payment FAILED with B's
+    permanent_channel_failure; C's user cancels the invoice.
 
 B's policy: fee = base_fee_msat + amt_out_msat * fee_rate_ppm // 1,000,000 (BOLT #7), by
 default base 1,000 msat, 1 ppm, time_lock_delta 80. Every amount is checked to the
 millisatoshi where an API gives millisatoshi: the payer's fee, B's forwarding events (LND's
 ForwardingEvent: amounts as uint64 strings, sat fields truncated from msat), B's ChannelBalance
 (its local balance over all channels grows by exactly the fee of each forward), C's invoice,
-Electrum's lightning history."""
+Electrum's lightning history.
+"""
 import base64
 import hashlib
 import threading
@@ -446,3 +454,57 @@ def test_forward_through_alight(tmp_path, procs, devchain, electrum_daemon):  # 
     assert local_msat(A) == a_before
     assert len(events(B)) == 5
     el.call("enable_htlc_settle", b=True)
+
+    # --- 8. hold invoices at C: one settled by its user, one held past its expiry -----------
+    preimage = hashlib.sha256(b"alight settle %d" % t0).digest()
+    phash = hashlib.sha256(preimage).hexdigest()
+    hold = C.user("addholdinvoice", phash, "30000", "--memo", "settled by C", "--private")
+    a_before, c_before = local_msat(A), local_msat(C)
+    out = {}
+    payer = threading.Thread(
+        target=lambda: out.update(res=A.user("payinvoice", hold["payment_request"])))
+    payer.start()
+    wait("C's hold invoice ACCEPTED",
+         lambda: C.user("lookupinvoice", phash)["state"] == "ACCEPTED")
+    assert payer.is_alive()
+    C.user("settleinvoice", preimage.hex())
+    payer.join(scaled(60))
+    res = out["res"]
+    assert res["payment_error"] == "" and b64hex(res["payment_preimage"]) == preimage.hex(), res
+    got = C.user("lookupinvoice", phash)
+    assert got["state"] == "SETTLED" and got["amt_paid_msat"] == "30000000", got
+    poll("A's channel settled", lambda: quiet(A, [ab]))
+    poll("C's channel settled", lambda: quiet(C, [bc]))
+    assert local_msat(A) == a_before - 30_000_000 - fee_msat(30_000_000, base, ppm)
+    assert local_msat(C) == c_before + 30_000_000
+
+    preimage = hashlib.sha256(b"alight hold %d" % t0).digest()  # C's user keeps it
+    phash = hashlib.sha256(preimage).hexdigest()
+    hold = C.user("addholdinvoice", phash, "40000", "--memo", "held by C", "--private")
+    dec = C.user("decodepayreq", hold["payment_request"])
+    assert dec["payment_hash"] == phash and dec["route_hints"], dec
+    a_before = local_msat(A)
+    out = {}
+    payer = threading.Thread(target=lambda: out.update(
+        res=A.user("payinvoice", hold["payment_request"], timeout=scaled(600))))
+    payer.start()
+    wait("C's hold invoice ACCEPTED",
+         lambda: C.user("lookupinvoice", phash)["state"] == "ACCEPTED")
+    htlc_cltv = int(dec["cltv_expiry"])
+    start = devchain.height()
+    # To the HTLC's expiry (B -> C: the invoice's final delta from A's tip) and B's 3 blocks
+    # of grace at once; then a block at a time while B goes on-chain.
+    devchain.mine(htlc_cltv + 3, MINER)
+    res = poll("A's payment to end", paid, timeout=300)
+    assert res["payment_error"] == "permanent_channel_failure at hop 0", res
+    # B closed B -> C at the HTLC's expiry (+3 blocks' grace) and failed A's HTLC once its
+    # timeout transaction was final: within B's delta of A's HTLC, which never expired.
+    assert devchain.height() - start < htlc_cltv + delta, (start, devchain.height())
+    closed = [c for c in B.user("listchannels", "--closed")["channels"]
+              if c["channel_point"] == bc]
+    assert closed and closed[0]["close_type"] == "LOCAL_FORCE_CLOSE", closed
+    poll("A's channel settled", lambda: quiet(A, [ab]))
+    assert local_msat(A) == a_before
+    assert C.user("lookupinvoice", phash)["state"] == "ACCEPTED"
+    C.user("cancelinvoice", phash)
+    assert C.user("lookupinvoice", phash)["state"] == "CANCELED"

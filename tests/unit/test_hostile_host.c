@@ -92,6 +92,11 @@ static void attack_spend(void)
 	     "{\"global\":true,\"base_fee_msat\":0,\"fee_rate_ppm\":0,\"time_lock_delta\":18}"},
 	    {"GET", "/v1/fees", NULL},
 	    {"POST", "/v1/switch", "{}"},
+	    /* a hold invoice's preimage is the user's: the operator cannot settle or cancel */
+	    {"POST", "/v2/invoices/settle",
+	     "{\"preimage\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"},
+	    {"POST", "/v2/invoices/cancel",
+	     "{\"payment_hash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}"},
 	};
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		int st = fh_operator(&h, 0, routes[i][0], routes[i][1], routes[i][2], out,
@@ -111,7 +116,8 @@ static void attack_spend(void)
 	held = held && st == 403 && !strstr(out, "r_preimage");
 	report("spend", held,
 	       "the operator's socket gets 403 for the wallet, seed export, trust anchors, "
-	       "invoices, payments, channel balances and forwarding fees and history; the user's "
+	       "invoices, payments, channel balances, hold invoices' settling and forwarding fees "
+	       "and history; the user's "
 	       "channel gets them");
 	fh_close(&h);
 }
