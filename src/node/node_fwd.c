@@ -216,7 +216,20 @@ static node_forward *by_out(al_node *n, size_t slot, const al_chan_fx *fx)
 	return NULL;
 }
 
-/* A place for a new forward: free, else the oldest settled or failed one. */
+/* A forward over for good: settled or failed, and its incoming HTLC gone from its
+ * channel. One whose incoming HTLC is still there (its fulfilment or failure not yet
+ * acknowledged) must stay: told again after a restart, it would be forwarded anew. */
+static bool over(al_node *n, const node_forward *f)
+{
+	node_chan *c = &n->chans[f->in_slot];
+	al_chan_htlc_in in;
+
+	return f->state != FWD_OFFERED &&
+	       (!c->ch || c->oc ||
+	        al_chan_incoming(c->ch, f->in_id, &in) == AL_E_CHAN_UNKNOWN_HTLC);
+}
+
+/* A place for a new forward: free, else the oldest that is over. */
 static node_forward *slot_new(al_node *n)
 {
 	node_fwdbook *b = book(n);
@@ -226,7 +239,7 @@ static node_forward *slot_new(al_node *n)
 		node_forward *f = &b->f[i];
 		if (f->state == FWD_FREE)
 			return f;
-		if (f->state != FWD_OFFERED && (!old || f->index < old->index))
+		if (over(n, f) && (!old || f->index < old->index))
 			old = f;
 	}
 	return old;
