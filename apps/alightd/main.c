@@ -7,7 +7,7 @@
  *           [--max-nodes N] [--max-conns N] [--max-peers N] [--max-pending-handshakes N]
  *           [--enclave PATH] [--enclave-heap SIZE]
  *           [--handshake-timeout-ms MS] [--ping-interval-ms MS] [--pong-timeout-ms MS]
- *           [--idle-timeout-ms MS] [--chain-poll-ms MS]
+ *           [--idle-timeout-ms MS] [--chain-poll-ms MS] [--test-kill-at K:P]
  *
  * The nodes run inside the enclave (libalight_enclave.so, default
  * <dir of alightd>/../lib/, with a fixed heap, default 512M, reserved with
@@ -79,6 +79,8 @@ typedef struct options {
 	/* Peer manager timers in ms; -1 keeps the manager's default, 0 disables. */
 	long long handshake_timeout_ms, ping_interval_ms, pong_timeout_ms, idle_timeout_ms;
 	long long chain_poll_ms;
+	unsigned long long kill_at; /* --test-kill-at K:P */
+	int kill_phase;
 } options;
 
 void logf_(const char *fmt, ...)
@@ -137,6 +139,8 @@ static void usage(FILE *f)
 	           "               [--handshake-timeout-ms MS] [--ping-interval-ms MS]\n"
 	           "               [--pong-timeout-ms MS] [--idle-timeout-ms MS]\n"
 	           "               [--chain-poll-ms MS (while channels live; default 30000)]\n"
+	           "               [--test-kill-at K:P (crash tests: SIGKILL at the K-th node\n"
+	           "                write, before it (P 0) or once durable (P 1))]\n"
 	           "HOST is an IPv4 literal, [IPv6] or localhost; PORT 0 picks a free port.\n"
 	           "Defaults: regtest, --rpc-listen 127.0.0.1:0, one store (DIR/enclave/store0),\n"
 	           "--max-nodes 1, --max-peers 256; timers default to the peer manager's.\n"
@@ -262,6 +266,17 @@ static int parse_option(options *o, int ch)
 			return fail(2, "--chain-poll-ms wants %u to %u, not \"%s\"",
 			            AL_ENCLAVE_POLL_MIN_MS, AL_ENCLAVE_POLL_MAX_MS, optarg);
 		return 0;
+	case 'Z': {
+		char *end;
+		errno = 0;
+		o->kill_at = strtoull(optarg, &end, 10);
+		if (errno || end == optarg || *end != ':' || o->kill_at == 0 ||
+		    (strcmp(end, ":0") && strcmp(end, ":1")))
+			return fail(2, "--test-kill-at wants K:P (K from 1, P 0 or 1), not \"%s\"",
+			            optarg);
+		o->kill_phase = end[1] - '0';
+		return 0;
+	}
 	case 'N':
 		count = &o->max_nodes, name = "--max-nodes", max = MAX_NODES - 1;
 		break;
@@ -313,6 +328,7 @@ static int parse_args(options *o, int argc, char **argv)
 	    {"pong-timeout-ms", required_argument, NULL, 'O'},
 	    {"idle-timeout-ms", required_argument, NULL, 'I'},
 	    {"chain-poll-ms", required_argument, NULL, 'G'},
+	    {"test-kill-at", required_argument, NULL, 'Z'},
 	    {"enclave", required_argument, NULL, 'E'},
 	    {"enclave-heap", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
@@ -459,6 +475,8 @@ static int setup_enclave(alightd *d, const options *o)
 		hc.idle_timeout_ms = (uint64_t)o->idle_timeout_ms;
 	if (o->chain_poll_ms > 0)
 		hc.chain_poll_ms = (uint64_t)o->chain_poll_ms;
+	hc.kill_at = o->kill_at;
+	hc.kill_phase = o->kill_phase;
 	relay_enclave_net(d, &hc.net);
 	if ((rc = setup_remote(&hc, &key, o)) != 0)
 		return rc;

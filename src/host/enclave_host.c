@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,8 +204,13 @@ static int32_t oc_store_put(void *host, uint64_t req, uint32_t node, uint32_t re
 		e = al_store_dir_backend.global_version(d, &global_version);
 	else if (d)
 		e = AL_OK;
+	bool doomed = d && node != AL_ENC_STATE_NODE && h->kill_at && ++h->writes == h->kill_at;
+	if (doomed && h->kill_phase == 0)
+		raise(SIGKILL);
 	if (e == AL_OK)
 		e = al_store_dir_backend.put_batch(d, it, n, global_version);
+	if (doomed)
+		raise(SIGKILL);
 	return queue_done(h, req, e, NULL, 0, 0);
 }
 
@@ -682,6 +688,8 @@ al_err al_enclave_host_open(al_enclave_host **out, const al_enclave_host_config 
 		return AL_E_HOST_IO;
 	h->net = cfg->net;
 	h->quiet = cfg->quiet;
+	h->kill_at = cfg->kill_at;
+	h->kill_phase = cfg->kill_phase;
 	al_err e = doneq_new(&h->done);
 	if (e == AL_OK)
 		e = open_stores(h, cfg);

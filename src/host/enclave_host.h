@@ -89,6 +89,13 @@ typedef struct al_enclave_host_config {
 	uint64_t chain_poll_ms; /* 0: the enclave's default (enclave/abi.h) */
 	al_enclave_net net;
 	bool quiet; /* drop the enclave's INFO and DEBUG log lines */
+	/* Crash tests (alightd --test-kill-at K:P): the process dies by SIGKILL at the
+	 * kill_at-th write of a node's records to a directory store (0: never), before it
+	 * (kill_phase 0) or once it is durable but not yet told to the enclave (1), as a
+	 * machine losing power or an operator's kill would. The host is untrusted anyway:
+	 * this gives it no power it did not have. */
+	uint64_t kill_at;
+	int kill_phase;
 } al_enclave_host_config;
 
 /* Zero everything, timers at the peer manager's defaults. */
@@ -115,6 +122,8 @@ struct al_enclave_host {
 	struct al_sim_platform *plat; /* the quoting platform (al_enclave_host_platform) */
 	bool quiet;
 	uint64_t ocalls;
+	uint64_t kill_at, writes; /* al_enclave_host_config.kill_at, node writes so far */
+	int kill_phase;
 };
 
 /* <directory of the running program>/../lib/libalight_enclave.so, into out. */
