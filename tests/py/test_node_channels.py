@@ -352,8 +352,11 @@ def test_force_close_htlc_success(tmp_path, devchain, chan_type):  # noqa: F811
 def test_final_node_refusals(tmp_path, devchain):  # noqa: F811
     """B's node as BOLT #4's final hop against onions A's caller (node_pair) gets wrong
     on purpose: each refusal's failure code, as A decodes it from the onion's shared
-    secrets, and from hop 0 (B); the data of each is checked by the tool. Then the
-    invoice paid in two parts (basic_mpp) and a second payment of it refused; a keysend
+    secrets, and from hop 0 (B); the data of each is checked by the tool. B as a
+    forwarding node: its refusals of onions telling it to forward back to A, each with its
+    signed channel_update. Then the invoice paid in two parts (basic_mpp) and a second
+    payment of it refused; a forward B makes back to A refused by A, that failure wrapped by
+    B and attributed to hop 1; a keysend
     over REST taken (B's book records it), the same again refused by A; B gained exactly
     the 12,000 sat."""
     ev = run_pair(devchain, tmp_path, "refusals", "anchors")
@@ -370,15 +373,25 @@ def test_final_node_refusals(tmp_path, devchain):  # noqa: F811
         ("htlc expiry below outgoing_cltv_value", 18),  # final_incorrect_cltv_expiry
         ("expiry too close (c=40)", 0x400f),
         ("onion HMAC", 0xc005),                      # invalid_onion_hmac, malformed
-        ("a packet to forward", 0x400a),             # unknown_next_peer: no forwarding yet
+        ("a packet to forward", 0x400a),             # unknown_next_peer: not our channel
+        # B forwarding back to A over their channel (each with B's channel_update, checked
+        # by the tool against B's node id and policy):
+        ("forward without the fee", 0x100c),         # fee_insufficient
+        ("forward below the minimum", 0x100b),       # amount_below_minimum
+        ("forward with a short CLTV delta", 0x100d),  # incorrect_cltv_expiry
+        ("forward expiring at once", 0x100e),        # expiry_too_soon
+        ("forward beyond B's balance", 0x1007),      # temporary_channel_failure
         ("keysend, not the hash's preimage", 0x400f),
         ("one part of two", 23),                     # mpp_timeout
         ("two parts", "fulfilled"),
         ("paid again", 0x400f),
+        ("forwarded back, refused by A", 0x400f),    # A's failure, wrapped by B
         ("keysend", "fulfilled"),
         ("keysend again", "refused"),
     ], got
-    assert all(a.get("hop", 0) == 0 for a in ev["refusals"]["attempts"])
+    hops = {a["name"]: a.get("hop", 0) for a in ev["refusals"]["attempts"]}
+    assert hops.pop("forwarded back, refused by A") == 1  # attributed to A, behind B
+    assert set(hops.values()) == {0}, hops
     invs = {i["memo"]: i for i in ev["refusals"]["invoices"]}
     assert invs["late"]["state"] == "OPEN" and invs["late"]["amt_paid_msat"] == "0"
     assert invs["refusals"]["state"] == "SETTLED"

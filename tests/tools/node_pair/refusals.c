@@ -4,14 +4,21 @@
  * attempt is an HTLC A -> B with its own onion, and A's caller decodes what comes back
  * with the onion's shared secrets: the failure code, the hop that gave it (always B,
  * hop 0) and its data, which must be exactly what BOLT #4 says the final node returns.
- * Then the invoice is paid in two parts (basic_mpp), and a payment of it once more is
- * refused; a keysend (LND's REST shape) of 2,000 sat is taken, and sent again refused by
- * A itself. The balances move by the 12,000 sat and nothing else. */
+ * Then B as a forwarding node (BOLT #4 at an intermediate hop), onions telling it to
+ * forward over its channel back to A: each of its refusals with its data and B's
+ * channel_update, whose signature A checks with B's node id and whose policy must be
+ * B's. Then the invoice is paid in two parts (basic_mpp), and a payment of it once more is
+ * refused; a forward B makes back to A is refused by A (no invoice of A's), and that
+ * failure reaches A's caller through B's wrapping, attributed to hop 1; a keysend (LND's
+ * REST shape) of 2,000 sat is taken, and sent again refused by A itself. The balances
+ * move by the 12,000 sat and nothing else. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attest/der.h"
 #include "crypto/hash.h"
+#include "ln/forward.h"
 #include "ln/invoice.h"
 #include "ln/onion.h"
 #include "ln/payload.h"
@@ -25,12 +32,15 @@ typedef struct attempt {
 	uint64_t htlc_msat, amt_msat, total_msat; /* the HTLC's; the payload's two */
 	int cltv, payload_cltv;                   /* over the tip */
 	bool bad_hash, bad_secret, bad_hmac, forward;
+	bool via;      /* forward over the channel itself (back to A), not an unknown one */
 	bool keysend;  /* the payload carries a keysend preimage (not the hash's) instead */
 	uint16_t want; /* the failure A must read (0: fulfilled) */
+	int hop;       /* the hop it must come from */
 } attempt;
 
 static al_invoice inv;
 static uint32_t tip;
+static uint64_t chan_scid;
 static uint8_t secrets[2][32];
 static size_t n_hops;
 
@@ -50,7 +60,7 @@ static void onion_for(const attempt *t, const uint8_t hash[32], uint8_t onion[AL
 	p.outgoing_cltv_value = tip + (uint32_t)t->payload_cltv;
 	if (t->forward) {
 		p.has_scid = true;
-		p.short_channel_id = 0x123456000001ull;
+		p.short_channel_id = t->via ? chan_scid : 0x123456000001ull;
 	} else if (t->keysend) {
 		p.has_keysend = true;
 		memset(p.keysend_preimage, 0x4b, 32);
@@ -72,6 +82,7 @@ static void onion_for(const attempt *t, const uint8_t hash[32], uint8_t onion[AL
 		p.amt_to_forward = t->amt_msat;
 		p.outgoing_cltv_value = tip + (uint32_t)t->payload_cltv;
 		p.has_payment_data = true;
+		memcpy(p.payment_secret, inv.payment_secret, 32);
 		p.total_msat = t->amt_msat;
 		if (al_pubkey_parse(secp, &hops[1].node, node_id, AL_PUBKEY_LEN) != AL_OK ||
 		    al_hop_payload_encode(buf[1], sizeof(buf[1]), &hops[1].payload_len, &p) !=
@@ -104,6 +115,22 @@ static uint64_t add(const uint8_t cid[32], const attempt *t, const uint8_t hash[
 	return id;
 }
 
+/* An UPDATE failure's [u16 len][channel_update]: B's, signed by B's node key, for the
+ * channel the onion named, with B's default policy. */
+static void channel_update(al_cur *c, const attempt *t)
+{
+	uint8_t id[AL_PUBKEY_LEN];
+	uint16_t len = al_cur_be16(c);
+	const uint8_t *upd = al_cur_ptr(c, len);
+	al_chan_update u;
+
+	al_node_id(B.n, id);
+	if (!upd || al_chan_update_verify(&u, secp, id, upd, len) != AL_OK || u.scid != chan_scid ||
+	    u.policy.fee_base_msat != 1000 || u.policy.fee_proportional_millionths != 1 ||
+	    u.policy.cltv_expiry_delta != 80 || !(u.message_flags & AL_CHAN_UPDATE_DONT_FORWARD))
+		fail("refusals: B's channel_update", t->name);
+}
+
 /* What came back for one HTLC, as JSON; checked against t. */
 static json_t *result(const attempt *t, const al_node_htlc_event *ev)
 {
@@ -131,13 +158,31 @@ static json_t *result(const attempt *t, const al_node_htlc_event *ev)
 	                            n_hops, ev->reason, ev->reason_len) != AL_OK)
 		fail("refusals: the failure does not decode", t->name);
 	code = (uint16_t)(msg[0] << 8 | msg[1]);
-	if (origin != 0 || code != t->want)
+	if (origin != (size_t)t->hop || code != t->want)
 		fail("refusals: wrong failure", t->name);
 	al_cur_init(&c, msg + 2, mlen - 2);
 	/* BOLT #4's data for each. */
 	switch (code) {
-	case 0x400f: /* incorrect_or_unknown_payment_details: htlc_msat, height */
-		if (al_cur_be64(&c) != t->htlc_msat || al_cur_be32(&c) != tip)
+	case AL_FWD_FEE_INSUFFICIENT:     /* htlc_msat: the incoming HTLC's */
+	case AL_FWD_AMOUNT_BELOW_MINIMUM: /* htlc_msat: the outgoing amount */
+		if (al_cur_be64(&c) !=
+		    (code == AL_FWD_FEE_INSUFFICIENT ? t->htlc_msat : t->amt_msat))
+			fail("refusals: htlc_msat", t->name);
+		channel_update(&c, t);
+		break;
+	case AL_FWD_INCORRECT_CLTV_EXPIRY: /* cltv_expiry: the outgoing one */
+		if (al_cur_be32(&c) != tip + (uint32_t)t->payload_cltv)
+			fail("refusals: cltv_expiry", t->name);
+		channel_update(&c, t);
+		break;
+	case AL_FWD_EXPIRY_TOO_SOON:
+	case AL_FWD_TEMPORARY_CHANNEL_FAILURE:
+		channel_update(&c, t);
+		break;
+	case 0x400f: /* incorrect_or_unknown_payment_details: htlc_msat, height (the HTLC
+	              * that reached the node that refused it) */
+		if (al_cur_be64(&c) != (t->hop ? t->amt_msat : t->htlc_msat) ||
+		    al_cur_be32(&c) != tip)
 			fail("refusals: PERM|15 data", t->name);
 		break;
 	case 18: /* final_incorrect_cltv_expiry: cltv_expiry */
@@ -234,17 +279,44 @@ void refusals(const uint8_t cid[32])
 	    {"expiry too close (c=40)", m, m, m, 39, 39, .want = 0x400f},
 	    {"onion HMAC", m, m, m, 50, 50, .bad_hmac = true, .want = 0xc005},
 	    {"a packet to forward", m, m, m, 50, 50, .forward = true, .want = 0x400a},
+	    /* B forwarding back to A over their channel: its checks in BOLT #4's order. */
+	    {"forward without the fee", m, m, m, 150, 50, .forward = true, .via = true,
+	     .want = AL_FWD_FEE_INSUFFICIENT},
+	    {"forward below the minimum", 1999, 999, 999, 150, 50, .forward = true, .via = true,
+	     .want = AL_FWD_AMOUNT_BELOW_MINIMUM},
+	    {"forward with a short CLTV delta", m + 1010, m, m, 150, 71, .forward = true,
+	     .via = true, .want = AL_FWD_INCORRECT_CLTV_EXPIRY},
+	    {"forward expiring at once", m + 1010, m, m, 90, 3, .forward = true, .via = true,
+	     .want = AL_FWD_EXPIRY_TOO_SOON},
+	    {"forward beyond B's balance", m + 1010, m, m, 150, 50, .forward = true, .via = true,
+	     .want = AL_FWD_TEMPORARY_CHANNEL_FAILURE},
 	    {"keysend, not the hash's preimage", m, m, m, 50, 50, .keysend = true, .want = 0x400f},
 	};
 	const attempt half = {"one part of two", m / 2, m / 2, m, 50, 50, .want = 23};
 	const attempt part = {"part", m / 2, m / 2, m, 50, 50, .want = 0};
 	const attempt again = {"paid again", m, m, m, 50, 50, .want = 0x400f};
 	const attempt late = {"after the invoice's expiry", m, m, m, 50, 50, .want = 0x400f};
+	/* B has 10,000 sat now: it forwards 1,000 back to A, which has no invoice for it. */
+	const attempt back = {"forwarded back, refused by A",
+	                      1001001,
+	                      1000000,
+	                      1000000,
+	                      150,
+	                      50,
+	                      .forward = true,
+	                      .via = true,
+	                      .want = 0x400f,
+	                      .hop = 1};
 	json_t *out = json_array(), *r, *ca, *cb;
 	al_node_htlc_event ev;
 
 	r = req_ok(&A, "POST", "/v1/wallet/sync", NULL);
 	tip = (uint32_t)jint(r, "tip_height");
+	json_decref(r);
+	r = req_ok(&A, "GET", "/v1/channels", NULL);
+	chan_scid = strtoull(json_string_value(json_object_get(
+	                         json_array_get(json_object_get(r, "channels"), 0), "chan_id")),
+	                     NULL, 10);
 	json_decref(r);
 	json_decref(req_ok(&B, "POST", "/v1/wallet/sync", NULL));
 
@@ -285,6 +357,8 @@ void refusals(const uint8_t cid[32])
 	}
 	json_array_append_new(out, json_pack("{s:s,s:b}", "name", "two parts", "fulfilled", 1));
 	json_array_append_new(out, one(cid, &again));
+	settle();
+	json_array_append_new(out, one(cid, &back));
 	settle();
 	json_array_append_new(out, keysend_pay());
 	json_array_append_new(out, keysend_pay());
