@@ -5,7 +5,7 @@ middle of sending").
 
 Two alightd, A and B, a channel A -> B on alight-devchain. For each payment one of them (A
 and B in turn) is restarted with `--test-kill-at K:P`: its host dies by SIGKILL at the K-th
-write of its node's records (K from 1 to 10 in turn: the restart's own writes, the
+write of its node's records (K from 1 to 14 in turn: the restart's own writes, the
 reestablish, B's invoice, the payment's update cycle), before the write (P 0) or once it is
 durable but not yet told to the enclave (P 1). B makes an invoice, A's user pays it; when the
 armed daemon dies it is started again (unarmed) from its directory, A dials B again, and the
@@ -16,6 +16,7 @@ exactly when B's invoice SETTLED, otherwise FAILED or never durable (A died befo
 record was); none IN_FLIGHT, none twice; the channel's balances moved by exactly the invoices
 settled; and nothing ever spent the funding output."""
 import base64
+import subprocess
 import threading
 import time
 
@@ -23,8 +24,8 @@ from conftest import SANITIZE, CliError, Daemon, scaled
 from devchain_util import devchain  # noqa: F401  (fixture)
 from test_channels_electrum import MINER, alight_channel, on_chain, wait
 
-PAYMENTS = 20 if SANITIZE else 40
-KILL_POINTS = 10
+PAYMENTS = 28 if SANITIZE else 56  # both books keep 64 entries
+KILL_POINTS = 14
 PAY_SAT = 1_000
 
 
@@ -42,12 +43,18 @@ def test_alightd_killed_mid_payment(tmp_path, procs, devchain):  # noqa: F811
         procs.append(d)
         return d.await_ready(provision=True, mnemonic=None)
 
-    def dead(name):
+    def dead(name, failed=False):
         """The armed daemon died by SIGKILL (nothing else may stop it): counted, forgotten
         by the fixture (which wants a clean exit from the daemons it stops), started again
-        unarmed from its store. False while it runs."""
+        unarmed from its store. False while it runs. `failed`: a request to it just failed,
+        so it may be dying (the kill reaches the client before the process is reaped)."""
         nonlocal kills
         d = nodes[name]
+        if failed:
+            try:
+                d.p.wait(timeout=scaled(5))
+            except subprocess.TimeoutExpired:
+                pass
         if d.running():
             return False
         assert d.p.returncode == -9, d.describe()
@@ -60,7 +67,7 @@ def test_alightd_killed_mid_payment(tmp_path, procs, devchain):  # noqa: F811
         try:
             start(name, "--test-kill-at", arm)
         except (CliError, AssertionError):
-            assert dead(name), nodes[name].describe()  # died in its own start-up
+            assert dead(name, True), nodes[name].describe()  # died in its own start-up
             return True
         return False
 
@@ -104,7 +111,7 @@ def test_alightd_killed_mid_payment(tmp_path, procs, devchain):  # noqa: F811
                 try:
                     return fn()
                 except (CliError, AssertionError):
-                    if died[0] or not dead(victim):
+                    if died[0] or not dead(victim, True):
                         raise
                     died[0] = True
 
@@ -131,6 +138,16 @@ def test_alightd_killed_mid_payment(tmp_path, procs, devchain):  # noqa: F811
                 died[0] = True
                 guarded(reconnect)
             payer.join(0.2)
+        if not died[0]:
+            # Its K-th write did not come in this payment: disarmed (restarted) so that it
+            # cannot die in the next, where the other one is armed; unless it comes now,
+            # among the writes of its shutdown.
+            rc = nodes[victim].stop()
+            assert rc in (0, -9), nodes[victim].describe()
+            if rc == -9:
+                procs.remove(nodes[victim])
+                kills += 1
+            start(victim)
         guarded(reconnect)
         if "res" in out:
             assert out["res"]["payment"]["status"] in ("SUCCEEDED", "FAILED"), out
