@@ -13,6 +13,11 @@ with the enclave, the request, the answer once the payment ended):
   payments_per_s_8_clients    eight users' alight-cli at once
   user_channel_p50_ms         alight-cli getinfo over the user channel: what a payment's
                               time holds besides the payment itself
+  commitment_updates_per_s_sequential  each payment is two commitment updates (the HTLC
+                              added, then fulfilled: commitment_signed and revoke_and_ack
+                              both ways, durable on both sides before each message)
+  channel_memory_bytes_a, _b  what each node holds more once the channel is open (the
+                              enclave's per-node accounting, alight-cli enclave)
 
 Usage: bench/alightd_pay_bench.py [BUILD_DIR] [N]   (make bench runs it through scripts/bench)
 """
@@ -65,6 +70,10 @@ def main():
         wait("A's coins", lambda: A.user("walletbalance")["confirmed_balance"] == 2_000_000)
         A.cli("connect", B.target)
         A.wait_peer(B.node_id)
+
+        def memory(d):
+            return d.cli("enclave")["slots"][0]["memory"]
+        mem0 = (memory(A), memory(B))
         opened = A.user("openchannel", B.node_id, 1_000_000)
         chain.mine(3, MINER)
 
@@ -74,6 +83,7 @@ def main():
                     return c["active"]
             return False
         wait("the channel", active)
+        mem1 = (memory(A), memory(B))
         def invoice(i):
             return B.user("addinvoice", "100", "--memo", "bench %d" % i)["payment_request"]
         # B's book keeps 64 open invoices: each is made just before it is paid (untimed).
@@ -119,6 +129,9 @@ def main():
             "p50_ms": round(1000 * statistics.median(lat), 1),
             "p99_ms": round(1000 * pct(lat, 0.99), 1),
             "payments_per_s_8_clients": round(N / par, 1),
+            "commitment_updates_per_s_sequential": round(2 * N / seq, 1),
+            "channel_memory_bytes_a": mem1[0] - mem0[0],
+            "channel_memory_bytes_b": mem1[1] - mem0[1],
             "user_channel_p50_ms": round(1000 * statistics.median(probe), 1)}}))
     finally:
         for p in procs:
