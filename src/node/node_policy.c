@@ -120,50 +120,66 @@ void node_policy_tell(al_node *n)
 	}
 }
 
-bool node_policy_message(al_node *n, const node_conn *pc, const uint8_t *msg, size_t len)
+/* Our channel with this peer whose short_channel_id the update names (bytes 98..105:
+ * after the type, signature and chain_hash), or NULL. */
+static node_chan *update_chan(al_node *n, const node_conn *pc, const uint8_t *msg, size_t len)
 {
-	al_chan_update u;
-	al_err e;
+	uint64_t scid = 0;
 
-	uint16_t type = len >= 2 ? (uint16_t)(msg[0] << 8 | msg[1]) : 0;
-
-	if (type == 256 || type == 257)
-		return true; /* channel_announcement, node_announcement: the gossip issue's */
-	if (type != AL_WIRE_CHANNEL_UPDATE)
-		return false;
-	/* "if signature is not a valid signature, using node_id ...: SHOULD send a
-	 * warning and close the connection. MUST NOT process the message further." Only
-	 * our own channels' updates are read, so the peer is the signer. */
-	e = al_chan_update_verify(&u, n->env.secp, pc->node_id, msg, len);
-	for (size_t i = 0; e == AL_OK && i < NODE_MAX_CHANNELS; i++) {
+	if (len < AL_CHAN_UPDATE_LEN)
+		return NULL;
+	for (size_t k = 0; k < 8; k++)
+		scid = scid << 8 | msg[2 + 64 + 32 + k];
+	for (size_t i = 0; scid && i < NODE_MAX_CHANNELS; i++) {
 		node_chan *c = &n->chans[i];
 		al_chan_info info;
 
 		if (!c->ch || memcmp(c->peer_id, pc->node_id, AL_PUBKEY_LEN) != 0)
 			continue;
 		al_chan_get_info(c->ch, &info);
-		if (!info.scid || info.scid != u.scid)
-			continue;
-		/* "if the specified chain_hash value is unknown ...: MUST ignore"; the
-		 * direction must be the peer's; "if timestamp is lower than that of the
-		 * last-received ...: SHOULD ignore the message". */
-		if (memcmp(u.chain_hash, n->cfg.chain_hash, 32) != 0 ||
-		    (u.channel_flags & AL_CHAN_UPDATE_DIRECTION) !=
-		        al_chan_update_direction(c->peer_id, n->keys.node_id) ||
-		    (c->peer_policy_known && u.timestamp <= c->peer_update_ts))
-			return true;
-		c->peer_policy = u.policy;
-		c->peer_policy_known = true;
-		c->peer_update_ts = u.timestamp;
-		node_chan_log(n, c, "the peer's channel_update taken", NULL);
-		if (node_chan_rec_build(n, c) != AL_OK)
-			node_chan_log(n, c, "its record could not be rebuilt", NULL);
+		if (info.scid == scid)
+			return c;
+	}
+	return NULL;
+}
+
+bool node_policy_message(al_node *n, const node_conn *pc, const uint8_t *msg, size_t len)
+{
+	uint16_t type = len >= 2 ? (uint16_t)(msg[0] << 8 | msg[1]) : 0;
+	node_chan *c;
+	al_chan_update u;
+	al_err e;
+
+	if (type == 256 || type == 257)
+		return true; /* channel_announcement, node_announcement: the gossip issue's */
+	if (type != AL_WIRE_CHANNEL_UPDATE)
+		return false;
+	/* "MUST ignore channel_updates that do NOT correspond to one of its own channels"
+	 * (other nodes' gossip is the gossip issue's): only ours with this peer are read,
+	 * and then the peer is the signer. */
+	if (!(c = update_chan(n, pc, msg, len)))
+		return true;
+	/* "if signature is not a valid signature, using node_id ...: MUST NOT process the
+	 * message further" (its SHOULD, a warning and a hang-up, is not done: logged). */
+	e = al_chan_update_verify(&u, n->env.secp, pc->node_id, msg, len);
+	if (e != AL_OK) {
+		node_chan_log(n, c, "the peer's channel_update refused:", al_err_str(e));
 		return true;
 	}
-	if (e != AL_OK)
-		node_log(n, 3, "peer: channel_update refused: ", al_err_str(e));
-	/* "MUST ignore channel_updates that do NOT correspond to one of its own
-	 * channels" (gossip is the gossip issue's). */
+	/* "if the specified chain_hash value is unknown ...: MUST ignore"; the direction must
+	 * be the peer's; "if timestamp is lower than that of the last-received ...: SHOULD
+	 * ignore the message". */
+	if (memcmp(u.chain_hash, n->cfg.chain_hash, 32) != 0 ||
+	    (u.channel_flags & AL_CHAN_UPDATE_DIRECTION) !=
+	        al_chan_update_direction(c->peer_id, n->keys.node_id) ||
+	    (c->peer_policy_known && u.timestamp <= c->peer_update_ts))
+		return true;
+	c->peer_policy = u.policy;
+	c->peer_policy_known = true;
+	c->peer_update_ts = u.timestamp;
+	node_chan_log(n, c, "the peer's channel_update taken", NULL);
+	if (node_chan_rec_build(n, c) != AL_OK)
+		node_chan_log(n, c, "its record could not be rebuilt", NULL);
 	return true;
 }
 
