@@ -31,7 +31,7 @@
  *   settleinvoice <preimage_hex> | cancelinvoice <hash_hex>
  *   updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N [...]
  *   feereport
- *   fwdinghistory
+ *   fwdinghistory [--start_time S] [--end_time S] [--index_offset N] [--max_events N]
  *   exportseed
  *
  * The operator, over the control socket (HTTP/1.1 on DIR/rpc.sock; the enclave answers
@@ -137,7 +137,7 @@ static void usage(FILE *f)
 	    "  updatechanpolicy --base_fee_msat N --fee_rate_ppm N --time_lock_delta N\n"
 	    "                   [--min_htlc_msat N] [--max_htlc_msat N] [--chan_point TXID:VOUT]\n"
 	    "  feereport\n"
-	    "  fwdinghistory\n"
+	    "  fwdinghistory [--start_time S] [--end_time S] [--index_offset N] [--max_events N]\n"
 	    "  exportseed                       the seed's words\n"
 	    "the operator's commands: getinfo, listpeers, connect, disconnect, enclave\n");
 }
@@ -484,6 +484,31 @@ static int cmd_updatechanpolicy(char **args, int nargs)
 	return request_json("POST", "/v1/chanpolicy", j);
 }
 
+/* fwdinghistory [--start_time S] [--end_time S] [--index_offset N] [--max_events N]: LND's
+ * ForwardingHistory (POST /v1/switch). */
+static int cmd_fwdinghistory(char **args, int nargs)
+{
+	static const char *const flags[][2] = {{"--start_time", "start_time"},
+	                                       {"--end_time", "end_time"},
+	                                       {"--index_offset", "index_offset"},
+	                                       {"--max_events", "num_max_events"}};
+	json_t *j = json_object(), *v;
+	size_t k;
+
+	for (int i = 0; i < nargs; i += 2) {
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (!strcmp(args[i], flags[k][0]))
+				break;
+		if (k == sizeof(flags) / sizeof(flags[0]) || i + 1 >= nargs ||
+		    !(v = sat_arg(args[i + 1])))
+			return json_decref(j),
+			       fail(2, "fwdinghistory [--start_time S] [--end_time S] "
+			               "[--index_offset N] [--max_events N]");
+		json_object_set_new(j, flags[k][1], v);
+	}
+	return request_json("POST", "/v1/switch", j);
+}
+
 /* payinvoice <bolt11_invoice> [--amt SAT]: LND's SendPaymentSync (POST
  * /v1/channels/transactions), answered once the payment succeeded or failed. */
 static int cmd_payinvoice(char **args, int nargs)
@@ -770,8 +795,8 @@ static int run(const char *cmd, char **args, int nargs, bool user)
 		return cmd_updatechanpolicy(args, nargs);
 	if (!strcmp(cmd, "feereport") && nargs == 0)
 		return request("GET", "/v1/fees", NULL);
-	if (!strcmp(cmd, "fwdinghistory") && nargs == 0)
-		return request("POST", "/v1/switch", "{}");
+	if (!strcmp(cmd, "fwdinghistory"))
+		return cmd_fwdinghistory(args, nargs);
 	if (!strcmp(cmd, "lookupinvoice") && nargs == 1 && strlen(args[0]) == 64) {
 		char target[96];
 

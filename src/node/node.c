@@ -378,6 +378,17 @@ json_t *node_b64_json(const uint8_t *p, size_t len)
 	return json_string(buf);
 }
 
+bool node_b64_member(const json_t *req, const char *key, uint8_t *out, size_t len)
+{
+	const json_t *j = json_object_get(req, key);
+	size_t got = 0;
+
+	return json_is_string(j) &&
+	       al_att_base64_decode(out, len, &got, (const uint8_t *)json_string_value(j),
+	                            json_string_length(j)) == AL_OK &&
+	       got == len;
+}
+
 json_t *node_error_json(const char *msg)
 {
 	return json_pack("{s:{s:s}}", "error", "message", msg);

@@ -572,10 +572,11 @@ void node_chan_pump(al_node *n)
 
 	if (n->state != AL_NODE_READY)
 		return;
-	/* Twice: a forward's effect on a channel already pumped (its outgoing HTLC, the
-	 * incoming one's fulfilment) is taken by the second pass. */
-	for (size_t i = 0; i < 2 * NODE_MAX_CHANNELS; i++) {
-		node_chan *c = &n->chans[i % NODE_MAX_CHANNELS];
+	n->chan_again = false;
+	/* Once more when a channel was touched in another's turn (a forward's outgoing HTLC,
+	 * the incoming one's fulfilment), a few times at most. */
+	for (size_t i = 0, round = 0; i < NODE_MAX_CHANNELS; i++) {
+		node_chan *c = &n->chans[i];
 		for (int guard = 0;
 		     c->ch && guard < 4096 && node_fx_room(n) && al_chan_next_effect(c->ch, &fx);
 		     guard++) {
@@ -628,8 +629,18 @@ void node_chan_pump(al_node *n)
 			else if (e != AL_E_CHAN_AWAIT_REVOKE && e != AL_E_CHAN_NOT_CONNECTED)
 				c->want_commit = false;
 		}
+		if (i + 1 == NODE_MAX_CHANNELS && n->chan_again && ++round < 4) {
+			n->chan_again = false;
+			i = (size_t)-1;
+		}
 	}
 	node_policy_tell(n);
+}
+
+void node_chan_touch(al_node *n, node_chan *c)
+{
+	c->want_commit = true;
+	n->chan_again = true;
 }
 
 /* --- funding and broadcasts (with the wallet) --------------------------------------------- */

@@ -1,6 +1,7 @@
 /* HTLCs this node forwards: BOLT #4 at an intermediate node, over its own channels.
  *
- *   POST /v1/switch  user: LND's ForwardingHistory {"forwarding_events": [{"timestamp",
+ *   POST /v1/switch  user: LND's ForwardingHistory {"start_time"?, "end_time"?,
+ *                    "index_offset"?, "num_max_events"?} -> {"forwarding_events": [{"timestamp",
  *                    "timestamp_ns", "chan_id_in", "chan_id_out", "amt_in", "amt_out",
  *                    "amt_in_msat", "amt_out_msat", "fee", "fee_msat"}],
  *                    "last_offset_index"}: the forwards that settled, oldest first
@@ -31,6 +32,7 @@
 #include "crypto/hash.h"
 #include "ln/forward.h"
 #include "ln/onion.h"
+#include "node/api_parse.h"
 #include "node/node_int.h"
 #include "util/cursor.h"
 #include "util/mem.h"
@@ -268,7 +270,7 @@ static void describe(al_node *n, const node_chan *o, al_fwd_out *out)
 	              (st & (AL_CHAN_ST_CLOSED | AL_CHAN_ST_FAILED | AL_CHAN_ST_SHUTDOWN_SENT |
 	                     AL_CHAN_ST_SHUTDOWN_RECV));
 	out->usable = (st & live) == live && (o->flags & CF_READY);
-	out->policy = node_policy_of(n, o);
+	out->policy = node_policy_of(o);
 }
 
 /* Fail incoming HTLC `id` of c with our own failure `code` over channel o. */
@@ -359,7 +361,7 @@ void node_fwd_htlc(al_node *n, node_chan *c, uint64_t id, const al_chan_htlc_in 
 	f->index = n->fwds->next_index++;
 	persist(n);
 	node_chan_log(n, o, "an HTLC forwarded", NULL);
-	o->want_commit = true; /* signed by the channel pump */
+	node_chan_touch(n, o);
 }
 
 bool node_fwd_result(al_node *n, const node_chan *oc, const al_chan_fx *fx)
@@ -439,27 +441,51 @@ static json_t *event_json(const node_forward *f)
 	    "fee", node_u64_json(fee / 1000), "fee_msat", node_u64_json(fee));
 }
 
+/* An optional integer member (absent: the default). */
+static bool opt_u64(const json_t *req, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(req, key);
+	return !v || al_node_json_u64(v, out);
+}
+
 void node_fwd_request(al_node *n, uint64_t token, const uint8_t *body, size_t len)
 {
+	json_t *req =
+	    len ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	uint64_t start = 0, end = UINT64_MAX, offset = 0, most = 100, done = 0, last = 0;
 	json_t *list = json_array();
-	uint64_t last = 0, done = 0;
 
-	(void)body;
-	(void)len;
-	/* Settled forwards in the order they were made (the index). */
-	while (list && n->fwds) {
+	/* LND's ForwardingHistoryRequest: start_time, end_time (Unix s), index_offset,
+	 * num_max_events (default 100, at most 50,000). */
+	if ((len && !json_is_object(req)) || !opt_u64(req, "start_time", &start) ||
+	    !opt_u64(req, "end_time", &end) || !opt_u64(req, "index_offset", &offset) ||
+	    !opt_u64(req, "num_max_events", &most) || most > 50000) {
+		json_decref(req);
+		json_decref(list);
+		node_answer(
+		    n, token, 400,
+		    node_error_json("body: {\"start_time\"?, \"end_time\"?, "
+		                    "\"index_offset\"?, \"num_max_events\"? (at most 50000)}"),
+		    0);
+		return;
+	}
+	json_decref(req);
+	if (end == 0)
+		end = UINT64_MAX; /* LND: 0 is "now" */
+	/* Settled forwards in the order they were made (the index); the offset counts them. */
+	while (list && n->fwds && json_array_size(list) < most) {
 		const node_forward *next = NULL;
 		for (size_t i = 0; i < NODE_MAX_FORWARDS; i++) {
 			const node_forward *f = &n->fwds->f[i];
-			if (f->state == FWD_SETTLED && f->index > done &&
-			    (!next || f->index < next->index))
+			if (f->state == FWD_SETTLED && f->index > done && f->resolved >= start &&
+			    f->resolved <= end && (!next || f->index < next->index))
 				next = f;
 		}
 		if (!next)
 			break;
 		done = next->index;
-		last++;
-		json_array_append_new(list, event_json(next));
+		if (++last > offset)
+			json_array_append_new(list, event_json(next));
 	}
 	node_answer(n, token, 200,
 	            json_pack("{s:o,s:I}", "forwarding_events", list ? list : json_array(),

@@ -236,6 +236,8 @@ struct al_node {
 	/* HTLCs this node forwards (node_fwd.c), allocated with the first */
 	struct node_fwdbook *fwds;
 	bool fwd_dirty;
+	/* a channel was given an update outside its own turn of the pump (node_chan_touch) */
+	bool chan_again;
 	al_node_htlc_event htlc_ev[NODE_HTLC_EVENTS];
 	size_t htlc_head, htlc_n;
 	uint64_t htlc_dropped;
@@ -275,6 +277,8 @@ json_t *node_error_json(const char *msg);
 json_t *node_hex_json(const uint8_t *p, size_t len);
 json_t *node_u64_json(uint64_t v);
 json_t *node_b64_json(const uint8_t *p, size_t len);
+/* A member in base64 of exactly `len` bytes (LND's "bytes" fields): false otherwise. */
+bool node_b64_member(const json_t *req, const char *key, uint8_t *out, size_t len);
 json_t *node_err_obj(al_err e, const char *detail);
 
 /* --- node_peers.c ---------------------------------------------------------------- */
@@ -376,6 +380,9 @@ bool node_chan_live(const al_node *n);
 void node_chan_durable(al_node *n, uint64_t batch);
 /* Take every channel's effects. */
 void node_chan_pump(al_node *n);
+/* Channel c has updates of ours to sign (an HTLC added, fulfilled or failed): the pump
+ * signs them, on another round if c's turn has passed (a forward touches two channels). */
+void node_chan_touch(al_node *n, node_chan *c);
 void node_chan_fund(al_node *n, node_chan *c, const uint8_t *script, size_t slen, al_sat amount);
 void node_chan_open_fee(al_node *n, al_err fee_err, uint64_t rate);
 bool node_chan_next_tx(al_node *n, const uint8_t **tx, size_t *len);
@@ -495,7 +502,7 @@ void node_htlc_event(al_node *n, const node_chan *c, const al_chan_fx *fx);
 /* A new channel's policy: the node's defaults. */
 void node_policy_init(node_chan *c);
 /* The policy in force over c (htlc_maximum_msat resolved against its capacity). */
-al_chan_policy node_policy_of(const al_node *n, const node_chan *c);
+al_chan_policy node_policy_of(const node_chan *c);
 /* Our channel_update for c in out[AL_CHAN_UPDATE_LEN] (false when c has no scid). */
 bool node_policy_update(al_node *n, node_chan *c, uint8_t out[AL_CHAN_UPDATE_LEN]);
 /* Tell every ready channel's peer our channel_update once per connection. */

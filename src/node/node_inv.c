@@ -25,7 +25,6 @@
  * invoice's fields sign to the same string every time (RFC 6979). */
 #include <string.h>
 
-#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "node/api_parse.h"
@@ -415,18 +414,6 @@ static void route_hints(al_node *n, node_invoice *v)
 	}
 }
 
-/* A base64 member of exactly 32 bytes (LND's "bytes" fields). */
-static bool b64_32(const json_t *req, const char *key, uint8_t out[32])
-{
-	const json_t *j = json_object_get(req, key);
-	size_t got = 0;
-
-	return json_is_string(j) &&
-	       al_att_base64_decode(out, 32, &got, (const uint8_t *)json_string_value(j),
-	                            json_string_length(j)) == AL_OK &&
-	       got == 32;
-}
-
 static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t len, bool hold)
 {
 	json_t *req = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
@@ -456,7 +443,7 @@ static void add_invoice(al_node *n, uint64_t token, const uint8_t *body, size_t 
 		why = "expiry: 1 second to a year";
 	else if (cltv < 18 || cltv > 2016)
 		why = "cltv_expiry: 18 to 2016 blocks";
-	else if (hold && !b64_32(req, "hash", fresh.hash))
+	else if (hold && !node_b64_member(req, "hash", fresh.hash, 32))
 		why = "hash: the payment hash, 32 bytes in base64";
 	if (why) {
 		json_decref(req);
@@ -695,7 +682,7 @@ static void resolve_hold(al_node *n, uint64_t token, bool settle, const uint8_t 
 	const char *why = NULL;
 	int status = 400;
 
-	if (!b64_32(req, settle ? "preimage" : "payment_hash", key))
+	if (!node_b64_member(req, settle ? "preimage" : "payment_hash", key, 32))
 		why = settle ? "body: {\"preimage\"}, 32 bytes in base64"
 		             : "body: {\"payment_hash\"}, 32 bytes in base64";
 	json_decref(req);

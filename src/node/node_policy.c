@@ -44,12 +44,11 @@ void node_policy_init(node_chan *c)
 	c->policy.htlc_maximum_msat = 0;
 }
 
-al_chan_policy node_policy_of(const al_node *n, const node_chan *c)
+al_chan_policy node_policy_of(const node_chan *c)
 {
 	al_chan_policy p = c->policy;
 	al_chan_info info;
 
-	(void)n;
 	if (!c->ch)
 		return p;
 	al_chan_get_info(c->ch, &info);
@@ -89,7 +88,7 @@ bool node_policy_update(al_node *n, node_chan *c, uint8_t out[AL_CHAN_UPDATE_LEN
 	u.channel_flags = al_chan_update_direction(n->keys.node_id, c->peer_id);
 	if (al_chan_state(c->ch) & (AL_CHAN_ST_CLOSED | AL_CHAN_ST_FAILED))
 		u.channel_flags |= AL_CHAN_UPDATE_DISABLE;
-	u.policy = node_policy_of(n, c);
+	u.policy = node_policy_of(c);
 	e = al_chan_update_sign(out, n->env.secp, &n->keys.node_key, &u);
 	if (e == AL_OK && u.timestamp != c->update_ts) {
 		c->update_ts = u.timestamp;
@@ -245,21 +244,25 @@ static json_t *fee_json(const node_chan *c)
 	                 c->policy.fee_proportional_millionths / 1e6);
 }
 
+/* LND's fee sums: what forwards settled in the last `days` days earned, in sat. */
+static json_t *fees_json(const al_node *n, uint64_t days)
+{
+	uint64_t span = days * 86400;
+
+	return node_u64_json(node_fwd_fees_since(n, n->wall > span ? n->wall - span : 0) / 1000);
+}
+
 static json_t *fee_report(al_node *n)
 {
 	json_t *list = json_array();
-	uint64_t day = 86400;
 
 	for (size_t i = 0; list && i < NODE_MAX_CHANNELS; i++) {
 		const node_chan *c = &n->chans[i];
 		if (c->ch && c->funding_known && !(c->flags & (CF_CLOSED | CF_FAILED)))
 			json_array_append_new(list, fee_json(c));
 	}
-	return json_pack(
-	    "{s:o,s:o,s:o,s:o}", "channel_fees", list, "day_fee_sum",
-	    node_u64_json(node_fwd_fees_since(n, n->wall - day) / 1000), "week_fee_sum",
-	    node_u64_json(node_fwd_fees_since(n, n->wall - 7 * day) / 1000), "month_fee_sum",
-	    node_u64_json(node_fwd_fees_since(n, n->wall - 30 * day) / 1000));
+	return json_pack("{s:o,s:o,s:o,s:o}", "channel_fees", list, "day_fee_sum", fees_json(n, 1),
+	                 "week_fee_sum", fees_json(n, 7), "month_fee_sum", fees_json(n, 30));
 }
 
 static bool opt_u64(const json_t *req, const char *key, uint64_t *out)

@@ -95,7 +95,8 @@ al_err node_recv_fail(al_node *n, node_chan *c, uint64_t id, const uint8_t *msg,
 			e = al_chan_fail_htlc(c->ch, id, pkt, plen);
 	}
 	/* Signed by the channel pump (this runs inside it, as a channel's event). */
-	c->want_commit |= e == AL_OK;
+	if (e == AL_OK)
+		node_chan_touch(n, c);
 	if (p)
 		al_onion_peeled_clear(p);
 	node_free(n, p, sizeof(*p));
@@ -123,7 +124,8 @@ al_err node_recv_fail_wrapped(al_node *n, node_chan *c, uint64_t id, const uint8
 	}
 	if (e == AL_OK)
 		e = al_chan_fail_htlc(c->ch, id, buf, len);
-	c->want_commit |= e == AL_OK;
+	if (e == AL_OK)
+		node_chan_touch(n, c);
 	if (p)
 		al_onion_peeled_clear(p);
 	node_free(n, p, sizeof(*p));
@@ -171,7 +173,7 @@ void node_recv_fulfill(al_node *n, node_chan *c, uint64_t id, const uint8_t prei
 	if (al_chan_fulfill_htlc(c->ch, id, preimage) != AL_OK)
 		node_chan_log(n, c, "an HTLC could not be fulfilled now", NULL);
 	else
-		c->want_commit = true;
+		node_chan_touch(n, c);
 }
 
 /* Keysend: a payment with no invoice whose preimage comes in the final payload (type
@@ -279,7 +281,7 @@ void node_recv_htlc(al_node *n, node_chan *c, const al_chan_fx *fx)
 		if (fail_malformed(n, c, id, &in, al_onion_malformed_code(e)) != AL_OK)
 			node_chan_log(n, c, "an HTLC could not be failed now", NULL);
 		else
-			c->want_commit = true;
+			node_chan_touch(n, c);
 		goto out;
 	}
 	if (e != AL_OK) {

@@ -29,7 +29,6 @@
  * payment is not retried. */
 #include <string.h>
 
-#include "attest/der.h"
 #include "crypto/hash.h"
 #include "ln/invoice.h"
 #include "ln/onion.h"
@@ -508,7 +507,7 @@ static al_err send_part(al_node *n, node_payment *p, size_t slot, uint64_t amoun
 		p->state = PAY_IN_FLIGHT;
 		persist(n);
 		node_chan_log(n, c, "a payment sent", NULL);
-		c->want_commit = true; /* signed by the channel pump */
+		node_chan_touch(n, c); /* signed by the channel pump */
 	}
 	al_memzero(secrets, sizeof(secrets));
 	return e;
@@ -755,18 +754,6 @@ typedef struct pay_ask {
 	bool self_ok; /* LND's allow_self_payment: a circle through a hint back to us */
 } pay_ask;
 
-/* A base64 member of exactly `len` bytes (LND's "bytes" fields). */
-static bool b64_member(const json_t *req, const char *key, uint8_t *out, size_t len)
-{
-	const json_t *j = json_object_get(req, key);
-	size_t got = 0;
-
-	return json_is_string(j) &&
-	       al_att_base64_decode(out, len, &got, (const uint8_t *)json_string_value(j),
-	                            json_string_length(j)) == AL_OK &&
-	       got == len;
-}
-
 /* What the invoice asks to pay into *a; NULL, or why the request is refused. */
 static const char *ask_invoice(al_node *n, const json_t *req, uint64_t amount, pay_ask *a)
 {
@@ -797,9 +784,9 @@ static const char *ask_keysend(const json_t *req, uint64_t amount, pay_ask *a)
 	const json_t *rec = json_object_get(req, "dest_custom_records");
 	uint8_t h[32];
 
-	if (!b64_member(req, "dest", a->payee, AL_PUBKEY_LEN) ||
-	    !b64_member(req, "payment_hash", a->hash, 32) || !json_is_object(rec) ||
-	    json_object_size(rec) != 1 || !b64_member(rec, KEYSEND_RECORD, a->ks_preimage, 32))
+	if (!node_b64_member(req, "dest", a->payee, AL_PUBKEY_LEN) ||
+	    !node_b64_member(req, "payment_hash", a->hash, 32) || !json_is_object(rec) ||
+	    json_object_size(rec) != 1 || !node_b64_member(rec, KEYSEND_RECORD, a->ks_preimage, 32))
 		return "keysend: {\"dest\", \"amt\", \"payment_hash\", \"dest_custom_records\": "
 		       "{\"5482373484\": preimage}}, bytes in base64";
 	al_sha256(h, a->ks_preimage, 32);

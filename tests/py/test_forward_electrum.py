@@ -369,6 +369,11 @@ def test_forward_through_alight(tmp_path, procs, devchain, electrum_daemon):  # 
     check_event(evs[3], [scid[ab]], [scid[be], scid[eb]], amt, fee5, t0)
     fees_total += fee5
     assert int(B.user("fwdinghistory")["last_offset_index"]) == 4
+    # LND's paging: two events after the first, by index.
+    page = B.user("fwdinghistory", "--index_offset", 1, "--max_events", 2)
+    assert page["forwarding_events"] == evs[1:3] and page["last_offset_index"] == 3, page
+    assert B.user("fwdinghistory", "--start_time", int(time.time()) + 3600) == \
+        {"forwarding_events": [], "last_offset_index": 0}
     report = B.user("feereport")
     for k in ("day_fee_sum", "week_fee_sum", "month_fee_sum"):
         assert report[k] == str(fees_total // 1000), report
