@@ -24,9 +24,9 @@ import hashlib
 
 from electrum import transaction as etx
 
-from daemon_util import start_daemon
 from devchain_util import devchain  # noqa: F401  (fixture)
 from electrum_util import btc, chain_tx, electrum_daemon, fee_of  # noqa: F401
+from test_payments_electrum import electrum_and_alightd
 from test_channels_electrum import MINER, alight_channel, confirmed_spend, on_chain, outspend, \
     wait
 
@@ -43,15 +43,7 @@ def closed_channel(d, point):
 
 
 def test_revoked_commitment_punished(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
-    devchain.mine(101, MINER)
-    el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
-    d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
-    d.user("setchain", devchain.url)
-    devchain.faucet(el.call("getunusedaddress"), 2_000_000)
-    devchain.mine(1, MINER)
-    el.wait_balance(confirmed=2_000_000, unconfirmed=0)
-    d.cli("connect", el.uri)
-    d.wait_peer(el.node_id)
+    el, d = electrum_and_alightd(tmp_path, procs, devchain, electrum_daemon)
     # alight's wallet holds nothing: whatever it has at the end came from the channel.
     assert d.user("walletbalance")["confirmed_balance"] == 0
 

@@ -52,19 +52,23 @@ def store_dir(tmp_path):
     return Path(tempfile.mkdtemp(prefix="alight-crash-", dir=shm)) if shm.is_dir() else tmp_path
 
 
+def run_in_store(devchain, tmp_path, scenario, chan_type, n):
+    """node_pair's scenario with the nodes' stores in store_dir (removed after)."""
+    base = store_dir(tmp_path)
+    try:
+        return run_pair(devchain, tmp_path, scenario, chan_type, n, nodes=base / "nodes")
+    finally:
+        if base != tmp_path:
+            shutil.rmtree(base, ignore_errors=True)
+
+
 def test_payment_kills(tmp_path, devchain):  # noqa: F811
     """Payments as the user makes them (B's invoice, A's SendPaymentSync), each with A or B
     killed at one of its persistence points in turn: every payment SUCCEEDED or FAILED
     exactly once, never left in flight, A's success exactly when B's invoice settled, and
     the balances moved by exactly the successes (node_pair's paycrash checks each; the
     counts here)."""
-    base = store_dir(tmp_path)
-    try:
-        ev = run_pair(devchain, tmp_path, "paycrash", "anchors", PAY_CYCLES,
-                      nodes=base / "nodes")
-    finally:
-        if base != tmp_path:
-            shutil.rmtree(base, ignore_errors=True)
+    ev = run_in_store(devchain, tmp_path, "paycrash", "anchors", PAY_CYCLES)
     p = ev["paycrash"]
     print("paycrash: %d payments, %d kills: %d succeeded, %d failed, %d never durable" %
           (p["payments"], p["kills"], p["succeeded"], p["failed"], p["absent"]))
@@ -84,12 +88,7 @@ def sender_is_b(i):
 
 @pytest.mark.parametrize("chan_type", ["static", "anchors"])
 def test_kill_at_every_persistence_point(tmp_path, devchain, chan_type):  # noqa: F811
-    base = store_dir(tmp_path)
-    try:
-        ev = run_pair(devchain, tmp_path, "crash", chan_type, CYCLES, nodes=base / "nodes")
-    finally:
-        if base != tmp_path:
-            shutil.rmtree(base, ignore_errors=True)
+    ev = run_in_store(devchain, tmp_path, "crash", chan_type, CYCLES)
     funding = check_open(devchain, ev)
     c = ev["crashes"]
     # Every cycle armed a kill; one in nine aimed past the cycle's last write.
@@ -255,13 +254,7 @@ def test_forward_kills(tmp_path, devchain):  # noqa: F811
     at every write of the cycle, before it or once it is durable; each payment SUCCEEDED
     exactly when A's invoice SETTLED, never twice, and the balances moved by exactly B's
     fee for each success (the tool checks them to the msat; checked here again)."""
-    base = store_dir(tmp_path)
-    try:
-        ev = run_pair(devchain, tmp_path, "fwdcrash", "anchors", FWD_CYCLES,
-                      nodes=base / "nodes")
-    finally:
-        if base != tmp_path:
-            shutil.rmtree(base, ignore_errors=True)
+    ev = run_in_store(devchain, tmp_path, "fwdcrash", "anchors", FWD_CYCLES)
     f = ev["fwdcrash"]
     print("fwdcrash: %d payments, %d kills: %d succeeded, %d failed, %d never durable" %
           (f["payments"], f["kills"], f["succeeded"], f["failed"], f["absent"]))

@@ -28,7 +28,9 @@ def b64hex(s):
     return base64.b64decode(s).hex()
 
 
-def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+def electrum_and_alightd(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    """Electrum (2,000,000 sat confirmed, gossip on so that it opens channels) and an alightd
+    on devchain, connected: (el, d)."""
     devchain.mine(101, MINER)
     el = electrum_daemon("alice", devchain, listen=True, config={"use_gossip": True})
     d = start_daemon(procs, tmp_path / "alightd", "--chain-poll-ms", "200")
@@ -38,6 +40,11 @@ def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # no
     el.wait_balance(confirmed=2_000_000, unconfirmed=0)
     d.cli("connect", el.uri)
     d.wait_peer(el.node_id)
+    return el, d
+
+
+def test_electrum_pays_alight(tmp_path, procs, devchain, electrum_daemon):  # noqa: F811
+    el, d = electrum_and_alightd(tmp_path, procs, devchain, electrum_daemon)
 
     # --- Electrum opens 400,000 sat to alight ----------------------------------------------
     point = el.call("open_channel", connection_string=d.target, amount=btc(400_000))
